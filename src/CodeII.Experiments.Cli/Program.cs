@@ -1,0 +1,6 @@
+using System.CommandLine;
+using CodeII.Experiments.Cli;
+
+var root = new RootCommand("codeii: automated machine-learning experiments on 12-lead ECGs (CODE-II workbench)");
+root.Subcommands.Add(RunCommand.Create());
+return await root.Parse(args).InvokeAsync();

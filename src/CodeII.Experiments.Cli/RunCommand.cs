@@ -1,0 +1,101 @@
+using System.CommandLine;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Features;
+using Spectre.Console;
+
+namespace CodeII.Experiments.Cli;
+
+/// <summary><c>codeii run &lt;definition.yaml&gt;</c>: runs an experiment and prints the report's path last.</summary>
+static class RunCommand
+{
+    public static Command Create()
+    {
+        var definitionArgument = new Argument<FileInfo>("definition") { Description = "Experiment definition (YAML), e.g. experiments/quickstart.yaml" };
+        var runsOption = new Option<DirectoryInfo>("--runs") { Description = "Folder that receives run folders", DefaultValueFactory = _ => new DirectoryInfo("runs") };
+        var threadsOption = new Option<int>("--max-threads") { Description = "Cap on threads for feature extraction and trials (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("run", "Run an experiment definition end to end and write an HTML report")
+        {
+            definitionArgument, runsOption, threadsOption,
+        };
+        command.SetAction((parse, cancellationToken) =>
+            Task.FromResult(Execute(parse.GetValue(definitionArgument)!, parse.GetValue(runsOption)!, parse.GetValue(threadsOption), cancellationToken)));
+        return command;
+    }
+
+    static int Execute(FileInfo definitionFile, DirectoryInfo runs, int maxThreads, CancellationToken cancellationToken)
+    {
+        var console = AnsiConsole.Console;
+        if (maxThreads < 1)
+        {
+            console.MarkupLine("[red]error:[/] --max-threads must be at least 1");
+            return 2;
+        }
+        ExperimentDefinition definition;
+        string text;
+        try
+        {
+            text = File.ReadAllText(definitionFile.FullName);
+            definition = ExperimentDefinitionLoader.Parse(text, definitionFile.ToString());
+        }
+        catch (Exception e) when (e is ExperimentDefinitionException or IOException or UnauthorizedAccessException)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 2;
+        }
+
+        console.MarkupLineInterpolated($"[bold]{definition.Name}[/]: {definition.Dataset.Kind} data, {definition.Dataset.Synthetic.Exams} exams, seed {definition.Seed}, {maxThreads} threads");
+        RunResult result;
+        try
+        {
+            result = console.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var tasks = new Dictionary<string, ProgressTask>
+                    {
+                        ["features"] = context.AddTask("Reading ECGs and extracting features", maxValue: 1),
+                        ["sweep"] = context.AddTask("Sweeping models over labels", maxValue: 1, autoStart: false),
+                        ["evaluation"] = context.AddTask("Bootstrapping test metrics", maxValue: 1, autoStart: false),
+                    };
+                    var progress = new ProgressCallback(p =>
+                    {
+                        if (!tasks.TryGetValue(p.Stage, out var task)) return;
+                        if (!task.IsStarted) task.StartTask();
+                        task.MaxValue = p.Total;
+                        task.Value = p.Done;
+                    });
+                    return ExperimentRunner.Run(definition, text, definitionFile.ToString(),
+                        new RunOptions { RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress },
+                        cancellationToken);
+                });
+        }
+        catch (OperationCanceledException)
+        {
+            console.MarkupLine("[yellow]cancelled[/]: the run folder keeps every trial finished so far");
+            return 130;
+        }
+
+        foreach (var subset in result.Metrics.Subsets)
+        {
+            var table = new Table().Title($"{subset.Name}: test AUROC ({result.Metrics.Confidence:P0} CI)").AddColumn("label");
+            var learners = subset.MacroAuroc.Keys.ToArray();
+            foreach (var learner in learners) table.AddColumn(learner);
+            foreach (var label in subset.PerLabel)
+                table.AddRow([label.Label, .. learners.Select(l => Reports.HtmlReport.Format(label.Models.First(m => m.Learner == l).Auroc))]);
+            table.AddRow(["[bold]macro[/]", .. learners.Select(l => Reports.HtmlReport.Format(subset.MacroAuroc[l]))]);
+            console.Write(table);
+        }
+        console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
+        // The report path is printed last and bare, so scripts can take the final line.
+        Console.WriteLine(result.ReportPath);
+        return 0;
+    }
+
+    /// <summary>Progress&lt;T&gt; posts to the thread pool when there is no synchronisation context, so updates could
+    /// arrive out of order; this applies them at once, one at a time.</summary>
+    sealed class ProgressCallback(Action<StageProgress> apply) : IProgress<StageProgress>
+    {
+        readonly Lock _gate = new();
+        public void Report(StageProgress value) { lock (_gate) apply(value); }
+    }
+}

@@ -1,0 +1,55 @@
+namespace CodeII.Experiments.Data;
+
+public enum Sex { Unknown, Female, Male }
+
+/// <summary>One exam: 12-lead signals in millivolts plus the metadata every reader provides.</summary>
+public sealed class EcgRecord
+{
+    public required string ExamId { get; init; }
+    public required string PatientId { get; init; }
+    public int? Age { get; init; }
+    public Sex Sex { get; init; }
+    public required double SamplingRateHz { get; init; }
+
+    /// <summary>Lead names normalised to I, II, III, aVR, aVL, aVF, V1–V6.</summary>
+    public required IReadOnlyList<string> Leads { get; init; }
+
+    /// <summary>Signals[lead][sample] in mV, including any zero padding.</summary>
+    public required float[][] Signals { get; init; }
+
+    /// <summary>Samples actually recorded; the rest of <see cref="Signals"/> is padding.</summary>
+    public required Range RecordedSamples { get; init; }
+
+    public required IReadOnlySet<string> Labels { get; init; }
+
+    public int SampleCount => Signals.Length == 0 ? 0 : Signals[0].Length;
+
+    public ReadOnlySpan<float> RecordedLead(int lead) => Signals[lead].AsSpan()[RecordedSamples];
+}
+
+public static class StandardLeads
+{
+    public static readonly IReadOnlyList<string> Twelve =
+        ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"];
+
+    public static int IndexOf(string lead)
+    {
+        for (var i = 0; i < Twelve.Count; i++)
+            if (string.Equals(Twelve[i], lead, StringComparison.OrdinalIgnoreCase)) return i;
+        return -1;
+    }
+}
+
+/// <summary>A dataset that can be read more than once, streaming records in a fixed order.</summary>
+public interface IEcgSource
+{
+    string Name { get; }
+    int Count { get; }
+    IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Reads record <paramref name="index"/>; sources must allow concurrent calls.</summary>
+    EcgRecord Read(int index);
+
+    /// <summary>A short description of what identifies the data, folded into the run's data fingerprint.</summary>
+    string Describe();
+}

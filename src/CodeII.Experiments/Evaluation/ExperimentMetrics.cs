@@ -1,0 +1,110 @@
+using System.Text.Json.Serialization;
+using CodeII.Experiments.Labels;
+using CodeII.Experiments.Sweep;
+
+namespace CodeII.Experiments.Evaluation;
+
+public sealed record ModelMetrics
+{
+    public required string Learner { get; init; }
+    public required Estimate Auroc { get; init; }
+    public required Estimate Auprc { get; init; }
+    /// <summary>F1 on test at the threshold that maximised F1 on validation.</summary>
+    public required Estimate F1 { get; init; }
+    public required double Threshold { get; init; }
+    public required double ValidationAuroc { get; init; }
+    public required int Trial { get; init; }
+    public required TrialParameters Parameters { get; init; }
+}
+
+public sealed record LabelMetrics
+{
+    public required string Label { get; init; }
+    public required int TestExams { get; init; }
+    public required int TestPositives { get; init; }
+    public double Prevalence => TestExams == 0 ? double.NaN : (double)TestPositives / TestExams;
+    public required IReadOnlyList<ModelMetrics> Models { get; init; }
+}
+
+public sealed record SubsetMetrics
+{
+    public required string Name { get; init; }
+    public required IReadOnlyList<string> Labels { get; init; }
+    /// <summary>Macro-averaged AUROC per learner, bootstrapped as a whole so its interval is honest.</summary>
+    public required IReadOnlyDictionary<string, Estimate> MacroAuroc { get; init; }
+    public required IReadOnlyList<LabelMetrics> PerLabel { get; init; }
+}
+
+public sealed record ExperimentMetrics
+{
+    public required int TestExams { get; init; }
+    public required int TestPatients { get; init; }
+    public required int BootstrapReplicates { get; init; }
+    public required double Confidence { get; init; }
+    [JsonPropertyName("bootstrap_unit")] public string BootstrapUnit => "patient";
+    public required IReadOnlyList<SubsetMetrics> Subsets { get; init; }
+}
+
+/// <summary>Scores each selected model on the test exams with patient-bootstrap intervals.</summary>
+public static class ExperimentEvaluator
+{
+    public static ExperimentMetrics Evaluate(SweepResult sweep, IReadOnlyList<LabelSubset> subsets, IReadOnlyList<string> learners,
+        IReadOnlyList<string> testPatients, Func<string, bool[]> testTruthOf, int replicates, double confidence, int seed)
+    {
+        var bootstrap = new PatientBootstrap(testPatients, replicates, seed, confidence);
+        var n = testPatients.Count;
+        var truth = sweep.Selected.Select(s => s.Label).Distinct().ToDictionary(l => l, testTruthOf);
+        var models = sweep.Selected.ToDictionary(s => (s.Label, s.Learner));
+
+        static (float[] Scores, bool[] Truth) Take(float[] scores, bool[] truth, int[] indices) =>
+            (indices.Select(i => scores[i]).ToArray(), indices.Select(i => truth[i]).ToArray());
+
+        var perLabel = new Dictionary<string, LabelMetrics>();
+        foreach (var label in truth.Keys)
+        {
+            var y = truth[label];
+            perLabel[label] = new LabelMetrics
+            {
+                Label = label,
+                TestExams = n,
+                TestPositives = y.Count(v => v),
+                Models = learners.Select(learner =>
+                {
+                    var model = models[(label, learner)];
+                    return new ModelMetrics
+                    {
+                        Learner = learner,
+                        Auroc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.Auroc(s, t); }),
+                        Auprc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.AveragePrecision(s, t); }),
+                        F1 = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.F1(s, t, model.Threshold); }),
+                        Threshold = model.Threshold,
+                        ValidationAuroc = model.Trial.ValidationAuroc,
+                        Trial = model.Trial.Trial,
+                        Parameters = model.Trial.Parameters,
+                    };
+                }).ToArray(),
+            };
+        }
+
+        var subsetMetrics = subsets.Select(subset => new SubsetMetrics
+        {
+            Name = subset.Name,
+            Labels = subset.Labels,
+            PerLabel = subset.Labels.Select(l => perLabel[l]).ToArray(),
+            MacroAuroc = learners.ToDictionary(learner => learner, learner => bootstrap.Estimate(n, idx =>
+            {
+                var aurocs = subset.Labels.Select(l => { var (s, t) = Take(models[(l, learner)].TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
+                return aurocs.Any(double.IsNaN) ? double.NaN : aurocs.Average();
+            })),
+        }).ToArray();
+
+        return new ExperimentMetrics
+        {
+            TestExams = n,
+            TestPatients = testPatients.Distinct().Count(),
+            BootstrapReplicates = replicates,
+            Confidence = confidence,
+            Subsets = subsetMetrics,
+        };
+    }
+}

@@ -1,0 +1,49 @@
+using CodeII.Experiments.Data.Synthetic;
+using CodeII.Experiments.Labels;
+using CodeII.Experiments.Sweep;
+
+namespace CodeII.Experiments.Experiments;
+
+/// <summary>An experiment as plain data. Every field has a default here, so a definition file states only what differs.</summary>
+public sealed record ExperimentDefinition
+{
+    public string Name { get; init; } = "experiment";
+    public int Seed { get; init; } = 42;
+    public DatasetDefinition Dataset { get; init; } = new();
+    public SplitDefinition Splits { get; init; } = new();
+    public IReadOnlyList<LabelSubset> LabelSubsets { get; init; } =
+        [new LabelSubset("code6", SyntheticClasses.All)];
+    public string Features { get; init; } = CodeII.Experiments.Features.BasicFeatureExtractor.SetName;
+    /// <summary>The prior baseline is always added, whatever the definition lists.</summary>
+    public IReadOnlyList<LearnerBudget> Learners { get; init; } =
+        [new LearnerBudget(BinaryLearnerCatalog.LightGbm, 4), new LearnerBudget(BinaryLearnerCatalog.LogisticRegression, 3)];
+    public EvaluationDefinition Evaluation { get; init; } = new();
+
+    /// <summary>The learners as run: those listed, then the prior baseline if it was not listed.</summary>
+    public IReadOnlyList<LearnerBudget> LearnersWithBaseline =>
+        Learners.Any(l => l.Learner == BinaryLearnerCatalog.Prior)
+            ? Learners
+            : [.. Learners, new LearnerBudget(BinaryLearnerCatalog.Prior, 1)];
+
+    /// <summary>Every label of every subset, each once, in first-seen order.</summary>
+    public IReadOnlyList<string> AllLabels => LabelSubsets.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal).ToArray();
+}
+
+public sealed record DatasetDefinition
+{
+    public string Kind { get; init; } = "synthetic";
+    public SyntheticEcgOptions Synthetic { get; init; } = new();
+}
+
+public sealed record SplitDefinition
+{
+    public double Train { get; init; } = 0.6;
+    public double Validation { get; init; } = 0.2;
+    public double Test => 1 - Train - Validation;
+}
+
+public sealed record EvaluationDefinition
+{
+    public int BootstrapReplicates { get; init; } = 1000;
+    public double Confidence { get; init; } = 0.95;
+}

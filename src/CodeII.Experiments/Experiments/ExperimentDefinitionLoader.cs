@@ -1,0 +1,262 @@
+using System.Globalization;
+using CodeII.Experiments.Data.Synthetic;
+using CodeII.Experiments.Features;
+using CodeII.Experiments.Labels;
+using CodeII.Experiments.Sweep;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace CodeII.Experiments.Experiments;
+
+/// <summary>A problem in a definition file, located by file, line, column and key path.</summary>
+public sealed class ExperimentDefinitionException(string file, int line, int column, string key, string problem)
+    : Exception($"{file}:{line}:{column}: {(key.Length > 0 ? $"'{key}': " : "")}{problem}")
+{
+    public string File { get; } = file;
+    public int Line { get; } = line;
+    public int Column { get; } = column;
+    public string Key { get; } = key;
+}
+
+/// <summary>
+/// Reads an experiment definition strictly: unknown keys, wrong types and out-of-range values are errors that name
+/// the file, the line and the key, because a silently ignored typo would run a different experiment than intended.
+/// </summary>
+public static class ExperimentDefinitionLoader
+{
+    public static ExperimentDefinition LoadFile(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"experiment definition not found: {path}", path);
+        return Parse(File.ReadAllText(path), path);
+    }
+
+    public static ExperimentDefinition Parse(string yaml, string fileName)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException e)
+        {
+            throw new ExperimentDefinitionException(fileName, (int)e.Start.Line, (int)e.Start.Column, "", $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
+        }
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
+            throw new ExperimentDefinitionException(fileName, 1, 1, "", "the definition must be a mapping of keys such as name, dataset, label_subsets and learners");
+        return new Reader(fileName).Definition(root);
+    }
+
+    sealed class Reader(string file)
+    {
+        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "label_subsets", "features", "learners", "evaluation"];
+        static readonly string[] DatasetKeys = ["kind", "exams", "seed", "sampling_rate_hz", "duration_s", "padded_length", "max_exams_per_patient", "prevalence", "missed_label_rate", "spurious_label_rate"];
+        static readonly string[] SplitKeys = ["train", "validation"];
+        static readonly string[] LearnerKeys = ["trials"];
+        static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
+        static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName];
+        static readonly string[] DatasetKinds = ["synthetic"];
+
+        /// <summary>Where each label was written, so a label the dataset lacks can be pointed at once the dataset is known.</summary>
+        readonly List<(string Subset, string Label, YamlNode Node)> _labelNodes = [];
+
+        ExperimentDefinitionException Error(YamlNode node, string key, string problem) =>
+            new(file, (int)node.Start.Line, (int)node.Start.Column, key, problem);
+
+        public ExperimentDefinition Definition(YamlMappingNode root)
+        {
+            var d = new ExperimentDefinition();
+            var datasetSeedGiven = false;
+            foreach (var (keyNode, value) in Entries(root, "", TopKeys))
+            {
+                var key = keyNode.Value!;
+                d = key switch
+                {
+                    "name" => d with { Name = Name(value, key) },
+                    "seed" => d with { Seed = Int(value, key, 0, int.MaxValue) },
+                    "dataset" => d with { Dataset = Dataset(value, key, out datasetSeedGiven) },
+                    "splits" => d with { Splits = Splits(value, key) },
+                    "label_subsets" => d with { LabelSubsets = LabelSubsets(value, key) },
+                    "features" => d with { Features = OneOf(value, key, FeatureSets) },
+                    "learners" => d with { Learners = Learners(value, key) },
+                    "evaluation" => d with { Evaluation = Evaluation(value, key) },
+                    _ => d,
+                };
+            }
+            // The data follow the experiment's seed unless the definition pins the dataset's own.
+            if (!datasetSeedGiven)
+                d = d with { Dataset = d.Dataset with { Synthetic = d.Dataset.Synthetic with { Seed = d.Seed } } };
+            CheckLabelsExist(d);
+            return d;
+        }
+
+        void CheckLabelsExist(ExperimentDefinition d)
+        {
+            if (d.Dataset.Kind != "synthetic") return;
+            foreach (var (subset, label, node) in _labelNodes)
+                if (!SyntheticClasses.All.Contains(label))
+                    throw Error(node, $"label_subsets.{subset}",
+                        $"the synthetic dataset has no class '{label}'; it has {string.Join(", ", SyntheticClasses.All)}");
+        }
+
+        DatasetDefinition Dataset(YamlNode node, string path, out bool seedGiven)
+        {
+            var options = new SyntheticEcgOptions();
+            var kind = "synthetic";
+            seedGiven = false;
+            foreach (var (keyNode, value) in Entries(node, path, DatasetKeys))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                switch (keyNode.Value)
+                {
+                    case "kind": kind = OneOf(value, key, DatasetKinds); break;
+                    case "exams": options = options with { Exams = Int(value, key, 50, 50_000_000) }; break;
+                    case "seed": options = options with { Seed = Int(value, key, 0, int.MaxValue) }; seedGiven = true; break;
+                    case "sampling_rate_hz": options = options with { SamplingRateHz = Double(value, key, 100, 10_000) }; break;
+                    case "duration_s": options = options with { DurationSeconds = Double(value, key, 2, 600) }; break;
+                    case "padded_length": options = options with { PaddedLength = Int(value, key, 0, 10_000_000) }; break;
+                    case "max_exams_per_patient": options = options with { MaxExamsPerPatient = Int(value, key, 1, 100) }; break;
+                    case "missed_label_rate": options = options with { MissedLabelRate = Double(value, key, 0, 0.5) }; break;
+                    case "spurious_label_rate": options = options with { SpuriousLabelRate = Double(value, key, 0, 0.5) }; break;
+                    case "prevalence": options = options with { Prevalence = Prevalence(value, key) }; break;
+                }
+            }
+            return new DatasetDefinition { Kind = kind, Synthetic = options };
+        }
+
+        IReadOnlyDictionary<string, double> Prevalence(YamlNode node, string path)
+        {
+            var result = new Dictionary<string, double>(SyntheticEcgOptions.DefaultPrevalence);
+            foreach (var (keyNode, value) in Entries(node, path, SyntheticClasses.All))
+                result[keyNode.Value!] = Double(value, $"{path}.{keyNode.Value}", 0, 0.5);
+            return result;
+        }
+
+        SplitDefinition Splits(YamlNode node, string path)
+        {
+            var s = new SplitDefinition();
+            foreach (var (keyNode, value) in Entries(node, path, SplitKeys))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                s = keyNode.Value == "train" ? s with { Train = Double(value, key, 0.05, 0.95) } : s with { Validation = Double(value, key, 0.05, 0.95) };
+            }
+            if (s.Test < 0.05) throw Error(node, path, $"train ({s.Train}) + validation ({s.Validation}) must leave at least 0.05 for the test split");
+            return s;
+        }
+
+        IReadOnlyList<LabelSubset> LabelSubsets(YamlNode node, string path)
+        {
+            var subsets = new List<LabelSubset>();
+            foreach (var (keyNode, value) in Entries(node, path, allowed: null))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                if (value is not YamlSequenceNode seq || seq.Children.Count == 0)
+                    throw Error(value, key, "a label subset is a non-empty list of class codes, e.g. [SB, ST, AF]");
+                var labels = seq.Children.Select(c => Scalar(c, key)).ToArray();
+                _labelNodes.AddRange(seq.Children.Select((c, i) => (keyNode.Value!, labels[i], c)));
+                var duplicate = labels.GroupBy(l => l).FirstOrDefault(g => g.Count() > 1);
+                if (duplicate is not null) throw Error(value, key, $"lists '{duplicate.Key}' twice");
+                subsets.Add(new LabelSubset(Name(keyNode, key), labels));
+            }
+            if (subsets.Count == 0) throw Error(node, path, "needs at least one label subset");
+            return subsets;
+        }
+
+        IReadOnlyList<LearnerBudget> Learners(YamlNode node, string path)
+        {
+            var learners = new List<LearnerBudget>();
+            foreach (var (keyNode, value) in Entries(node, path, BinaryLearnerCatalog.Names))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                var trials = keyNode.Value == BinaryLearnerCatalog.Prior ? 1 : 3;
+                if (value is YamlScalarNode { Value: null or "" or "~" }) { learners.Add(new LearnerBudget(keyNode.Value!, trials)); continue; }
+                foreach (var (k, v) in Entries(value, key, LearnerKeys))
+                    trials = Int(v, $"{key}.{k.Value}", 1, keyNode.Value == BinaryLearnerCatalog.Prior ? 1 : 10_000);
+                learners.Add(new LearnerBudget(keyNode.Value!, trials));
+            }
+            if (learners.All(l => l.Learner == BinaryLearnerCatalog.Prior))
+                throw Error(node, path, "needs at least one learner besides the prior baseline");
+            return learners;
+        }
+
+        EvaluationDefinition Evaluation(YamlNode node, string path)
+        {
+            var e = new EvaluationDefinition();
+            foreach (var (keyNode, value) in Entries(node, path, EvaluationKeys))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                e = keyNode.Value == "bootstrap_replicates"
+                    ? e with { BootstrapReplicates = Int(value, key, 10, 1_000_000) }
+                    : e with { Confidence = Double(value, key, 0.5, 0.999) };
+            }
+            return e;
+        }
+
+        IEnumerable<(YamlScalarNode Key, YamlNode Value)> Entries(YamlNode node, string path, IReadOnlyList<string>? allowed)
+        {
+            if (node is not YamlMappingNode mapping)
+                throw Error(node, path, allowed is null ? "expected a mapping of names to values" : $"expected a mapping with keys from: {string.Join(", ", allowed)}");
+            foreach (var (k, v) in mapping.Children)
+            {
+                var keyNode = (YamlScalarNode)k;
+                var name = keyNode.Value ?? "";
+                if (allowed is not null && !allowed.Contains(name))
+                {
+                    var suggestion = allowed.MinBy(a => EditDistance(a, name));
+                    var hint = suggestion is not null && EditDistance(suggestion, name) <= 2 ? $" Did you mean '{suggestion}'?" : "";
+                    throw Error(keyNode, path.Length == 0 ? name : $"{path}.{name}",
+                        $"unknown key. Expected one of: {string.Join(", ", allowed)}.{hint}");
+                }
+                yield return (keyNode, v);
+            }
+        }
+
+        string Scalar(YamlNode node, string key) =>
+            node is YamlScalarNode { Value: { Length: > 0 } s } ? s : throw Error(node, key, "expected a single value");
+
+        string Name(YamlNode node, string key)
+        {
+            var s = Scalar(node, key);
+            if (!s.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.'))
+                throw Error(node, key, $"'{s}' may contain only letters, digits, '_', '-' and '.'");
+            return s;
+        }
+
+        string OneOf(YamlNode node, string key, IReadOnlyList<string> allowed)
+        {
+            var s = Scalar(node, key);
+            return allowed.Contains(s) ? s : throw Error(node, key, $"'{s}' is not one of: {string.Join(", ", allowed)}");
+        }
+
+        int Int(YamlNode node, string key, int min, int max)
+        {
+            var s = Scalar(node, key);
+            if (!int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v))
+                throw Error(node, key, $"'{s}' is not a whole number");
+            if (v < min || v > max) throw Error(node, key, $"{v} is outside [{min}, {max}]");
+            return v;
+        }
+
+        double Double(YamlNode node, string key, double min, double max)
+        {
+            var s = Scalar(node, key);
+            if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+                throw Error(node, key, $"'{s}' is not a number");
+            if (v < min || v > max) throw Error(node, key, $"{v} is outside [{min}, {max}]");
+            return v;
+        }
+
+        static int EditDistance(string a, string b)
+        {
+            var previous = Enumerable.Range(0, b.Length + 1).ToArray();
+            for (var i = 1; i <= a.Length; i++)
+            {
+                var current = new int[b.Length + 1];
+                current[0] = i;
+                for (var j = 1; j <= b.Length; j++)
+                    current[j] = Math.Min(Math.Min(current[j - 1], previous[j]) + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                previous = current;
+            }
+            return previous[b.Length];
+        }
+    }
+}

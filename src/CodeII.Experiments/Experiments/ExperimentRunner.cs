@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Synthetic;
+using CodeII.Experiments.Evaluation;
+using CodeII.Experiments.Features;
+using CodeII.Experiments.Reports;
+using CodeII.Experiments.Sweep;
+
+namespace CodeII.Experiments.Experiments;
+
+public sealed record RunOptions
+{
+    /// <summary>Where run folders go; each experiment gets <c>&lt;root&gt;/&lt;name&gt;/&lt;timestamp&gt;</c>.</summary>
+    public string RunsRoot { get; init; } = "runs";
+    /// <summary>Caps threads for feature extraction and parallel trials; defaults to every core.</summary>
+    public int MaxThreads { get; init; } = Environment.ProcessorCount;
+    public IProgress<StageProgress>? Progress { get; init; }
+}
+
+public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest);
+
+/// <summary>Runs a definition end to end: data → features → patient split → sweep → test evaluation → report.</summary>
+public static class ExperimentRunner
+{
+    public static RunResult Run(ExperimentDefinition definition, string definitionText, string definitionPath,
+        RunOptions options, CancellationToken cancellationToken = default)
+    {
+        var started = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
+        var source = CreateSource(definition);
+        var extractor = CreateExtractor(definition.Features);
+        var (commit, dirty) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".");
+
+        var manifest = new RunManifest
+        {
+            Experiment = definition.Name,
+            Seed = definition.Seed,
+            DefinitionFile = definitionPath,
+            DefinitionSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(definitionText))),
+            GitCommit = commit,
+            GitDirty = dirty,
+            Packages = RunManifest.PackageVersions(),
+            Runtime = RunManifest.RuntimeDescription,
+            Os = RunManifest.OsDescription,
+            ProcessorCount = Environment.ProcessorCount,
+            MaxThreads = options.MaxThreads,
+            Dataset = source.Describe(),
+            FeatureSet = extractor.Name,
+            FeatureSetVersion = extractor.Version,
+            StartedUtc = started,
+            Status = "running",
+        };
+        folder.WriteText(RunFolder.DefinitionFile, definitionText);
+        folder.WriteJson(RunFolder.ResolvedDefinitionFile, definition);
+        folder.WriteJson(RunFolder.ManifestFile, manifest);
+
+        var features = FeatureTableBuilder.Extract(source, extractor, options.MaxThreads, options.Progress, cancellationToken);
+        manifest = manifest with { DataFingerprint = features.DataFingerprint };
+        folder.WriteJson(RunFolder.ManifestFile, manifest);
+
+        var split = PatientSplit.Stratified(features.PatientIds, features.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
+        var learners = definition.LearnersWithBaseline;
+        var sweep = new LabelSweep
+        {
+            Features = features,
+            Split = split,
+            Labels = definition.AllLabels,
+            Learners = learners,
+            Seed = definition.Seed,
+            MaxDegreeOfParallelism = options.MaxThreads,
+        }.Run(trial => folder.AppendJsonLine(RunFolder.TrialsFile, trial), options.Progress, cancellationToken);
+
+        var test = split.Indices(SplitPart.Test);
+        options.Progress?.Report(new StageProgress("evaluation", 0, 1));
+        var metrics = ExperimentEvaluator.Evaluate(sweep, definition.LabelSubsets, learners.Select(l => l.Learner).ToArray(),
+            test.Select(i => features.PatientIds[i]).ToArray(),
+            label => test.Select(i => features.Labels[i].Contains(label)).ToArray(),
+            definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed);
+        options.Progress?.Report(new StageProgress("evaluation", 1, 1));
+
+        folder.WriteText(RunFolder.PredictionsFile, PredictionsCsv(sweep, features, test));
+        folder.WriteJson(RunFolder.MetricsFile, metrics);
+
+        manifest = manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = clock.Elapsed.TotalSeconds, Status = "complete" };
+        var report = HtmlReport.Render(new ReportModel(definition, manifest, metrics, sweep, test.Select(i => features.Labels[i]).ToArray()));
+        folder.WriteText(RunFolder.ReportFile, report);
+        folder.WriteJson(RunFolder.ManifestFile, manifest);
+        return new RunResult(folder, folder.FileIn(RunFolder.ReportFile), metrics, manifest);
+    }
+
+    static IEcgSource CreateSource(ExperimentDefinition definition) => definition.Dataset.Kind switch
+    {
+        "synthetic" => new SyntheticEcgGenerator(definition.Dataset.Synthetic),
+        var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported yet"),
+    };
+
+    static IEcgFeatureExtractor CreateExtractor(string name) => name switch
+    {
+        BasicFeatureExtractor.SetName => new BasicFeatureExtractor(),
+        _ => throw new ArgumentException($"feature set '{name}' is not supported yet"),
+    };
+
+    /// <summary>Long format, one row per test exam, label and learner, scores at full precision.</summary>
+    static string PredictionsCsv(SweepResult sweep, FeatureTable features, int[] test)
+    {
+        var csv = new StringBuilder("exam_id,patient_id,label,learner,score,truth,threshold\n");
+        foreach (var model in sweep.Selected)
+            for (var k = 0; k < test.Length; k++)
+            {
+                var exam = test[k];
+                csv.Append(features.ExamIds[exam]).Append(',').Append(features.PatientIds[exam]).Append(',')
+                    .Append(model.Label).Append(',').Append(model.Learner).Append(',')
+                    .Append(model.TestScores[k].ToString("R", CultureInfo.InvariantCulture)).Append(',')
+                    .Append(features.Labels[exam].Contains(model.Label) ? '1' : '0').Append(',')
+                    .Append(model.Threshold.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
+            }
+        return csv.ToString();
+    }
+}

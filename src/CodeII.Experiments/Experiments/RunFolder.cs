@@ -1,0 +1,70 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CodeII.Experiments.Experiments;
+
+/// <summary>
+/// A run's own folder, <c>runs/&lt;experiment&gt;/&lt;UTC timestamp&gt;/</c>. Files are written whole through a temporary
+/// file and a rename, so a reader never sees half a file; the trial log is the one file that only grows.
+/// </summary>
+public sealed class RunFolder
+{
+    public const string DefinitionFile = "definition.yaml";
+    public const string ResolvedDefinitionFile = "definition.resolved.json";
+    public const string ManifestFile = "manifest.json";
+    public const string TrialsFile = "trials.jsonl";
+    public const string PredictionsFile = "predictions.csv";
+    public const string MetricsFile = "metrics.json";
+    public const string ReportFile = "report.html";
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    static readonly JsonSerializerOptions JsonLine = new(Json) { WriteIndented = false };
+
+    RunFolder(string path) => Path = path;
+
+    public string Path { get; }
+
+    public string FileIn(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>Creates a new, empty folder; a second run in the same second gets a suffix rather than sharing one.</summary>
+    public static RunFolder Create(string runsRoot, string experimentName, DateTime startedUtc)
+    {
+        var parent = System.IO.Path.Combine(runsRoot, experimentName);
+        Directory.CreateDirectory(parent);
+        var stamp = startedUtc.ToString("yyyyMMdd'T'HHmmss'Z'");
+        for (var attempt = 0; ; attempt++)
+        {
+            var candidate = System.IO.Path.Combine(parent, attempt == 0 ? stamp : $"{stamp}-{attempt}");
+            if (Directory.Exists(candidate)) continue;
+            Directory.CreateDirectory(candidate);
+            return new RunFolder(candidate);
+        }
+    }
+
+    public void WriteText(string name, string content)
+    {
+        var target = FileIn(name);
+        var temporary = target + ".tmp";
+        File.WriteAllText(temporary, content, new UTF8Encoding(false));
+        File.Move(temporary, target, overwrite: true);
+    }
+
+    public void WriteJson<T>(string name, T value) => WriteText(name, JsonSerializer.Serialize(value, Json) + "\n");
+
+    /// <summary>Appends one JSON object as a line and flushes it, so an interrupted run keeps every finished trial.</summary>
+    public void AppendJsonLine<T>(string name, T value)
+    {
+        using var stream = new FileStream(FileIn(name), FileMode.Append, FileAccess.Write, FileShare.Read);
+        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, JsonLine) + "\n");
+        stream.Write(bytes);
+        stream.Flush(flushToDisk: true);
+    }
+}

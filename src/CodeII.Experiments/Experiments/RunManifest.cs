@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.InteropServices;
+
+namespace CodeII.Experiments.Experiments;
+
+/// <summary>What is needed to reproduce a run: seed, definition, code version, package versions and data fingerprint.</summary>
+public sealed record RunManifest
+{
+    public required string Experiment { get; init; }
+    public required int Seed { get; init; }
+    public required string DefinitionFile { get; init; }
+    public required string DefinitionSha256 { get; init; }
+    public required string GitCommit { get; init; }
+    public required bool GitDirty { get; init; }
+    public required IReadOnlyDictionary<string, string> Packages { get; init; }
+    public required string Runtime { get; init; }
+    public required string Os { get; init; }
+    public required int ProcessorCount { get; init; }
+    public required int MaxThreads { get; init; }
+    public required string Dataset { get; init; }
+    public string? DataFingerprint { get; init; }
+    public required string FeatureSet { get; init; }
+    public required int FeatureSetVersion { get; init; }
+    public required DateTime StartedUtc { get; init; }
+    public DateTime? FinishedUtc { get; init; }
+    public double? DurationSeconds { get; init; }
+    public required string Status { get; init; }
+
+    /// <summary>Versions of the assemblies whose behaviour decides the numbers.</summary>
+    public static IReadOnlyDictionary<string, string> PackageVersions()
+    {
+        static string VersionOf(Assembly a) =>
+            a.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            ?? a.GetName().Version?.ToString() ?? "unknown";
+        var packages = new (string Package, Assembly Assembly)[]
+        {
+            ("CodeII.Experiments", typeof(RunManifest).Assembly),
+            ("Microsoft.ML", typeof(Microsoft.ML.MLContext).Assembly),
+            ("Microsoft.ML.LightGbm", typeof(Microsoft.ML.Trainers.LightGbm.LightGbmBinaryTrainer).Assembly),
+            ("YamlDotNet", typeof(YamlDotNet.RepresentationModel.YamlStream).Assembly),
+            ("Plotly.NET", typeof(Plotly.NET.Chart).Assembly),
+        };
+        return packages.ToDictionary(p => p.Package, p => VersionOf(p.Assembly));
+    }
+
+    public static string RuntimeDescription => RuntimeInformation.FrameworkDescription;
+    public static string OsDescription => $"{RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}";
+
+    /// <summary>The commit of the repository holding <paramref name="directory"/>, and whether its tree has uncommitted changes.</summary>
+    public static (string Commit, bool Dirty) GitState(string directory)
+    {
+        var commit = Git(directory, "rev-parse HEAD");
+        if (commit is null) return ("unknown (not a git checkout)", false);
+        var status = Git(directory, "status --porcelain --untracked-files=no");
+        return (commit, !string.IsNullOrWhiteSpace(status));
+    }
+
+    static string? Git(string directory, string arguments)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("git", arguments)
+            {
+                WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            };
+            using var process = Process.Start(start);
+            if (process is null) return null;
+            var output = process.StandardOutput.ReadToEnd().Trim();
+            process.WaitForExit();
+            return process.ExitCode == 0 ? output : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null; // git is not installed
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using System.Numerics;
+
+namespace CodeII.Experiments.Features;
+
+/// <summary>
+/// A basic multi-lead QRS detector in the spirit of Pan &amp; Tompkins (1985): smoothed slope energy summed over
+/// leads, moving-window integration, then peaks above a fraction of the typical beat energy with a refractory period.
+/// Summing leads keeps it working when one lead is flat or noisy.
+/// </summary>
+public sealed class RPeakDetector
+{
+    /// <summary>Physiological refractory period; also the shortest RR the detector can report (240 bpm).</summary>
+    public double RefractorySeconds { get; init; } = 0.25;
+
+    /// <summary>Moving-window integration length, about one QRS (Pan &amp; Tompkins use 150 ms).</summary>
+    public double IntegrationSeconds { get; init; } = 0.10;
+
+    /// <summary>Peaks weaker than this share of the 90th-percentile candidate are taken as T waves or noise.</summary>
+    public double ThresholdFraction { get; init; } = 0.25;
+
+    /// <summary>Returns R-peak sample indices relative to the start of <paramref name="leads"/>' spans.</summary>
+    public int[] Detect(IReadOnlyList<float[]> leads, Range recorded, double samplingRateHz)
+    {
+        var (start, length) = recorded.GetOffsetAndLength(leads[0].Length);
+        if (length < samplingRateHz) return [];
+        var smoothWidth = Math.Max(1, (int)Math.Round(samplingRateHz * 0.025));
+        var slopeEnergy = new double[length];
+        var smoothed = new double[length];
+        foreach (var lead in leads)
+        {
+            MovingAverage<float>(lead.AsSpan(start, length), smoothWidth, smoothed);
+            for (var n = 1; n < length - 1; n++)
+            {
+                var slope = smoothed[n + 1] - smoothed[n - 1];
+                slopeEnergy[n] += slope * slope;
+            }
+        }
+        var integrated = new double[length];
+        MovingAverage<double>(slopeEnergy, Math.Max(1, (int)Math.Round(samplingRateHz * IntegrationSeconds)), integrated);
+
+        var refractory = (int)Math.Round(samplingRateHz * RefractorySeconds);
+        var candidates = LocalMaxima(integrated, refractory);
+        if (candidates.Count == 0) return [];
+        var heights = candidates.Select(c => integrated[c]).Order().ToArray();
+        var threshold = ThresholdFraction * heights[(int)(0.9 * (heights.Length - 1))];
+
+        // The integrator lags the QRS by about half its window; the steepest point just before the peak marks the beat.
+        var lag = (int)Math.Round(samplingRateHz * IntegrationSeconds);
+        var peaks = new List<int>();
+        foreach (var c in candidates)
+        {
+            if (integrated[c] < threshold) continue;
+            var from = Math.Max(0, c - lag);
+            var best = from;
+            for (var n = from; n <= c; n++) if (slopeEnergy[n] > slopeEnergy[best]) best = n;
+            if (peaks.Count > 0 && best - peaks[^1] < refractory / 2) continue;
+            peaks.Add(best);
+        }
+        return peaks.Select(p => p + start).ToArray();
+    }
+
+    /// <summary>Samples that are the maximum of everything within ± <paramref name="separation"/>, in time order.</summary>
+    static List<int> LocalMaxima(double[] x, int separation)
+    {
+        // Sliding-window maximum with a monotonic deque of indices: O(n) however wide the window.
+        var window = new LinkedList<int>();
+        var maxima = new List<int>();
+        for (var right = 0; right < x.Length + separation; right++)
+        {
+            if (right < x.Length)
+            {
+                while (window.Count > 0 && x[window.Last!.Value] <= x[right]) window.RemoveLast();
+                window.AddLast(right);
+            }
+            var centre = right - separation;
+            if (centre < 0) continue;
+            while (window.First!.Value < centre - separation) window.RemoveFirst();
+            if (window.First.Value == centre && x[centre] > 0 && (maxima.Count == 0 || centre - maxima[^1] >= separation))
+                maxima.Add(centre);
+        }
+        return maxima;
+    }
+
+    /// <summary>Centred moving average with a running sum; edges average over what is available.</summary>
+    internal static void MovingAverage<T>(ReadOnlySpan<T> input, int width, Span<double> output) where T : unmanaged, INumberBase<T>
+    {
+        var half = width / 2;
+        double sum = 0;
+        int lo = 0, hi = -1;
+        for (var n = 0; n < input.Length; n++)
+        {
+            var wantLo = Math.Max(0, n - half);
+            var wantHi = Math.Min(input.Length - 1, n + half);
+            while (hi < wantHi) sum += double.CreateTruncating(input[++hi]);
+            while (lo < wantLo) sum -= double.CreateTruncating(input[lo++]);
+            output[n] = sum / (hi - lo + 1);
+        }
+    }
+}

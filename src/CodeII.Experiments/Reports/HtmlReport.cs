@@ -1,0 +1,197 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using CodeII.Experiments.Evaluation;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Sweep;
+
+namespace CodeII.Experiments.Reports;
+
+/// <summary>Everything a report shows; all of it also lives in the run folder, so a report can be rebuilt without retraining.</summary>
+public sealed record ReportModel(
+    ExperimentDefinition Definition,
+    RunManifest Manifest,
+    ExperimentMetrics Metrics,
+    SweepResult Sweep,
+    IReadOnlySet<string>[] TestLabels);
+
+/// <summary>
+/// A single self-contained HTML file: plotly.js is embedded from the Plotly.NET assembly, so the report opens
+/// offline and makes no network request. Metric cells carry data attributes so tests can match them to metrics.json.
+/// </summary>
+public static class HtmlReport
+{
+    /// <summary>Every metric in the tables is shown with this many decimals.</summary>
+    public const int Decimals = 3;
+
+    static readonly Lazy<string> PlotlyJs = new(LoadPlotlyJs);
+
+    static string LoadPlotlyJs()
+    {
+        var assembly = typeof(Plotly.NET.Chart).Assembly;
+        var name = assembly.GetManifestResourceNames().FirstOrDefault(n => n.Contains("plotly-") && n.EndsWith(".min.js", StringComparison.Ordinal))
+                   ?? throw new InvalidOperationException("Plotly.NET no longer embeds plotly.js; reports cannot be made self-contained");
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    public static string Format(double value) =>
+        double.IsNaN(value) ? "n/a" : value.ToString("F" + Decimals, CultureInfo.InvariantCulture);
+
+    public static string Format(Estimate e) =>
+        double.IsNaN(e.Lower) ? Format(e.Value) : $"{Format(e.Value)} ({Format(e.Lower)}–{Format(e.Upper)})";
+
+    public static string Render(ReportModel model)
+    {
+        var charts = new List<(string Id, object Data, object Layout)>();
+        var html = new StringBuilder();
+        var m = model.Manifest;
+        var title = $"CodeII experiment report: {model.Definition.Name}";
+        html.Append($$"""
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{E(title)}}</title>
+            <style>
+            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1f2933; }
+            h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d9e2ec; padding-bottom: .3rem; }
+            table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
+            th, td { border: 1px solid #d9e2ec; padding: .3rem .6rem; text-align: right; }
+            th { background: #f0f4f8; } td.text, th.text { text-align: left; }
+            td.metric { white-space: nowrap; } tr.best td.metric:not([data-metric=prevalence]) { font-weight: 600; } tr.baseline td:not([rowspan]) { color: #627d98; }
+            .meta { color: #52606d; font-size: .9rem; } .grid { display: flex; flex-wrap: wrap; gap: .5rem; }
+            .chart { width: 380px; height: 340px; } .wide { width: 100%; max-width: 760px; height: 380px; }
+            code { background: #f0f4f8; padding: 0 .25rem; }
+            </style></head><body>
+            <h1>{{E(title)}}</h1>
+            <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}}
+            · data <code>{{E(m.DataFingerprint ?? "")}}</code> · {{model.Metrics.TestExams}} test exams from {{model.Metrics.TestPatients}} patients</p>
+            <p>Each label is a one-vs-rest problem. Models were chosen by validation AUROC and their F1 threshold was tuned on
+            validation; every number below is on the held-out test patients, with {{model.Metrics.Confidence:P0}} intervals from
+            {{model.Metrics.BootstrapReplicates}} patient-level bootstrap resamples. <em>prior</em> is the trivial baseline that scores every exam
+            with the training prevalence: a model is only useful where it beats it.</p>
+            """);
+
+        foreach (var subset in model.Metrics.Subsets)
+            RenderSubset(html, charts, subset, model);
+
+        RenderRocCurves(html, charts, model);
+        RenderTrials(html, model);
+        RenderProvenance(html, model);
+
+        html.Append("<script>").Append(PlotlyJs.Value).Append("</script>\n<script>\n");
+        html.Append("const codeiiCharts = ").Append(JsonSerializer.Serialize(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }))).Append(";\n");
+        html.Append("""
+            Promise.all(codeiiCharts.map(c => Plotly.newPlot(c.id, c.data, c.layout, { displaylogo: false, responsive: true })))
+              .then(() => { document.body.dataset.chartsRendered = String(codeiiCharts.length); });
+            </script>
+            </body></html>
+            """);
+        return html.ToString();
+    }
+
+    static void RenderSubset(StringBuilder html, List<(string, object, object)> charts, SubsetMetrics subset, ReportModel model)
+    {
+        var learners = subset.MacroAuroc.Keys.ToArray();
+        html.Append($"<h2 id=\"subset-{E(subset.Name)}\">Label subset <code>{E(subset.Name)}</code>: {E(string.Join(", ", subset.Labels))}</h2>\n");
+        html.Append("<table class=\"macro\"><tr><th class=\"text\">model</th><th>macro AUROC</th></tr>\n");
+        foreach (var (learner, estimate) in subset.MacroAuroc)
+            html.Append($"<tr class=\"{(learner == BinaryLearnerCatalog.Prior ? "baseline" : "")}\"><td class=\"text\">{E(learner)}</td>")
+                .Append(MetricCell(subset.Name, "*", learner, "macro_auroc", estimate)).Append("</tr>\n");
+        html.Append("</table>\n");
+
+        html.Append("<table class=\"metrics\"><tr><th class=\"text\">label</th><th>test positives</th><th>prevalence</th><th class=\"text\">model</th>")
+            .Append("<th>AUROC</th><th>AUPRC</th><th>F1</th><th>threshold</th><th>validation AUROC</th></tr>\n");
+        foreach (var label in subset.PerLabel)
+        {
+            var bestAuroc = label.Models.Max(x => double.IsNaN(x.Auroc.Value) ? double.MinValue : x.Auroc.Value);
+            for (var k = 0; k < label.Models.Count; k++)
+            {
+                var mm = label.Models[k];
+                var rowClass = mm.Learner == BinaryLearnerCatalog.Prior ? "baseline" : mm.Auroc.Value == bestAuroc ? "best" : "";
+                html.Append($"<tr class=\"{rowClass}\">");
+                if (k == 0)
+                {
+                    var span = label.Models.Count;
+                    html.Append($"<td class=\"text label\" rowspan=\"{span}\">{E(label.Label)}</td><td rowspan=\"{span}\">{label.TestPositives}</td>")
+                        .Append(MetricCell(subset.Name, label.Label, "*", "prevalence", new Estimate(label.Prevalence, double.NaN, double.NaN), span));
+                }
+                html.Append($"<td class=\"text\" title=\"{E(mm.Parameters.ToString())}\">{E(mm.Learner)}</td>")
+                    .Append(MetricCell(subset.Name, label.Label, mm.Learner, "auroc", mm.Auroc))
+                    .Append(MetricCell(subset.Name, label.Label, mm.Learner, "auprc", mm.Auprc))
+                    .Append(MetricCell(subset.Name, label.Label, mm.Learner, "f1", mm.F1))
+                    .Append($"<td>{Format(mm.Threshold)}</td><td>{Format(mm.ValidationAuroc)}</td></tr>\n");
+            }
+        }
+        html.Append("</table>\n");
+
+        var id = $"heatmap-{subset.Name}";
+        html.Append($"<div id=\"{E(id)}\" class=\"wide plot\"></div>\n");
+        var z = learners.Select(l => subset.PerLabel.Select(p => (double?)NaNToNull(p.Models.First(x => x.Learner == l).Auroc.Value)).ToArray()).ToArray();
+        charts.Add((id,
+            new object[] { new { type = "heatmap", x = subset.Labels, y = learners, z, zmin = 0.5, zmax = 1.0, colorscale = "Viridis",
+                text = z.Select(r => r.Select(v => v is null ? "n/a" : Format(v.Value)).ToArray()).ToArray(), texttemplate = "%{text}",
+                hovertemplate = "%{y} on %{x}: AUROC %{text}<extra></extra>", colorbar = new { title = new { text = "AUROC" } } } },
+            new { title = new { text = $"Test AUROC, label × model ({subset.Name})" }, margin = new { l = 140, t = 50 } }));
+    }
+
+    static void RenderRocCurves(StringBuilder html, List<(string, object, object)> charts, ReportModel model)
+    {
+        html.Append("<h2 id=\"roc\">ROC curves on the test patients</h2>\n<div class=\"grid\">\n");
+        var labels = model.Sweep.Selected.Select(s => s.Label).Distinct().ToArray();
+        foreach (var label in labels)
+        {
+            var truth = model.TestLabels.Select(l => l.Contains(label)).ToArray();
+            var traces = new List<object>();
+            foreach (var selected in model.Sweep.Selected.Where(s => s.Label == label))
+            {
+                var (fpr, tpr) = BinaryMetrics.RocCurve(selected.TestScores, truth);
+                traces.Add(new { type = "scatter", mode = "lines", name = selected.Learner, x = fpr, y = tpr, line = new { shape = "hv" } });
+            }
+            traces.Add(new { type = "scatter", mode = "lines", name = "chance", x = new[] { 0, 1 }, y = new[] { 0, 1 },
+                line = new { dash = "dot", color = "#9aa5b1" }, showlegend = false, hoverinfo = "skip" });
+            var id = $"roc-{label}";
+            html.Append($"<div id=\"{E(id)}\" class=\"chart plot\"></div>\n");
+            charts.Add((id, traces, new
+            {
+                title = new { text = $"{label}" },
+                xaxis = new { title = new { text = "false positive rate" }, range = new[] { 0, 1 } },
+                yaxis = new { title = new { text = "true positive rate" }, range = new[] { 0, 1.02 } },
+                legend = new { x = 0.45, y = 0.05 }, margin = new { l = 55, r = 10, t = 40, b = 45 },
+            }));
+        }
+        html.Append("</div>\n");
+    }
+
+    static void RenderTrials(StringBuilder html, ReportModel model)
+    {
+        html.Append("<h2 id=\"trials\">Sweep</h2>\n<table class=\"trials\"><tr><th class=\"text\">model</th><th>trials</th><th>labels</th><th>total training time (s)</th></tr>\n");
+        foreach (var group in model.Sweep.Trials.GroupBy(t => t.Learner))
+            html.Append($"<tr><td class=\"text\">{E(group.Key)}</td><td>{group.Count()}</td><td>{group.Select(t => t.Label).Distinct().Count()}</td>")
+                .Append($"<td>{group.Sum(t => t.DurationSeconds).ToString("F1", CultureInfo.InvariantCulture)}</td></tr>\n");
+        html.Append($"</table>\n<p class=\"meta\">Every trial, with its full-precision parameters and validation metrics, is in <code>{RunFolder.TrialsFile}</code>; test predictions are in <code>{RunFolder.PredictionsFile}</code>.</p>\n");
+    }
+
+    static void RenderProvenance(StringBuilder html, ReportModel model)
+    {
+        var m = model.Manifest;
+        html.Append("<h2 id=\"provenance\">Provenance</h2>\n<table class=\"provenance\">\n");
+        void Row(string key, string value) => html.Append($"<tr><th class=\"text\">{E(key)}</th><td class=\"text\"><code>{E(value)}</code></td></tr>\n");
+        Row("definition", $"{m.DefinitionFile} (sha256 {m.DefinitionSha256[..12]}…)");
+        Row("dataset", m.Dataset);
+        Row("features", $"{m.FeatureSet} v{m.FeatureSetVersion}");
+        Row("runtime", $"{m.Runtime} on {m.Os}, {m.ProcessorCount} cores, {m.MaxThreads} threads used");
+        foreach (var (package, version) in m.Packages) Row(package, version);
+        if (m.DurationSeconds is { } seconds) Row("duration", $"{seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+        html.Append("</table>\n");
+    }
+
+    static string MetricCell(string subset, string label, string learner, string metric, Estimate e, int rowSpan = 1) =>
+        $"<td class=\"metric\"{(rowSpan > 1 ? $" rowspan=\"{rowSpan}\"" : "")} data-subset=\"{E(subset)}\" data-label=\"{E(label)}\" data-learner=\"{E(learner)}\" data-metric=\"{metric}\">{E(Format(e))}</td>";
+
+    static double? NaNToNull(double v) => double.IsNaN(v) ? null : v;
+
+    static string E(string s) => WebUtility.HtmlEncode(s);
+}

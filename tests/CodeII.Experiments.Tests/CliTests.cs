@@ -1,0 +1,62 @@
+using System.Diagnostics;
+
+namespace CodeII.Experiments.Tests;
+
+/// <summary>Runs the real <c>codeii</c> executable as a user would.</summary>
+public class CliTests
+{
+    static (int ExitCode, string StdOut, string StdErr) Codeii(string workingDirectory, params string[] args)
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "codeii.dll");
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(cli);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "codeii did not finish in 3 minutes");
+        return (process.ExitCode, stdout.Result, stderr.Result);
+    }
+
+    [Fact]
+    public void Run_prints_the_report_path_last()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(dir, "tiny.yaml"), """
+            name: tiny
+            dataset: { exams: 300 }
+            label_subsets: { rhythm: [SB, ST, AF] }
+            learners: { lightgbm: { trials: 1 } }
+            evaluation: { bootstrap_replicates: 50 }
+            """);
+        var (exit, stdout, stderr) = Codeii(dir, "run", "tiny.yaml", "--runs", "out", "--max-threads", "1");
+        Assert.True(exit == 0, stderr + stdout);
+        var last = stdout.TrimEnd().Split('\n')[^1].Trim();
+        Assert.EndsWith("report.html", last);
+        Assert.True(File.Exists(last), $"last line '{last}' is not a file");
+        Assert.StartsWith(Path.Combine(dir, "out", "tiny"), last);
+    }
+
+    [Fact]
+    public void A_bad_definition_gets_a_located_error_and_no_stack_trace()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(dir, "bad.yaml"), "name: bad\nlearners:\n  lightgbm: { trails: 3 }\n");
+        var (exit, stdout, stderr) = Codeii(dir, "run", "bad.yaml");
+        var output = stdout + stderr;
+        Assert.Equal(2, exit);
+        Assert.Contains("bad.yaml:3:15: 'learners.lightgbm.trails': unknown key", output.ReplaceLineEndings(""));
+        Assert.DoesNotContain("   at ", output);
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs")), "a failed definition must not leave a run folder");
+    }
+
+    [Fact]
+    public void A_missing_definition_file_is_named()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var (exit, stdout, stderr) = Codeii(dir, "run", "nowhere.yaml");
+        Assert.Equal(2, exit);
+        Assert.Contains("nowhere.yaml", stdout + stderr);
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
+}

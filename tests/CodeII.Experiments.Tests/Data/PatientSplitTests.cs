@@ -1,0 +1,52 @@
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Synthetic;
+
+namespace CodeII.Experiments.Tests.Data;
+
+public class PatientSplitTests
+{
+    static (string[] Patients, IReadOnlySet<string>[] Labels) Synthetic(int exams, int seed)
+    {
+        var g = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = exams, Seed = seed, MaxExamsPerPatient = 4 });
+        var records = Enumerable.Range(0, exams).Select(g.Read).ToArray();
+        return (records.Select(r => r.PatientId).ToArray(), records.Select(r => r.Labels).ToArray());
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void No_patient_lands_in_two_parts(int seed)
+    {
+        var (patients, labels) = Synthetic(1500, seed);
+        var split = PatientSplit.Stratified(patients, labels, 0.6, 0.2, seed);
+        var partsOfPatient = patients.Select((p, i) => (p, split.PartOfExam[i])).GroupBy(x => x.p);
+        Assert.All(partsOfPatient, g => Assert.Single(g.Select(x => x.Item2).Distinct()));
+    }
+
+    [Fact]
+    public void Fractions_are_respected_and_every_class_reaches_every_part()
+    {
+        var (patients, labels) = Synthetic(2000, 4);
+        var split = PatientSplit.Stratified(patients, labels, 0.6, 0.2, 4);
+        Assert.InRange(split.Indices(SplitPart.Train).Length / 2000.0, 0.55, 0.65);
+        Assert.InRange(split.Indices(SplitPart.Validation).Length / 2000.0, 0.16, 0.24);
+        Assert.InRange(split.Indices(SplitPart.Test).Length / 2000.0, 0.16, 0.24);
+        foreach (var part in Enum.GetValues<SplitPart>())
+            foreach (var c in SyntheticClasses.All)
+            {
+                var indices = split.Indices(part);
+                var prevalence = indices.Count(i => labels[i].Contains(c)) / (double)indices.Length;
+                var overall = labels.Count(l => l.Contains(c)) / 2000.0;
+                Assert.InRange(prevalence, overall * 0.6, overall * 1.4);
+            }
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_split_and_another_seed_does_not()
+    {
+        var (patients, labels) = Synthetic(600, 5);
+        Assert.Equal(PatientSplit.Stratified(patients, labels, 0.6, 0.2, 1).PartOfExam, PatientSplit.Stratified(patients, labels, 0.6, 0.2, 1).PartOfExam);
+        Assert.NotEqual(PatientSplit.Stratified(patients, labels, 0.6, 0.2, 1).PartOfExam, PatientSplit.Stratified(patients, labels, 0.6, 0.2, 2).PartOfExam);
+    }
+}

@@ -1,0 +1,59 @@
+using CodeII.Experiments.Experiments;
+
+namespace CodeII.Experiments.Tests.Experiments;
+
+public class ExperimentDefinitionLoaderTests
+{
+    [Fact]
+    public void The_quickstart_definition_loads_with_its_subsets_learners_and_seed()
+    {
+        var d = ExperimentDefinitionLoader.LoadFile(Path.Combine(RepoPaths.Root, "experiments", "quickstart.yaml"));
+        Assert.Equal("quickstart", d.Name);
+        Assert.Equal(42, d.Seed);
+        Assert.Equal(42, d.Dataset.Synthetic.Seed);
+        Assert.Equal(["code6", "rhythm"], d.LabelSubsets.Select(s => s.Name));
+        Assert.Equal(["1dAVb", "RBBB", "LBBB", "SB", "AF", "ST"], d.LabelSubsets[0].Labels);
+        Assert.Equal(["lightgbm", "logistic_regression", "prior"], d.LearnersWithBaseline.Select(l => l.Learner));
+        Assert.Equal(6, d.AllLabels.Count);
+    }
+
+    [Fact]
+    public void Defaults_fill_what_a_minimal_definition_leaves_out()
+    {
+        var d = ExperimentDefinitionLoader.Parse("name: tiny\n", "tiny.yaml");
+        Assert.Equal("tiny", d.Name);
+        Assert.Equal(0.6, d.Splits.Train);
+        Assert.Equal(1000, d.Evaluation.BootstrapReplicates);
+        Assert.Contains(d.LearnersWithBaseline, l => l.Learner == "prior");
+    }
+
+    [Fact]
+    public void An_unknown_key_names_the_file_line_column_and_key_and_suggests_the_right_one()
+    {
+        var yaml = "name: x\ndataset:\n  kind: synthetic\n  exmas: 100\n";
+        var e = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse(yaml, "experiments/x.yaml"));
+        Assert.Equal(4, e.Line);
+        Assert.Equal(3, e.Column);
+        Assert.Equal("dataset.exmas", e.Key);
+        Assert.StartsWith("experiments/x.yaml:4:3: 'dataset.exmas': unknown key", e.Message);
+        Assert.Contains("Did you mean 'exams'?", e.Message);
+    }
+
+    [Theory]
+    [InlineData("seed: many\n", 1, "seed", "not a whole number")]
+    [InlineData("splits:\n  train: 0.9\n  validation: 0.08\n", 2, "splits", "must leave at least 0.05")]
+    [InlineData("label_subsets:\n  bad: [SB, XYZ]\n", 2, "label_subsets.bad", "no class 'XYZ'")]
+    [InlineData("label_subsets:\n  bad: SB\n", 2, "label_subsets.bad", "non-empty list")]
+    [InlineData("learners:\n  lightgbm: { trials: 0 }\n", 2, "learners.lightgbm.trials", "outside [1,")]
+    [InlineData("learners:\n  xgboost: {}\n", 2, "learners.xgboost", "unknown key")]
+    [InlineData("features: deep\n", 1, "features", "not one of")]
+    [InlineData("evaluation:\n  confidence: 1.5\n", 2, "evaluation.confidence", "outside")]
+    [InlineData("name: [a\n", 2, "", "not valid YAML")]
+    public void Bad_values_are_reported_with_their_location(string yaml, int line, string key, string problem)
+    {
+        var e = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse(yaml, "d.yaml"));
+        Assert.Equal(line, e.Line);
+        Assert.Equal(key, e.Key);
+        Assert.Contains(problem, e.Message);
+    }
+}

@@ -1,0 +1,70 @@
+using System.Text.Json;
+using CodeII.Experiments.Experiments;
+
+namespace CodeII.Experiments.Tests.Experiments;
+
+public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallExperiment>
+{
+    [Fact]
+    public void A_run_folder_holds_definition_manifest_trials_predictions_metrics_and_report()
+    {
+        var folder = small.Result.Folder;
+        foreach (var file in new[] { RunFolder.DefinitionFile, RunFolder.ResolvedDefinitionFile, RunFolder.ManifestFile,
+                     RunFolder.TrialsFile, RunFolder.PredictionsFile, RunFolder.MetricsFile, RunFolder.ReportFile })
+            Assert.True(File.Exists(folder.FileIn(file)), $"{file} is missing");
+        Assert.Equal(SmallExperiment.Yaml, File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)));
+        Assert.Empty(Directory.GetFiles(folder.Path, "*.tmp"));
+
+        using var manifest = JsonDocument.Parse(File.ReadAllText(folder.FileIn(RunFolder.ManifestFile)));
+        var m = manifest.RootElement;
+        Assert.Equal(5, m.GetProperty("seed").GetInt32());
+        Assert.Equal("complete", m.GetProperty("status").GetString());
+        Assert.StartsWith("sha256:", m.GetProperty("data_fingerprint").GetString());
+        Assert.Matches("^[0-9a-f]{40}$|^unknown", m.GetProperty("git_commit").GetString()!);
+        Assert.True(m.GetProperty("packages").TryGetProperty("Microsoft.ML", out var ml) && ml.GetString()!.StartsWith("5.0"));
+    }
+
+    [Fact]
+    public void Every_trial_is_logged_once_with_full_precision_parameters()
+    {
+        var lines = File.ReadAllLines(small.Result.Folder.FileIn(RunFolder.TrialsFile));
+        // 6 distinct labels (rhythm reuses code6's) × (2 LightGBM + 1 logistic + 1 prior) trials.
+        Assert.Equal(6 * 4, lines.Length);
+        var trials = lines.Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(Enumerable.Range(0, 24), trials.Select(t => t.GetProperty("trial").GetInt32()).Order());
+        var learningRates = trials.Where(t => t.GetProperty("learner").GetString() == "lightgbm")
+            .Select(t => t.GetProperty("parameters").GetProperty("learning_rate").GetDouble()).ToArray();
+        // The random configuration's learning rate is drawn log-uniformly: written to full precision, not 3 decimals.
+        Assert.Contains(learningRates, r => Math.Round(r, 3) != r);
+    }
+
+    [Fact]
+    public void Predictions_cover_every_test_exam_label_and_learner()
+    {
+        var lines = File.ReadAllLines(small.Result.Folder.FileIn(RunFolder.PredictionsFile));
+        Assert.Equal("exam_id,patient_id,label,learner,score,truth,threshold", lines[0]);
+        Assert.Equal(small.Result.Metrics.TestExams * 6 * 3, lines.Length - 1);
+    }
+
+    [Fact]
+    public void The_same_definition_and_seed_give_identical_metrics()
+    {
+        var again = small.Run();
+        Assert.NotEqual(small.Result.Folder.Path, again.Folder.Path);
+        Assert.Equal(File.ReadAllText(small.Result.Folder.FileIn(RunFolder.MetricsFile)), File.ReadAllText(again.Folder.FileIn(RunFolder.MetricsFile)));
+        Assert.Equal(File.ReadAllText(small.Result.Folder.FileIn(RunFolder.PredictionsFile)), File.ReadAllText(again.Folder.FileIn(RunFolder.PredictionsFile)));
+    }
+
+    [Fact]
+    public void LightGBM_beats_the_prior_baseline_on_every_label()
+    {
+        var code6 = small.Result.Metrics.Subsets.Single(s => s.Name == "code6");
+        foreach (var label in code6.PerLabel)
+        {
+            var lightGbm = label.Models.Single(m => m.Learner == "lightgbm").Auroc;
+            var prior = label.Models.Single(m => m.Learner == "prior").Auroc;
+            Assert.Equal(0.5, prior.Value, 12);
+            Assert.True(lightGbm.Lower > prior.Upper, $"{label.Label}: LightGBM {lightGbm} vs prior {prior}");
+        }
+    }
+}
