@@ -74,6 +74,13 @@ static class RunCommand
             console.MarkupLine("[yellow]cancelled[/]: the run folder keeps every trial finished so far");
             return 130;
         }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
+        {
+            // A user needs the cause, not our stack; CODEII_DEBUG=1 lets the exception through for a bug report.
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            console.MarkupLine("[grey]set CODEII_DEBUG=1 to see the full exception[/]");
+            return 1;
+        }
 
         foreach (var subset in result.Metrics.Subsets)
         {

@@ -58,6 +58,22 @@ public static class ExperimentRunner
         folder.WriteJson(RunFolder.ResolvedDefinitionFile, definition);
         folder.WriteJson(RunFolder.ManifestFile, manifest);
 
+        try
+        {
+            return Execute(definition, options, folder, source, extractor, manifest, clock, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // The folder stays, with every trial logged so far, and says how the run ended.
+            var status = e is OperationCanceledException ? "cancelled" : $"failed: {e.GetType().Name}: {e.Message}";
+            folder.WriteJson(RunFolder.ManifestFile, manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = clock.Elapsed.TotalSeconds, Status = status });
+            throw;
+        }
+    }
+
+    static RunResult Execute(ExperimentDefinition definition, RunOptions options, RunFolder folder, IEcgSource source,
+        IEcgFeatureExtractor extractor, RunManifest manifest, Stopwatch clock, CancellationToken cancellationToken)
+    {
         var features = FeatureTableBuilder.Extract(source, extractor, options.MaxThreads, options.Progress, cancellationToken);
         manifest = manifest with { DataFingerprint = features.DataFingerprint };
         folder.WriteJson(RunFolder.ManifestFile, manifest);

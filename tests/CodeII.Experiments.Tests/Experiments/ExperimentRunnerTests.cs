@@ -68,3 +68,32 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
         }
     }
 }
+
+public class ExperimentCancellationTests
+{
+    sealed class CancelDuringSweep(CancellationTokenSource cts) : IProgress<CodeII.Experiments.Features.StageProgress>
+    {
+        public void Report(CodeII.Experiments.Features.StageProgress value)
+        {
+            if (value.Stage == "sweep" && value.Done >= 2) cts.Cancel();
+        }
+    }
+
+    [Fact]
+    public void A_cancelled_run_keeps_its_finished_trials_and_says_it_was_cancelled()
+    {
+        var root = RepoPaths.NewTemporaryDirectory();
+        var definition = ExperimentDefinitionLoader.Parse(SmallExperiment.Yaml, "small.yaml");
+        using var cts = new CancellationTokenSource();
+        var options = new RunOptions { RunsRoot = root, MaxThreads = 1, Progress = new CancelDuringSweep(cts) };
+        Assert.ThrowsAny<OperationCanceledException>(() => ExperimentRunner.Run(definition, SmallExperiment.Yaml, "small.yaml", options, cts.Token));
+
+        var folder = Directory.GetDirectories(Path.Combine(root, "small")).Single();
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, RunFolder.ManifestFile)));
+        Assert.Equal("cancelled", manifest.RootElement.GetProperty("status").GetString());
+        var trials = File.ReadAllLines(Path.Combine(folder, RunFolder.TrialsFile));
+        Assert.InRange(trials.Length, 2, 23);
+        Assert.All(trials, line => JsonDocument.Parse(line).Dispose());
+        Assert.False(File.Exists(Path.Combine(folder, RunFolder.ReportFile)));
+    }
+}

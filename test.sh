@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. The .NET SDK brings everything except Debian's chromium, which the report tests
+# drive headless through Playwright; this script installs it when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "test.sh: installing Debian's chromium for the report tests" >&2
+  if [ "$(id -u)" -eq 0 ]; then SUDO=""; elif command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+    echo "test.sh: chromium is missing and this user cannot install it; run: apt-get install chromium" >&2; exit 1
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+dotnet test CodeII.Experiments.sln "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+
+# One plain closing line that any CI can read: "N passed, N failed, N skipped".
+awk '/^(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+/ {
+       gsub(",", ""); for (i = 1; i <= NF; i++) { if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) }
+       found = 1 }
+     END { if (found) printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+exit "$status"

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.Scripting;
+
+namespace CodeII.Experiments.Tests.Notebooks;
+
+/// <summary>What a Polyglot notebook's C# kernel gives every cell; here <c>display</c> records instead of rendering.</summary>
+public sealed class NotebookGlobals
+{
+    public List<object?> Displayed { get; } = [];
+    public object? display(object? value) { Displayed.Add(value); return value; }
+}
+
+/// <summary>Runs the notebooks' C# cells with Roslyn scripting, in order and sharing state, as the kernel would.</summary>
+public partial class NotebookTests
+{
+    static string NotebooksDirectory => Path.Combine(RepoPaths.Root, "notebooks");
+
+    public static TheoryData<string> Notebooks() =>
+        new(Directory.GetFiles(NotebooksDirectory, "*.ipynb").Select(Path.GetFileName).Order().ToArray()!);
+
+    [GeneratedRegex("^#r\\s+\"(?<target>[^\"]+)\"\\s*$", RegexOptions.Multiline)]
+    private static partial Regex ReferenceDirective();
+
+    static IReadOnlyList<string> CSharpCells(string notebookPath)
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllText(notebookPath));
+        var defaultKernel = doc.RootElement.GetProperty("metadata").GetProperty("polyglot_notebook").GetProperty("kernelInfo").GetProperty("defaultKernelName").GetString();
+        var cells = new List<string>();
+        foreach (var cell in doc.RootElement.GetProperty("cells").EnumerateArray())
+        {
+            if (cell.GetProperty("cell_type").GetString() != "code") continue;
+            var kernel = cell.GetProperty("metadata").TryGetProperty("polyglot_notebook", out var p) ? p.GetProperty("kernelName").GetString() : defaultKernel;
+            Assert.Equal("csharp", kernel);
+            cells.Add(string.Concat(cell.GetProperty("source").EnumerateArray().Select(s => s.GetString())));
+        }
+        return cells;
+    }
+
+    /// <summary>Drops <c>#r</c> lines after checking that file references point at what the build produces.</summary>
+    static string WithoutReferences(string cell, string notebookPath)
+    {
+        foreach (Match m in ReferenceDirective().Matches(cell))
+        {
+            var target = m.Groups["target"].Value;
+            if (target.StartsWith("nuget:", StringComparison.Ordinal)) continue;
+            var path = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(notebookPath)!, target));
+            Assert.True(File.Exists(path), $"{Path.GetFileName(notebookPath)} references {target}, which the build does not produce");
+        }
+        return ReferenceDirective().Replace(cell, "");
+    }
+
+    static async Task<(ScriptState<object> State, NotebookGlobals Globals)> RunNotebook(string name)
+    {
+        var path = Path.Combine(NotebooksDirectory, name);
+        var options = ScriptOptions.Default
+            .WithReferences(typeof(CodeII.Experiments.Data.EcgRecord).Assembly, typeof(Microsoft.ML.MLContext).Assembly,
+                typeof(Microsoft.ML.IDataView).Assembly, typeof(Enumerable).Assembly)
+            .WithImports("System", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks", "System.Text")
+            .WithLanguageVersion(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest);
+        var globals = new NotebookGlobals();
+        ScriptState<object>? state = null;
+        var cells = CSharpCells(path);
+        Assert.NotEmpty(cells);
+        for (var i = 0; i < cells.Count; i++)
+        {
+            var code = WithoutReferences(cells[i], path);
+            try
+            {
+                state = state is null
+                    ? await CSharpScript.RunAsync(code, options, globals, typeof(NotebookGlobals))
+                    : await state.ContinueWithAsync(code, options);
+            }
+            catch (CompilationErrorException e)
+            {
+                Assert.Fail($"{name}, code cell {i + 1} does not compile: {string.Join("; ", e.Diagnostics)}");
+            }
+        }
+        return (state!, globals);
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public async Task Every_code_cell_runs(string notebook)
+    {
+        var (_, globals) = await RunNotebook(notebook);
+        Assert.NotEmpty(globals.Displayed);
+    }
+
+    [Fact]
+    public async Task The_quickstart_notebook_shows_ground_truth_features_and_a_report()
+    {
+        var (state, globals) = await RunNotebook("quickstart.ipynb");
+        var summary = Assert.IsType<string>(globals.Displayed[0]);
+        Assert.Contains("RBBB", summary);
+        Assert.EndsWith("report.html", Assert.IsType<string>(state.ReturnValue));
+        Assert.True(File.Exists((string)state.ReturnValue));
+        var rhythm = (CodeII.Experiments.Evaluation.SubsetMetrics)state.GetVariable("rhythm").Value;
+        foreach (var label in rhythm.PerLabel)
+            Assert.True(label.Models.Single(m => m.Learner == "lightgbm").Auroc.Value >= 0.9, $"{label.Label} AUROC below 0.9");
+    }
+}
