@@ -3,24 +3,42 @@ namespace CodeII.Experiments.Evaluation;
 /// <summary>Threshold-free and thresholded metrics for one label's scores. The CLI, the metrics file and the report all use these.</summary>
 public static class BinaryMetrics
 {
-    /// <summary>Area under the ROC curve by the Mann–Whitney statistic with mid-ranks for ties; NaN without both classes.</summary>
+    /// <summary>
+    /// Cumulative counts when predicting positive at each distinct score, highest first. Tied scores enter together,
+    /// so every metric below treats ties the same way (and the order among tied exams cannot change a result).
+    /// </summary>
+    readonly record struct ThresholdSweep(float[] Thresholds, long[] TruePositives, long[] FalsePositives, long Positives, long Negatives)
+    {
+        public static ThresholdSweep Of(ReadOnlySpan<float> scores, ReadOnlySpan<bool> truth)
+        {
+            var keys = scores.ToArray();
+            var order = new int[keys.Length];
+            for (var i = 0; i < order.Length; i++) order[i] = i;
+            Array.Sort(keys, order);
+            var thresholds = new List<float>();
+            var tps = new List<long>();
+            var fps = new List<long>();
+            long tp = 0, fp = 0;
+            for (var i = keys.Length - 1; i >= 0; i--)
+            {
+                if (truth[order[i]]) tp++; else fp++;
+                if (i > 0 && keys[i - 1] == keys[i]) continue;
+                thresholds.Add(keys[i]);
+                tps.Add(tp);
+                fps.Add(fp);
+            }
+            return new ThresholdSweep(thresholds.ToArray(), tps.ToArray(), fps.ToArray(), tp, fp);
+        }
+    }
+
+    /// <summary>Area under the ROC curve (trapezoids, which gives ties half credit as Mann–Whitney does); NaN without both classes.</summary>
     public static double Auroc(ReadOnlySpan<float> scores, ReadOnlySpan<bool> truth)
     {
-        var order = SortedAscending(scores);
-        long positives = 0;
-        foreach (var t in truth) if (t) positives++;
-        var negatives = truth.Length - positives;
-        if (positives == 0 || negatives == 0) return double.NaN;
-        double positiveRankSum = 0;
-        for (var i = 0; i < order.Length;)
-        {
-            var j = i;
-            while (j + 1 < order.Length && scores[order[j + 1]] == scores[order[i]]) j++;
-            var midRank = (i + j) / 2.0 + 1;
-            for (var k = i; k <= j; k++) if (truth[order[k]]) positiveRankSum += midRank;
-            i = j + 1;
-        }
-        return (positiveRankSum - positives * (positives + 1) / 2.0) / ((double)positives * negatives);
+        var (fpr, tpr) = RocCurve(scores, truth);
+        if (fpr.Length < 2 || double.IsNaN(fpr[^1]) || double.IsNaN(tpr[^1])) return double.NaN;
+        double area = 0;
+        for (var i = 1; i < fpr.Length; i++) area += (fpr[i] - fpr[i - 1]) * (tpr[i] + tpr[i - 1]) / 2;
+        return area;
     }
 
     /// <summary>
@@ -29,21 +47,14 @@ public static class BinaryMetrics
     /// </summary>
     public static double AveragePrecision(ReadOnlySpan<float> scores, ReadOnlySpan<bool> truth)
     {
-        var order = SortedAscending(scores);
-        long positives = 0;
-        foreach (var t in truth) if (t) positives++;
-        if (positives == 0) return double.NaN;
+        var sweep = ThresholdSweep.Of(scores, truth);
+        if (sweep.Positives == 0) return double.NaN;
         double ap = 0, previousRecall = 0;
-        long truePositives = 0, predicted = 0;
-        for (var i = order.Length - 1; i >= 0;)
+        for (var k = 0; k < sweep.Thresholds.Length; k++)
         {
-            var j = i;
-            while (j - 1 >= 0 && scores[order[j - 1]] == scores[order[i]]) j--;
-            for (var k = j; k <= i; k++) { predicted++; if (truth[order[k]]) truePositives++; }
-            var recall = (double)truePositives / positives;
-            ap += (recall - previousRecall) * truePositives / predicted;
+            var recall = (double)sweep.TruePositives[k] / sweep.Positives;
+            ap += (recall - previousRecall) * sweep.TruePositives[k] / (sweep.TruePositives[k] + sweep.FalsePositives[k]);
             previousRecall = recall;
-            i = j - 1;
         }
         return ap;
     }
@@ -65,53 +76,30 @@ public static class BinaryMetrics
     /// <summary>The threshold among the observed scores that maximises F1; meant for validation data only.</summary>
     public static double BestF1Threshold(ReadOnlySpan<float> scores, ReadOnlySpan<bool> truth)
     {
-        var order = SortedAscending(scores);
-        long positives = 0;
-        foreach (var t in truth) if (t) positives++;
-        if (positives == 0 || order.Length == 0) return double.PositiveInfinity;
-        double bestF1 = -1, bestThreshold = scores[order[^1]];
-        long tp = 0, predicted = 0;
-        for (var i = order.Length - 1; i >= 0;)
+        var sweep = ThresholdSweep.Of(scores, truth);
+        if (sweep.Positives == 0 || sweep.Thresholds.Length == 0) return double.PositiveInfinity;
+        var best = 0;
+        double bestF1 = -1;
+        for (var k = 0; k < sweep.Thresholds.Length; k++)
         {
-            var j = i;
-            while (j - 1 >= 0 && scores[order[j - 1]] == scores[order[i]]) j--;
-            for (var k = j; k <= i; k++) { predicted++; if (truth[order[k]]) tp++; }
-            var f1 = 2.0 * tp / (predicted + positives);
-            if (f1 > bestF1) { bestF1 = f1; bestThreshold = scores[order[i]]; }
-            i = j - 1;
+            // F1 = 2TP / (2TP + FP + FN) = 2TP / (predicted positives + actual positives)
+            var f1 = 2.0 * sweep.TruePositives[k] / (sweep.TruePositives[k] + sweep.FalsePositives[k] + sweep.Positives);
+            if (f1 > bestF1) { bestF1 = f1; best = k; }
         }
-        return bestThreshold;
+        return sweep.Thresholds[best];
     }
 
-    /// <summary>ROC points (FPR, TPR) at every distinct threshold, from (0,0) to (1,1).</summary>
+    /// <summary>ROC points (FPR, TPR) at every distinct threshold, from (0,0) to (1,1); NaN rates where a class is absent.</summary>
     public static (double[] FalsePositiveRate, double[] TruePositiveRate) RocCurve(ReadOnlySpan<float> scores, ReadOnlySpan<bool> truth)
     {
-        var order = SortedAscending(scores);
-        long positives = 0;
-        foreach (var t in truth) if (t) positives++;
-        var negatives = truth.Length - positives;
-        var fpr = new List<double> { 0 };
-        var tpr = new List<double> { 0 };
-        long tp = 0, fp = 0;
-        for (var i = order.Length - 1; i >= 0;)
+        var sweep = ThresholdSweep.Of(scores, truth);
+        var fpr = new double[sweep.Thresholds.Length + 1];
+        var tpr = new double[sweep.Thresholds.Length + 1];
+        for (var k = 0; k < sweep.Thresholds.Length; k++)
         {
-            var j = i;
-            while (j - 1 >= 0 && scores[order[j - 1]] == scores[order[i]]) j--;
-            for (var k = j; k <= i; k++) { if (truth[order[k]]) tp++; else fp++; }
-            fpr.Add(negatives == 0 ? 0 : (double)fp / negatives);
-            tpr.Add(positives == 0 ? 0 : (double)tp / positives);
-            i = j - 1;
+            fpr[k + 1] = sweep.Negatives == 0 ? double.NaN : (double)sweep.FalsePositives[k] / sweep.Negatives;
+            tpr[k + 1] = sweep.Positives == 0 ? double.NaN : (double)sweep.TruePositives[k] / sweep.Positives;
         }
-        return (fpr.ToArray(), tpr.ToArray());
-    }
-
-    static int[] SortedAscending(ReadOnlySpan<float> scores)
-    {
-        var order = new int[scores.Length];
-        var keys = scores.ToArray();
-        for (var i = 0; i < order.Length; i++) order[i] = i;
-        // Equal scores are always handled as one group, so the order among them cannot change a metric.
-        Array.Sort(keys, order);
-        return order;
+        return (fpr, tpr);
     }
 }
