@@ -12,6 +12,19 @@ static class RepoPaths
         throw new InvalidOperationException("cannot find CodeII.Experiments.sln above " + AppContext.BaseDirectory);
     }
 
+    /// <summary>The real public ECGs beside the repository (<c>../shared/data</c>); CODEII_SHARED_DATA overrides it.</summary>
+    public static string SharedData { get; } =
+        Environment.GetEnvironmentVariable("CODEII_SHARED_DATA") is { Length: > 0 } overridden
+            ? overridden
+            : Path.GetFullPath(Path.Combine(Root, "..", "shared", "data"));
+
+    /// <summary>A path under the shared data, failing clearly when the folder is absent rather than skipping.</summary>
+    public static string Shared(params string[] parts)
+    {
+        Assert.True(Directory.Exists(SharedData), $"real test data not found at {SharedData}; set CODEII_SHARED_DATA");
+        return Path.Combine([SharedData, .. parts]);
+    }
+
     public static string NewTemporaryDirectory()
     {
         var path = Path.Combine(Path.GetTempPath(), "codeii-tests", Guid.NewGuid().ToString("N"));

@@ -32,6 +32,25 @@ public static class StandardLeads
     public static readonly IReadOnlyList<string> Twelve =
         ["I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6"];
 
+    /// <summary>Maps the spellings found in real files (AVR, avl, i, v1, DI, DII) to I, II, III, aVR, aVL, aVF, V1–V6;
+    /// other names (MLII, vx) are returned unchanged.</summary>
+    public static string Normalise(string lead)
+    {
+        var trimmed = lead.Trim();
+        var upper = trimmed.ToUpperInvariant();
+        return upper switch
+        {
+            "I" or "DI" => "I",
+            "II" or "DII" => "II",
+            "III" or "DIII" => "III",
+            "AVR" => "aVR",
+            "AVL" => "aVL",
+            "AVF" => "aVF",
+            "V1" or "V2" or "V3" or "V4" or "V5" or "V6" => upper,
+            _ => trimmed,
+        };
+    }
+
     public static int IndexOf(string lead)
     {
         for (var i = 0; i < Twelve.Count; i++)
