@@ -59,4 +59,33 @@ public class CliTests
         Assert.Contains("nowhere.yaml", stdout + stderr);
         Assert.DoesNotContain("   at ", stdout + stderr);
     }
+
+    [Fact]
+    public void Data_inspect_json_on_PTB_XL_gives_the_published_superclass_counts()
+    {
+        var (exit, stdout, stderr) = Codeii(RepoPaths.Root, "data", "inspect", RepoPaths.Shared("ptbxl"), "--json");
+        Assert.True(exit == 0, stderr + stdout);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal("ptb-xl", root.GetProperty("format").GetString());
+        Assert.Equal(500, root.GetProperty("records").GetInt32());
+        var labels = root.GetProperty("labels");
+        // ../shared/data/README.md, "Records 1–500 by superclass".
+        Assert.Equal(297, labels.GetProperty("NORM").GetInt32());
+        Assert.Equal(96, labels.GetProperty("STTC").GetInt32());
+        Assert.Equal(78, labels.GetProperty("CD").GetInt32());
+        Assert.Equal(73, labels.GetProperty("MI").GetInt32());
+        Assert.Equal(40, labels.GetProperty("HYP").GetInt32());
+        Assert.Equal(2, root.GetProperty("sampling_rates_hz").EnumerateObject().Count());
+    }
+
+    [Fact]
+    public void Data_inspect_on_something_unrecognised_names_it()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var (exit, stdout, stderr) = Codeii(dir, "data", "inspect", dir);
+        Assert.Equal(2, exit);
+        Assert.Contains("not recognised", stdout + stderr);
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
 }

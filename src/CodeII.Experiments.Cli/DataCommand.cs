@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Experiments;
+using Spectre.Console;
+
+namespace CodeII.Experiments.Cli;
+
+/// <summary><c>codeii data …</c>: look at datasets before running experiments on them.</summary>
+static class DataCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("data", "Inspect ECG datasets");
+        command.Subcommands.Add(Inspect());
+        return command;
+    }
+
+    static Command Inspect()
+    {
+        var path = new Argument<string>("path") { Description = "A dataset folder (PTB-XL, PhysioNet Challenge, WFDB) or one WFDB record" };
+        var json = new Option<bool>("--json") { Description = "Print the summary as JSON (records, labels, sampling_rates_hz, ...)" };
+        var command = new Command("inspect", "Detect a dataset's format and summarise its records, rates, leads, durations, patients and labels") { path, json };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            DatasetSummary summary;
+            try
+            {
+                summary = DatasetInspector.Inspect(parse.GetValue(path)!);
+            }
+            catch (EcgDataException e)
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(summary, RunFolder.Json));
+                return 0;
+            }
+            var table = new Table().HideHeaders().AddColumns("", "");
+            table.AddRow("format", summary.Format);
+            table.AddRow("path", Markup.Escape(summary.Path));
+            table.AddRow("records", summary.Records.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow("patients", summary.Patients.ToString("N0", CultureInfo.InvariantCulture));
+            table.AddRow("sampling rates", string.Join(", ", summary.SamplingRatesHz.Select(p => $"{p.Key} Hz ({p.Value:N0})")));
+            table.AddRow("leads", Markup.Escape(string.Join(" ", summary.Leads)));
+            table.AddRow("duration", summary.MinDurationSeconds == summary.MaxDurationSeconds
+                ? $"{summary.MinDurationSeconds:0.##} s" : $"{summary.MinDurationSeconds:0.##}–{summary.MaxDurationSeconds:0.##} s");
+            console.Write(table);
+            var labels = new Table().Title($"labels ({Markup.Escape(summary.Taxonomy)})").AddColumns("class", "records", "prevalence");
+            foreach (var (name, count) in summary.Labels)
+                labels.AddRow(Markup.Escape(name), count.ToString("N0", CultureInfo.InvariantCulture), (count / (double)summary.Records).ToString("P1", CultureInfo.InvariantCulture));
+            console.Write(labels);
+            foreach (var note in summary.Notes) console.MarkupLineInterpolated($"[grey]{note}[/]");
+            return 0;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,114 @@
+using CodeII.Experiments.Data.Challenge;
+using CodeII.Experiments.Data.PtbXl;
+using CodeII.Experiments.Data.Wfdb;
+
+namespace CodeII.Experiments.Data;
+
+/// <summary>What <c>codeii data inspect</c> reports about a dataset.</summary>
+public sealed record DatasetSummary
+{
+    public required string Format { get; init; }
+    public required string Path { get; init; }
+    public required int Records { get; init; }
+    public required int Patients { get; init; }
+    /// <summary>Sampling rate (Hz) → number of records.</summary>
+    public required IReadOnlyDictionary<string, int> SamplingRatesHz { get; init; }
+    public required IReadOnlyList<string> Leads { get; init; }
+    public required double MinDurationSeconds { get; init; }
+    public required double MaxDurationSeconds { get; init; }
+    /// <summary>The taxonomy the label counts are given in.</summary>
+    public required string Taxonomy { get; init; }
+    /// <summary>Class → number of records carrying it.</summary>
+    public required IReadOnlyDictionary<string, int> Labels { get; init; }
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}
+
+/// <summary>Recognises a dataset's format from its files and summarises it from headers and label files.</summary>
+public static class DatasetInspector
+{
+    public static DatasetSummary Inspect(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            if (File.Exists(System.IO.Path.Combine(path, PtbXlDatabase.DatabaseFile))) return InspectPtbXl(path);
+            var headers = Directory.GetFiles(path, "*.hea");
+            if (headers.Length > 0) return InspectWfdbFolder(path, headers);
+            throw new EcgDataException(path, "(folder)", "format",
+                "not recognised: expected ptbxl_database.csv (PTB-XL) or WFDB .hea files (PhysioNet, Challenge)");
+        }
+        var header = path.EndsWith(".hea", StringComparison.OrdinalIgnoreCase) ? path : path + ".hea";
+        if (File.Exists(header)) return InspectWfdbFolder(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(header))!, [header]);
+        if (path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
+            throw new EcgDataException(path, "(file)", "format", "CODE HDF5 files are recognised but their reader is not built yet");
+        throw new EcgDataException(path, "(path)", "format", "no such file or folder, or not a recognised ECG dataset");
+    }
+
+    /// <summary>
+    /// Labels come from <c>ptbxl_database.csv</c> (superclasses, the benchmark's "any likelihood" rule); rates, leads and
+    /// duration from the first record's header at each resolution, since PTB-XL's records are uniform by design.
+    /// </summary>
+    static DatasetSummary InspectPtbXl(string path)
+    {
+        var db = PtbXlDatabase.Load(path);
+        var rates = new Dictionary<string, int>();
+        IReadOnlyList<string> leads = [];
+        double duration = double.NaN;
+        var notes = new List<string> { "labels: diagnostic superclasses, any likelihood (PTB-XL benchmark rule)" };
+        foreach (var (rate, file) in new[] { (100, (Func<PtbXlExam, string>)(e => e.FilenameLr)), (500, e => e.FilenameHr) })
+        {
+            var first = db.Exams.Select(e => System.IO.Path.Combine(path, file(e) + ".hea")).FirstOrDefault(File.Exists);
+            if (first is null) continue;
+            var header = WfdbHeader.Read(first);
+            rates[rate.ToString(System.Globalization.CultureInfo.InvariantCulture)] = db.Exams.Count;
+            leads = header.Signals.Select(s => StandardLeads.Normalise(s.Description)).ToArray();
+            duration = (header.SampleCount ?? 0) / header.SamplingRateHz;
+            notes.Add($"records{rate}: rate, leads and duration read from {System.IO.Path.GetFileName(first)}");
+        }
+        if (rates.Count == 0) notes.Add("no signal files found beside the label files");
+        var counts = PtbXlDatabase.Superclasses.ToDictionary(c => c, _ => 0);
+        foreach (var exam in db.Exams)
+            foreach (var c in db.SuperclassesOf(exam)) counts[c]++;
+        return new DatasetSummary
+        {
+            Format = "ptb-xl", Path = path, Records = db.Exams.Count, Patients = db.Exams.Select(e => e.PatientId).Distinct().Count(),
+            SamplingRatesHz = rates, Leads = leads, MinDurationSeconds = duration, MaxDurationSeconds = duration,
+            Taxonomy = "ptb-xl superclass", Labels = counts, Notes = notes,
+        };
+    }
+
+    /// <summary>Every header is read (not the signals); Challenge records are labelled by their # Dx SNOMED-CT codes.</summary>
+    static DatasetSummary InspectWfdbFolder(string path, IReadOnlyList<string> headerPaths)
+    {
+        var headers = headerPaths.Order(StringComparer.Ordinal).Select(WfdbHeader.Read).ToArray();
+        var isChallenge = headers.Any(h => h.Comments.Any(c => c.StartsWith("Dx:", StringComparison.OrdinalIgnoreCase)));
+        var labels = new Dictionary<string, int>(StringComparer.Ordinal);
+        var notes = new List<string>();
+        if (isChallenge)
+        {
+            var maps = System.IO.Path.Combine(path, "_label_maps");
+            var mapping = Directory.Exists(maps) ? SnomedMapping.Load(maps) : null;
+            notes.Add(mapping is null ? "labels: SNOMED-CT codes (no _label_maps folder to name them)" : "labels: SNOMED-CT codes named by the Challenge tables");
+            foreach (var h in headers)
+                foreach (var code in ChallengeSource.Demographics(h).Dx)
+                {
+                    var name = mapping is null ? code : $"{mapping.AbbreviationOf(code, h.Path, h.RecordName)} ({code})";
+                    labels[name] = labels.GetValueOrDefault(name) + 1;
+                }
+        }
+        var durations = headers.Select(h => (h.SampleCount ?? 0) / h.SamplingRateHz).ToArray();
+        return new DatasetSummary
+        {
+            Format = isChallenge ? "physionet-challenge" : "wfdb",
+            Path = path,
+            Records = headers.Length,
+            Patients = headers.Length,
+            SamplingRatesHz = headers.GroupBy(h => h.SamplingRateHz.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.Count()),
+            Leads = headers.SelectMany(h => h.Signals.Select(s => StandardLeads.Normalise(s.Description))).Distinct().ToArray(),
+            MinDurationSeconds = durations.Min(),
+            MaxDurationSeconds = durations.Max(),
+            Taxonomy = isChallenge ? "snomed-ct" : "none",
+            Labels = labels.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToDictionary(),
+            Notes = [.. notes, "patients: these formats carry no patient ids, so each record counts as one patient"],
+        };
+    }
+}
