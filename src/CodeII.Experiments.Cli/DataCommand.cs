@@ -14,6 +14,49 @@ static class DataCommand
     {
         var command = new Command("data", "Inspect ECG datasets");
         command.Subcommands.Add(Inspect());
+        command.Subcommands.Add(Synth());
+        return command;
+    }
+
+    static Command Synth()
+    {
+        var exams = new Option<int>("--exams") { Description = "Number of exams", DefaultValueFactory = _ => 1000 };
+        var seed = new Option<int>("--seed") { Description = "Generator seed", DefaultValueFactory = _ => 42 };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder to write into", Required = true };
+        var format = new Option<string>("--format") { Description = "code15 (HDF5 parts + exams.csv) or wfdb (one .hea/.dat per exam)", DefaultValueFactory = _ => "code15" };
+        format.AcceptOnlyFromAmong("code15", "wfdb");
+        var perPart = new Option<int>("--exams-per-part") { Description = "Exams per HDF5 part (code15)", DefaultValueFactory = _ => 20_000 };
+        var command = new Command("synth", "Write synthetic exams in the CODE-15% layout or as WFDB records") { exams, seed, output, format, perPart };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            var count = parse.GetValue(exams);
+            if (count < 1 || parse.GetValue(perPart) < 1)
+            {
+                console.MarkupLine("[red]error:[/] --exams and --exams-per-part must be at least 1");
+                return 2;
+            }
+            var generator = new Data.Synthetic.SyntheticEcgGenerator(new Data.Synthetic.SyntheticEcgOptions { Exams = count, Seed = parse.GetValue(seed) });
+            var directory = parse.GetValue(output)!.FullName;
+            console.Progress().Start(context =>
+            {
+                var task = context.AddTask($"Writing {count:N0} synthetic exams", maxValue: count);
+                if (parse.GetValue(format) == "wfdb")
+                {
+                    Directory.CreateDirectory(directory);
+                    for (var i = 0; i < count; i++) { Data.Wfdb.WfdbWriter.Write(generator.Read(i), directory); task.Increment(1); }
+                    File.WriteAllLines(Path.Combine(directory, "RECORDS"), Enumerable.Range(0, count).Select(i => generator.Read(i).ExamId));
+                }
+                else
+                {
+                    Data.Code.CodeHdf5Writer.Write(generator, directory, parse.GetValue(perPart),
+                        progress: new Progress<Features.StageProgress>(p => task.Value = p.Done));
+                    task.Value = count;
+                }
+            });
+            Console.WriteLine(directory);
+            return 0;
+        });
         return command;
     }
 

@@ -31,6 +31,7 @@ public static class DatasetInspector
         if (Directory.Exists(path))
         {
             if (File.Exists(System.IO.Path.Combine(path, PtbXlDatabase.DatabaseFile))) return InspectPtbXl(path);
+            if (File.Exists(System.IO.Path.Combine(path, Code.CodeLayout.MetadataFile)) && Directory.GetFiles(path, "*.hdf5").Length > 0) return InspectCode(path);
             var headers = Directory.GetFiles(path, "*.hea");
             if (headers.Length > 0) return InspectWfdbFolder(path, headers);
             throw new EcgDataException(path, "(folder)", "format",
@@ -38,8 +39,8 @@ public static class DatasetInspector
         }
         var header = path.EndsWith(".hea", StringComparison.OrdinalIgnoreCase) ? path : path + ".hea";
         if (File.Exists(header)) return InspectWfdbFolder(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(header))!, [header]);
-        if (path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".h5", StringComparison.OrdinalIgnoreCase))
-            throw new EcgDataException(path, "(file)", "format", "CODE HDF5 files are recognised but their reader is not built yet");
+        if (path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase))
+            throw new EcgDataException(path, "(file)", "format", $"inspect the folder holding the HDF5 parts and {Code.CodeLayout.MetadataFile}, not one part");
         throw new EcgDataException(path, "(path)", "format", "no such file or folder, or not a recognised ECG dataset");
     }
 
@@ -73,6 +74,27 @@ public static class DatasetInspector
             Format = "ptb-xl", Path = path, Records = db.Exams.Count, Patients = db.Exams.Select(e => e.PatientId).Distinct().Count(),
             SamplingRatesHz = rates, Leads = leads, MinDurationSeconds = duration, MaxDurationSeconds = duration,
             Taxonomy = "ptb-xl superclass", Labels = counts, Notes = notes,
+        };
+    }
+
+    /// <summary>Ids and labels of every exam; the stored length is CODE's fixed 4096 samples, the recordings inside it 7–10 s.</summary>
+    static DatasetSummary InspectCode(string path)
+    {
+        using var source = new Code.CodeHdf5Source(path);
+        var labels = source.ClassNames.ToDictionary(c => c, _ => 0);
+        var patients = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (patient, classes) in source.PatientsAndLabels())
+        {
+            patients.Add(patient);
+            foreach (var c in classes) labels[c]++;
+        }
+        var stored = source.SamplesPerExam / Code.CodeLayout.SamplingRateHz;
+        return new DatasetSummary
+        {
+            Format = "code-hdf5", Path = path, Records = source.Count, Patients = patients.Count,
+            SamplingRatesHz = new Dictionary<string, int> { ["400"] = source.Count }, Leads = StandardLeads.Twelve,
+            MinDurationSeconds = stored, MaxDurationSeconds = stored, Taxonomy = $"{Code.CodeLayout.MetadataFile} class columns", Labels = labels,
+            Notes = [$"duration: the stored length ({source.SamplesPerExam} samples); recordings are zero-padded, centred, inside it"],
         };
     }
 

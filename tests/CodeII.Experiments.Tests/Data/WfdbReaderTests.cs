@@ -173,3 +173,28 @@ public class WfdbReaderTests
         Assert.Equal("line 2, number of signals", e.Field);
     }
 }
+
+public class WfdbWriterTests
+{
+    [Fact]
+    public void Written_records_read_back_exactly_in_ADC_units_with_valid_checksums()
+    {
+        var generator = new CodeII.Experiments.Data.Synthetic.SyntheticEcgGenerator(new() { Exams = 5, Seed = 3, SamplingRateHz = 500, PaddedLength = 0 });
+        var dir = RepoPaths.NewTemporaryDirectory();
+        for (var i = 0; i < 5; i++)
+        {
+            var original = generator.Read(i);
+            WfdbWriter.Write(original, dir);
+            var back = WfdbRecordReader.Read(Path.Combine(dir, original.ExamId)); // verifies checksums and initial values
+            Assert.Equal(500, back.Header.SamplingRateHz);
+            Assert.Equal(original.Leads, back.Header.Signals.Select(s => s.Description));
+            for (var l = 0; l < 12; l++)
+            {
+                Assert.Equal(original.Signals[l].Select(WfdbWriter.ToDigital).Select(v => (int)v), back.Digital[l]);
+                var mv = back.ToMillivolts()[l];
+                for (var n = 0; n < mv.Length; n++) Assert.True(Math.Abs(mv[n] - original.Signals[l][n]) <= 0.0005f + 1e-6f);
+            }
+            Assert.Contains($"Patient: {original.PatientId}", back.Header.Comments);
+        }
+    }
+}

@@ -231,8 +231,9 @@ public sealed class SyntheticEcgGenerator : IEcgSource
         };
         var record = new EcgRecord
         {
-            ExamId = $"S{index + 1:D7}",
-            PatientId = $"P{patient + 1:D6}",
+            // Numeric ids, as CODE's exam_id and patient_id are, so exams can be written in the CODE layout unchanged.
+            ExamId = (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            PatientId = (patient + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
             Age = traits.Age,
             Sex = traits.Sex,
             SamplingRateHz = fs,

@@ -1,0 +1,222 @@
+using System.Globalization;
+using System.Text;
+using PureHDF;
+using PureHDF.Selections;
+using PureHDF.VOL.Native;
+
+namespace CodeII.Experiments.Data.Code;
+
+/// <summary>
+/// The CODE-15% layout (Ribeiro et al. 2020, Zenodo 4916206): <c>exams_part*.hdf5</c> files, each with a
+/// <c>tracings</c> dataset (N, 4096, 12) float32 in mV at 400 Hz, leads DI, DII, DIII, AVR, AVL, AVF, V1–V6, and an
+/// <c>exam_id</c> dataset (N,); plus <c>exams.csv</c> with one row per exam. 10 s and 7 s recordings are zero-padded,
+/// centred, to 4096 samples.
+/// </summary>
+public static class CodeLayout
+{
+    public const string TracingsDataset = "tracings";
+    public const string ExamIdDataset = "exam_id";
+    public const string MetadataFile = "exams.csv";
+    public const double SamplingRateHz = 400;
+    public const int Samples = 4096;
+    public const int Leads = 12;
+
+    /// <summary>Columns of exams.csv that are not diagnostic classes; every other 0/1 column is a class, so CODE-II's
+    /// 66-class CSV needs no code change.</summary>
+    public static readonly IReadOnlySet<string> MetadataColumns = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        "exam_id", "age", "is_male", "sex", "nn_predicted_age", "patient_id", "normal_ecg", "death", "timey", "trace_file", "split",
+    };
+}
+
+/// <summary>Streams CODE-15% / CODE-II exams from their HDF5 parts, joined to exams.csv by exam_id.</summary>
+public sealed class CodeHdf5Source : IEcgSource, IDisposable
+{
+    sealed record Part(string Path, NativeFile File, IH5Dataset Tracings, long[] ExamIds);
+    sealed record Metadata(string PatientId, int? Age, Sex Sex, IReadOnlySet<string> Labels);
+
+    readonly List<Part> _parts = [];
+    readonly (int Part, int Row)[] _index;
+    readonly Dictionary<long, Metadata> _metadata;
+    readonly Lock _gate = new();
+
+    /// <param name="directory">Holds <c>exams.csv</c> and <c>exams_part*.hdf5</c>.</param>
+    public CodeHdf5Source(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory)) throw new EcgDataException(directory, "(folder)", "folder", "not found");
+        Directory = directory;
+        var files = System.IO.Directory.GetFiles(directory, "*.hdf5").Order(StringComparer.Ordinal).ToArray();
+        if (files.Length == 0) throw new EcgDataException(directory, "(folder)", "signal files", "no .hdf5 files");
+        (_metadata, ClassNames) = ReadMetadata(Path.Combine(directory, CodeLayout.MetadataFile));
+        var index = new List<(int, int)>();
+        foreach (var path in files)
+        {
+            var file = H5File.OpenRead(path);
+            IH5Dataset tracings, ids;
+            try
+            {
+                tracings = file.Dataset(CodeLayout.TracingsDataset);
+                ids = file.Dataset(CodeLayout.ExamIdDataset);
+            }
+            catch (Exception e) when (e is not EcgDataException)
+            {
+                file.Dispose();
+                throw new EcgDataException(path, "(file)", "datasets", $"expected '{CodeLayout.TracingsDataset}' and '{CodeLayout.ExamIdDataset}': {e.Message}");
+            }
+            var dims = tracings.Space.Dimensions;
+            if (dims.Length != 3 || dims[2] != CodeLayout.Leads)
+                throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has shape ({string.Join(", ", dims)}); expected (N, samples, 12)");
+            var examIds = ids.Read<long[]>();
+            if ((ulong)examIds.Length != dims[0])
+                throw new EcgDataException(path, "(file)", CodeLayout.ExamIdDataset, $"has {examIds.Length} ids for {dims[0]} tracings");
+            foreach (var id in examIds)
+                if (!_metadata.ContainsKey(id))
+                    throw new EcgDataException(path, $"exam_id {id}", "exam_id", $"has no row in {CodeLayout.MetadataFile}");
+            _parts.Add(new Part(path, file, tracings, examIds));
+            for (var r = 0; r < examIds.Length; r++) index.Add((_parts.Count - 1, r));
+        }
+        _index = index.ToArray();
+        SamplesPerExam = (int)_parts[0].Tracings.Space.Dimensions[1];
+    }
+
+    public string Directory { get; }
+    public string Name => "code";
+    public int Count => _index.Length;
+    public int SamplesPerExam { get; }
+    public IReadOnlyList<string> ClassNames { get; }
+    public string Describe() => $"code-hdf5 {Directory} parts={_parts.Count} exams={Count}";
+
+    /// <summary>Patient and labels of every exam in file order, without reading any signal.</summary>
+    public IEnumerable<(string PatientId, IReadOnlySet<string> Labels)> PatientsAndLabels() =>
+        _index.Select(i => _metadata[_parts[i.Part].ExamIds[i.Row]]).Select(m => (m.PatientId, m.Labels));
+
+    public long ExamIdAt(int index) => _parts[_index[index].Part].ExamIds[_index[index].Row];
+
+    public EcgRecord Read(int index)
+    {
+        var (p, row) = _index[index];
+        var part = _parts[p];
+        var samples = SamplesPerExam;
+        var buffer = new float[samples * CodeLayout.Leads];
+        var selection = new HyperslabSelection(3, [(ulong)row, 0, 0], [1, (ulong)samples, CodeLayout.Leads]);
+        // PureHDF readers are not safe for concurrent use of one file; decoding after the read runs in parallel.
+        lock (_gate) part.Tracings.Read(buffer, fileSelection: selection);
+        var examId = part.ExamIds[row];
+        var signals = new float[CodeLayout.Leads][];
+        for (var l = 0; l < CodeLayout.Leads; l++) signals[l] = new float[samples];
+        int first = samples, last = -1;
+        for (var n = 0; n < samples; n++)
+            for (var l = 0; l < CodeLayout.Leads; l++)
+            {
+                var v = buffer[n * CodeLayout.Leads + l];
+                if (!float.IsFinite(v))
+                    throw new EcgDataException(part.Path, $"exam_id {examId}", $"{CodeLayout.TracingsDataset}[{row}, {n}, {l}]", $"{v} is not a finite voltage");
+                signals[l][n] = v;
+                if (v != 0) { first = Math.Min(first, n); last = n; }
+            }
+        var meta = _metadata[examId];
+        return new EcgRecord
+        {
+            ExamId = examId.ToString(CultureInfo.InvariantCulture),
+            PatientId = meta.PatientId,
+            Age = meta.Age,
+            Sex = meta.Sex,
+            SamplingRateHz = CodeLayout.SamplingRateHz,
+            Leads = StandardLeads.Twelve,
+            Signals = signals,
+            // The recording is what lies between the centred zero padding.
+            RecordedSamples = last < 0 ? new Range(0, 0) : new Range(first, last + 1),
+            Labels = meta.Labels,
+        };
+    }
+
+    static (Dictionary<long, Metadata>, IReadOnlyList<string>) ReadMetadata(string path)
+    {
+        var table = CsvTable.Read(path);
+        var examColumn = table.Column("exam_id");
+        var patientColumn = table.HasColumn("patient_id") ? table.Column("patient_id") : -1;
+        var ageColumn = table.HasColumn("age") ? table.Column("age") : -1;
+        var maleColumn = table.HasColumn("is_male") ? table.Column("is_male") : -1;
+        static bool? Flag(string v) => v.Trim().ToLowerInvariant() switch { "1" or "1.0" or "true" => true, "0" or "0.0" or "false" => false, _ => null };
+        var classColumns = Enumerable.Range(0, table.Header.Count)
+            .Where(c => !CodeLayout.MetadataColumns.Contains(table.Header[c]) && table.Rows.All(r => Flag(r[c]) is not null))
+            .ToArray();
+        var result = new Dictionary<long, Metadata>();
+        foreach (var row in table.Rows)
+        {
+            if (!long.TryParse(row[examColumn], NumberStyles.Integer, CultureInfo.InvariantCulture, out var examId))
+                throw new EcgDataException(path, $"exam_id {row[examColumn]}", "exam_id", "is not a whole number");
+            var labels = classColumns.Where(c => Flag(row[c]) == true).Select(c => table.Header[c]).ToHashSet(StringComparer.Ordinal);
+            var patient = patientColumn >= 0 && double.TryParse(row[patientColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out var p)
+                ? ((long)p).ToString(CultureInfo.InvariantCulture)
+                : examId.ToString(CultureInfo.InvariantCulture);
+            int? age = ageColumn >= 0 && double.TryParse(row[ageColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out var a) ? (int)a : null;
+            var sex = maleColumn >= 0 ? Flag(row[maleColumn]) switch { true => Sex.Male, false => Sex.Female, _ => Sex.Unknown } : Sex.Unknown;
+            if (!result.TryAdd(examId, new Metadata(patient, age, sex, labels)))
+                throw new EcgDataException(path, $"exam_id {examId}", "exam_id", "appears twice");
+        }
+        return (result, classColumns.Select(c => table.Header[c]).ToArray());
+    }
+
+    public void Dispose()
+    {
+        foreach (var part in _parts) part.File.Dispose();
+    }
+}
+
+/// <summary>Writes any source in the CODE-15% layout, streaming a batch of exams at a time.</summary>
+public static class CodeHdf5Writer
+{
+    public static void Write(IEcgSource source, string directory, int examsPerPart = 20_000, int batchSize = 256,
+        IProgress<Features.StageProgress>? progress = null)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        var classes = source.ClassNames;
+        var csv = new StringBuilder("exam_id,age,is_male,nn_predicted_age," + string.Join(",", classes) + ",patient_id,normal_ecg,death,timey,trace_file\n");
+        var parts = (source.Count + examsPerPart - 1) / examsPerPart;
+        for (var part = 0; part < parts; part++)
+        {
+            var first = part * examsPerPart;
+            var count = Math.Min(examsPerPart, source.Count - first);
+            var fileName = $"exams_part{part}.hdf5";
+            var tracings = new H5Dataset<float[]>(fileDims: [(ulong)count, CodeLayout.Samples, CodeLayout.Leads]);
+            var ids = new H5Dataset<long[]>(fileDims: [(ulong)count]);
+            var file = new H5File { [CodeLayout.TracingsDataset] = tracings, [CodeLayout.ExamIdDataset] = ids };
+            var examIds = new long[count];
+            var path = Path.Combine(directory, fileName);
+            using (var writer = file.BeginWrite(path + ".tmp"))
+            {
+                for (var start = 0; start < count; start += batchSize)
+                {
+                    var n = Math.Min(batchSize, count - start);
+                    var buffer = new float[n * CodeLayout.Samples * CodeLayout.Leads];
+                    for (var k = 0; k < n; k++)
+                    {
+                        var record = source.Read(first + start + k);
+                        if (record.SamplingRateHz != CodeLayout.SamplingRateHz || record.SampleCount != CodeLayout.Samples)
+                            throw new ArgumentException($"exam {record.ExamId}: the CODE layout holds {CodeLayout.Samples} samples at 400 Hz, not {record.SampleCount} at {record.SamplingRateHz} Hz");
+                        if (!long.TryParse(record.ExamId, NumberStyles.Integer, CultureInfo.InvariantCulture, out var examId))
+                            throw new ArgumentException($"exam id '{record.ExamId}' is not numeric, as CODE's exam_id must be");
+                        examIds[start + k] = examId;
+                        for (var l = 0; l < CodeLayout.Leads; l++)
+                        {
+                            var lead = StandardLeads.IndexOf(record.Leads[l]);
+                            for (var s = 0; s < CodeLayout.Samples; s++)
+                                buffer[(k * CodeLayout.Samples + s) * CodeLayout.Leads + lead] = record.Signals[l][s];
+                        }
+                        csv.Append(CultureInfo.InvariantCulture, $"{examId},{record.Age},{(record.Sex == Sex.Male ? "True" : record.Sex == Sex.Female ? "False" : "")},,")
+                            .Append(string.Join(",", classes.Select(c => record.Labels.Contains(c) ? "1" : "0")))
+                            .Append(CultureInfo.InvariantCulture, $",{record.PatientId},{(record.Labels.Count == 0 ? "True" : "False")},,,{fileName}\n");
+                    }
+                    writer.Write(tracings, buffer, fileSelection: new HyperslabSelection(3, [(ulong)start, 0, 0], [(ulong)n, CodeLayout.Samples, CodeLayout.Leads]));
+                    progress?.Report(new Features.StageProgress("write", first + start + n, source.Count));
+                }
+                writer.Write(ids, examIds);
+            }
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+        var csvPath = Path.Combine(directory, CodeLayout.MetadataFile);
+        File.WriteAllText(csvPath + ".tmp", csv.ToString());
+        File.Move(csvPath + ".tmp", csvPath, overwrite: true);
+    }
+}
