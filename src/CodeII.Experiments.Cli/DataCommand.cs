@@ -15,6 +15,37 @@ static class DataCommand
         var command = new Command("data", "Inspect ECG datasets");
         command.Subcommands.Add(Inspect());
         command.Subcommands.Add(Synth());
+        command.Subcommands.Add(Plot());
+        return command;
+    }
+
+    static Command Plot()
+    {
+        var path = new Argument<string>("path") { Description = "A dataset folder or one WFDB record" };
+        var record = new Option<string>("--record") { Description = "Exam id of the record to plot (ecg_id for PTB-XL, record name for WFDB)", Required = true };
+        var output = new Option<FileInfo?>("--out") { Description = "HTML file to write (default: ecg-<record>.html)" };
+        var command = new Command("plot", "Write a standard 12-lead HTML plot (Plotly, works offline) of one record") { path, record, output };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            var dataset = parse.GetValue(path)!;
+            var id = parse.GetValue(record)!;
+            try
+            {
+                var source = EcgSources.Open(dataset);
+                var ecg = source.Read(EcgSources.IndexOf(source, id, dataset));
+                var target = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"ecg-{id}.html");
+                File.WriteAllText(target, Reports.EcgPlot.Render(ecg, source.Describe()));
+                (source as IDisposable)?.Dispose();
+                Console.WriteLine(target);
+                return 0;
+            }
+            catch (EcgDataException e)
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+        });
         return command;
     }
 

@@ -71,4 +71,7 @@ public interface IEcgSource
 
     /// <summary>A short description of what identifies the data, folded into the run's data fingerprint.</summary>
     string Describe();
+
+    /// <summary>Record <paramref name="index"/>'s exam id, without decoding its signals.</summary>
+    string ExamIdAt(int index);
 }

@@ -25,18 +25,6 @@ public static class HtmlReport
     /// <summary>Every metric in the tables is shown with this many decimals.</summary>
     public const int Decimals = 3;
 
-    static readonly Lazy<string> PlotlyJs = new(LoadPlotlyJs);
-
-    static string LoadPlotlyJs()
-    {
-        var assembly = typeof(Plotly.NET.Chart).Assembly;
-        var name = assembly.GetManifestResourceNames().FirstOrDefault(n => n.Contains("plotly-") && n.EndsWith(".min.js", StringComparison.Ordinal))
-                   ?? throw new InvalidOperationException("Plotly.NET no longer embeds plotly.js; reports cannot be made self-contained");
-        using var stream = assembly.GetManifestResourceStream(name)!;
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
-
     public static string Format(double value) =>
         double.IsNaN(value) ? "n/a" : value.ToString("F" + Decimals, CultureInfo.InvariantCulture);
 
@@ -45,7 +33,7 @@ public static class HtmlReport
 
     public static string Render(ReportModel model)
     {
-        var charts = new List<(string Id, object Data, object Layout)>();
+        var charts = new List<PlotlyPage.Chart>();
         var html = new StringBuilder();
         var m = model.Manifest;
         var title = $"CodeII experiment report: {model.Definition.Name}";
@@ -81,18 +69,11 @@ public static class HtmlReport
         RenderTrials(html, model);
         RenderProvenance(html, model);
 
-        html.Append("<script>").Append(PlotlyJs.Value).Append("</script>\n<script>\n");
-        html.Append("const codeiiCharts = ").Append(JsonSerializer.Serialize(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }))).Append(";\n");
-        html.Append("""
-            Promise.all(codeiiCharts.map(c => Plotly.newPlot(c.id, c.data, c.layout, { displaylogo: false, responsive: true })))
-              .then(() => { document.body.dataset.chartsRendered = String(codeiiCharts.length); });
-            </script>
-            </body></html>
-            """);
+        PlotlyPage.AppendCharts(html, charts);
         return html.ToString();
     }
 
-    static void RenderSubset(StringBuilder html, List<(string, object, object)> charts, SubsetMetrics subset, ReportModel model)
+    static void RenderSubset(StringBuilder html, List<PlotlyPage.Chart> charts, SubsetMetrics subset, ReportModel model)
     {
         var learners = subset.MacroAuroc.Keys.ToArray();
         html.Append($"<h2 id=\"subset-{E(subset.Name)}\">Label subset <code>{E(subset.Name)}</code>: {E(string.Join(", ", subset.Labels))}</h2>\n");
@@ -130,14 +111,14 @@ public static class HtmlReport
         var id = $"heatmap-{subset.Name}";
         html.Append($"<div id=\"{E(id)}\" class=\"wide plot\"></div>\n");
         var z = learners.Select(l => subset.PerLabel.Select(p => (double?)NaNToNull(p.Models.First(x => x.Learner == l).Auroc.Value)).ToArray()).ToArray();
-        charts.Add((id,
+        charts.Add(new PlotlyPage.Chart(id,
             new object[] { new { type = "heatmap", x = subset.Labels, y = learners, z, zmin = 0.5, zmax = 1.0, colorscale = "Viridis",
                 text = z.Select(r => r.Select(v => v is null ? "n/a" : Format(v.Value)).ToArray()).ToArray(), texttemplate = "%{text}",
                 hovertemplate = "%{y} on %{x}: AUROC %{text}<extra></extra>", colorbar = new { title = new { text = "AUROC" } } } },
             new { title = new { text = $"Test AUROC, label × model ({subset.Name})" }, margin = new { l = 140, t = 50 } }));
     }
 
-    static void RenderRocCurves(StringBuilder html, List<(string, object, object)> charts, ReportModel model)
+    static void RenderRocCurves(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)
     {
         html.Append("<h2 id=\"roc\">ROC curves on the test patients</h2>\n<div class=\"grid\">\n");
         var labels = model.Sweep.Selected.Select(s => s.Label).Distinct().ToArray();
@@ -154,7 +135,7 @@ public static class HtmlReport
                 line = new { dash = "dot", color = "#9aa5b1" }, showlegend = false, hoverinfo = "skip" });
             var id = $"roc-{label}";
             html.Append($"<div id=\"{E(id)}\" class=\"chart plot\"></div>\n");
-            charts.Add((id, traces, new
+            charts.Add(new PlotlyPage.Chart(id, traces, new
             {
                 title = new { text = $"{label}" },
                 xaxis = new { title = new { text = "false positive rate" }, range = new[] { 0, 1 } },

@@ -79,6 +79,7 @@ public class CodeHdf5Tests
         public int Count => inner.Count;
         public IReadOnlyList<string> ClassNames => inner.ClassNames;
         public string Describe() => inner.Describe();
+        public string ExamIdAt(int index) => inner.ExamIdAt(index);
         public EcgRecord Read(int index)
         {
             var r = inner.Read(index);

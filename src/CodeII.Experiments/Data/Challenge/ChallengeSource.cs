@@ -30,6 +30,7 @@ public sealed class ChallengeSource : IEcgSource
     public IReadOnlyList<string> ClassNames => [];
     public string Describe() => $"physionet-challenge {Directory} records={Count}";
     public string HeaderPath(int index) => _headers[index];
+    public string ExamIdAt(int index) => Path.GetFileNameWithoutExtension(_headers[index]);
 
     public EcgRecord Read(int index)
     {

@@ -90,7 +90,7 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     public IEnumerable<(string PatientId, IReadOnlySet<string> Labels)> PatientsAndLabels() =>
         _index.Select(i => _metadata[_parts[i.Part].ExamIds[i.Row]]).Select(m => (m.PatientId, m.Labels));
 
-    public long ExamIdAt(int index) => _parts[_index[index].Part].ExamIds[_index[index].Row];
+    public string ExamIdAt(int index) => _parts[_index[index].Part].ExamIds[_index[index].Row].ToString(CultureInfo.InvariantCulture);
 
     public EcgRecord Read(int index)
     {

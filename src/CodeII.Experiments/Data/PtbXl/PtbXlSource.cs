@@ -41,6 +41,7 @@ public sealed class PtbXlSource : IEcgSource
     public int Count => _exams.Length;
     public IReadOnlyList<string> ClassNames { get; }
     public PtbXlExam ExamAt(int index) => _exams[index];
+    public string ExamIdAt(int index) => _exams[index].EcgId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public string Describe() => $"ptb-xl {Database.Directory} fs={_options.SamplingRateHz} labels={_options.Labels} rule={_options.Rule} exams={Count}";
 
@@ -60,7 +61,7 @@ public sealed class PtbXlSource : IEcgSource
         var wfdb = WfdbRecordReader.Read(RecordPath(exam));
         return new EcgRecord
         {
-            ExamId = exam.EcgId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ExamId = ExamIdAt(index),
             PatientId = exam.PatientId,
             Age = exam.Age,
             Sex = exam.Sex,

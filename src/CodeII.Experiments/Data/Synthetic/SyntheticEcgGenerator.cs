@@ -61,6 +61,8 @@ public sealed class SyntheticEcgGenerator : IEcgSource
 
     public EcgRecord Read(int index) => Generate(index).Record;
 
+    public string ExamIdAt(int index) => (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
     static int[] AssignExamsToPatients(SyntheticEcgOptions options)
     {
         var rng = new Random(Mix(options.Seed, -1));
@@ -232,7 +234,7 @@ public sealed class SyntheticEcgGenerator : IEcgSource
         var record = new EcgRecord
         {
             // Numeric ids, as CODE's exam_id and patient_id are, so exams can be written in the CODE layout unchanged.
-            ExamId = (index + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ExamId = ExamIdAt(index),
             PatientId = (patient + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
             Age = traits.Age,
             Sex = traits.Sex,

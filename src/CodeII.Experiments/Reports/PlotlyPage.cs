@@ -1,0 +1,36 @@
+using System.Text;
+using System.Text.Json;
+
+namespace CodeII.Experiments.Reports;
+
+/// <summary>
+/// The shared shell of every HTML page we write: plotly.js embedded from the Plotly.NET assembly (so pages open offline
+/// and make no network request) and a script that draws the charts, then marks the body with data-charts-rendered.
+/// </summary>
+public static class PlotlyPage
+{
+    static readonly Lazy<string> PlotlyJs = new(() =>
+    {
+        var assembly = typeof(Plotly.NET.Chart).Assembly;
+        var name = assembly.GetManifestResourceNames().FirstOrDefault(n => n.Contains("plotly-") && n.EndsWith(".min.js", StringComparison.Ordinal))
+                   ?? throw new InvalidOperationException("Plotly.NET no longer embeds plotly.js; pages cannot be made self-contained");
+        using var stream = assembly.GetManifestResourceStream(name)!;
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    public sealed record Chart(string Id, object Data, object Layout);
+
+    /// <summary>Appends plotly.js and the drawing script; call last, before closing the body.</summary>
+    public static void AppendCharts(StringBuilder html, IEnumerable<Chart> charts)
+    {
+        html.Append("<script>").Append(PlotlyJs.Value).Append("</script>\n<script>\n");
+        html.Append("const codeiiCharts = ").Append(JsonSerializer.Serialize(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }))).Append(";\n");
+        html.Append("""
+            Promise.all(codeiiCharts.map(c => Plotly.newPlot(c.id, c.data, c.layout, { displaylogo: false, responsive: true })))
+              .then(() => { document.body.dataset.chartsRendered = String(codeiiCharts.length); });
+            </script>
+            </body></html>
+            """);
+    }
+}
