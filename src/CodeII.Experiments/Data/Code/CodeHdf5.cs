@@ -32,13 +32,16 @@ public static class CodeLayout
 /// <summary>Streams CODE-15% / CODE-II exams from their HDF5 parts, joined to exams.csv by exam_id.</summary>
 public sealed class CodeHdf5Source : IEcgSource, IDisposable
 {
-    sealed record Part(string Path, NativeFile File, IH5Dataset Tracings, long[] ExamIds);
+    sealed record Part(string Path, NativeFile File, long[] ExamIds);
     sealed record Metadata(string PatientId, int? Age, Sex Sex, IReadOnlySet<string> Labels);
 
     readonly List<Part> _parts = [];
     readonly (int Part, int Row)[] _index;
     readonly Dictionary<long, Metadata> _metadata;
-    readonly Lock _gate = new();
+    /// <summary>PureHDF handles are not safe for concurrent reads, and decoding is CPU-bound inside PureHDF, so each
+    /// thread opens its own handle on each part rather than queueing on one.</summary>
+    readonly ThreadLocal<Dictionary<int, IH5Dataset>> _threadTracings = new(() => []);
+    readonly System.Collections.Concurrent.ConcurrentBag<NativeFile> _threadFiles = [];
 
     /// <param name="directory">Holds <c>exams.csv</c> and <c>exams_part*.hdf5</c>.</param>
     public CodeHdf5Source(string directory)
@@ -72,11 +75,11 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
             foreach (var id in examIds)
                 if (!_metadata.ContainsKey(id))
                     throw new EcgDataException(path, $"exam_id {id}", "exam_id", $"has no row in {CodeLayout.MetadataFile}");
-            _parts.Add(new Part(path, file, tracings, examIds));
+            _parts.Add(new Part(path, file, examIds));
             for (var r = 0; r < examIds.Length; r++) index.Add((_parts.Count - 1, r));
         }
         _index = index.ToArray();
-        SamplesPerExam = (int)_parts[0].Tracings.Space.Dimensions[1];
+        SamplesPerExam = (int)_parts[0].File.Dataset(CodeLayout.TracingsDataset).Space.Dimensions[1];
     }
 
     public string Directory { get; }
@@ -99,8 +102,7 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         var samples = SamplesPerExam;
         var buffer = new float[samples * CodeLayout.Leads];
         var selection = new HyperslabSelection(3, [(ulong)row, 0, 0], [1, (ulong)samples, CodeLayout.Leads]);
-        // PureHDF readers are not safe for concurrent use of one file; decoding after the read runs in parallel.
-        lock (_gate) part.Tracings.Read(buffer, fileSelection: selection);
+        TracingsForThisThread(p).Read(buffer, fileSelection: selection);
         var examId = part.ExamIds[row];
         var signals = new float[CodeLayout.Leads][];
         for (var l = 0; l < CodeLayout.Leads; l++) signals[l] = new float[samples];
@@ -128,6 +130,18 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
             RecordedSamples = last < 0 ? new Range(0, 0) : new Range(first, last + 1),
             Labels = meta.Labels,
         };
+    }
+
+    IH5Dataset TracingsForThisThread(int part)
+    {
+        var handles = _threadTracings.Value!;
+        if (!handles.TryGetValue(part, out var tracings))
+        {
+            var file = H5File.OpenRead(_parts[part].Path);
+            _threadFiles.Add(file);
+            handles[part] = tracings = file.Dataset(CodeLayout.TracingsDataset);
+        }
+        return tracings;
     }
 
     static (Dictionary<long, Metadata>, IReadOnlyList<string>) ReadMetadata(string path)
@@ -161,6 +175,8 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     public void Dispose()
     {
         foreach (var part in _parts) part.File.Dispose();
+        foreach (var file in _threadFiles) file.Dispose();
+        _threadTracings.Dispose();
     }
 }
 
@@ -168,9 +184,10 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
 public static class CodeHdf5Writer
 {
     public static void Write(IEcgSource source, string directory, int examsPerPart = 20_000, int batchSize = 256,
-        IProgress<Features.StageProgress>? progress = null)
+        IProgress<Features.StageProgress>? progress = null, int maxThreads = 0)
     {
         System.IO.Directory.CreateDirectory(directory);
+        if (maxThreads <= 0) maxThreads = Environment.ProcessorCount;
         var classes = source.ClassNames;
         var csv = new StringBuilder("exam_id,age,is_male,nn_predicted_age," + string.Join(",", classes) + ",patient_id,normal_ecg,death,timey,trace_file\n");
         var parts = (source.Count + examsPerPart - 1) / examsPerPart;
@@ -190,9 +207,12 @@ public static class CodeHdf5Writer
                 {
                     var n = Math.Min(batchSize, count - start);
                     var buffer = new float[n * CodeLayout.Samples * CodeLayout.Leads];
+                    var records = new EcgRecord[n];
+                    // Decoding or generating is the slow part; writing stays sequential, as HDF5 writes must be.
+                    Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, k => records[k] = source.Read(first + start + k));
                     for (var k = 0; k < n; k++)
                     {
-                        var record = source.Read(first + start + k);
+                        var record = records[k];
                         if (record.SamplingRateHz != CodeLayout.SamplingRateHz || record.SampleCount != CodeLayout.Samples)
                             throw new ArgumentException($"exam {record.ExamId}: the CODE layout holds {CodeLayout.Samples} samples at 400 Hz, not {record.SampleCount} at {record.SamplingRateHz} Hz");
                         if (!long.TryParse(record.ExamId, NumberStyles.Integer, CultureInfo.InvariantCulture, out var examId))

@@ -1,0 +1,97 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Code;
+using CodeII.Experiments.Data.Synthetic;
+using CodeII.Experiments.Data.Wfdb;
+using Spectre.Console;
+
+namespace CodeII.Experiments.Cli;
+
+/// <summary><c>codeii bench …</c>: speed and memory figures, printed for docs/benchmarks.md. Not a test.</summary>
+static class BenchCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("bench", "Measure speed and memory (figures for docs/benchmarks.md)");
+        command.Subcommands.Add(Data());
+        return command;
+    }
+
+    static Command Data()
+    {
+        var exams = new Option<int>("--exams") { Description = "Exams in the synthetic CODE-15% file streamed for the memory figure", DefaultValueFactory = _ => 20_000 };
+        var wfdbRecords = new Option<int>("--wfdb-records") { Description = "Synthetic 500 Hz, 10 s WFDB records decoded for the WFDB figure", DefaultValueFactory = _ => 2_000 };
+        var work = new Option<DirectoryInfo>("--work") { Description = "Scratch folder (kept, so a second run reuses the files)", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "codeii-bench-data")) };
+        var threads = new Option<int>("--max-threads") { Description = "Decoding threads", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("data", "Decode throughput for CODE HDF5 and WFDB, and peak memory while streaming a CODE-15% file") { exams, wfdbRecords, work, threads };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            var n = parse.GetValue(exams);
+            var maxThreads = Math.Max(1, parse.GetValue(threads));
+            var root = parse.GetValue(work)!.FullName;
+            var codeDir = Path.Combine(root, $"code15-{n}");
+            var wfdbDir = Path.Combine(root, $"wfdb500-{parse.GetValue(wfdbRecords)}");
+
+            if (!File.Exists(Path.Combine(codeDir, CodeLayout.MetadataFile)))
+            {
+                console.MarkupLineInterpolated($"writing {n:N0} synthetic exams in the CODE-15% layout to {codeDir} (once; reused next time)");
+                CodeHdf5Writer.Write(new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = n, Seed = 1 }), codeDir, maxThreads: maxThreads);
+            }
+            var wfdbCount = parse.GetValue(wfdbRecords);
+            if (!File.Exists(Path.Combine(wfdbDir, "RECORDS")))
+            {
+                console.MarkupLineInterpolated($"writing {wfdbCount:N0} synthetic 500 Hz WFDB records to {wfdbDir}");
+                var generator = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = wfdbCount, Seed = 2, SamplingRateHz = 500, PaddedLength = 0 });
+                Parallel.For(0, wfdbCount, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, i => WfdbWriter.Write(generator.Read(i), wfdbDir));
+                File.WriteAllLines(Path.Combine(wfdbDir, "RECORDS"), Enumerable.Range(0, wfdbCount).Select(generator.ExamIdAt));
+            }
+
+            // Forget the writing phase's peak so the figure is the streaming read's alone (Linux: clear_refs 5 resets VmHWM).
+            ResetPeakWorkingSet();
+            var (codeRate, codeBytes) = Stream(new CodeHdf5Source(codeDir), maxThreads);
+            var peak = PeakWorkingSetBytes();
+            var (wfdbRate, _) = Stream(new WfdbFolderSource(Directory.GetFiles(wfdbDir, "*.hea")), maxThreads);
+
+            var table = new Table().AddColumns("measure", "value");
+            table.AddRow("CODE HDF5 decode (400 Hz, 4096 × 12)", $"{codeRate:N0} records/s with {maxThreads} threads");
+            table.AddRow("WFDB format 16 decode (500 Hz, 5000 × 12)", $"{wfdbRate:N0} records/s with {maxThreads} threads");
+            table.AddRow($"peak working set streaming {n:N0} exams ({codeBytes / 1e9:0.0} GB of signal)", $"{peak / 1048576.0:N0} MiB");
+            console.Write(table);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"bench data: exams={n} threads={maxThreads} code_records_per_s={codeRate:F0} wfdb_records_per_s={wfdbRate:F0} peak_working_set_mib={peak / 1048576.0:F0}"));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Reads every record once, in parallel, keeping none; returns records/s and signal bytes seen.</summary>
+    static (double RecordsPerSecond, long Bytes) Stream(IEcgSource source, int maxThreads)
+    {
+        long bytes = 0;
+        var clock = Stopwatch.StartNew();
+        Parallel.For(0, source.Count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, () => 0L,
+            (i, _, local) => local + source.Read(i).Signals.Sum(s => (long)s.Length * sizeof(float)),
+            local => Interlocked.Add(ref bytes, local));
+        var rate = source.Count / clock.Elapsed.TotalSeconds;
+        (source as IDisposable)?.Dispose();
+        return (rate, bytes);
+    }
+
+    static void ResetPeakWorkingSet()
+    {
+        GC.Collect();
+        try { File.WriteAllText("/proc/self/clear_refs", "5"); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    static long PeakWorkingSetBytes()
+    {
+        // VmHWM (kB) honours the reset above; Process.PeakWorkingSet64 reads the same counter on Linux.
+        foreach (var line in File.ReadLines("/proc/self/status"))
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        return Process.GetCurrentProcess().PeakWorkingSet64;
+    }
+}
