@@ -43,7 +43,10 @@ static class RunCommand
             return 2;
         }
 
-        console.MarkupLineInterpolated($"[bold]{definition.Name}[/]: {definition.Dataset.Kind} data, {definition.Dataset.Synthetic.Exams} exams, seed {definition.Seed}, {maxThreads} threads");
+        var data = definition.Dataset.Kind == DatasetDefinition.SyntheticKind
+            ? $"synthetic data, {definition.Dataset.Synthetic.Exams} exams"
+            : $"{definition.Dataset.Kind} data from {definition.Dataset.Path}";
+        console.MarkupLineInterpolated($"[bold]{definition.Name}[/]: {data}, seed {definition.Seed}, {maxThreads} threads");
         RunResult result;
         try
         {
@@ -92,6 +95,8 @@ static class RunCommand
             table.AddRow(["[bold]macro[/]", .. learners.Select(l => Reports.HtmlReport.Format(subset.MacroAuroc[l]))]);
             console.Write(table);
         }
+        if (result.Manifest.SkippedRecords > 0)
+            console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
         console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
         // The report path is printed last and bare, so scripts can take the final line.
         Console.WriteLine(result.ReportPath);

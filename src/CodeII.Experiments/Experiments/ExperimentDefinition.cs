@@ -31,12 +31,33 @@ public sealed record ExperimentDefinition
 
 public sealed record DatasetDefinition
 {
-    public string Kind { get; init; } = "synthetic";
+    public const string SyntheticKind = "synthetic";
+    public const string PtbXlKind = "ptb-xl";
+    public const string CodeKind = "code";
+    public static readonly IReadOnlyList<string> Kinds = [SyntheticKind, PtbXlKind, CodeKind];
+
+    public string Kind { get; init; } = SyntheticKind;
+    /// <summary>The dataset folder for every kind but synthetic; relative paths resolve against the working directory.</summary>
+    public string? Path { get; init; }
     public SyntheticEcgOptions Synthetic { get; init; } = new();
+    public Data.PtbXl.PtbXlOptions PtbXl { get; init; } = new();
+    /// <summary>Inclusive ecg_id range for PTB-XL, e.g. to leave out records reserved for a final check.</summary>
+    public (int First, int Last)? EcgIds { get; init; }
+    /// <summary>Skip records that fail to decode instead of stopping; skipped ids are written to the run folder and report.</summary>
+    public bool SkipBadRecords { get; init; }
+}
+
+public enum SplitKind
+{
+    /// <summary>Patient-level split stratified by each patient's rarest class, drawn with the seed.</summary>
+    Stratified,
+    /// <summary>The dataset's own split: PTB-XL strat_fold 1–8 train, 9 validation, 10 test.</summary>
+    Predefined,
 }
 
 public sealed record SplitDefinition
 {
+    public SplitKind Kind { get; init; } = SplitKind.Stratified;
     public double Train { get; init; } = 0.6;
     public double Validation { get; init; } = 0.2;
     public double Test => 1 - Train - Validation;

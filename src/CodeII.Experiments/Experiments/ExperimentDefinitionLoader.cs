@@ -49,12 +49,15 @@ public static class ExperimentDefinitionLoader
     sealed class Reader(string file)
     {
         static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "label_subsets", "features", "learners", "evaluation"];
-        static readonly string[] DatasetKeys = ["kind", "exams", "seed", "sampling_rate_hz", "duration_s", "padded_length", "max_exams_per_patient", "prevalence", "missed_label_rate", "spurious_label_rate"];
-        static readonly string[] SplitKeys = ["train", "validation"];
+        static readonly string[] DatasetKeys = ["kind", "path", "exams", "seed", "sampling_rate_hz", "duration_s", "padded_length", "max_exams_per_patient",
+            "prevalence", "missed_label_rate", "spurious_label_rate", "labels", "likelihood", "ecg_ids", "skip_bad_records"];
+        static readonly string[] SyntheticOnlyKeys = ["exams", "seed", "duration_s", "padded_length", "max_exams_per_patient", "prevalence", "missed_label_rate", "spurious_label_rate"];
+        static readonly string[] PtbXlOnlyKeys = ["labels", "likelihood", "ecg_ids"];
+        static readonly string[] SplitKeys = ["kind", "train", "validation"];
         static readonly string[] LearnerKeys = ["trials"];
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
         static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName];
-        static readonly string[] DatasetKinds = ["synthetic"];
+        static readonly IReadOnlyList<string> DatasetKinds = DatasetDefinition.Kinds;
 
         /// <summary>Where each label was written, so a label the dataset lacks can be pointed at once the dataset is known.</summary>
         readonly List<(string Subset, string Label, YamlNode Node)> _labelNodes = [];
@@ -86,12 +89,14 @@ public static class ExperimentDefinitionLoader
             if (!datasetSeedGiven)
                 d = d with { Dataset = d.Dataset with { Synthetic = d.Dataset.Synthetic with { Seed = d.Seed } } };
             CheckLabelsExist(d);
+            if (d.Splits.Kind == SplitKind.Predefined && d.Dataset.Kind != DatasetDefinition.PtbXlKind)
+                throw Error(root, "splits.kind", $"'predefined' needs a dataset with its own split (ptb-xl), not '{d.Dataset.Kind}'");
             return d;
         }
 
         void CheckLabelsExist(ExperimentDefinition d)
         {
-            if (d.Dataset.Kind != "synthetic") return;
+            if (d.Dataset.Kind != DatasetDefinition.SyntheticKind) return; // other datasets name their classes in their files; checked when opened
             foreach (var (subset, label, node) in _labelNodes)
                 if (!SyntheticClasses.All.Contains(label))
                     throw Error(node, $"label_subsets.{subset}",
@@ -101,27 +106,63 @@ public static class ExperimentDefinitionLoader
         DatasetDefinition Dataset(YamlNode node, string path, out bool seedGiven)
         {
             var options = new SyntheticEcgOptions();
-            var kind = "synthetic";
+            var dataset = new DatasetDefinition();
             seedGiven = false;
-            foreach (var (keyNode, value) in Entries(node, path, DatasetKeys))
+            var entries = Entries(node, path, DatasetKeys).ToArray();
+            foreach (var (keyNode, value) in entries.Where(e => e.Key.Value == "kind"))
+                dataset = dataset with { Kind = OneOf(value, $"{path}.kind", DatasetKinds) };
+            foreach (var (keyNode, value) in entries)
             {
-                var key = $"{path}.{keyNode.Value}";
-                switch (keyNode.Value)
+                var name = keyNode.Value!;
+                var key = $"{path}.{name}";
+                if (dataset.Kind != DatasetDefinition.SyntheticKind && SyntheticOnlyKeys.Contains(name))
+                    throw Error(keyNode, key, $"applies to synthetic data only, not to kind '{dataset.Kind}'");
+                if (dataset.Kind != DatasetDefinition.PtbXlKind && PtbXlOnlyKeys.Contains(name))
+                    throw Error(keyNode, key, $"applies to kind 'ptb-xl' only, not to '{dataset.Kind}'");
+                switch (name)
                 {
-                    case "kind": kind = OneOf(value, key, DatasetKinds); break;
+                    case "path": dataset = dataset with { Path = Scalar(value, key) }; break;
                     case "exams": options = options with { Exams = Int(value, key, 50, 50_000_000) }; break;
                     case "seed": options = options with { Seed = Int(value, key, 0, int.MaxValue) }; seedGiven = true; break;
-                    case "sampling_rate_hz": options = options with { SamplingRateHz = Double(value, key, 100, 10_000) }; break;
+                    case "sampling_rate_hz":
+                        if (dataset.Kind == DatasetDefinition.PtbXlKind)
+                            dataset = dataset with { PtbXl = dataset.PtbXl with { SamplingRateHz = int.Parse(OneOf(value, key, ["100", "500"]), CultureInfo.InvariantCulture) } };
+                        else if (dataset.Kind == DatasetDefinition.SyntheticKind) options = options with { SamplingRateHz = Double(value, key, 100, 10_000) };
+                        else throw Error(keyNode, key, $"is fixed by the data for kind '{dataset.Kind}'");
+                        break;
                     case "duration_s": options = options with { DurationSeconds = Double(value, key, 2, 600) }; break;
                     case "padded_length": options = options with { PaddedLength = Int(value, key, 0, 10_000_000) }; break;
                     case "max_exams_per_patient": options = options with { MaxExamsPerPatient = Int(value, key, 1, 100) }; break;
                     case "missed_label_rate": options = options with { MissedLabelRate = Double(value, key, 0, 0.5) }; break;
                     case "spurious_label_rate": options = options with { SpuriousLabelRate = Double(value, key, 0, 0.5) }; break;
                     case "prevalence": options = options with { Prevalence = Prevalence(value, key) }; break;
+                    case "labels":
+                        dataset = dataset with { PtbXl = dataset.PtbXl with { Labels = OneOf(value, key, ["superclass", "subclass", "statement"]) switch
+                            { "superclass" => Data.PtbXl.PtbXlLabelLevel.Superclass, "subclass" => Data.PtbXl.PtbXlLabelLevel.Subclass, _ => Data.PtbXl.PtbXlLabelLevel.Statement } } };
+                        break;
+                    case "likelihood":
+                        dataset = dataset with { PtbXl = dataset.PtbXl with { Rule = OneOf(value, key, ["any", "above_zero"]) == "any" ? Data.PtbXl.LikelihoodRule.Any : Data.PtbXl.LikelihoodRule.AboveZero } };
+                        break;
+                    case "ecg_ids":
+                        if (value is not YamlSequenceNode { Children.Count: 2 } range) throw Error(value, key, "expected an inclusive range [first, last]");
+                        var (first, last) = (Int(range.Children[0], key, 1, int.MaxValue), Int(range.Children[1], key, 1, int.MaxValue));
+                        if (last < first) throw Error(value, key, $"the range [{first}, {last}] is empty");
+                        dataset = dataset with { EcgIds = (first, last) };
+                        break;
+                    case "skip_bad_records": dataset = dataset with { SkipBadRecords = Bool(value, key) }; break;
                 }
             }
-            return new DatasetDefinition { Kind = kind, Synthetic = options };
+            if (dataset.Kind != DatasetDefinition.SyntheticKind && dataset.Path is null)
+                throw Error(node, $"{path}.path", $"kind '{dataset.Kind}' needs the dataset folder as 'path'");
+            return dataset with { Synthetic = options };
         }
+
+        bool Bool(YamlNode node, string key) => Scalar(node, key).ToLowerInvariant() switch
+        {
+            "true" or "yes" => true,
+            "false" or "no" => false,
+            var s => throw Error(node, key, $"'{s}' is not true or false"),
+        };
 
         IReadOnlyDictionary<string, double> Prevalence(YamlNode node, string path)
         {
@@ -137,7 +178,12 @@ public static class ExperimentDefinitionLoader
             foreach (var (keyNode, value) in Entries(node, path, SplitKeys))
             {
                 var key = $"{path}.{keyNode.Value}";
-                s = keyNode.Value == "train" ? s with { Train = Double(value, key, 0.05, 0.95) } : s with { Validation = Double(value, key, 0.05, 0.95) };
+                s = keyNode.Value switch
+                {
+                    "kind" => s with { Kind = OneOf(value, key, ["stratified", "predefined"]) == "stratified" ? SplitKind.Stratified : SplitKind.Predefined },
+                    "train" => s with { Train = Double(value, key, 0.05, 0.95) },
+                    _ => s with { Validation = Double(value, key, 0.05, 0.95) },
+                };
             }
             if (s.Test < 0.05) throw Error(node, path, $"train ({s.Train}) + validation ({s.Validation}) must leave at least 0.05 for the test split");
             return s;

@@ -64,6 +64,7 @@ public static class ExperimentRunner
         }
         catch (Exception e)
         {
+            (source as IDisposable)?.Dispose();
             // The folder stays, with every trial logged so far, and says how the run ended.
             var status = e is OperationCanceledException ? "cancelled" : $"failed: {e.GetType().Name}: {e.Message}";
             folder.WriteJson(RunFolder.ManifestFile, manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = clock.Elapsed.TotalSeconds, Status = status });
@@ -74,11 +75,15 @@ public static class ExperimentRunner
     static RunResult Execute(ExperimentDefinition definition, RunOptions options, RunFolder folder, IEcgSource source,
         IEcgFeatureExtractor extractor, RunManifest manifest, Stopwatch clock, CancellationToken cancellationToken)
     {
-        var features = FeatureTableBuilder.Extract(source, extractor, options.MaxThreads, options.Progress, cancellationToken);
-        manifest = manifest with { DataFingerprint = features.DataFingerprint };
+        var features = FeatureTableBuilder.Extract(source, extractor, options.MaxThreads, options.Progress, cancellationToken, definition.Dataset.SkipBadRecords);
+        manifest = manifest with { DataFingerprint = features.DataFingerprint, SkippedRecords = features.Skipped.Count };
         folder.WriteJson(RunFolder.ManifestFile, manifest);
+        if (features.Skipped.Count > 0)
+            folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,reason\n" + string.Concat(features.Skipped.Select(r => $"{r.ExamId},\"{r.Reason.Replace("\"", "\"\"")}\"\n")));
 
-        var split = PatientSplit.Stratified(features.PatientIds, features.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
+        var split = definition.Splits.Kind == SplitKind.Predefined
+            ? PredefinedSplit(source, features)
+            : PatientSplit.Stratified(features.PatientIds, features.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
         var learners = definition.LearnersWithBaseline;
         var sweep = new LabelSweep
         {
@@ -102,17 +107,40 @@ public static class ExperimentRunner
         folder.WriteJson(RunFolder.MetricsFile, metrics);
 
         manifest = manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = clock.Elapsed.TotalSeconds, Status = "complete" };
-        var report = HtmlReport.Render(new ReportModel(definition, manifest, metrics, sweep, test.Select(i => features.Labels[i]).ToArray()));
+        var report = HtmlReport.Render(new ReportModel(definition, manifest, metrics, sweep, test.Select(i => features.Labels[i]).ToArray(), features.Skipped));
         folder.WriteText(RunFolder.ReportFile, report);
         folder.WriteJson(RunFolder.ManifestFile, manifest);
+        (source as IDisposable)?.Dispose();
         return new RunResult(folder, folder.FileIn(RunFolder.ReportFile), metrics, manifest);
     }
 
-    static IEcgSource CreateSource(ExperimentDefinition definition) => definition.Dataset.Kind switch
+    /// <summary>Opens the definition's dataset and checks that every label of every subset is one of its classes.</summary>
+    public static IEcgSource CreateSource(ExperimentDefinition definition)
     {
-        "synthetic" => new SyntheticEcgGenerator(definition.Dataset.Synthetic),
-        var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported yet"),
-    };
+        var d = definition.Dataset;
+        IEcgSource source = d.Kind switch
+        {
+            DatasetDefinition.SyntheticKind => new SyntheticEcgGenerator(d.Synthetic),
+            DatasetDefinition.PtbXlKind => new Data.PtbXl.PtbXlSource(d.Path!, d.PtbXl with
+            {
+                IncludeEcgId = d.EcgIds is { } range ? id => id >= range.First && id <= range.Last : null,
+            }),
+            DatasetDefinition.CodeKind => new Data.Code.CodeHdf5Source(d.Path!),
+            var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported"),
+        };
+        foreach (var subset in definition.LabelSubsets)
+            foreach (var label in subset.Labels)
+                if (!source.ClassNames.Contains(label))
+                    throw new EcgDataException(d.Path ?? d.Kind, "(dataset)", $"label_subsets.{subset.Name}",
+                        $"'{label}' is not a class of this dataset; it has {string.Join(", ", source.ClassNames)}");
+        if (source.Count == 0) throw new EcgDataException(d.Path ?? d.Kind, "(dataset)", "records", "the dataset has no records");
+        return source;
+    }
+
+    /// <summary>PTB-XL's recommended folds (Wagner et al. 2020): strat_fold 1–8 train, 9 validation, 10 test, by patient.</summary>
+    static PatientSplit PredefinedSplit(IEcgSource source, FeatureTable features) => source is Data.PtbXl.PtbXlSource ptbXl
+        ? new PatientSplit { PartOfExam = features.SourceIndex.Select(i => Data.PtbXl.PtbXlDatabase.PartOfFold(ptbXl.ExamAt(i).StratFold)).ToArray() }
+        : throw new ArgumentException($"dataset '{source.Name}' has no predefined split");
 
     static IEcgFeatureExtractor CreateExtractor(string name) => name switch
     {

@@ -17,6 +17,7 @@ public sealed class RunFolder
     public const string PredictionsFile = "predictions.csv";
     public const string MetricsFile = "metrics.json";
     public const string ReportFile = "report.html";
+    public const string SkippedRecordsFile = "skipped_records.csv";
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -20,6 +20,8 @@ public sealed record RunManifest
     public required int MaxThreads { get; init; }
     public required string Dataset { get; init; }
     public string? DataFingerprint { get; init; }
+    /// <summary>Records left out because they failed to decode (listed in skipped_records.csv).</summary>
+    public int SkippedRecords { get; init; }
     public required string FeatureSet { get; init; }
     public required int FeatureSetVersion { get; init; }
     public required DateTime StartedUtc { get; init; }

@@ -14,6 +14,10 @@ public sealed class FeatureTable
     public required float[] Values { get; init; }
     /// <summary>SHA-256 over every exam's ids, labels and signal bytes, in order.</summary>
     public required string DataFingerprint { get; init; }
+    /// <summary>Each row's index in the source it was read from (rows of skipped records are absent).</summary>
+    public required int[] SourceIndex { get; init; }
+    /// <summary>Records left out because they failed to decode, with the reason; empty unless skipping was asked for.</summary>
+    public IReadOnlyList<SkippedRecord> Skipped { get; init; } = [];
 
     public int RowCount => ExamIds.Length;
     public ReadOnlySpan<float> Row(int i) => Values.AsSpan(i * FeatureNames.Count, FeatureNames.Count);
@@ -21,14 +25,19 @@ public sealed class FeatureTable
 
 public readonly record struct StageProgress(string Stage, int Done, int Total);
 
+/// <summary>A record that could not be read, kept so the run can say which and why.</summary>
+public sealed record SkippedRecord(int SourceIndex, string ExamId, string Reason);
+
 public static class FeatureTableBuilder
 {
     /// <summary>
     /// Reads every record once, extracting features and fingerprinting the data in the same pass. Records are
     /// decoded and dropped one at a time per worker, so memory holds only the feature matrix.
     /// </summary>
+    /// <param name="skipBadRecords">Leave out records whose data are bad (<see cref="EcgDataException"/>) and list them,
+    /// instead of stopping at the first.</param>
     public static FeatureTable Extract(IEcgSource source, IEcgFeatureExtractor extractor, int maxDegreeOfParallelism,
-        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<StageProgress>? progress = null, CancellationToken cancellationToken = default, bool skipBadRecords = false)
     {
         var count = source.Count;
         var width = extractor.FeatureNames.Count;
@@ -37,12 +46,21 @@ public static class FeatureTableBuilder
         var patientIds = new string[count];
         var labels = new IReadOnlySet<string>[count];
         var recordHashes = new byte[count][];
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
         var done = 0;
-        Parallel.For(0, count,
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, maxDegreeOfParallelism), CancellationToken = cancellationToken },
-            i =>
+        ParallelLoop.For(count, maxDegreeOfParallelism, cancellationToken, i =>
             {
-                var record = source.Read(i);
+                EcgRecord record;
+                try
+                {
+                    record = source.Read(i);
+                }
+                catch (EcgDataException e) when (skipBadRecords)
+                {
+                    failures[i] = e.Message;
+                    if (Interlocked.Increment(ref done) % 64 == 0) progress?.Report(new StageProgress("features", done, count));
+                    return;
+                }
                 extractor.Extract(record, values.AsSpan(i * width, width));
                 examIds[i] = record.ExamId;
                 patientIds[i] = record.PatientId;
@@ -52,16 +70,23 @@ public static class FeatureTableBuilder
                 if (now % 64 == 0 || now == count) progress?.Report(new StageProgress("features", now, count));
             });
 
+        progress?.Report(new StageProgress("features", count, count));
         using var combined = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var h in recordHashes) combined.AppendData(h);
+        var kept = Enumerable.Range(0, count).Where(i => !failures.ContainsKey(i)).ToArray();
+        foreach (var i in kept) combined.AppendData(recordHashes[i]);
+        // Skipped records change what the data are, so they change the fingerprint too.
+        foreach (var i in failures.Keys.Order()) combined.AppendData(System.Text.Encoding.UTF8.GetBytes($"skipped:{source.ExamIdAt(i)}"));
+        var keptValues = kept.Length == count ? values : kept.SelectMany(i => values.AsSpan(i * width, width).ToArray()).ToArray();
         return new FeatureTable
         {
             FeatureNames = extractor.FeatureNames,
-            ExamIds = examIds,
-            PatientIds = patientIds,
-            Labels = labels,
-            Values = values,
+            ExamIds = kept.Select(i => examIds[i]).ToArray(),
+            PatientIds = kept.Select(i => patientIds[i]).ToArray(),
+            Labels = kept.Select(i => labels[i]).ToArray(),
+            Values = keptValues,
+            SourceIndex = kept,
             DataFingerprint = "sha256:" + Convert.ToHexStringLower(combined.GetHashAndReset()),
+            Skipped = failures.OrderBy(f => f.Key).Select(f => new SkippedRecord(f.Key, source.ExamIdAt(f.Key), f.Value)).ToArray(),
         };
     }
 

@@ -14,7 +14,8 @@ public sealed record ReportModel(
     RunManifest Manifest,
     ExperimentMetrics Metrics,
     SweepResult Sweep,
-    IReadOnlySet<string>[] TestLabels);
+    IReadOnlySet<string>[] TestLabels,
+    IReadOnlyList<Features.SkippedRecord>? Skipped = null);
 
 /// <summary>
 /// A single self-contained HTML file: plotly.js is embedded from the Plotly.NET assembly, so the report opens
@@ -62,6 +63,7 @@ public static class HtmlReport
             with the training prevalence: a model is only useful where it beats it.</p>
             """);
 
+        RenderSkipped(html, model);
         foreach (var subset in model.Metrics.Subsets)
             RenderSubset(html, charts, subset, model);
 
@@ -116,6 +118,15 @@ public static class HtmlReport
                 text = z.Select(r => r.Select(v => v is null ? "n/a" : Format(v.Value)).ToArray()).ToArray(), texttemplate = "%{text}",
                 hovertemplate = "%{y} on %{x}: AUROC %{text}<extra></extra>", colorbar = new { title = new { text = "AUROC" } } } },
             new { title = new { text = $"Test AUROC, label × model ({subset.Name})" }, margin = new { l = 140, t = 50 } }));
+    }
+
+    static void RenderSkipped(StringBuilder html, ReportModel model)
+    {
+        if (model.Skipped is not { Count: > 0 } skipped) return;
+        html.Append($"<div class=\"skipped\" id=\"skipped\"><h2>{skipped.Count} record{(skipped.Count == 1 ? "" : "s")} skipped</h2>")
+            .Append($"<p>These failed to decode and are not in any split (also in <code>{RunFolder.SkippedRecordsFile}</code>):</p><table><tr><th class=\"text\">exam</th><th class=\"text\">reason</th></tr>\n");
+        foreach (var r in skipped) html.Append($"<tr><td class=\"text\">{E(r.ExamId)}</td><td class=\"text\">{E(r.Reason)}</td></tr>\n");
+        html.Append("</table></div>\n");
     }
 
     static void RenderRocCurves(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)

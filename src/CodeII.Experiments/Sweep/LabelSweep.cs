@@ -73,9 +73,7 @@ public sealed class LabelSweep
         var results = new (TrialRecord Record, float[] ValidationScores, float[] TestScores)[plan.Count];
         var done = 0;
         var logLock = new object();
-        Parallel.For(0, plan.Count,
-            new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, MaxDegreeOfParallelism), CancellationToken = cancellationToken },
-            t =>
+        ParallelLoop.For(plan.Count, MaxDegreeOfParallelism, cancellationToken, t =>
             {
                 var (label, learner, parameters) = plan[t];
                 var trialSeed = Seed + t;

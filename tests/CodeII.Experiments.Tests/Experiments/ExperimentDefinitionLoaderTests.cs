@@ -57,3 +57,32 @@ public class ExperimentDefinitionLoaderTests
         Assert.Contains(problem, e.Message);
     }
 }
+
+public class DatasetDefinitionTests
+{
+    [Fact]
+    public void A_PTB_XL_definition_reads_path_rate_labels_range_and_predefined_split()
+    {
+        var d = ExperimentDefinitionLoader.LoadFile(Path.Combine(RepoPaths.Root, "experiments", "ptbxl-superclass.yaml"));
+        Assert.Equal("ptb-xl", d.Dataset.Kind);
+        Assert.Equal("data/ptb-xl-1.0.3", d.Dataset.Path);
+        Assert.Equal(100, d.Dataset.PtbXl.SamplingRateHz);
+        Assert.Equal(SplitKind.Predefined, d.Splits.Kind);
+        var ranged = ExperimentDefinitionLoader.Parse("dataset:\n  kind: ptb-xl\n  path: x\n  ecg_ids: [1, 400]\nlabel_subsets:\n  s: [NORM]\n", "r.yaml");
+        Assert.Equal((1, 400), ranged.Dataset.EcgIds);
+    }
+
+    [Theory]
+    [InlineData("dataset:\n  kind: ptb-xl\n", "dataset.path", "needs the dataset folder")]
+    [InlineData("dataset:\n  kind: ptb-xl\n  path: x\n  exams: 10\n", "dataset.exams", "synthetic data only")]
+    [InlineData("dataset:\n  kind: code\n  path: x\n  labels: superclass\n", "dataset.labels", "'ptb-xl' only")]
+    [InlineData("dataset:\n  kind: ptb-xl\n  path: x\n  sampling_rate_hz: 250\n", "dataset.sampling_rate_hz", "not one of: 100, 500")]
+    [InlineData("dataset:\n  kind: ptb-xl\n  path: x\n  ecg_ids: [400, 1]\n", "dataset.ecg_ids", "is empty")]
+    [InlineData("splits:\n  kind: predefined\n", "splits.kind", "needs a dataset with its own split")]
+    public void Dataset_mistakes_are_located(string yaml, string key, string problem)
+    {
+        var e = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse(yaml, "d.yaml"));
+        Assert.Equal(key, e.Key);
+        Assert.Contains(problem, e.Message);
+    }
+}

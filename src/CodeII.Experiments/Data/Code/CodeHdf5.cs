@@ -209,7 +209,7 @@ public static class CodeHdf5Writer
                     var buffer = new float[n * CodeLayout.Samples * CodeLayout.Leads];
                     var records = new EcgRecord[n];
                     // Decoding or generating is the slow part; writing stays sequential, as HDF5 writes must be.
-                    Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, k => records[k] = source.Read(first + start + k));
+                    ParallelLoop.For(n, maxThreads, CancellationToken.None, k => records[k] = source.Read(first + start + k));
                     for (var k = 0; k < n; k++)
                     {
                         var record = records[k];

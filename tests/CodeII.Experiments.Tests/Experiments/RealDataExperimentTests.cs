@@ -1,0 +1,93 @@
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Experiments;
+
+namespace CodeII.Experiments.Tests.Experiments;
+
+/// <summary>Experiments on real PTB-XL records (ids 1–400 only; 401–500 are reserved for acceptance checks).</summary>
+public class RealDataExperimentTests
+{
+    static string Yaml(string path, bool skip) => $"""
+        name: ptbxl-small
+        seed: 3
+        dataset:
+          kind: ptb-xl
+          path: {path}
+          sampling_rate_hz: 100
+          ecg_ids: [1, 400]
+          skip_bad_records: {(skip ? "true" : "false")}
+        splits:
+          kind: predefined
+        label_subsets:
+          superclasses: [NORM, MI, STTC, CD, HYP]
+        learners:
+          lightgbm: {"{"} trials: 1 {"}"}
+        evaluation:
+          bootstrap_replicates: 50
+        """;
+
+    [Fact]
+    public void PTB_XL_runs_on_its_predefined_folds_with_patients_kept_apart()
+    {
+        var yaml = Yaml(RepoPaths.Shared("ptbxl"), skip: false);
+        var definition = ExperimentDefinitionLoader.Parse(yaml, "ptbxl-small.yaml");
+        var result = ExperimentRunner.Run(definition, yaml, "ptbxl-small.yaml", new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory() });
+        var database = CodeII.Experiments.Data.PtbXl.PtbXlDatabase.Load(RepoPaths.Shared("ptbxl"));
+        var fold10 = database.Exams.Count(e => e.EcgId <= 400 && e.StratFold == 10);
+        Assert.Equal(fold10, result.Metrics.TestExams);
+        var superclasses = result.Metrics.Subsets.Single();
+        Assert.Equal(["NORM", "MI", "STTC", "CD", "HYP"], superclasses.PerLabel.Select(l => l.Label));
+        // NORM is common enough in 40 test exams to be learnable from rhythm and amplitude features.
+        var norm = superclasses.PerLabel[0];
+        Assert.True(norm.Models.Single(m => m.Learner == "lightgbm").Auroc.Value > 0.6);
+        Assert.Equal(0, result.Manifest.SkippedRecords);
+    }
+
+    [Fact]
+    public void A_label_the_dataset_lacks_is_named_before_any_work()
+    {
+        var yaml = Yaml(RepoPaths.Shared("ptbxl"), skip: false).Replace("[NORM, MI, STTC, CD, HYP]", "[NORM, AFIB]");
+        var definition = ExperimentDefinitionLoader.Parse(yaml, "x.yaml");
+        var e = Assert.Throws<EcgDataException>(() => ExperimentRunner.CreateSource(definition));
+        Assert.Equal("label_subsets.superclasses", e.Field);
+        Assert.Contains("'AFIB' is not a class", e.Message);
+    }
+
+    static string SmallPtbXlCopy(int records, int corrupted)
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.Copy(RepoPaths.Shared("ptbxl", "scp_statements.csv"), Path.Combine(dir, "scp_statements.csv"));
+        var lines = File.ReadAllLines(RepoPaths.Shared("ptbxl", "ptbxl_database.csv"));
+        File.WriteAllLines(Path.Combine(dir, "ptbxl_database.csv"), lines.Take(records + 1));
+        var target = Path.Combine(dir, "records100", "00000");
+        Directory.CreateDirectory(target);
+        for (var id = 1; id <= records; id++)
+            foreach (var ext in new[] { ".hea", ".dat" })
+                File.Copy(RepoPaths.Shared("ptbxl", "records100", "00000", $"{id:D5}_lr{ext}"), Path.Combine(target, $"{id:D5}_lr{ext}"));
+        var bad = Path.Combine(target, $"{corrupted:D5}_lr.dat");
+        File.WriteAllBytes(bad, File.ReadAllBytes(bad)[..1000]);
+        return dir;
+    }
+
+    [Fact]
+    public void A_bad_record_stops_the_run_with_its_name_unless_skipping_is_asked_for_and_then_it_is_listed()
+    {
+        var dir = SmallPtbXlCopy(records: 120, corrupted: 17);
+        var strict = Yaml(dir, skip: false).Replace("kind: predefined", "kind: stratified");
+        var e = Assert.Throws<EcgDataException>(() => ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(strict, "s.yaml"), strict, "s.yaml",
+            new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory() }));
+        Assert.Equal("00017_lr", e.Record);
+
+        var lenient = Yaml(dir, skip: true).Replace("kind: predefined", "kind: stratified");
+        var result = ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(lenient, "l.yaml"), lenient, "l.yaml", new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory() });
+        Assert.Equal(1, result.Manifest.SkippedRecords);
+        var skipped = File.ReadAllLines(result.Folder.FileIn(RunFolder.SkippedRecordsFile));
+        Assert.Equal("exam_id,reason", skipped[0]);
+        Assert.StartsWith("17,", skipped[1]);
+        Assert.Contains("truncated", skipped[1]);
+        var report = File.ReadAllText(result.ReportPath);
+        Assert.Contains("1 record skipped", report);
+        using var manifest = JsonDocument.Parse(File.ReadAllText(result.Folder.FileIn(RunFolder.ManifestFile)));
+        Assert.Equal(1, manifest.RootElement.GetProperty("skipped_records").GetInt32());
+    }
+}
