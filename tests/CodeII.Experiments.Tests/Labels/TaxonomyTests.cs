@@ -1,0 +1,66 @@
+using CodeII.Experiments.Data.Challenge;
+using CodeII.Experiments.Data.PtbXl;
+using CodeII.Experiments.Data.Synthetic;
+using CodeII.Experiments.Labels;
+
+namespace CodeII.Experiments.Tests.Labels;
+
+public class TaxonomyTests
+{
+    [Fact]
+    public void Built_in_taxonomies_load_with_their_classes()
+    {
+        Assert.Equal(SyntheticClasses.All, Taxonomy.Code6.Classes.Select(c => c.Code));
+        Assert.Equal(["NORM", "AF", "I-AVB", "LBBB", "RBBB", "PAC", "PVC", "STD", "STE"], Taxonomy.Cpsc9.Classes.Select(c => c.Code));
+        Assert.All(Taxonomy.Code6.Classes.Concat(Taxonomy.Cpsc9.Classes), c => Assert.NotNull(c.Snomed));
+    }
+
+    [Fact]
+    public void Every_SNOMED_code_we_ship_is_in_the_Challenges_official_tables_with_the_same_meaning()
+    {
+        var official = SnomedMapping.Load(RepoPaths.Shared("cinc2021", "_label_maps"));
+        foreach (var taxonomy in new[] { Taxonomy.Code6, Taxonomy.Cpsc9, Taxonomy.PtbXlSnomed })
+            foreach (var c in taxonomy.Classes.Where(c => c.Snomed is not null))
+                Assert.True(official.Classes.ContainsKey(c.Snomed!), $"{taxonomy.Name} {c.Code}: SNOMED-CT {c.Snomed} is not in the Challenge tables");
+        Assert.Equal("IAVB", official.Classes[Taxonomy.Code6.Find("1dAVb")!.Snomed!].Abbreviation);
+        Assert.Equal("STach", official.Classes[Taxonomy.Code6.Find("ST")!.Snomed!].Abbreviation);
+        Assert.Equal("CLBBB", official.Classes[Taxonomy.PtbXlSnomed.Find("CLBBB")!.Snomed!].Abbreviation);
+    }
+
+    [Fact]
+    public void PTB_XL_codes_we_map_exist_in_scp_statements()
+    {
+        var statements = PtbXlDatabase.Load(RepoPaths.Shared("ptbxl-labels-v1.0.3")).Statements;
+        Assert.All(Taxonomy.PtbXlSnomed.Classes, c => Assert.True(statements.ContainsKey(c.Code), $"{c.Code} is not an SCP statement"));
+    }
+
+    [Fact]
+    public void First_degree_AV_block_maps_across_CODE_PTB_XL_and_CPSC_through_SNOMED()
+    {
+        Assert.Equal(["1AVB"], LabelMap.Between(Taxonomy.Code6, Taxonomy.PtbXlSnomed).Mapping["1dAVb"]);
+        Assert.Equal(["I-AVB"], LabelMap.Between(Taxonomy.Code6, Taxonomy.Cpsc9).Mapping["1dAVb"]);
+        Assert.Equal(["1dAVb"], LabelMap.Between(Taxonomy.Cpsc9, Taxonomy.Code6).Mapping["I-AVB"]);
+    }
+
+    [Fact]
+    public void Equivalent_pairs_join_so_CODE_RBBB_covers_PTB_XL_complete_RBBB()
+    {
+        var map = LabelMap.Between(Taxonomy.Code6, Taxonomy.PtbXlSnomed);
+        Assert.Equal(["CRBBB"], map.Mapping["RBBB"]);
+        Assert.Equal(["CLBBB"], map.Mapping["LBBB"]);
+        Assert.Equal(["AFIB"], map.Mapping["AF"]);
+        Assert.Equal(["SBRAD"], map.Mapping["SB"]);
+        Assert.Equal(["STACH"], map.Mapping["ST"]);
+        Assert.Contains("LVH", map.UncoveredTargets);
+        Assert.DoesNotContain("CRBBB", map.UncoveredTargets);
+    }
+
+    [Fact]
+    public void CODE_to_CPSC_covers_four_of_nine_classes()
+    {
+        var map = LabelMap.Between(Taxonomy.Code6, Taxonomy.Cpsc9);
+        Assert.Equal(["AF", "I-AVB", "LBBB", "RBBB"], map.CoveredTargets.Order());
+        Assert.Equal(["NORM", "PAC", "PVC", "STD", "STE"], map.UncoveredTargets.Order());
+        Assert.False(map.Mapping.ContainsKey("SB")); // CPSC 2018 has no bradycardia class
+    }
+}
