@@ -50,4 +50,73 @@ public sealed class PatientSplit
         }
         return new PatientSplit { PartOfExam = parts };
     }
+
+    /// <summary>
+    /// Iterative stratification (Sechidis, Tsoumakas and Vlahavas 2011) over patients: the rarest label is placed first,
+    /// each of its patients going to the part that most lacks that label, so every label's prevalence is close to the
+    /// same in every part even when exams carry several labels. A patient's exams always stay together.
+    /// </summary>
+    public static PatientSplit IterativeStratified(IReadOnlyList<string> patientOfExam, IReadOnlyList<IReadOnlySet<string>> labelsOfExam,
+        double trainFraction, double validationFraction, int seed)
+    {
+        if (trainFraction <= 0 || validationFraction <= 0 || trainFraction + validationFraction >= 1)
+            throw new ArgumentException("train and validation fractions must be positive and leave room for a test part");
+        double[] fractions = [trainFraction, validationFraction, 1 - trainFraction - validationFraction];
+        var rng = new Random(seed);
+
+        var examsOfPatient = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < patientOfExam.Count; i++)
+        {
+            if (!examsOfPatient.TryGetValue(patientOfExam[i], out var list)) examsOfPatient[patientOfExam[i]] = list = [];
+            list.Add(i);
+        }
+        // Sorted, then shuffled: independent of dictionary order, dependent only on the seed.
+        var patients = examsOfPatient.Keys.Order(StringComparer.Ordinal).ToArray();
+        rng.Shuffle(patients);
+        var labelCounts = patients.ToDictionary(p => p, p => examsOfPatient[p].SelectMany(e => labelsOfExam[e])
+            .GroupBy(l => l, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal), StringComparer.Ordinal);
+
+        var labels = labelCounts.Values.SelectMany(c => c.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        var wantedExams = fractions.Select(f => f * patientOfExam.Count).ToArray();
+        var wantedLabel = labels.ToDictionary(l => l, l => fractions.Select(f => f * labelCounts.Values.Sum(c => c.GetValueOrDefault(l))).ToArray(), StringComparer.Ordinal);
+        var unassigned = new HashSet<string>(patients, StringComparer.Ordinal);
+        var partOfPatient = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        void Assign(string patient, int part)
+        {
+            partOfPatient[patient] = part;
+            unassigned.Remove(patient);
+            wantedExams[part] -= examsOfPatient[patient].Count;
+            foreach (var (label, count) in labelCounts[patient]) wantedLabel[label][part] -= count;
+        }
+
+        int Best(IEnumerable<int> candidates, Func<int, double> key)
+        {
+            var max = candidates.Max(key);
+            var tied = candidates.Where(c => key(c) == max).ToArray();
+            return tied.Length == 1 ? tied[0] : tied[rng.Next(tied.Length)];
+        }
+
+        while (true)
+        {
+            // The label with the fewest exams still to place goes first: rare labels get the most even spread.
+            var remaining = labels.Select(l => (Label: l, Exams: unassigned.Sum(p => labelCounts[p].GetValueOrDefault(l))))
+                .Where(x => x.Exams > 0).ToArray();
+            if (remaining.Length == 0) break;
+            var label = remaining.OrderBy(x => x.Exams).ThenBy(x => x.Label, StringComparer.Ordinal).First().Label;
+            foreach (var patient in patients.Where(p => unassigned.Contains(p) && labelCounts[p].ContainsKey(label)).ToArray())
+            {
+                var byLabel = Best([0, 1, 2], part => wantedLabel[label][part]);
+                var tiedOnLabel = new[] { 0, 1, 2 }.Where(part => wantedLabel[label][part] == wantedLabel[label][byLabel]).ToArray();
+                Assign(patient, tiedOnLabel.Length == 1 ? byLabel : Best(tiedOnLabel, part => wantedExams[part]));
+            }
+        }
+        foreach (var patient in patients.Where(unassigned.Contains).ToArray())
+            Assign(patient, Best([0, 1, 2], part => wantedExams[part]));
+
+        var parts = new SplitPart[patientOfExam.Count];
+        foreach (var (patient, part) in partOfPatient)
+            foreach (var exam in examsOfPatient[patient]) parts[exam] = (SplitPart)part;
+        return new PatientSplit { PartOfExam = parts };
+    }
 }

@@ -49,7 +49,7 @@ public sealed record DatasetDefinition
 
 public enum SplitKind
 {
-    /// <summary>Patient-level split stratified by each patient's rarest class, drawn with the seed.</summary>
+    /// <summary>Patient-level iterative stratification over all labels (Sechidis et al. 2011), drawn with the seed.</summary>
     Stratified,
     /// <summary>The dataset's own split: PTB-XL strat_fold 1–8 train, 9 validation, 10 test.</summary>
     Predefined,

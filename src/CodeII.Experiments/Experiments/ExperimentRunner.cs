@@ -83,7 +83,7 @@ public static class ExperimentRunner
 
         var split = definition.Splits.Kind == SplitKind.Predefined
             ? PredefinedSplit(source, features)
-            : PatientSplit.Stratified(features.PatientIds, features.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
+            : PatientSplit.IterativeStratified(features.PatientIds, features.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
         var learners = definition.LearnersWithBaseline;
         var sweep = new LabelSweep
         {

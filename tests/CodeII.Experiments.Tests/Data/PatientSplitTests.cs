@@ -50,3 +50,59 @@ public class PatientSplitTests
         Assert.NotEqual(PatientSplit.Stratified(patients, labels, 0.6, 0.2, 1).PartOfExam, PatientSplit.Stratified(patients, labels, 0.6, 0.2, 2).PartOfExam);
     }
 }
+
+/// <summary>Iterative stratification on real multi-label data: the 18,869 patients of the full PTB-XL label file.</summary>
+public class IterativeStratificationTests
+{
+    static readonly Lazy<(string[] Patients, IReadOnlySet<string>[] Labels)> PtbXl = new(() =>
+    {
+        var db = CodeII.Experiments.Data.PtbXl.PtbXlDatabase.Load(RepoPaths.Shared("ptbxl-labels-v1.0.3"));
+        return (db.Exams.Select(e => e.PatientId).ToArray(), db.Exams.Select(e => db.SubclassesOf(e)).ToArray());
+    });
+
+    static double WorstPrevalenceGap(PatientSplit split, IReadOnlySet<string>[] labels)
+    {
+        var worst = 0.0;
+        foreach (var label in labels.SelectMany(l => l).Distinct())
+        {
+            var overall = labels.Count(l => l.Contains(label)) / (double)labels.Length;
+            foreach (var part in Enum.GetValues<SplitPart>())
+            {
+                var idx = split.Indices(part);
+                var prevalence = idx.Count(i => labels[i].Contains(label)) / (double)idx.Length;
+                worst = Math.Max(worst, Math.Abs(prevalence - overall) / overall);
+            }
+        }
+        return worst;
+    }
+
+    [Fact]
+    public void Keeps_patients_whole_and_hits_the_fractions()
+    {
+        var (patients, labels) = PtbXl.Value;
+        var split = PatientSplit.IterativeStratified(patients, labels, 0.8, 0.1, seed: 1);
+        var partsOfPatient = patients.Select((p, i) => (p, split.PartOfExam[i])).GroupBy(x => x.p);
+        Assert.All(partsOfPatient, g => Assert.Single(g.Select(x => x.Item2).Distinct()));
+        Assert.InRange(split.Indices(SplitPart.Train).Length / (double)patients.Length, 0.79, 0.81);
+        Assert.InRange(split.Indices(SplitPart.Validation).Length / (double)patients.Length, 0.095, 0.105);
+    }
+
+    [Fact]
+    public void Spreads_all_23_PTB_XL_subclasses_more_evenly_than_stratifying_by_the_rarest_label()
+    {
+        var (patients, labels) = PtbXl.Value;
+        Assert.Equal(23, labels.SelectMany(l => l).Distinct().Count());
+        var iterative = WorstPrevalenceGap(PatientSplit.IterativeStratified(patients, labels, 0.8, 0.1, 1), labels);
+        var rarest = WorstPrevalenceGap(PatientSplit.Stratified(patients, labels, 0.8, 0.1, 1), labels);
+        Assert.True(iterative < rarest, $"iterative worst relative gap {iterative:P1}, rarest-label {rarest:P1}");
+        Assert.True(iterative < 0.25, $"iterative worst relative prevalence gap {iterative:P1}");
+    }
+
+    [Fact]
+    public void Is_deterministic_by_seed()
+    {
+        var (patients, labels) = PtbXl.Value;
+        Assert.Equal(PatientSplit.IterativeStratified(patients, labels, 0.8, 0.1, 4).PartOfExam, PatientSplit.IterativeStratified(patients, labels, 0.8, 0.1, 4).PartOfExam);
+        Assert.NotEqual(PatientSplit.IterativeStratified(patients, labels, 0.8, 0.1, 4).PartOfExam, PatientSplit.IterativeStratified(patients, labels, 0.8, 0.1, 5).PartOfExam);
+    }
+}
