@@ -11,6 +11,7 @@ public sealed record ExperimentDefinition
     public int Seed { get; init; } = 42;
     public DatasetDefinition Dataset { get; init; } = new();
     public SplitDefinition Splits { get; init; } = new();
+    public Preprocessing.PreprocessingOptions Preprocessing { get; init; } = new();
     public IReadOnlyList<LabelSubset> LabelSubsets { get; init; } =
         [new LabelSubset("code6", SyntheticClasses.All)];
     public string Features { get; init; } = CodeII.Experiments.Features.BasicFeatureExtractor.SetName;

@@ -48,7 +48,8 @@ public static class ExperimentDefinitionLoader
 
     sealed class Reader(string file)
     {
-        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "label_subsets", "features", "learners", "evaluation"];
+        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "learners", "evaluation"];
+        static readonly string[] PreprocessingKeys = ["leads", "resample_hz", "highpass_hz", "lowpass_hz", "notch_hz", "filter_order", "normalize", "length"];
         static readonly string[] DatasetKeys = ["kind", "path", "exams", "seed", "sampling_rate_hz", "duration_s", "padded_length", "max_exams_per_patient",
             "prevalence", "missed_label_rate", "spurious_label_rate", "labels", "likelihood", "ecg_ids", "skip_bad_records"];
         static readonly string[] SyntheticOnlyKeys = ["exams", "seed", "duration_s", "padded_length", "max_exams_per_patient", "prevalence", "missed_label_rate", "spurious_label_rate"];
@@ -78,6 +79,7 @@ public static class ExperimentDefinitionLoader
                     "seed" => d with { Seed = Int(value, key, 0, int.MaxValue) },
                     "dataset" => d with { Dataset = Dataset(value, key, out datasetSeedGiven) },
                     "splits" => d with { Splits = Splits(value, key) },
+                    "preprocessing" => d with { Preprocessing = Preprocessing(value, key) },
                     "label_subsets" => d with { LabelSubsets = LabelSubsets(value, key) },
                     "features" => d with { Features = OneOf(value, key, FeatureSets) },
                     "learners" => d with { Learners = Learners(value, key) },
@@ -172,6 +174,31 @@ public static class ExperimentDefinitionLoader
             return result;
         }
 
+        Preprocessing.PreprocessingOptions Preprocessing(YamlNode node, string path)
+        {
+            var p = new Preprocessing.PreprocessingOptions();
+            foreach (var (keyNode, value) in Entries(node, path, PreprocessingKeys))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                p = keyNode.Value switch
+                {
+                    "leads" => p with { Leads = value is YamlSequenceNode seq && seq.Children.Count > 0
+                        ? seq.Children.Select(c => Data.StandardLeads.Normalise(Scalar(c, key))).ToArray()
+                        : throw Error(value, key, "expected a non-empty list of lead names, e.g. [I, II, V1]") },
+                    "resample_hz" => p with { ResampleHz = Int(value, key, 50, 10_000) },
+                    "highpass_hz" => p with { HighPassHz = Double(value, key, 0.01, 10) },
+                    "lowpass_hz" => p with { LowPassHz = Double(value, key, 5, 1000) },
+                    "notch_hz" => p with { NotchHz = Double(value, key, 40, 70) },
+                    "filter_order" => p with { FilterOrder = Int(value, key, 1, 8) },
+                    "normalize" => p with { Normalize = OneOf(value, key, ["none", "zscore"]) },
+                    _ => p with { Length = Int(value, key, 16, 10_000_000) },
+                };
+            }
+            if (p is { HighPassHz: { } hp, LowPassHz: { } lp } && hp >= lp)
+                throw Error(node, path, $"highpass_hz ({hp}) must lie below lowpass_hz ({lp})");
+            return p;
+        }
+
         SplitDefinition Splits(YamlNode node, string path)
         {
             var s = new SplitDefinition();
@@ -247,8 +274,11 @@ public static class ExperimentDefinitionLoader
                 var name = keyNode.Value ?? "";
                 if (allowed is not null && !allowed.Contains(name))
                 {
-                    var suggestion = allowed.MinBy(a => EditDistance(a, name));
-                    var hint = suggestion is not null && EditDistance(suggestion, name) <= 2 ? $" Did you mean '{suggestion}'?" : "";
+                    // A near miss (a typo), or the key without its unit suffix (notch for notch_hz).
+                    var suggestion = allowed.FirstOrDefault(a => a.StartsWith(name + "_", StringComparison.Ordinal))
+                                     ?? allowed.MinBy(a => EditDistance(a, name));
+                    var hint = suggestion is not null && (EditDistance(suggestion, name) <= 2 || suggestion.StartsWith(name + "_", StringComparison.Ordinal))
+                        ? $" Did you mean '{suggestion}'?" : "";
                     throw Error(keyNode, path.Length == 0 ? name : $"{path}.{name}",
                         $"unknown key. Expected one of: {string.Join(", ", allowed)}.{hint}");
                 }

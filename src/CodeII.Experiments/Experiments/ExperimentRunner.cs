@@ -128,6 +128,8 @@ public static class ExperimentRunner
             DatasetDefinition.CodeKind => new Data.Code.CodeHdf5Source(d.Path!),
             var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported"),
         };
+        if (!definition.Preprocessing.IsIdentity)
+            source = new Preprocessing.PreprocessedSource(source, new Preprocessing.EcgPreprocessor(definition.Preprocessing));
         foreach (var subset in definition.LabelSubsets)
             foreach (var label in subset.Labels)
                 if (!source.ClassNames.Contains(label))
@@ -138,7 +140,8 @@ public static class ExperimentRunner
     }
 
     /// <summary>PTB-XL's recommended folds (Wagner et al. 2020): strat_fold 1–8 train, 9 validation, 10 test, by patient.</summary>
-    static PatientSplit PredefinedSplit(IEcgSource source, FeatureTable features) => source is Data.PtbXl.PtbXlSource ptbXl
+    static PatientSplit PredefinedSplit(IEcgSource source, FeatureTable features) =>
+        (source is Preprocessing.PreprocessedSource p ? p.Inner : source) is Data.PtbXl.PtbXlSource ptbXl
         ? new PatientSplit { PartOfExam = features.SourceIndex.Select(i => Data.PtbXl.PtbXlDatabase.PartOfFold(ptbXl.ExamAt(i).StratFold)).ToArray() }
         : throw new ArgumentException($"dataset '{source.Name}' has no predefined split");
 

@@ -86,3 +86,48 @@ public class DatasetDefinitionTests
         Assert.Contains(problem, e.Message);
     }
 }
+
+public class PreprocessingDefinitionTests
+{
+    [Fact]
+    public void A_preprocessing_section_is_read_and_applied_to_every_record_of_a_run()
+    {
+        const string yaml = """
+            name: filtered
+            dataset: { exams: 200, sampling_rate_hz: 500, padded_length: 0 }
+            preprocessing:
+              leads: [I, II, V1, V2, V3, V4, V5, V6]
+              resample_hz: 400
+              highpass_hz: 0.8
+              lowpass_hz: 45
+              notch_hz: 60
+              length: 4096
+            label_subsets: { rhythm: [SB, ST, AF] }
+            learners: { lightgbm: { trials: 1 } }
+            evaluation: { bootstrap_replicates: 20 }
+            """;
+        var d = ExperimentDefinitionLoader.Parse(yaml, "f.yaml");
+        Assert.Equal(["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"], d.Preprocessing.Leads);
+        Assert.Equal(0.8, d.Preprocessing.HighPassHz);
+        var source = ExperimentRunner.CreateSource(d);
+        var record = source.Read(0);
+        Assert.Equal(400, record.SamplingRateHz);
+        Assert.Equal(8, record.Leads.Count);
+        Assert.Equal(4096, record.SampleCount);
+        Assert.Contains("high-pass 0.8 Hz", source.Describe());
+        var result = ExperimentRunner.Run(d, yaml, "f.yaml", new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory() });
+        Assert.Contains("preprocessing: leads I,II,V1", result.Manifest.Dataset);
+    }
+
+    [Theory]
+    [InlineData("preprocessing:\n  highpass_hz: 5\n  lowpass_hz: 5\n", "preprocessing", "must lie below")]
+    [InlineData("preprocessing:\n  normalize: minmax\n", "preprocessing.normalize", "not one of")]
+    [InlineData("preprocessing:\n  leads: V1\n", "preprocessing.leads", "non-empty list")]
+    [InlineData("preprocessing:\n  notch: 60\n", "preprocessing.notch", "Did you mean 'notch_hz'?")]
+    public void Preprocessing_mistakes_are_located(string yaml, string key, string problem)
+    {
+        var e = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse(yaml, "p.yaml"));
+        Assert.Equal(key, e.Key);
+        Assert.Contains(problem, e.Message);
+    }
+}
