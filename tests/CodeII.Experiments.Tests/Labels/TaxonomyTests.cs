@@ -64,3 +64,30 @@ public class TaxonomyTests
         Assert.False(map.Mapping.ContainsKey("SB")); // CPSC 2018 has no bradycardia class
     }
 }
+
+public class DatasetTaxonomyTests
+{
+    [Fact]
+    public void PTB_XL_gives_71_statements_5_superclasses_and_23_subclasses()
+    {
+        var (statements, superclasses, subclasses) = Taxonomy.FromPtbXl(PtbXlDatabase.Load(RepoPaths.Shared("ptbxl")));
+        Assert.Equal(71, statements.Classes.Count);
+        Assert.Equal(44, statements.Classes.Count(c => c.Group == "diagnostic"));
+        Assert.Equal(12, statements.Classes.Count(c => c.Group == "rhythm"));
+        Assert.Equal(["NORM", "MI", "STTC", "CD", "HYP"], superclasses.Classes.Select(c => c.Code));
+        Assert.Equal(23, subclasses.Classes.Count);
+        Assert.Equal("270492004", statements.Find("1AVB")!.Snomed);
+        // The PTB-XL statement vocabulary maps to CODE-6 through SNOMED-CT as the hand-written table does.
+        Assert.Equal(["1dAVb"], LabelMap.Between(statements, Taxonomy.Code6).Mapping["1AVB"]);
+    }
+
+    [Fact]
+    public void The_Challenge_tables_become_a_taxonomy_with_scored_classes_marked()
+    {
+        var challenge = SnomedMapping.Load(RepoPaths.Shared("cinc2021", "_label_maps")).ToTaxonomy();
+        Assert.Equal(30, challenge.Classes.Count(c => c.Group == "scored"));
+        Assert.Equal("IAVB", challenge.Find("270492004")!.Name);
+        var map = LabelMap.Between(Taxonomy.Code6, challenge);
+        Assert.Equal(["59118001", "713427006"], map.Mapping["RBBB"].Order());
+    }
+}

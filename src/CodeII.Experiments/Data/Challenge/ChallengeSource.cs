@@ -108,13 +108,24 @@ public sealed class ChallengeSource : IEcgSource
 /// <summary>The Challenge's SNOMED-CT tables (<c>dx_mapping_scored.csv</c>, <c>dx_mapping_unscored.csv</c>).</summary>
 public sealed class SnomedMapping
 {
-    /// <summary>Pairs the Challenge scores as one class (evaluate_model.py, 2020–2021): CRBBB/RBBB, CLBBB/LBBB, PAC/SVPB, PVC/VPB.</summary>
-    public static readonly IReadOnlyDictionary<string, string> ScoredAsOne = new Dictionary<string, string>
+    /// <summary>Pairs the Challenge scores as one class (evaluate_model.py, 2020–2021): CRBBB/RBBB, CLBBB/LBBB, PAC/SVPB,
+    /// PVC/VPB; kept in Labels/Taxonomies/snomed-equivalents.csv.</summary>
+    public static readonly IReadOnlyDictionary<string, string> ScoredAsOne = LoadEquivalents();
+
+    static Dictionary<string, string> LoadEquivalents()
     {
-        ["713427006"] = "59118001",   // complete RBBB → RBBB
-        ["733534002"] = "164909002",  // complete LBBB → LBBB
-        ["284470004"] = "63593006",   // PAC → SVPB
-        ["427172004"] = "17338001",   // PVC → VPB
+        using var stream = typeof(SnomedMapping).Assembly.GetManifestResourceStream("CodeII.Experiments.Labels.Taxonomies.snomed-equivalents.csv")
+                           ?? throw new InvalidOperationException("snomed-equivalents.csv is missing from the library");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
+            .Select(l => l.Split(',')).ToDictionary(f => f[0], f => f[1]);
+    }
+
+    /// <summary>The Challenge classes as a taxonomy: SNOMED-CT code as the code, abbreviation as the name, scored or not as the group.</summary>
+    public Labels.Taxonomy ToTaxonomy() => new()
+    {
+        Name = "physionet-challenge",
+        Classes = Classes.Select(c => new Labels.LabelClass(c.Key, c.Value.Abbreviation, c.Value.Scored ? "scored" : "unscored", c.Key)).ToArray(),
     };
 
     public required IReadOnlyDictionary<string, (string Abbreviation, string Name, bool Scored)> Classes { get; init; }
