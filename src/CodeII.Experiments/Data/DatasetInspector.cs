@@ -28,20 +28,13 @@ public static class DatasetInspector
 {
     public static DatasetSummary Inspect(string path)
     {
-        if (Directory.Exists(path))
+        var (format, headers) = EcgSources.Detect(path);
+        return format switch
         {
-            if (File.Exists(System.IO.Path.Combine(path, PtbXlDatabase.DatabaseFile))) return InspectPtbXl(path);
-            if (File.Exists(System.IO.Path.Combine(path, Code.CodeLayout.MetadataFile)) && Directory.GetFiles(path, "*.hdf5").Length > 0) return InspectCode(path);
-            var headers = Directory.GetFiles(path, "*.hea");
-            if (headers.Length > 0) return InspectWfdbFolder(path, headers);
-            throw new EcgDataException(path, "(folder)", "format",
-                "not recognised: expected ptbxl_database.csv (PTB-XL) or WFDB .hea files (PhysioNet, Challenge)");
-        }
-        var header = path.EndsWith(".hea", StringComparison.OrdinalIgnoreCase) ? path : path + ".hea";
-        if (File.Exists(header)) return InspectWfdbFolder(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(header))!, [header]);
-        if (path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase))
-            throw new EcgDataException(path, "(file)", "format", $"inspect the folder holding the HDF5 parts and {Code.CodeLayout.MetadataFile}, not one part");
-        throw new EcgDataException(path, "(path)", "format", "no such file or folder, or not a recognised ECG dataset");
+            DatasetFormat.PtbXl => InspectPtbXl(path),
+            DatasetFormat.Code => InspectCode(path),
+            _ => InspectWfdbFolder(Directory.Exists(path) ? path : System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(headers[0]))!, headers),
+        };
     }
 
     /// <summary>

@@ -5,25 +5,42 @@ using CodeII.Experiments.Data.Wfdb;
 
 namespace CodeII.Experiments.Data;
 
+public enum DatasetFormat { PtbXl, Code, PhysioNetChallenge, Wfdb }
+
 /// <summary>Opens any supported dataset from its path, recognising the format by its files.</summary>
 public static class EcgSources
 {
-    public static IEcgSource Open(string path, int ptbXlSamplingRateHz = 500)
+    /// <summary>The format of a folder (or of one WFDB record), and the WFDB headers it holds where that applies.</summary>
+    public static (DatasetFormat Format, IReadOnlyList<string> Headers) Detect(string path)
     {
         if (Directory.Exists(path))
         {
-            if (File.Exists(Path.Combine(path, PtbXlDatabase.DatabaseFile))) return new PtbXlSource(path, new PtbXlOptions { SamplingRateHz = ptbXlSamplingRateHz });
-            if (File.Exists(Path.Combine(path, CodeLayout.MetadataFile)) && Directory.GetFiles(path, "*.hdf5").Length > 0) return new CodeHdf5Source(path);
+            if (File.Exists(Path.Combine(path, PtbXlDatabase.DatabaseFile))) return (DatasetFormat.PtbXl, []);
+            if (File.Exists(Path.Combine(path, CodeLayout.MetadataFile)) && Directory.GetFiles(path, "*.hdf5").Length > 0) return (DatasetFormat.Code, []);
             var headers = Directory.GetFiles(path, "*.hea");
             if (headers.Length > 0)
-                return headers.Any(h => File.ReadLines(h).Any(l => l.StartsWith("# Dx:", StringComparison.OrdinalIgnoreCase)))
-                    ? new ChallengeSource(path) : new WfdbFolderSource(headers);
+                return (headers.Any(h => File.ReadLines(h).Any(l => l.StartsWith("# Dx:", StringComparison.OrdinalIgnoreCase)))
+                    ? DatasetFormat.PhysioNetChallenge : DatasetFormat.Wfdb, headers);
             throw new EcgDataException(path, "(folder)", "format",
-                "not recognised: expected ptbxl_database.csv (PTB-XL), exams.csv with .hdf5 parts (CODE) or WFDB .hea files");
+                "not recognised: expected ptbxl_database.csv (PTB-XL), exams.csv with .hdf5 parts (CODE) or WFDB .hea files (PhysioNet, Challenge)");
         }
+        if (path.EndsWith(".hdf5", StringComparison.OrdinalIgnoreCase))
+            throw new EcgDataException(path, "(file)", "format", $"give the folder holding the HDF5 parts and {CodeLayout.MetadataFile}, not one part");
         var header = path.EndsWith(".hea", StringComparison.OrdinalIgnoreCase) ? path : path + ".hea";
-        if (File.Exists(header)) return new WfdbFolderSource([header]);
+        if (File.Exists(header)) return (DatasetFormat.Wfdb, [header]);
         throw new EcgDataException(path, "(path)", "format", "no such file or folder, or not a recognised ECG dataset");
+    }
+
+    public static IEcgSource Open(string path, int ptbXlSamplingRateHz = 500)
+    {
+        var (format, headers) = Detect(path);
+        return format switch
+        {
+            DatasetFormat.PtbXl => new PtbXlSource(path, new PtbXlOptions { SamplingRateHz = ptbXlSamplingRateHz }),
+            DatasetFormat.Code => new CodeHdf5Source(path),
+            DatasetFormat.PhysioNetChallenge => new ChallengeSource(path),
+            _ => new WfdbFolderSource(headers),
+        };
     }
 
     /// <summary>The index of the exam with id <paramref name="examId"/>, read from ids only.</summary>
