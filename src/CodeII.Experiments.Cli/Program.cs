@@ -4,5 +4,6 @@ using CodeII.Experiments.Cli;
 var root = new RootCommand("codeii: automated machine-learning experiments on 12-lead ECGs (CODE-II workbench)");
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
+root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
 return await root.Parse(args).InvokeAsync();

@@ -88,4 +88,16 @@ public class CliTests
         Assert.Contains("not recognised", stdout + stderr);
         Assert.DoesNotContain("   at ", stdout + stderr);
     }
+
+    [Fact]
+    public void Features_rpeaks_json_scores_MIT_BIH_100_against_its_annotations()
+    {
+        var (exit, stdout, stderr) = Codeii(RepoPaths.Root, "features", "rpeaks", RepoPaths.Shared("wfdb-samples", "100"),
+            "--reference", RepoPaths.Shared("wfdb-samples", "100.atr"), "--json");
+        Assert.True(exit == 0, stderr + stdout);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(2273, json.RootElement.GetProperty("reference_beats").GetInt32());
+        Assert.True(json.RootElement.GetProperty("sensitivity").GetDouble() >= 0.998);
+        Assert.True(json.RootElement.GetProperty("ppv").GetDouble() >= 0.998);
+    }
 }

@@ -15,19 +15,8 @@ public class RPeakDetectorTests
         {
             var (record, truth) = g.Generate(i);
             var detected = detector.Detect(record.Signals, record.RecordedSamples, record.SamplingRateHz);
-            // 150 ms match window, as in the ANSI/AAMI EC57 beat-detection standard.
-            var window = (int)(0.075 * record.SamplingRateHz);
-            var matched = new bool[detected.Length];
-            foreach (var r in truth.RPeakSamples)
-            {
-                var k = Array.FindIndex(detected, d => Math.Abs(d - r) <= window);
-                if (k >= 0 && !matched[k]) { matched[k] = true; truePositives++; }
-                else falseNegatives++;
-            }
-            // Beats cut by the record's edges are not in the truth; do not count detections there against the detector.
-            var first = truth.QrsOnsetSamples.DefaultIfEmpty(0).First() - window;
-            var last = truth.RPeakSamples.DefaultIfEmpty(int.MaxValue).Last() + window;
-            falsePositives += detected.Where((d, k) => !matched[k] && d > first && d < last).Count();
+            var c = BeatMatching.Compare(detected.Select(d => (long)d).ToArray(), truth.RPeakSamples.Select(r => (long)r).ToArray(), record.SamplingRateHz);
+            (truePositives, falseNegatives, falsePositives) = (truePositives + c.TruePositives, falseNegatives + c.FalseNegatives, falsePositives + c.FalsePositives);
         }
         var sensitivity = truePositives / (double)(truePositives + falseNegatives);
         var ppv = truePositives / (double)(truePositives + falsePositives);
@@ -64,5 +53,28 @@ public class RPeakDetectorTests
         extractor.Extract(record, values);
         Assert.True(float.IsNaN(values[0]));
         Assert.True(float.IsNaN(values[extractor.FeatureNames.ToList().IndexOf("II_beat_max_mv")]));
+    }
+
+    [Fact]
+    public void Beat_matching_pairs_within_the_window_and_counts_misses_and_extras()
+    {
+        // Reference beats at 100, 500, 900; detections at 110 (match), 300 (extra), 940 (outside ±27 samples at 360 Hz).
+        var c = BeatMatching.Compare([110, 300, 940], [100, 500, 900], 360);
+        Assert.Equal(new BeatComparison(1, 2, 2), c);
+        Assert.Equal(1 / 3.0, c.Sensitivity, 12);
+        Assert.Equal(1 / 3.0, c.PositivePredictivity, 12);
+    }
+
+    [Fact]
+    public void Detects_every_annotated_beat_of_MIT_BIH_record_100()
+    {
+        var record = CodeII.Experiments.Data.Wfdb.WfdbRecordReader.Read(RepoPaths.Shared("wfdb-samples", "100"));
+        var mv = record.ToMillivolts();
+        var detected = new RPeakDetector().Detect(mv, new Range(0, record.SampleCount), 360).Select(p => (long)p).ToArray();
+        var beats = CodeII.Experiments.Data.Wfdb.WfdbAnnotationReader.Read(RepoPaths.Shared("wfdb-samples", "100.atr"))
+            .Where(a => a.IsBeat).Select(a => a.Sample).ToArray();
+        var c = BeatMatching.Compare(detected, beats, 360);
+        Assert.True(c.Sensitivity >= 0.998, $"Se {c.Sensitivity:P2}");
+        Assert.True(c.PositivePredictivity >= 0.998, $"+P {c.PositivePredictivity:P2}");
     }
 }

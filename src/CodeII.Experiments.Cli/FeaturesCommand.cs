@@ -1,0 +1,76 @@
+using System.CommandLine;
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Wfdb;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Features;
+using Spectre.Console;
+
+namespace CodeII.Experiments.Cli;
+
+/// <summary><c>codeii features …</c>: run the feature extractors on their own.</summary>
+static class FeaturesCommand
+{
+    public static Command Create()
+    {
+        var command = new Command("features", "Run feature extraction steps on their own");
+        command.Subcommands.Add(RPeaks());
+        return command;
+    }
+
+    static Command RPeaks()
+    {
+        var record = new Argument<string>("record") { Description = "A WFDB record (path without extension, or its .hea)" };
+        var reference = new Option<FileInfo?>("--reference") { Description = "Reference beat annotations (MIT format, e.g. 100.atr) to score against" };
+        var json = new Option<bool>("--json") { Description = "Print JSON with peaks and, given a reference, sensitivity and ppv" };
+        var command = new Command("rpeaks", "Detect R peaks in a record and optionally score them against reference annotations (150 ms window)") { record, reference, json };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            try
+            {
+                var path = parse.GetValue(record)!;
+                var ecg = EcgSources.Open(path).Read(0);
+                var peaks = new RPeakDetector().Detect(ecg.Signals, ecg.RecordedSamples, ecg.SamplingRateHz).Select(p => (long)p).ToArray();
+                BeatComparison? comparison = null;
+                var referenceBeats = 0;
+                if (parse.GetValue(reference) is { } annotationFile)
+                {
+                    var beats = WfdbAnnotationReader.Read(annotationFile.FullName).Where(a => a.IsBeat).Select(a => a.Sample).ToArray();
+                    referenceBeats = beats.Length;
+                    comparison = BeatMatching.Compare(peaks, beats, ecg.SamplingRateHz);
+                }
+                if (parse.GetValue(json))
+                {
+                    Console.WriteLine(JsonSerializer.Serialize(new
+                    {
+                        Record = ecg.ExamId,
+                        SamplingRateHz = ecg.SamplingRateHz,
+                        Leads = ecg.Leads,
+                        Beats = peaks.Length,
+                        ReferenceBeats = comparison is null ? (int?)null : referenceBeats,
+                        TruePositives = comparison?.TruePositives,
+                        FalseNegatives = comparison?.FalseNegatives,
+                        FalsePositives = comparison?.FalsePositives,
+                        Sensitivity = comparison?.Sensitivity,
+                        Ppv = comparison?.PositivePredictivity,
+                        Peaks = peaks,
+                    }, RunFolder.Json));
+                    return 0;
+                }
+                console.MarkupLineInterpolated($"{ecg.ExamId}: {peaks.Length} beats in {ecg.SampleCount / ecg.SamplingRateHz:0.#} s on leads {string.Join(", ", ecg.Leads)}");
+                if (comparison is not null)
+                    console.MarkupLineInterpolated($"against {referenceBeats} reference beats: sensitivity {comparison.Sensitivity:P2}, positive predictivity {comparison.PositivePredictivity:P2} (TP {comparison.TruePositives}, FN {comparison.FalseNegatives}, FP {comparison.FalsePositives})");
+                else
+                    Console.WriteLine(string.Join(" ", peaks));
+                return 0;
+            }
+            catch (EcgDataException e)
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+}
