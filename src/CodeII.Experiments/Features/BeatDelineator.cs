@@ -1,0 +1,266 @@
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Preprocessing;
+
+namespace CodeII.Experiments.Features;
+
+/// <summary>
+/// Fiducial points of a record's representative beat, in seconds relative to the R peak (negative before it).
+/// NaN where a wave cannot be found: no P wave in atrial fibrillation, no T wave on a flat lead.
+/// </summary>
+public sealed record BeatDelineation
+{
+    public double POnset { get; init; } = double.NaN;
+    public double PPeak { get; init; } = double.NaN;
+    public double POffset { get; init; } = double.NaN;
+    public double QrsOnset { get; init; } = double.NaN;
+    public double QrsOffset { get; init; } = double.NaN;
+    public double TPeak { get; init; } = double.NaN;
+    public double TOffset { get; init; } = double.NaN;
+
+    public double PrMs => (QrsOnset - POnset) * 1000;
+    public double PDurationMs => (POffset - POnset) * 1000;
+    public double QrsMs => (QrsOffset - QrsOnset) * 1000;
+    public double QtMs => (TOffset - QrsOnset) * 1000;
+}
+
+/// <summary>A record's median beats: one per lead, filtered, aligned on the detected R peaks.</summary>
+public sealed class MedianBeats
+{
+    public required IReadOnlyList<string> Leads { get; init; }
+    /// <summary>Beats[lead][sample]; sample <see cref="RIndex"/> is the R peak.</summary>
+    public required double[][] Beats { get; init; }
+    public required int RIndex { get; init; }
+    public required double SamplingRateHz { get; init; }
+    public required int[] RPeaks { get; init; }
+    /// <summary>RR intervals in seconds between consecutive detected beats.</summary>
+    public required double[] RrSeconds { get; init; }
+    /// <summary>Per lead, the median correlation of each beat with the lead's median beat: a signal-quality index in [−1, 1].</summary>
+    public required double[] BeatCorrelation { get; init; }
+    /// <summary>Dispersion[lead][sample]: median absolute deviation of the beats from the median beat. A wave that recurs
+    /// in every beat (a P wave) has low dispersion; one that does not (fibrillatory waves) has high.</summary>
+    public required double[][] Dispersion { get; init; }
+
+    public int Length => Beats.Length == 0 ? 0 : Beats[0].Length;
+    public double TimeOf(int index) => (index - RIndex) / SamplingRateHz;
+    public int IndexOf(double seconds) => RIndex + (int)Math.Round(seconds * SamplingRateHz);
+    public double[]? Lead(string name) => Leads.ToList().IndexOf(name) is var i and >= 0 ? Beats[i] : null;
+}
+
+/// <summary>
+/// Delineates the median beat of a multi-lead record. QRS onset and offset are taken per lead where the QRS slope
+/// falls below a fraction of its peak, then combined as ECGdeli does (Pilia et al. 2021): the second-earliest onset and
+/// the second-latest offset, so one noisy lead cannot widen the QRS. P and T boundaries are where the wave's deviation
+/// from the PR-segment baseline falls below a fraction of its peak, in the leads where each wave is largest.
+/// </summary>
+public sealed class BeatDelineator
+{
+    /// <summary>Median-beat window around R: long enough for PR up to 320 ms before and QT up to 600 ms after.</summary>
+    public double BeforeSeconds { get; init; } = 0.45;
+    public double AfterSeconds { get; init; } = 0.65;
+    /// <summary>QRS boundary: slope below this share of the lead's largest QRS slope.</summary>
+    public double QrsSlopeFraction { get; init; } = 0.20;
+    /// <summary>P and T boundaries: deviation below this share of the wave's peak deviation.</summary>
+    public double PBoundaryFraction { get; init; } = 0.08;
+    public double TBoundaryFraction { get; init; } = 0.05;
+    /// <summary>A P wave smaller than this (mV) in every lead counts as absent, as in atrial fibrillation.</summary>
+    public double MinimumPAmplitudeMv { get; init; } = 0.03;
+    public double MaximumPHalfWidthSeconds { get; init; } = 0.10;
+    /// <summary>A P wave must stand this many times above the beats' dispersion around the median at its peak.</summary>
+    public double PConsistency { get; init; } = 3;
+
+    readonly RPeakDetector _detector = new();
+
+    public MedianBeats? MedianBeats(EcgRecord record)
+    {
+        var fs = record.SamplingRateHz;
+        var (start, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
+        var peaks = _detector.Detect(record.Signals, record.RecordedSamples, fs);
+        var before = (int)Math.Round(BeforeSeconds * fs);
+        var after = (int)Math.Round(AfterSeconds * fs);
+        var usable = peaks.Where(p => p - before >= start && p + after < start + length).ToArray();
+        if (usable.Length == 0) return null;
+
+        // Zero-phase 0.5–40 Hz: removes baseline wander and mains hum without moving any wave in time.
+        var highPass = SecondOrderSections.ButterworthHighPass(2, 0.5, fs);
+        var lowPass = fs > 100 ? SecondOrderSections.ButterworthLowPass(2, Math.Min(40, 0.4 * fs), fs) : null;
+        var beats = new double[record.Signals.Length][];
+        var dispersion = new double[record.Signals.Length][];
+        var correlation = new double[record.Signals.Length];
+        var column = new double[usable.Length];
+        for (var l = 0; l < record.Signals.Length; l++)
+        {
+            var signal = record.Signals[l].AsSpan(start, length).ToArray();
+            highPass.FilterZeroPhase(signal);
+            lowPass?.FilterZeroPhase(signal);
+            var template = new double[before + after + 1];
+            var spread = new double[template.Length];
+            for (var k = 0; k < template.Length; k++)
+            {
+                for (var b = 0; b < usable.Length; b++) column[b] = signal[usable[b] - start - before + k];
+                template[k] = Median(column);
+                for (var b = 0; b < usable.Length; b++) column[b] = Math.Abs(column[b] - template[k]);
+                spread[k] = Median(column);
+            }
+            beats[l] = template;
+            dispersion[l] = spread;
+            correlation[l] = Median(usable.Select(p => Correlation(signal.AsSpan(p - start - before, template.Length), template)).ToArray());
+        }
+        return new MedianBeats
+        {
+            Leads = record.Leads,
+            Beats = beats,
+            RIndex = before,
+            SamplingRateHz = fs,
+            RPeaks = peaks,
+            RrSeconds = peaks.Zip(peaks.Skip(1), (a, b) => (b - a) / fs).ToArray(),
+            BeatCorrelation = correlation,
+            Dispersion = dispersion,
+        };
+    }
+
+    public BeatDelineation Delineate(MedianBeats beats)
+    {
+        var fs = beats.SamplingRateHz;
+        var r = beats.RIndex;
+        int S(double seconds) => (int)Math.Round(seconds * fs);
+
+        // QRS per lead, within ±150 ms of R; leads whose QRS is tiny carry no timing information.
+        var qrsAmplitude = beats.Beats.Select(b => Range(b, r - S(0.15), r + S(0.15))).ToArray();
+        var largest = qrsAmplitude.Max();
+        var onsets = new List<int>();
+        var offsets = new List<int>();
+        for (var l = 0; l < beats.Beats.Length; l++)
+        {
+            if (qrsAmplitude[l] < 0.2 * largest) continue;
+            var slope = Slope(beats.Beats[l], fs);
+            var from = r - S(0.15);
+            var to = r + S(0.15);
+            var peakSlope = 0.0;
+            for (var n = from; n <= to; n++) peakSlope = Math.Max(peakSlope, slope[n]);
+            var threshold = QrsSlopeFraction * peakSlope;
+            // Walk out from the steepest point near R until the slope stays below threshold for 10 ms.
+            var steepest = from;
+            for (var n = from; n <= to; n++) if (slope[n] > slope[steepest]) steepest = n;
+            onsets.Add(WalkWhileAbove(slope, steepest, -1, threshold, S(0.01), from));
+            offsets.Add(WalkWhileAbove(slope, steepest, +1, threshold, S(0.01), to));
+        }
+        if (onsets.Count == 0) return new BeatDelineation();
+        onsets.Sort();
+        offsets.Sort();
+        var qrsOnset = onsets.Count > 1 ? onsets[1] : onsets[0];
+        var qrsOffset = offsets.Count > 1 ? offsets[^2] : offsets[^1];
+        var result = new BeatDelineation { QrsOnset = beats.TimeOf(qrsOnset), QrsOffset = beats.TimeOf(qrsOffset) };
+
+        var rr = beats.RrSeconds.Length > 0 ? Median(beats.RrSeconds) : 1.0;
+        // T: after the ST segment, before the next beat could start (70 % of the median RR) and within 650 ms of R.
+        var tSearchFrom = Math.Min(beats.Length - 1, qrsOffset + S(0.06));
+        var tSearchTo = Math.Min(beats.Length - 1, r + S(Math.Min(0.65, 0.7 * rr)));
+        if (tSearchTo > tSearchFrom)
+        {
+            var (tLeadIndex, tPeak, tAmplitude, tBaseline) = LargestWave(beats, ["V2", "V3", "V4", "V5", "II", "V6", "I"], tSearchFrom, tSearchTo, qrsOnset);
+            if (tLeadIndex >= 0 && tAmplitude >= 0.05)
+            {
+                var tOffset = WalkWhileDeviating(beats.Beats[tLeadIndex], tPeak, +1, tBaseline, TBoundaryFraction * tAmplitude, Math.Min(beats.Length - 1, tSearchTo + S(0.1)));
+                result = result with { TPeak = beats.TimeOf(tPeak), TOffset = beats.TimeOf(tOffset) };
+            }
+        }
+        // P: the largest deviation from the PR-segment baseline before QRS onset, no earlier than 300 ms before it (PR up
+        // to 320 ms) and after the previous beat's T wave, in II, aVF, V1, I or III. It must recur beat after beat:
+        // fibrillatory waves average out in the median and vary around it, a P wave does neither.
+        var previousTEnd = double.IsNaN(result.TOffset) ? double.NegativeInfinity : result.TOffset - rr + 0.02;
+        var pSearchFrom = Math.Max(0, Math.Max(qrsOnset - S(0.30), double.IsNegativeInfinity(previousTEnd) ? 0 : beats.IndexOf(previousTEnd)));
+        var pSearchTo = qrsOnset - S(0.02);
+        var (pLeadIndex, pPeak, pAmplitude, pBaseline) = LargestWave(beats, ["II", "aVF", "V1", "I", "III"], pSearchFrom, pSearchTo, qrsOnset);
+        if (pLeadIndex >= 0 && pAmplitude >= MinimumPAmplitudeMv && pAmplitude >= PConsistency * beats.Dispersion[pLeadIndex][pPeak])
+        {
+            var pLead = beats.Beats[pLeadIndex];
+            var threshold = PBoundaryFraction * pAmplitude;
+            // No P wave is wider than about 200 ms, so neither boundary lies more than 100 ms from its peak; the bound
+            // stops the walk where the TP segment sits off the PR-segment level.
+            var pOnset = WalkWhileDeviating(pLead, pPeak, -1, pBaseline, threshold, Math.Max(0, pPeak - S(MaximumPHalfWidthSeconds)));
+            var pOffset = WalkWhileDeviating(pLead, pPeak, +1, pBaseline, threshold, Math.Min(pSearchTo, pPeak + S(MaximumPHalfWidthSeconds)));
+            result = result with { POnset = beats.TimeOf(pOnset), PPeak = beats.TimeOf(pPeak), POffset = beats.TimeOf(pOffset) };
+        }
+        return result;
+    }
+
+    /// <summary>The lead (among those listed) where a wave between <paramref name="from"/> and <paramref name="to"/>
+    /// deviates most from the isoelectric level, taken as the mean of the 20 ms before QRS onset.</summary>
+    static (int LeadIndex, int Peak, double Amplitude, double Baseline) LargestWave(MedianBeats beats, string[] candidates, int from, int to, int qrsOnset)
+    {
+        var bestLead = -1;
+        int bestPeak = 0;
+        double bestAmplitude = 0, bestBaseline = 0;
+        var isoelectricSamples = Math.Max(1, (int)Math.Round(0.02 * beats.SamplingRateHz));
+        foreach (var name in candidates)
+        {
+            var index = beats.Leads.ToList().IndexOf(name);
+            if (index < 0 || from >= to) continue;
+            var lead = beats.Beats[index];
+            var baseline = lead.AsSpan(Math.Max(0, qrsOnset - isoelectricSamples), isoelectricSamples).ToArray().Average();
+            for (var n = from; n <= to; n++)
+            {
+                var deviation = Math.Abs(lead[n] - baseline);
+                if (deviation > bestAmplitude) (bestLead, bestPeak, bestAmplitude, bestBaseline) = (index, n, deviation, baseline);
+            }
+        }
+        return (bestLead, bestPeak, bestAmplitude, bestBaseline);
+    }
+
+    static int WalkWhileAbove(double[] slope, int from, int step, double threshold, int hold, int limit)
+    {
+        var n = from;
+        var below = 0;
+        while (n != limit)
+        {
+            n += step;
+            below = slope[n] < threshold ? below + 1 : 0;
+            if (below >= hold) return n - step * (hold - 1);
+        }
+        return limit;
+    }
+
+    static int WalkWhileDeviating(double[] lead, int from, int step, double baseline, double threshold, int limit)
+    {
+        var n = from;
+        while (n != limit && Math.Abs(lead[n + step] - baseline) >= threshold) n += step;
+        return n;
+    }
+
+    /// <summary>|dx/dt| by central difference, in mV per second.</summary>
+    static double[] Slope(double[] x, double fs)
+    {
+        var s = new double[x.Length];
+        for (var n = 1; n < x.Length - 1; n++) s[n] = Math.Abs(x[n + 1] - x[n - 1]) * fs / 2;
+        return s;
+    }
+
+    static double Range(double[] x, int from, int to)
+    {
+        double min = double.MaxValue, max = double.MinValue;
+        for (var n = Math.Max(0, from); n <= Math.Min(x.Length - 1, to); n++) { min = Math.Min(min, x[n]); max = Math.Max(max, x[n]); }
+        return max - min;
+    }
+
+    static double Correlation(ReadOnlySpan<float> a, double[] b)
+    {
+        double ma = 0, mb = 0;
+        for (var i = 0; i < b.Length; i++) { ma += a[i]; mb += b[i]; }
+        ma /= b.Length; mb /= b.Length;
+        double sab = 0, saa = 0, sbb = 0;
+        for (var i = 0; i < b.Length; i++)
+        {
+            var (x, y) = (a[i] - ma, b[i] - mb);
+            sab += x * y; saa += x * x; sbb += y * y;
+        }
+        return saa > 0 && sbb > 0 ? sab / Math.Sqrt(saa * sbb) : double.NaN;
+    }
+
+    internal static double Median(double[] values)
+    {
+        var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
+        if (sorted.Length == 0) return double.NaN;
+        var mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+}
