@@ -57,7 +57,7 @@ public static class ExperimentDefinitionLoader
         static readonly string[] SplitKeys = ["kind", "train", "validation"];
         static readonly string[] LearnerKeys = ["trials"];
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
-        static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName];
+        static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName, HandcraftedFeatureExtractor.SetName];
         static readonly IReadOnlyList<string> DatasetKinds = DatasetDefinition.Kinds;
 
         /// <summary>Where each label was written, so a label the dataset lacks can be pointed at once the dataset is known.</summary>

@@ -148,6 +148,7 @@ public static class ExperimentRunner
     static IEcgFeatureExtractor CreateExtractor(string name) => name switch
     {
         BasicFeatureExtractor.SetName => new BasicFeatureExtractor(),
+        HandcraftedFeatureExtractor.SetName => new HandcraftedFeatureExtractor(),
         _ => throw new ArgumentException($"feature set '{name}' is not supported yet"),
     };
 
