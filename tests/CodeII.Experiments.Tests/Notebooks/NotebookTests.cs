@@ -56,7 +56,8 @@ public partial class NotebookTests
         var path = Path.Combine(NotebooksDirectory, name);
         var options = ScriptOptions.Default
             .WithReferences(typeof(CodeII.Experiments.Data.EcgRecord).Assembly, typeof(Microsoft.ML.MLContext).Assembly,
-                typeof(Microsoft.ML.IDataView).Assembly, typeof(Enumerable).Assembly)
+                typeof(Microsoft.ML.IDataView).Assembly, typeof(Enumerable).Assembly,
+                typeof(Microsoft.ML.Trainers.LightGbm.LightGbmBinaryTrainer).Assembly, typeof(Microsoft.ML.Data.TextLoader).Assembly)
             .WithImports("System", "System.Linq", "System.Collections.Generic", "System.Threading.Tasks", "System.Text")
             .WithLanguageVersion(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest);
         var globals = new NotebookGlobals();
@@ -96,6 +97,7 @@ public partial class NotebookTests
         Assert.Contains("RBBB", summary);
         Assert.EndsWith("report.html", Assert.IsType<string>(state.ReturnValue));
         Assert.True(File.Exists((string)state.ReturnValue));
+        Assert.True((double)state.GetVariable("afAuroc").Value > 0.9);
         var rhythm = (CodeII.Experiments.Evaluation.SubsetMetrics)state.GetVariable("rhythm").Value;
         foreach (var label in rhythm.PerLabel)
             Assert.True(label.Models.Single(m => m.Learner == "lightgbm").Auroc.Value >= 0.9, $"{label.Label} AUROC below 0.9");
