@@ -12,17 +12,20 @@ static class RunCommand
     {
         var definitionArgument = new Argument<FileInfo>("definition") { Description = "Experiment definition (YAML), e.g. experiments/quickstart.yaml" };
         var runsOption = new Option<DirectoryInfo>("--runs") { Description = "Folder that receives run folders", DefaultValueFactory = _ => new DirectoryInfo("runs") };
+        var cacheOption = new Option<DirectoryInfo>("--cache") { Description = "Feature cache folder (Arrow files)", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("cache", "features")) };
+        var noCacheOption = new Option<bool>("--no-cache") { Description = "Extract features afresh and do not write the cache" };
         var threadsOption = new Option<int>("--max-threads") { Description = "Cap on threads for feature extraction and trials (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("run", "Run an experiment definition end to end and write an HTML report")
         {
-            definitionArgument, runsOption, threadsOption,
+            definitionArgument, runsOption, threadsOption, cacheOption, noCacheOption,
         };
         command.SetAction((parse, cancellationToken) =>
-            Task.FromResult(Execute(parse.GetValue(definitionArgument)!, parse.GetValue(runsOption)!, parse.GetValue(threadsOption), cancellationToken)));
+            Task.FromResult(Execute(parse.GetValue(definitionArgument)!, parse.GetValue(runsOption)!, parse.GetValue(threadsOption),
+                parse.GetValue(noCacheOption) ? null : parse.GetValue(cacheOption)!.FullName, cancellationToken)));
         return command;
     }
 
-    static int Execute(FileInfo definitionFile, DirectoryInfo runs, int maxThreads, CancellationToken cancellationToken)
+    static int Execute(FileInfo definitionFile, DirectoryInfo runs, int maxThreads, string? cacheDirectory, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
         if (maxThreads < 1)
@@ -68,7 +71,7 @@ static class RunCommand
                         task.Value = p.Done;
                     });
                     return ExperimentRunner.Run(definition, text, definitionFile.ToString(),
-                        new RunOptions { RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress },
+                        new RunOptions { RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress, FeatureCacheDirectory = cacheDirectory },
                         cancellationToken);
                 });
         }
@@ -97,6 +100,7 @@ static class RunCommand
         }
         if (result.Manifest.SkippedRecords > 0)
             console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
+        console.MarkupLineInterpolated($"[grey]feature cache: {result.Manifest.FeatureCache}[/]");
         console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
         // The report path is printed last and bare, so scripts can take the final line.
         Console.WriteLine(result.ReportPath);

@@ -18,6 +18,8 @@ public sealed record RunOptions
     /// <summary>Caps threads for feature extraction and parallel trials; defaults to every core.</summary>
     public int MaxThreads { get; init; } = Environment.ProcessorCount;
     public IProgress<StageProgress>? Progress { get; init; }
+    /// <summary>Where extracted features are cached (Arrow files); null turns the cache off.</summary>
+    public string? FeatureCacheDirectory { get; init; } = Path.Combine("cache", "features");
 }
 
 public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest);
@@ -75,8 +77,8 @@ public static class ExperimentRunner
     static RunResult Execute(ExperimentDefinition definition, RunOptions options, RunFolder folder, IEcgSource source,
         IEcgFeatureExtractor extractor, RunManifest manifest, Stopwatch clock, CancellationToken cancellationToken)
     {
-        var features = FeatureTableBuilder.Extract(source, extractor, options.MaxThreads, options.Progress, cancellationToken, definition.Dataset.SkipBadRecords);
-        manifest = manifest with { DataFingerprint = features.DataFingerprint, SkippedRecords = features.Skipped.Count };
+        var (features, cacheUse) = ExtractOrLoad(definition, options, source, extractor, cancellationToken);
+        manifest = manifest with { DataFingerprint = features.DataFingerprint, SkippedRecords = features.Skipped.Count, FeatureCache = cacheUse };
         folder.WriteJson(RunFolder.ManifestFile, manifest);
         if (features.Skipped.Count > 0)
             folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,reason\n" + string.Concat(features.Skipped.Select(r => $"{r.ExamId},\"{r.Reason.Replace("\"", "\"\"")}\"\n")));
@@ -112,6 +114,23 @@ public static class ExperimentRunner
         folder.WriteJson(RunFolder.ManifestFile, manifest);
         (source as IDisposable)?.Dispose();
         return new RunResult(folder, folder.FileIn(RunFolder.ReportFile), metrics, manifest);
+    }
+
+    static (FeatureTable Table, string CacheUse) ExtractOrLoad(ExperimentDefinition definition, RunOptions options, IEcgSource source,
+        IEcgFeatureExtractor extractor, CancellationToken cancellationToken)
+    {
+        FeatureTable Extract() => FeatureTableBuilder.Extract(source, extractor, options.MaxThreads, options.Progress, cancellationToken, definition.Dataset.SkipBadRecords);
+        if (options.FeatureCacheDirectory is null) return (Extract(), "off");
+        var cache = new FeatureCache(options.FeatureCacheDirectory);
+        var key = FeatureCache.Key(source, extractor, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
+        if (cache.TryLoad(key, extractor) is { } cached)
+        {
+            options.Progress?.Report(new StageProgress("features", cached.RowCount, cached.RowCount));
+            return (cached, $"hit {Path.GetFullPath(cache.PathOf(key))}");
+        }
+        var table = Extract();
+        cache.Save(key, table);
+        return (table, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
     }
 
     /// <summary>Opens the definition's dataset and checks that every label of every subset is one of its classes.</summary>

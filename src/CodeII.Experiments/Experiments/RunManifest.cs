@@ -22,6 +22,8 @@ public sealed record RunManifest
     public string? DataFingerprint { get; init; }
     /// <summary>Records left out because they failed to decode (listed in skipped_records.csv).</summary>
     public int SkippedRecords { get; init; }
+    /// <summary>"hit &lt;file&gt;", "miss, written to &lt;file&gt;" or "off".</summary>
+    public string? FeatureCache { get; init; }
     public required string FeatureSet { get; init; }
     public required int FeatureSetVersion { get; init; }
     public required DateTime StartedUtc { get; init; }

@@ -32,5 +32,6 @@ public sealed class SmallExperiment
     public ExperimentDefinition Definition { get; }
     public RunResult Result { get; }
 
-    public RunResult Run() => ExperimentRunner.Run(Definition, Yaml, "small.yaml", new RunOptions { RunsRoot = RunsRoot });
+    // No feature cache: each run must extract, so the determinism test covers extraction too.
+    public RunResult Run() => ExperimentRunner.Run(Definition, Yaml, "small.yaml", new RunOptions { RunsRoot = RunsRoot, FeatureCacheDirectory = null });
 }
