@@ -15,6 +15,47 @@ static class FeaturesCommand
     {
         var command = new Command("features", "Run feature extraction steps on their own");
         command.Subcommands.Add(RPeaks());
+        command.Subcommands.Add(Extract());
+        return command;
+    }
+
+    static Command Extract()
+    {
+        var dataset = new Argument<string>("dataset") { Description = "A dataset folder (PTB-XL, CODE, Challenge, WFDB) or one WFDB record" };
+        var output = new Option<FileInfo>("--out") { Description = "Output file: .arrow (Arrow IPC) or .csv", Required = true };
+        var set = new Option<string>("--features") { Description = "Feature set: handcrafted or basic", DefaultValueFactory = _ => HandcraftedFeatureExtractor.SetName };
+        set.AcceptOnlyFromAmong(HandcraftedFeatureExtractor.SetName, BasicFeatureExtractor.SetName);
+        var threads = new Option<int>("--max-threads") { Description = "Threads (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var skip = new Option<bool>("--skip-bad-records") { Description = "Skip records that fail to decode and list them, instead of stopping" };
+        var command = new Command("extract", "Extract features from every record of a dataset into an Arrow or CSV file") { dataset, output, set, threads, skip };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            try
+            {
+                var source = EcgSources.Open(parse.GetValue(dataset)!);
+                IEcgFeatureExtractor extractor = parse.GetValue(set) == BasicFeatureExtractor.SetName ? new BasicFeatureExtractor() : new HandcraftedFeatureExtractor();
+                var target = parse.GetValue(output)!.FullName;
+                FeatureTable table = null!;
+                console.Progress().Start(context =>
+                {
+                    var task = context.AddTask($"Extracting {extractor.Name} features from {source.Count:N0} records", maxValue: source.Count);
+                    table = FeatureTableBuilder.Extract(source, extractor, Math.Max(1, parse.GetValue(threads)),
+                        new ProgressCallback(p => task.Value = p.Done), skipBadRecords: parse.GetValue(skip));
+                });
+                FeatureTableFiles.Write(table, target);
+                (source as IDisposable)?.Dispose();
+                console.MarkupLineInterpolated($"{table.RowCount:N0} records × {extractor.FeatureNames.Count} features; data {table.DataFingerprint}");
+                foreach (var skipped in table.Skipped) console.MarkupLineInterpolated($"[yellow]skipped[/] {skipped.ExamId}: {skipped.Reason}");
+                Console.WriteLine(target);
+                return 0;
+            }
+            catch (Exception e) when (e is EcgDataException or ArgumentException)
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+        });
         return command;
     }
 

@@ -100,4 +100,17 @@ public class CliTests
         Assert.True(json.RootElement.GetProperty("sensitivity").GetDouble() >= 0.998);
         Assert.True(json.RootElement.GetProperty("ppv").GetDouble() >= 0.998);
     }
+
+    [Fact]
+    public void Features_extract_writes_one_row_per_record_with_named_columns()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var output = Path.Combine(dir, "features.csv");
+        var (exit, stdout, stderr) = Codeii(dir, "features", "extract", RepoPaths.Shared("wfdb-samples"), "--out", output);
+        Assert.True(exit == 0, stderr + stdout);
+        var lines = File.ReadAllLines(output);
+        Assert.StartsWith("exam_id,patient_id,classes,hr_bpm,", lines[0]);
+        Assert.Equal(4, lines.Length); // header + records 100, s0010_re, test01_00s
+        Assert.Equal(output, stdout.TrimEnd().Split('\n')[^1].Trim());
+    }
 }

@@ -101,40 +101,6 @@ public sealed class FeatureCache(string directory)
     public void Save(string key, FeatureTable table)
     {
         System.IO.Directory.CreateDirectory(Directory);
-        var width = table.FeatureNames.Count;
-        var fields = new List<Field>
-        {
-            new("exam_id", StringType.Default, false),
-            new("patient_id", StringType.Default, false),
-            new("classes", StringType.Default, false),
-            new("source_index", Int32Type.Default, false),
-        };
-        fields.AddRange(table.FeatureNames.Select(n => new Field(n, FloatType.Default, false)));
-        var schema = new Schema(fields, new Dictionary<string, string>
-        {
-            ["data_fingerprint"] = table.DataFingerprint,
-            ["skipped"] = JsonSerializer.Serialize(table.Skipped),
-        });
-        var arrays = new List<IArrowArray>
-        {
-            new StringArray.Builder().AppendRange(table.ExamIds).Build(),
-            new StringArray.Builder().AppendRange(table.PatientIds).Build(),
-            new StringArray.Builder().AppendRange(table.Labels.Select(l => string.Join(",", l.Order(StringComparer.Ordinal)))).Build(),
-            new Int32Array.Builder().AppendRange(table.SourceIndex).Build(),
-        };
-        for (var c = 0; c < width; c++)
-        {
-            var column = new FloatArray.Builder();
-            for (var r = 0; r < table.RowCount; r++) column.Append(table.Values[r * width + c]);
-            arrays.Add(column.Build());
-        }
-        var path = PathOf(key);
-        using (var stream = File.Create(path + ".tmp"))
-        using (var writer = new ArrowFileWriter(stream, schema))
-        {
-            writer.WriteRecordBatch(new RecordBatch(schema, arrays, table.RowCount));
-            writer.WriteEnd();
-        }
-        File.Move(path + ".tmp", path, overwrite: true);
+        FeatureTableFiles.WriteArrow(table, PathOf(key));
     }
 }

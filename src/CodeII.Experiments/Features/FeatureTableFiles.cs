@@ -1,0 +1,77 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Apache.Arrow;
+using Apache.Arrow.Ipc;
+using Apache.Arrow.Types;
+
+namespace CodeII.Experiments.Features;
+
+/// <summary>Feature tables as files: Arrow IPC (columnar, exact floats) or CSV (for spreadsheets; floats round-trip).</summary>
+public static class FeatureTableFiles
+{
+    /// <summary>Writes by extension: <c>.arrow</c> or <c>.csv</c>, through a temporary file and a rename.</summary>
+    public static void Write(FeatureTable table, string path)
+    {
+        switch (Path.GetExtension(path).ToLowerInvariant())
+        {
+            case ".arrow": WriteArrow(table, path); break;
+            case ".csv": WriteCsv(table, path); break;
+            default: throw new ArgumentException($"'{path}': write features to a .arrow or .csv file");
+        }
+    }
+
+    /// <summary>Columns exam_id, patient_id, classes, source_index, then one float column per feature; the data
+    /// fingerprint and skipped records ride in the schema metadata.</summary>
+    public static void WriteArrow(FeatureTable table, string path)
+    {
+        var width = table.FeatureNames.Count;
+        var fields = new List<Field>
+        {
+            new("exam_id", StringType.Default, false),
+            new("patient_id", StringType.Default, false),
+            new("classes", StringType.Default, false),
+            new("source_index", Int32Type.Default, false),
+        };
+        fields.AddRange(table.FeatureNames.Select(n => new Field(n, FloatType.Default, false)));
+        var schema = new Schema(fields, new Dictionary<string, string>
+        {
+            ["data_fingerprint"] = table.DataFingerprint,
+            ["skipped"] = JsonSerializer.Serialize(table.Skipped),
+        });
+        var arrays = new List<IArrowArray>
+        {
+            new StringArray.Builder().AppendRange(table.ExamIds).Build(),
+            new StringArray.Builder().AppendRange(table.PatientIds).Build(),
+            new StringArray.Builder().AppendRange(table.Labels.Select(l => string.Join(",", l.Order(StringComparer.Ordinal)))).Build(),
+            new Int32Array.Builder().AppendRange(table.SourceIndex).Build(),
+        };
+        for (var c = 0; c < width; c++)
+        {
+            var column = new FloatArray.Builder();
+            for (var r = 0; r < table.RowCount; r++) column.Append(table.Values[r * width + c]);
+            arrays.Add(column.Build());
+        }
+        using (var stream = File.Create(path + ".tmp"))
+        using (var writer = new ArrowFileWriter(stream, schema))
+        {
+            writer.WriteRecordBatch(new RecordBatch(schema, arrays, table.RowCount));
+            writer.WriteEnd();
+        }
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
+    public static void WriteCsv(FeatureTable table, string path)
+    {
+        var csv = new StringBuilder("exam_id,patient_id,classes,").Append(string.Join(",", table.FeatureNames)).Append('\n');
+        for (var r = 0; r < table.RowCount; r++)
+        {
+            csv.Append(table.ExamIds[r]).Append(',').Append(table.PatientIds[r]).Append(",\"")
+               .Append(string.Join(",", table.Labels[r].Order(StringComparer.Ordinal))).Append('"');
+            foreach (var v in table.Row(r)) csv.Append(',').Append(float.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture));
+            csv.Append('\n');
+        }
+        File.WriteAllText(path + ".tmp", csv.ToString());
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}
