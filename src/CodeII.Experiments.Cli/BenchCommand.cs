@@ -16,7 +16,91 @@ static class BenchCommand
     {
         var command = new Command("bench", "Measure speed and memory (figures for docs/benchmarks.md)");
         command.Subcommands.Add(Data());
+        command.Subcommands.Add(Features());
         return command;
+    }
+
+    static Command Features()
+    {
+        var ecgs = new Option<int>("--ecgs") { Description = "Synthetic 12-lead, 10 s, 500 Hz ECGs to time", DefaultValueFactory = _ => 1000 };
+        var python = new Option<string>("--python") { Description = "Python with scipy for the peer (Debian: apt-get install python3-scipy)", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var command = new Command("features", "ECGs per second per core: band-pass + R peaks + RR statistics, and the full handcrafted set, with the scipy peer") { ecgs, python };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            var n = Math.Max(10, parse.GetValue(ecgs));
+            const double fs = 500;
+            var generator = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = n, Seed = 3, SamplingRateHz = fs, PaddedLength = 0 });
+            var records = Enumerable.Range(0, n).Select(generator.Read).ToArray();
+            var samples = records[0].SampleCount;
+
+            // (a) zero-phase 0.5–40 Hz band-pass on every lead, R peaks, RR statistics: the same work as the peer.
+            var highPass = Preprocessing.SecondOrderSections.ButterworthHighPass(2, 0.5, fs);
+            var lowPass = Preprocessing.SecondOrderSections.ButterworthLowPass(2, 40, fs);
+            var detector = new Features.RPeakDetector();
+            double StepA(EcgRecord r)
+            {
+                var leads = r.Signals.Select(s => (float[])s.Clone()).ToArray();
+                foreach (var lead in leads) { highPass.FilterZeroPhase(lead); lowPass.FilterZeroPhase(lead); }
+                var peaks = detector.Detect(leads, new Range(0, samples), fs);
+                var rr = peaks.Zip(peaks.Skip(1), (a, b) => (b - a) * 1000 / fs).ToArray();
+                return rr.Length > 1 ? rr.Average() : double.NaN;
+            }
+            var extractor = new Features.HandcraftedFeatureExtractor();
+            var buffer = new float[extractor.FeatureNames.Count];
+            var stepA = Time(records, r => StepA(r));
+            var full = Time(records, r => extractor.Extract(r, buffer));
+
+            double? peer = null;
+            var pythonPath = parse.GetValue(python)!;
+            var data = Path.Combine(Path.GetTempPath(), $"codeii-bench-ecgs-{n}.f32");
+            using (var file = File.Create(data))
+                foreach (var r in records)
+                    foreach (var lead in r.Signals) file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(lead.AsSpan()));
+            var script = Path.Combine(Path.GetTempPath(), "codeii_scipy_rpeaks.py");
+            using (var resource = typeof(BenchCommand).Assembly.GetManifestResourceStream("CodeII.Experiments.Cli.Peers.scipy_rpeaks.py")!)
+            using (var output = File.Create(script)) resource.CopyTo(output);
+            try
+            {
+                var start = new ProcessStartInfo(pythonPath) { RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var a in new[] { script, data, n.ToString(CultureInfo.InvariantCulture), samples.ToString(CultureInfo.InvariantCulture), fs.ToString(CultureInfo.InvariantCulture) })
+                    start.ArgumentList.Add(a);
+                // One core for the peer too: numpy's BLAS would otherwise use every core.
+                foreach (var v in new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" }) start.Environment[v] = "1";
+                using var process = Process.Start(start)!;
+                var stdout = process.StandardOutput.ReadToEnd();
+                var stderr = process.StandardError.ReadToEnd();
+                process.WaitForExit();
+                if (process.ExitCode == 0)
+                    peer = System.Text.Json.JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement.GetProperty("ecgs_per_s").GetDouble();
+                else
+                    console.MarkupLineInterpolated($"[yellow]scipy peer failed[/] ({pythonPath}): {stderr.Trim().Split('\n')[^1]}");
+            }
+            catch (System.ComponentModel.Win32Exception)
+            {
+                console.MarkupLineInterpolated($"[yellow]no {pythonPath}[/]: install Debian's python3-scipy to measure the peer");
+            }
+
+            var table = new Table().AddColumns("measure (1 thread, 12 leads, 10 s at 500 Hz)", "ECGs/s");
+            table.AddRow("(a) band-pass + R peaks + RR statistics, ours", $"{stepA:N0}");
+            table.AddRow("(a) the same with scipy/numpy", peer is { } p ? $"{p:N0}" : "not measured");
+            if (peer is { } q) table.AddRow("(a) ratio ours / scipy", $"{stepA / q:0.00}×");
+            table.AddRow("(b) full handcrafted set, ours", $"{full:N0}");
+            console.Write(table);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"bench features: ecgs={n} step_a_per_s={stepA:F0} scipy_step_a_per_s={(peer is { } s ? s.ToString("F0", CultureInfo.InvariantCulture) : "NaN")} full_set_per_s={full:F0}"));
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>Single-threaded records per second after one warm-up pass over a tenth of them.</summary>
+    static double Time(EcgRecord[] records, Action<EcgRecord> work)
+    {
+        foreach (var r in records.Take(Math.Max(1, records.Length / 10))) work(r);
+        var clock = Stopwatch.StartNew();
+        foreach (var r in records) work(r);
+        return records.Length / clock.Elapsed.TotalSeconds;
     }
 
     static Command Data()
