@@ -36,9 +36,16 @@ public sealed class MedianBeats
     public required double[] RrSeconds { get; init; }
     /// <summary>Per lead, the median correlation of each beat with the lead's median beat: a signal-quality index in [−1, 1].</summary>
     public required double[] BeatCorrelation { get; init; }
-    /// <summary>Dispersion[lead][sample]: median absolute deviation of the beats from the median beat. A wave that recurs
-    /// in every beat (a P wave) has low dispersion; one that does not (fibrillatory waves) has high.</summary>
-    public required double[][] Dispersion { get; init; }
+    /// <summary>Segments[lead][beat]: each beat's filtered samples, aligned like <see cref="Beats"/>.</summary>
+    public required float[][][] Segments { get; init; }
+
+    /// <summary>Median absolute deviation of the beats from the median beat at one sample. A wave that recurs in every
+    /// beat (a P wave) has low dispersion; one that does not (fibrillatory waves) has high.</summary>
+    public double Dispersion(int lead, int sample)
+    {
+        var deviations = Segments[lead].Select(beat => Math.Abs(beat[sample] - Beats[lead][sample])).ToArray();
+        return BeatDelineator.Median(deviations);
+    }
 
     public int Length => Beats.Length == 0 ? 0 : Beats[0].Length;
     public double TimeOf(int index) => (index - RIndex) / SamplingRateHz;
@@ -80,29 +87,27 @@ public sealed class BeatDelineator
         var usable = peaks.Where(p => p - before >= start && p + after < start + length).ToArray();
         if (usable.Length == 0) return null;
 
-        // Zero-phase 0.5–40 Hz: removes baseline wander and mains hum without moving any wave in time.
-        var highPass = SecondOrderSections.ButterworthHighPass(2, 0.5, fs);
-        var lowPass = fs > 100 ? SecondOrderSections.ButterworthLowPass(2, Math.Min(40, 0.4 * fs), fs) : null;
+        // Zero-phase 0.5–40 Hz as one cascade: removes baseline wander and mains hum without moving any wave in time.
+        var bandPass = fs > 100
+            ? SecondOrderSections.Cascade(SecondOrderSections.ButterworthHighPass(2, 0.5, fs), SecondOrderSections.ButterworthLowPass(2, Math.Min(40, 0.4 * fs), fs))
+            : SecondOrderSections.ButterworthHighPass(2, 0.5, fs);
         var beats = new double[record.Signals.Length][];
-        var dispersion = new double[record.Signals.Length][];
+        var segments = new float[record.Signals.Length][][];
         var correlation = new double[record.Signals.Length];
         var column = new double[usable.Length];
         for (var l = 0; l < record.Signals.Length; l++)
         {
             var signal = record.Signals[l].AsSpan(start, length).ToArray();
-            highPass.FilterZeroPhase(signal);
-            lowPass?.FilterZeroPhase(signal);
+            bandPass.FilterZeroPhase(signal);
             var template = new double[before + after + 1];
-            var spread = new double[template.Length];
+            var leadSegments = usable.Select(p => signal.AsSpan(p - start - before, template.Length).ToArray()).ToArray();
             for (var k = 0; k < template.Length; k++)
             {
-                for (var b = 0; b < usable.Length; b++) column[b] = signal[usable[b] - start - before + k];
-                template[k] = Median(column);
-                for (var b = 0; b < usable.Length; b++) column[b] = Math.Abs(column[b] - template[k]);
-                spread[k] = Median(column);
+                for (var b = 0; b < usable.Length; b++) column[b] = leadSegments[b][k];
+                template[k] = MedianInPlace(column);
             }
             beats[l] = template;
-            dispersion[l] = spread;
+            segments[l] = leadSegments;
             correlation[l] = Median(usable.Select(p => Correlation(signal.AsSpan(p - start - before, template.Length), template)).ToArray());
         }
         return new MedianBeats
@@ -114,7 +119,7 @@ public sealed class BeatDelineator
             RPeaks = peaks,
             RrSeconds = peaks.Zip(peaks.Skip(1), (a, b) => (b - a) / fs).ToArray(),
             BeatCorrelation = correlation,
-            Dispersion = dispersion,
+            Segments = segments,
         };
     }
 
@@ -171,7 +176,7 @@ public sealed class BeatDelineator
         var pSearchFrom = Math.Max(0, Math.Max(qrsOnset - S(0.30), double.IsNegativeInfinity(previousTEnd) ? 0 : beats.IndexOf(previousTEnd)));
         var pSearchTo = qrsOnset - S(0.02);
         var (pLeadIndex, pPeak, pAmplitude, pBaseline) = LargestWave(beats, ["II", "aVF", "V1", "I", "III"], pSearchFrom, pSearchTo, qrsOnset);
-        if (pLeadIndex >= 0 && pAmplitude >= MinimumPAmplitudeMv && pAmplitude >= PConsistency * beats.Dispersion[pLeadIndex][pPeak])
+        if (pLeadIndex >= 0 && pAmplitude >= MinimumPAmplitudeMv && pAmplitude >= PConsistency * beats.Dispersion(pLeadIndex, pPeak))
         {
             var pLead = beats.Beats[pLeadIndex];
             var threshold = PBoundaryFraction * pAmplitude;
@@ -254,6 +259,14 @@ public sealed class BeatDelineator
             sab += x * y; saa += x * x; sbb += y * y;
         }
         return saa > 0 && sbb > 0 ? sab / Math.Sqrt(saa * sbb) : double.NaN;
+    }
+
+    /// <summary>Median of finite values, sorting the buffer in place (the hot path: no allocation).</summary>
+    static double MedianInPlace(Span<double> values)
+    {
+        values.Sort();
+        var mid = values.Length / 2;
+        return values.Length % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
     }
 
     internal static double Median(double[] values)

@@ -33,6 +33,9 @@ public sealed class SecondOrderSections(IReadOnlyList<Biquad> sections)
         return h;
     }
 
+    /// <summary>One filter running the sections of several in a single pass: the product of their responses.</summary>
+    public static SecondOrderSections Cascade(params SecondOrderSections[] filters) => new(filters.SelectMany(f => f.Sections).ToArray());
+
     /// <summary>Butterworth low-pass of the given order (Butterworth 1930; bilinear transform, pre-warped at the cut-off).</summary>
     public static SecondOrderSections ButterworthLowPass(int order, double cutoffHz, double samplingRateHz) =>
         Butterworth(order, cutoffHz, samplingRateHz, highPass: false);
