@@ -13,7 +13,7 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
 {
     public const string SetName = "handcrafted";
     public string Name => SetName;
-    public int Version => 1;
+    public int Version => 2;
 
     static readonly string[] Global =
     [
@@ -26,12 +26,21 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         "age_years", "sex_male", "delineation_missing",
     ];
 
+    /// <summary>Bands whose share of the median beat's energy is reported: baseline and T (0.5–5 Hz), P and QRS body
+    /// (5–15 Hz), QRS detail and notching (15–40 Hz).</summary>
+    static readonly (string Name, double Low, double High)[] Bands = [("0p5_5hz", 0.5, 5), ("5_15hz", 5, 15), ("15_40hz", 15, 40)];
+    static readonly string[] SpectralLeads = ["II", "V1", "V5"];
+
     static readonly string[] PerLead = ["p_amp_mv", "q_amp_mv", "r_amp_mv", "s_amp_mv", "t_amp_mv", "st60_mv", "qrs_area_mvms", "qrs_notches", "quality"];
 
     readonly BeatDelineator _delineator = new();
 
     public IReadOnlyList<string> FeatureNames { get; } =
-        [.. Global, .. StandardLeads.Twelve.SelectMany(l => PerLead.Select(f => $"{l}_{f}"))];
+    [
+        .. Global,
+        .. StandardLeads.Twelve.SelectMany(l => PerLead.Select(f => $"{l}_{f}")),
+        .. SpectralLeads.SelectMany(l => Bands.Select(b => $"{l}_band_{b.Name}_share")),
+    ];
 
     public void Extract(EcgRecord record, Span<float> destination)
     {
@@ -48,6 +57,7 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         if (beats is not null)
         {
             Rhythm(beats, values);
+            Spectral(beats, values);
             var d = _delineator.Delineate(beats);
             if (!double.IsNaN(d.QrsOnset))
             {
@@ -153,6 +163,38 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         var transition = Enumerable.Range(1, 6).FirstOrDefault(k => Get($"V{k}_r_amp_mv") > -Get($"V{k}_s_amp_mv"));
         f["r_transition_lead"] = transition == 0 ? 7 : transition;
         f["qrs_notches_max"] = StandardLeads.Twelve.Select(l => Get($"{l}_qrs_notches")).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.NaN).Max();
+    }
+
+    /// <summary>Each band's share of the median beat's energy from 1 to 40 Hz, by the DFT at 1 Hz resolution (the beat
+    /// zero-padded to one second), each bin by Goertzel's recurrence: one multiply-add per sample.</summary>
+    static void Spectral(MedianBeats beats, Dictionary<string, double> f)
+    {
+        var fs = beats.SamplingRateHz;
+        foreach (var lead in SpectralLeads)
+        {
+            var x = beats.Lead(lead);
+            if (x is null) continue;
+            var mean = x.Average();
+            var power = new double[41];
+            for (var k = 1; k <= 40 && k < fs / 2; k++)
+            {
+                var coefficient = 2 * Math.Cos(2 * Math.PI * k / fs);
+                double s1 = 0, s2 = 0;
+                for (var n = 0; n < x.Length; n++)
+                {
+                    var s0 = x[n] - mean + coefficient * s1 - s2;
+                    s2 = s1;
+                    s1 = s0;
+                }
+                power[k] = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+            }
+            var total = power.Skip(1).Sum();
+            foreach (var (name, low, high) in Bands)
+            {
+                var band = Enumerable.Range(1, 40).Where(k => k >= low && k < high).Sum(k => power[k]);
+                f[$"{lead}_band_{name}_share"] = total > 0 ? band / total : double.NaN;
+            }
+        }
     }
 
     /// <summary>Local extrema inside the QRS beyond the first peak: a notched or fragmented QRS has more.</summary>

@@ -85,7 +85,7 @@ public class HandcraftedFeaturesOnPtbXlTests
     public void Features_have_documented_units_and_no_made_up_zeros_for_a_flat_record()
     {
         var extractor = new HandcraftedFeatureExtractor();
-        Assert.All(extractor.FeatureNames, n => Assert.Matches("_(bpm|ms|mv|mvms|deg|years|male|present|missing|cv|pnn50|irregularity|lead|notches|notches_max|quality)$", n));
+        Assert.All(extractor.FeatureNames, n => Assert.Matches("_(bpm|ms|mv|mvms|deg|years|male|present|missing|cv|pnn50|irregularity|lead|notches|notches_max|quality|share)$", n));
         Assert.Equal(extractor.FeatureNames.Count, extractor.FeatureNames.Distinct().Count());
         var record = new CodeII.Experiments.Data.Synthetic.SyntheticEcgGenerator(new() { Exams = 1 }).Read(0);
         foreach (var lead in record.Signals) Array.Clear(lead);
@@ -96,5 +96,25 @@ public class HandcraftedFeaturesOnPtbXlTests
         Assert.True(float.IsNaN(values[names.IndexOf("qrs_ms")]));
         Assert.True(float.IsNaN(values[names.IndexOf("hr_bpm")]));
         Assert.Equal((float)record.Age!.Value, values[names.IndexOf("age_years")]);
+    }
+
+    [Fact]
+    public void Band_energy_shares_sum_to_one_and_a_wide_QRS_moves_energy_to_low_frequencies()
+    {
+        var generator = new CodeII.Experiments.Data.Synthetic.SyntheticEcgGenerator(new() { Exams = 5, Seed = 8, NoiseScale = 0 });
+        var extractor = new HandcraftedFeatureExtractor();
+        var names = extractor.FeatureNames.ToList();
+        float[] Features(params string[] classes)
+        {
+            var values = new float[names.Count];
+            extractor.Extract(generator.GenerateWithClasses(1, classes).Record, values);
+            return values;
+        }
+        var normal = Features();
+        var lbbb = Features("LBBB");
+        var shares = new[] { "0p5_5hz", "5_15hz", "15_40hz" }.Select(b => normal[names.IndexOf($"V5_band_{b}_share")]).ToArray();
+        Assert.Equal(1, shares.Sum(), 3);
+        // A QRS of 120–170 ms has less energy above 15 Hz than one of 70–110 ms.
+        Assert.True(lbbb[names.IndexOf("V5_band_15_40hz_share")] < normal[names.IndexOf("V5_band_15_40hz_share")]);
     }
 }
