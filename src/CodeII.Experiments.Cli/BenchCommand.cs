@@ -42,9 +42,7 @@ static class BenchCommand
             {
                 var leads = r.Signals.Select(s => (float[])s.Clone()).ToArray();
                 foreach (var lead in leads) { highPass.FilterZeroPhase(lead); lowPass.FilterZeroPhase(lead); }
-                var peaks = detector.Detect(leads, new Range(0, samples), fs);
-                var rr = peaks.Zip(peaks.Skip(1), (a, b) => (b - a) * 1000 / fs).ToArray();
-                return rr.Length > 1 ? rr.Average() : double.NaN;
+                return CodeII.Experiments.Features.RrStatistics.FromPeaks(detector.Detect(leads, new Range(0, samples), fs), fs)?.RmssdMs ?? double.NaN;
             }
             var extractor = new Features.HandcraftedFeatureExtractor();
             var buffer = new float[extractor.FeatureNames.Count];

@@ -100,21 +100,14 @@ public sealed class BasicFeatureExtractor : IEcgFeatureExtractor
 
     static void WriteRhythm(int[] peaks, double fs, Span<float> destination)
     {
-        if (peaks.Length < 2) return;
-        var rr = new double[peaks.Length - 1];
-        for (var i = 0; i < rr.Length; i++) rr[i] = (peaks[i + 1] - peaks[i]) * 1000 / fs;
-        var mean = rr.Average();
-        destination[0] = (float)(60_000 / mean);
-        destination[1] = (float)mean;
-        destination[4] = (float)rr.Min();
-        destination[5] = (float)rr.Max();
-        if (rr.Length < 2) return;
-        var sd = StandardDeviation(rr);
-        double sumSquaredSuccessive = 0;
-        for (var i = 1; i < rr.Length; i++) sumSquaredSuccessive += (rr[i] - rr[i - 1]) * (rr[i] - rr[i - 1]);
-        destination[2] = (float)sd;
-        destination[3] = (float)Math.Sqrt(sumSquaredSuccessive / (rr.Length - 1));
-        destination[6] = (float)(sd / mean);
+        if (RrStatistics.FromPeaks(peaks, fs) is not { } rr) return;
+        destination[0] = (float)rr.HeartRateBpm;
+        destination[1] = (float)rr.MeanMs;
+        destination[2] = (float)rr.SdnnMs;
+        destination[3] = (float)rr.RmssdMs;
+        destination[4] = (float)rr.MinMs;
+        destination[5] = (float)rr.MaxMs;
+        destination[6] = (float)rr.Cv;
     }
 
     /// <summary>Sample-wise median across beats: robust to an ectopic or noisy beat.</summary>

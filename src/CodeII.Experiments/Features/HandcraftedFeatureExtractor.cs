@@ -72,21 +72,16 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
 
     static void Rhythm(MedianBeats beats, Dictionary<string, double> f)
     {
-        var rr = beats.RrSeconds.Select(x => x * 1000).ToArray();
-        if (rr.Length == 0) return;
-        var mean = rr.Average();
-        f["hr_bpm"] = 60_000 / mean;
-        f["rr_mean_ms"] = mean;
-        f["rr_min_ms"] = rr.Min();
-        f["rr_max_ms"] = rr.Max();
-        if (rr.Length < 2) return;
-        var sd = Math.Sqrt(rr.Sum(x => (x - mean) * (x - mean)) / (rr.Length - 1));
-        var successive = rr.Zip(rr.Skip(1), (a, b) => b - a).ToArray();
-        f["rr_sdnn_ms"] = sd;
-        f["rr_cv"] = sd / mean;
-        f["rr_rmssd_ms"] = Math.Sqrt(successive.Average(x => x * x));
-        f["rr_pnn50"] = successive.Count(x => Math.Abs(x) > 50) / (double)successive.Length;
-        f["rr_irregularity"] = BeatDelineator.Median(successive.Select(Math.Abs).ToArray()) / BeatDelineator.Median(rr);
+        if (RrStatistics.FromPeaks(beats.RPeaks, beats.SamplingRateHz) is not { } rr) return;
+        f["hr_bpm"] = rr.HeartRateBpm;
+        f["rr_mean_ms"] = rr.MeanMs;
+        f["rr_min_ms"] = rr.MinMs;
+        f["rr_max_ms"] = rr.MaxMs;
+        f["rr_sdnn_ms"] = rr.SdnnMs;
+        f["rr_cv"] = rr.Cv;
+        f["rr_rmssd_ms"] = rr.RmssdMs;
+        f["rr_pnn50"] = rr.Pnn50;
+        f["rr_irregularity"] = rr.Irregularity;
     }
 
     static void Intervals(BeatDelineation d, Dictionary<string, double> f)
