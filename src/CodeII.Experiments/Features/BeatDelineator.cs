@@ -95,10 +95,11 @@ public sealed class BeatDelineator
         var segments = new float[record.Signals.Length][][];
         var correlation = new double[record.Signals.Length];
         var column = new double[usable.Length];
+        var filtered = record.Signals.Select(s => s.AsSpan(start, length).ToArray()).ToArray();
+        bandPass.FilterZeroPhase(filtered, 0, length);
         for (var l = 0; l < record.Signals.Length; l++)
         {
-            var signal = record.Signals[l].AsSpan(start, length).ToArray();
-            bandPass.FilterZeroPhase(signal);
+            var signal = filtered[l];
             var template = new double[before + after + 1];
             var leadSegments = usable.Select(p => signal.AsSpan(p - start - before, template.Length).ToArray()).ToArray();
             for (var k = 0; k < template.Length; k++)
