@@ -118,3 +118,26 @@ public class HandcraftedFeaturesOnPtbXlTests
         Assert.True(lbbb[names.IndexOf("V5_band_15_40hz_share")] < normal[names.IndexOf("V5_band_15_40hz_share")]);
     }
 }
+
+public class ColumnMedianTests
+{
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(7)]
+    [InlineData(12)]
+    [InlineData(25)]
+    public void Vector_medians_equal_sorting_each_column(int beats)
+    {
+        var rng = new Random(beats);
+        var segments = Enumerable.Range(0, beats).Select(_ => Enumerable.Range(0, 551).Select(_ => (float)Math.Round(rng.NextDouble() * 4 - 2, 2)).ToArray()).ToArray();
+        var medians = new double[551];
+        BeatDelineator.ColumnMedians(segments, medians, new double[beats]);
+        for (var k = 0; k < 551; k++)
+        {
+            var column = segments.Select(s => (double)s[k]).Order().ToArray();
+            var expected = beats % 2 == 1 ? column[beats / 2] : (column[beats / 2 - 1] + column[beats / 2]) / 2;
+            Assert.Equal(expected, medians[k]);
+        }
+    }
+}
