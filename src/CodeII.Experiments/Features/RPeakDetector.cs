@@ -62,20 +62,21 @@ public sealed class RPeakDetector
     /// <summary>Samples that are the maximum of everything within ± <paramref name="separation"/>, in time order.</summary>
     static List<int> LocalMaxima(double[] x, int separation)
     {
-        // Sliding-window maximum with a monotonic deque of indices: O(n) however wide the window.
-        var window = new LinkedList<int>();
+        // Sliding-window maximum with a monotonic deque of indices held in an array: O(n), no allocation per sample.
+        var deque = new int[x.Length];
+        int head = 0, tail = 0;
         var maxima = new List<int>();
         for (var right = 0; right < x.Length + separation; right++)
         {
             if (right < x.Length)
             {
-                while (window.Count > 0 && x[window.Last!.Value] <= x[right]) window.RemoveLast();
-                window.AddLast(right);
+                while (tail > head && x[deque[tail - 1]] <= x[right]) tail--;
+                deque[tail++] = right;
             }
             var centre = right - separation;
             if (centre < 0) continue;
-            while (window.First!.Value < centre - separation) window.RemoveFirst();
-            if (window.First.Value == centre && x[centre] > 0 && (maxima.Count == 0 || centre - maxima[^1] >= separation))
+            while (deque[head] < centre - separation) head++;
+            if (deque[head] == centre && x[centre] > 0 && (maxima.Count == 0 || centre - maxima[^1] >= separation))
                 maxima.Add(centre);
         }
         return maxima;
