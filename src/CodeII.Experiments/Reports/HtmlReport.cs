@@ -27,7 +27,7 @@ public static class HtmlReport
     public const int Decimals = 3;
 
     public static string Format(double value) =>
-        double.IsNaN(value) ? "n/a" : value.ToString("F" + Decimals, CultureInfo.InvariantCulture);
+        double.IsFinite(value) ? value.ToString("F" + Decimals, CultureInfo.InvariantCulture) : "n/a";
 
     public static string Format(Estimate e) =>
         double.IsNaN(e.Lower) ? Format(e.Value) : $"{Format(e.Value)} ({Format(e.Lower)}–{Format(e.Upper)})";
@@ -146,9 +146,10 @@ public static class HtmlReport
                 line = new { dash = "dot", color = "#9aa5b1" }, showlegend = false, hoverinfo = "skip" });
             var id = $"roc-{label}";
             html.Append($"<div id=\"{E(id)}\" class=\"chart plot\"></div>\n");
+            var positives = truth.Count(t => t);
             charts.Add(new PlotlyPage.Chart(id, traces, new
             {
-                title = new { text = $"{label}" },
+                title = new { text = positives == 0 || positives == truth.Length ? $"{label} (undefined: the test split has {(positives == 0 ? "no positives" : "no negatives")})" : label },
                 xaxis = new { title = new { text = "false positive rate" }, range = new[] { 0, 1 } },
                 yaxis = new { title = new { text = "true positive rate" }, range = new[] { 0, 1.02 } },
                 legend = new { x = 0.45, y = 0.05 }, margin = new { l = 55, r = 10, t = 40, b = 45 },

@@ -21,11 +21,27 @@ public static class PlotlyPage
 
     public sealed record Chart(string Id, object Data, object Layout);
 
+    /// <summary>NaN and infinities (an undefined ROC curve, say) become null, which plotly draws as a gap; JSON has no
+    /// literal for them.</summary>
+    sealed class NonFiniteAsNull : System.Text.Json.Serialization.JsonConverter<double>
+    {
+        public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+            reader.TokenType == JsonTokenType.Null ? double.NaN : reader.GetDouble();
+
+        public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+        {
+            if (double.IsFinite(value)) writer.WriteNumberValue(value);
+            else writer.WriteNullValue();
+        }
+    }
+
+    static readonly JsonSerializerOptions ChartJson = new() { Converters = { new NonFiniteAsNull() } };
+
     /// <summary>Appends plotly.js and the drawing script; call last, before closing the body.</summary>
     public static void AppendCharts(StringBuilder html, IEnumerable<Chart> charts)
     {
         html.Append("<script>").Append(PlotlyJs.Value).Append("</script>\n<script>\n");
-        html.Append("const codeiiCharts = ").Append(JsonSerializer.Serialize(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }))).Append(";\n");
+        html.Append("const codeiiCharts = ").Append(JsonSerializer.Serialize(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }), ChartJson)).Append(";\n");
         html.Append("""
             Promise.all(codeiiCharts.map(c => Plotly.newPlot(c.id, c.data, c.layout, { displaylogo: false, responsive: true })))
               .then(() => { document.body.dataset.chartsRendered = String(codeiiCharts.length); });

@@ -50,3 +50,27 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
         Assert.Equal(expected.Order(), visit.Cells.Order());
     }
 }
+
+public class DegenerateLabelReportTests
+{
+    [Fact]
+    public async Task A_label_without_positives_gives_n_a_and_an_explained_empty_chart_not_a_crash()
+    {
+        const string yaml = """
+            name: zero
+            dataset: { exams: 300, prevalence: { RBBB: 0 }, spurious_label_rate: 0 }
+            label_subsets: { s: [RBBB, AF] }
+            learners: { lightgbm: { trials: 1 } }
+            evaluation: { bootstrap_replicates: 20 }
+            """;
+        var result = ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "z.yaml"), yaml, "z.yaml",
+            new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory(), FeatureCacheDirectory = null });
+        var rbbb = result.Metrics.Subsets[0].PerLabel.Single(l => l.Label == "RBBB");
+        Assert.Equal(0, rbbb.TestPositives);
+        Assert.True(double.IsNaN(rbbb.Models[0].Auroc.Value));
+        var visit = await HeadlessChromium.Visit(result.ReportPath);
+        Assert.Empty(visit.ConsoleErrors);
+        Assert.Contains(visit.Cells, c => c.Label == "RBBB" && c.Metric == "auroc" && c.Text == "n/a");
+        Assert.Contains("RBBB (undefined: the test split has no positives)", File.ReadAllText(result.ReportPath));
+    }
+}
