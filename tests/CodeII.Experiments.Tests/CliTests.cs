@@ -113,4 +113,16 @@ public class CliTests
         Assert.Equal(4, lines.Length); // header + records 100, s0010_re, test01_00s
         Assert.Equal(output, stdout.TrimEnd().Split('\n')[^1].Trim());
     }
+
+    [Fact]
+    public void A_dataset_folder_that_does_not_exist_is_named_and_leaves_no_run_folder()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(dir, "missing.yaml"), "name: missing\ndataset: { kind: ptb-xl, path: no/such/ptbxl }\nsplits: { kind: predefined }\nlabel_subsets: { s: [NORM] }\n");
+        var (exit, stdout, stderr) = Codeii(dir, "run", "missing.yaml");
+        Assert.NotEqual(0, exit);
+        Assert.Contains("no/such/ptbxl", (stdout + stderr).ReplaceLineEndings(""));
+        Assert.DoesNotContain("   at ", stdout + stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "runs")), "a dataset that cannot be opened must not leave a run folder");
+    }
 }

@@ -32,9 +32,10 @@ public static class ExperimentRunner
     {
         var started = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
-        var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
+        // Open the data first: a dataset that cannot be opened should not leave an empty run folder behind.
         var source = CreateSource(definition);
         var extractor = CreateExtractor(definition.Features);
+        var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
         var (commit, dirty) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".");
 
         var manifest = new RunManifest
