@@ -41,6 +41,8 @@ public sealed partial class PtbXlDatabase
 
     public static PtbXlDatabase Load(string directory)
     {
+        if (!System.IO.Directory.Exists(directory))
+            throw new EcgDataException(directory, "(folder)", "dataset folder", $"not found (looked in {Path.GetFullPath(directory)})");
         var statements = LoadStatements(Path.Combine(directory, StatementsFile));
         var table = CsvTable.Read(Path.Combine(directory, DatabaseFile));
         int C(string name) => table.Column(name);
