@@ -49,7 +49,8 @@ public sealed record ExperimentMetrics
 public static class ExperimentEvaluator
 {
     public static ExperimentMetrics Evaluate(SweepResult sweep, IReadOnlyList<LabelSubset> subsets, IReadOnlyList<string> learners,
-        IReadOnlyList<string> testPatients, Func<string, bool[]> testTruthOf, int replicates, double confidence, int seed)
+        IReadOnlyList<string> testPatients, Func<string, bool[]> testTruthOf, int replicates, double confidence, int seed,
+        IProgress<Features.StageProgress>? progress = null)
     {
         var bootstrap = new PatientBootstrap(testPatients, replicates, seed, confidence);
         var n = testPatients.Count;
@@ -59,6 +60,10 @@ public static class ExperimentEvaluator
         static (float[] Scores, bool[] Truth) Take(float[] scores, bool[] truth, int[] indices) =>
             (indices.Select(i => scores[i]).ToArray(), indices.Select(i => truth[i]).ToArray());
 
+        // One step per label and learner, then one per subset and learner for the macro averages.
+        var steps = truth.Count * learners.Count + subsets.Count * learners.Count;
+        var done = 0;
+        void Step() => progress?.Report(new Features.StageProgress("evaluation", ++done, steps));
         var perLabel = new Dictionary<string, LabelMetrics>();
         foreach (var label in truth.Keys)
         {
@@ -71,7 +76,7 @@ public static class ExperimentEvaluator
                 Models = learners.Select(learner =>
                 {
                     var model = models[(label, learner)];
-                    return new ModelMetrics
+                    var metrics = new ModelMetrics
                     {
                         Learner = learner,
                         Auroc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.Auroc(s, t); }),
@@ -82,6 +87,8 @@ public static class ExperimentEvaluator
                         Trial = model.Trial.Trial,
                         Parameters = model.Trial.Parameters,
                     };
+                    Step();
+                    return metrics;
                 }).ToArray(),
             };
         }
@@ -91,11 +98,16 @@ public static class ExperimentEvaluator
             Name = subset.Name,
             Labels = subset.Labels,
             PerLabel = subset.Labels.Select(l => perLabel[l]).ToArray(),
-            MacroAuroc = learners.ToDictionary(learner => learner, learner => bootstrap.Estimate(n, idx =>
+            MacroAuroc = learners.ToDictionary(learner => learner, learner =>
             {
-                var aurocs = subset.Labels.Select(l => { var (s, t) = Take(models[(l, learner)].TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
-                return aurocs.Any(double.IsNaN) ? double.NaN : aurocs.Average();
-            })),
+                var macro = bootstrap.Estimate(n, idx =>
+                {
+                    var aurocs = subset.Labels.Select(l => { var (s, t) = Take(models[(l, learner)].TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
+                    return aurocs.Any(double.IsNaN) ? double.NaN : aurocs.Average();
+                });
+                Step();
+                return macro;
+            }),
         }).ToArray();
 
         return new ExperimentMetrics

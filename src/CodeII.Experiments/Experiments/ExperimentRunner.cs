@@ -99,12 +99,10 @@ public static class ExperimentRunner
         }.Run(trial => folder.AppendJsonLine(RunFolder.TrialsFile, trial), options.Progress, cancellationToken);
 
         var test = split.Indices(SplitPart.Test);
-        options.Progress?.Report(new StageProgress("evaluation", 0, 1));
         var metrics = ExperimentEvaluator.Evaluate(sweep, definition.LabelSubsets, learners.Select(l => l.Learner).ToArray(),
             test.Select(i => features.PatientIds[i]).ToArray(),
             label => test.Select(i => features.Labels[i].Contains(label)).ToArray(),
-            definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed);
-        options.Progress?.Report(new StageProgress("evaluation", 1, 1));
+            definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed, options.Progress);
 
         folder.WriteText(RunFolder.PredictionsFile, PredictionsCsv(sweep, features, test));
         folder.WriteJson(RunFolder.MetricsFile, metrics);

@@ -97,3 +97,30 @@ public class ExperimentCancellationTests
         Assert.False(File.Exists(Path.Combine(folder, RunFolder.ReportFile)));
     }
 }
+
+public class ProgressReportTests
+{
+    sealed class Recorder : IProgress<CodeII.Experiments.Features.StageProgress>
+    {
+        public List<CodeII.Experiments.Features.StageProgress> Reports { get; } = [];
+        public void Report(CodeII.Experiments.Features.StageProgress value) { lock (Reports) Reports.Add(value); }
+    }
+
+    [Fact]
+    public void Every_stage_reports_progress_that_never_exceeds_its_total_and_ends_complete()
+    {
+        var recorder = new Recorder();
+        var definition = ExperimentDefinitionLoader.Parse(SmallExperiment.Yaml, "small.yaml");
+        ExperimentRunner.Run(definition, SmallExperiment.Yaml, "small.yaml",
+            new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory(), FeatureCacheDirectory = null, Progress = recorder });
+        foreach (var stage in new[] { "features", "sweep", "evaluation" })
+        {
+            var reports = recorder.Reports.Where(r => r.Stage == stage).ToArray();
+            Assert.NotEmpty(reports);
+            Assert.All(reports, r => Assert.InRange(r.Done, 0, r.Total));
+            Assert.Equal(reports[0].Total, reports.Max(r => r.Done));
+        }
+        // Evaluation moves in steps (labels × learners, then subsets × learners), not from 0 straight to done.
+        Assert.True(recorder.Reports.Count(r => r.Stage == "evaluation") >= 6 * 3);
+    }
+}
