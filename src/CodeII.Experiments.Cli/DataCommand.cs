@@ -12,7 +12,7 @@ static class DataCommand
 {
     public static Command Create()
     {
-        var command = new Command("data", "Inspect ECG datasets");
+        var command = new Command("data", "Inspect, plot and write ECG datasets");
         command.Subcommands.Add(Inspect());
         command.Subcommands.Add(Synth());
         command.Subcommands.Add(Plot());
