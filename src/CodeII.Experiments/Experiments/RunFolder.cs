@@ -50,13 +50,7 @@ public sealed class RunFolder
         }
     }
 
-    public void WriteText(string name, string content)
-    {
-        var target = FileIn(name);
-        var temporary = target + ".tmp";
-        File.WriteAllText(temporary, content, new UTF8Encoding(false));
-        File.Move(temporary, target, overwrite: true);
-    }
+    public void WriteText(string name, string content) => AtomicFile.WriteText(FileIn(name), content);
 
     public void WriteJson<T>(string name, T value) => WriteText(name, JsonSerializer.Serialize(value, Json) + "\n");
 

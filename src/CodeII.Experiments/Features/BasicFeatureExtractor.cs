@@ -118,9 +118,7 @@ public sealed class BasicFeatureExtractor : IEcgFeatureExtractor
         for (var k = 0; k < template.Length; k++)
         {
             for (var b = 0; b < beats.Length; b++) column[b] = signal[beats[b] - before + k];
-            Array.Sort(column);
-            var mid = column.Length / 2;
-            template[k] = column.Length % 2 == 1 ? column[mid] : (column[mid - 1] + column[mid]) / 2;
+            template[k] = BeatDelineator.MedianInPlace(column);
         }
         return template;
     }

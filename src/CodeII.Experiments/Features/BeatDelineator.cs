@@ -295,7 +295,7 @@ public sealed class BeatDelineator
     }
 
     /// <summary>Median of finite values, sorting the buffer in place (the hot path: no allocation).</summary>
-    static double MedianInPlace(Span<double> values)
+    internal static double MedianInPlace(Span<double> values)
     {
         values.Sort();
         var mid = values.Length / 2;

@@ -1,9 +1,5 @@
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
-using Apache.Arrow;
-using Apache.Arrow.Ipc;
-using Apache.Arrow.Types;
 using CodeII.Experiments.Data;
 
 namespace CodeII.Experiments.Features;
@@ -51,48 +47,10 @@ public sealed class FeatureCache(string directory)
         if (!File.Exists(path)) return null;
         try
         {
-            using var stream = File.OpenRead(path);
-            using var reader = new ArrowFileReader(stream);
-            var names = reader.Schema.FieldsList.Skip(4).Select(f => f.Name).ToArray();
-            if (!names.SequenceEqual(extractor.FeatureNames)) return null;
-            var examIds = new List<string>();
-            var patients = new List<string>();
-            var classes = new List<IReadOnlySet<string>>();
-            var sourceIndex = new List<int>();
-            var columns = names.Select(_ => new List<float>()).ToArray();
-            while (reader.ReadNextRecordBatch() is { } batch)
-            {
-                var ids = (StringArray)batch.Column(0);
-                var pids = (StringArray)batch.Column(1);
-                var cls = (StringArray)batch.Column(2);
-                var idx = (Int32Array)batch.Column(3);
-                for (var r = 0; r < batch.Length; r++)
-                {
-                    examIds.Add(ids.GetString(r));
-                    patients.Add(pids.GetString(r));
-                    classes.Add(cls.GetString(r).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal));
-                    sourceIndex.Add(idx.GetValue(r)!.Value);
-                }
-                for (var c = 0; c < names.Length; c++) columns[c].AddRange(((FloatArray)batch.Column(4 + c)).Values.ToArray());
-            }
-            var width = names.Length;
-            var values = new float[examIds.Count * width];
-            for (var c = 0; c < width; c++)
-                for (var r = 0; r < examIds.Count; r++) values[r * width + c] = columns[c][r];
-            var metadata = reader.Schema.Metadata;
-            return new FeatureTable
-            {
-                FeatureNames = names,
-                ExamIds = examIds.ToArray(),
-                PatientIds = patients.ToArray(),
-                Labels = classes.ToArray(),
-                Values = values,
-                SourceIndex = sourceIndex.ToArray(),
-                DataFingerprint = metadata["data_fingerprint"],
-                Skipped = JsonSerializer.Deserialize<SkippedRecord[]>(metadata["skipped"]) ?? [],
-            };
+            var table = FeatureTableFiles.ReadArrow(path);
+            return table.FeatureNames.SequenceEqual(extractor.FeatureNames) ? table : null;
         }
-        catch (Exception e) when (e is IOException or InvalidDataException or InvalidCastException or KeyNotFoundException or JsonException or ArgumentException)
+        catch (Exception e) when (e is IOException or InvalidDataException or InvalidCastException or KeyNotFoundException or System.Text.Json.JsonException or ArgumentException)
         {
             return null; // a damaged or foreign file is recomputed and replaced
         }

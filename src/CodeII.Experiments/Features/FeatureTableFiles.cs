@@ -52,13 +52,56 @@ public static class FeatureTableFiles
             for (var r = 0; r < table.RowCount; r++) column.Append(table.Values[r * width + c]);
             arrays.Add(column.Build());
         }
-        using (var stream = File.Create(path + ".tmp"))
-        using (var writer = new ArrowFileWriter(stream, schema))
+        AtomicFile.WriteStream(path, stream =>
         {
+            using var writer = new ArrowFileWriter(stream, schema);
             writer.WriteRecordBatch(new RecordBatch(schema, arrays, table.RowCount));
             writer.WriteEnd();
+        });
+    }
+
+    /// <summary>Reads a file written by <see cref="WriteArrow"/>; throws on anything else.</summary>
+    public static FeatureTable ReadArrow(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new ArrowFileReader(stream);
+        var names = reader.Schema.FieldsList.Skip(4).Select(f => f.Name).ToArray();
+        var examIds = new List<string>();
+        var patients = new List<string>();
+        var classes = new List<IReadOnlySet<string>>();
+        var sourceIndex = new List<int>();
+        var columns = names.Select(_ => new List<float>()).ToArray();
+        while (reader.ReadNextRecordBatch() is { } batch)
+        {
+            var ids = (StringArray)batch.Column(0);
+            var pids = (StringArray)batch.Column(1);
+            var cls = (StringArray)batch.Column(2);
+            var idx = (Int32Array)batch.Column(3);
+            for (var r = 0; r < batch.Length; r++)
+            {
+                examIds.Add(ids.GetString(r));
+                patients.Add(pids.GetString(r));
+                classes.Add(cls.GetString(r).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal));
+                sourceIndex.Add(idx.GetValue(r)!.Value);
+            }
+            for (var c = 0; c < names.Length; c++) columns[c].AddRange(((FloatArray)batch.Column(4 + c)).Values.ToArray());
         }
-        File.Move(path + ".tmp", path, overwrite: true);
+        var width = names.Length;
+        var values = new float[examIds.Count * width];
+        for (var c = 0; c < width; c++)
+            for (var r = 0; r < examIds.Count; r++) values[r * width + c] = columns[c][r];
+        var metadata = reader.Schema.Metadata;
+        return new FeatureTable
+        {
+            FeatureNames = names,
+            ExamIds = examIds.ToArray(),
+            PatientIds = patients.ToArray(),
+            Labels = classes.ToArray(),
+            Values = values,
+            SourceIndex = sourceIndex.ToArray(),
+            DataFingerprint = metadata["data_fingerprint"],
+            Skipped = JsonSerializer.Deserialize<SkippedRecord[]>(metadata["skipped"]) ?? [],
+        };
     }
 
     public static void WriteCsv(FeatureTable table, string path)
@@ -71,7 +114,6 @@ public static class FeatureTableFiles
             foreach (var v in table.Row(r)) csv.Append(',').Append(float.IsNaN(v) ? "" : v.ToString("R", CultureInfo.InvariantCulture));
             csv.Append('\n');
         }
-        File.WriteAllText(path + ".tmp", csv.ToString());
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteText(path, csv.ToString());
     }
 }

@@ -70,6 +70,7 @@ public sealed class LabelSweep
                 foreach (var configuration in configurations) plan.Add((label, learner, configuration));
         }
 
+        var validationTruth = Labels.ToDictionary(l => l, l => validation.Select(i => Features.Labels[i].Contains(l)).ToArray());
         var results = new (TrialRecord Record, float[] ValidationScores, float[] TestScores)[plan.Count];
         var done = 0;
         var logLock = new object();
@@ -80,7 +81,7 @@ public sealed class LabelSweep
                 var ml = new MLContext(trialSeed);
                 IDataView View(int[] indices) => ml.Data.LoadFromEnumerable(
                     indices.Select(i => new ExampleRow { Label = Features.Labels[i].Contains(label), Features = rows[i] }), schema);
-                var truthValidation = validation.Select(i => Features.Labels[i].Contains(label)).ToArray();
+                var truthValidation = validationTruth[label];
 
                 var clock = Stopwatch.StartNew();
                 var model = learner.BuildPipeline(ml, parameters, trialSeed).Fit(View(train));
@@ -108,7 +109,7 @@ public sealed class LabelSweep
         var selected = new List<SelectedModel>();
         foreach (var label in Labels)
         {
-            var truthValidation = validation.Select(i => Features.Labels[i].Contains(label)).ToArray();
+            var truthValidation = validationTruth[label];
             foreach (var budget in Learners)
             {
                 var best = results.Where(r => r.Record.Label == label && r.Record.Learner == budget.Learner)

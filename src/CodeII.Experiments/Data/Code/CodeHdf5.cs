@@ -200,9 +200,9 @@ public static class CodeHdf5Writer
             var ids = new H5Dataset<long[]>(fileDims: [(ulong)count]);
             var file = new H5File { [CodeLayout.TracingsDataset] = tracings, [CodeLayout.ExamIdDataset] = ids };
             var examIds = new long[count];
-            var path = Path.Combine(directory, fileName);
-            using (var writer = file.BeginWrite(path + ".tmp"))
+            AtomicFile.Write(Path.Combine(directory, fileName), temporary =>
             {
+                using var writer = file.BeginWrite(temporary);
                 for (var start = 0; start < count; start += batchSize)
                 {
                     var n = Math.Min(batchSize, count - start);
@@ -232,11 +232,8 @@ public static class CodeHdf5Writer
                     progress?.Report(new Features.StageProgress("write", first + start + n, source.Count));
                 }
                 writer.Write(ids, examIds);
-            }
-            File.Move(path + ".tmp", path, overwrite: true);
+            });
         }
-        var csvPath = Path.Combine(directory, CodeLayout.MetadataFile);
-        File.WriteAllText(csvPath + ".tmp", csv.ToString());
-        File.Move(csvPath + ".tmp", csvPath, overwrite: true);
+        AtomicFile.WriteText(Path.Combine(directory, CodeLayout.MetadataFile), csv.ToString());
     }
 }

@@ -43,13 +43,7 @@ public static class WfdbWriter
         header.Append($"# Sex: {record.Sex switch { Sex.Male => "Male", Sex.Female => "Female", _ => "Unknown" }}\n");
         header.Append($"# Patient: {record.PatientId}\n");
         header.Append($"# Labels: {string.Join(",", record.Labels.Order(StringComparer.Ordinal))}\n");
-        WriteAtomically(Path.Combine(directory, name + ".dat"), bytes);
-        WriteAtomically(Path.Combine(directory, name + ".hea"), Encoding.ASCII.GetBytes(header.ToString()));
-    }
-
-    static void WriteAtomically(string path, byte[] content)
-    {
-        File.WriteAllBytes(path + ".tmp", content);
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.WriteBytes(Path.Combine(directory, name + ".dat"), bytes);
+        AtomicFile.WriteBytes(Path.Combine(directory, name + ".hea"), Encoding.ASCII.GetBytes(header.ToString()));
     }
 }

@@ -1,0 +1,28 @@
+using System.Text;
+
+namespace CodeII.Experiments;
+
+/// <summary>
+/// Writes a file whole or not at all: to a temporary name beside it, then a rename, so a reader (or a resumed run)
+/// never sees half a file.
+/// </summary>
+public static class AtomicFile
+{
+    public static void Write(string path, Action<string> writeTemporary)
+    {
+        var temporary = path + ".tmp";
+        writeTemporary(temporary);
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    public static void WriteText(string path, string content) =>
+        Write(path, temporary => File.WriteAllText(temporary, content, new UTF8Encoding(false)));
+
+    public static void WriteBytes(string path, byte[] content) => Write(path, temporary => File.WriteAllBytes(temporary, content));
+
+    public static void WriteStream(string path, Action<Stream> write) => Write(path, temporary =>
+    {
+        using var stream = File.Create(temporary);
+        write(stream);
+    });
+}
