@@ -11,7 +11,8 @@ public sealed class BasicFeatureExtractor : IEcgFeatureExtractor
 {
     public const string SetName = "basic";
     public string Name => SetName;
-    public int Version => 1;
+    // 2: the R-peak detector computes its slope energy in single precision.
+    public int Version => 2;
 
     static readonly string[] RhythmFeatures = ["hr_bpm", "rr_mean_ms", "rr_sd_ms", "rr_rmssd_ms", "rr_min_ms", "rr_max_ms", "rr_cv"];
     static readonly string[] LeadStatistics = ["beat_max_mv", "beat_min_mv", "beat_range_mv", "signal_sd_mv"];

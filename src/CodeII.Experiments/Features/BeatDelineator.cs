@@ -106,7 +106,9 @@ public sealed class BeatDelineator
             ColumnMedians(leadSegments, template, column);
             beats[l] = template;
             segments[l] = leadSegments;
-            correlation[l] = Median(usable.Select(p => Correlation(signal.AsSpan(p - start - before, template.Length), template)).ToArray());
+            var centred = CentredCopy(template);
+            for (var b = 0; b < usable.Length; b++) column[b] = Correlation(leadSegments[b], centred);
+            correlation[l] = Median(column);
         }
         return new MedianBeats
         {
@@ -245,22 +247,35 @@ public sealed class BeatDelineator
         return max - min;
     }
 
-    static double Correlation(ReadOnlySpan<float> a, double[] b)
+    static float[] CentredCopy(double[] x)
     {
-        double ma = 0, mb = 0;
-        for (var i = 0; i < b.Length; i++) { ma += a[i]; mb += b[i]; }
-        ma /= b.Length; mb /= b.Length;
-        double sab = 0, saa = 0, sbb = 0;
-        for (var i = 0; i < b.Length; i++)
+        var mean = x.Average();
+        var centred = new float[x.Length];
+        for (var i = 0; i < x.Length; i++) centred[i] = (float)(x[i] - mean);
+        return centred;
+    }
+
+    /// <summary>Pearson correlation of a beat with a zero-mean template in one pass: with Σ b = 0, Σ (a − ā) b = Σ a b,
+    /// and Σ (a − ā)² = Σ a² − n ā². Band-passed beats have a mean far below their spread, so nothing cancels.</summary>
+    static double Correlation(ReadOnlySpan<float> a, ReadOnlySpan<float> centredTemplate)
+    {
+        var b = centredTemplate;
+        Vector256<float> va = default, vab = default, vaa = default, vbb = default;
+        var i = 0;
+        for (; i + 8 <= b.Length; i += 8)
         {
-            var (x, y) = (a[i] - ma, b[i] - mb);
-            sab += x * y; saa += x * x; sbb += y * y;
+            var x = Vector256.Create(a.Slice(i, 8));
+            var y = Vector256.Create(b.Slice(i, 8));
+            va += x; vab += x * y; vaa += x * x; vbb += y * y;
         }
+        double sa = Vector256.Sum(va), sab = Vector256.Sum(vab), saa = Vector256.Sum(vaa), sbb = Vector256.Sum(vbb);
+        for (; i < b.Length; i++) { sa += a[i]; sab += a[i] * b[i]; saa += a[i] * a[i]; sbb += b[i] * b[i]; }
+        saa -= sa * sa / b.Length;
         return saa > 0 && sbb > 0 ? sab / Math.Sqrt(saa * sbb) : double.NaN;
     }
 
     /// <summary>
-    /// The median across beats at every sample. Four samples go through an odd–even transposition sorting network of
+    /// The median across beats at every sample. Eight samples go through an odd–even transposition sorting network of
     /// vector min/max at once: data-independent, so free of the branch mispredictions that dominate sorting a dozen
     /// values one column at a time, and exactly the sorted order, so the medians equal the scalar ones.
     /// </summary>
@@ -268,24 +283,24 @@ public sealed class BeatDelineator
     {
         var n = segments.Length;
         var length = medians.Length;
-        var lanes = new Vector256<double>[n];
+        Span<Vector256<float>> lanes = n <= 64 ? stackalloc Vector256<float>[n] : new Vector256<float>[n];
         var k = 0;
-        for (; k + 4 <= length; k += 4)
+        for (; k + 8 <= length; k += 8)
         {
-            for (var b = 0; b < n; b++)
-            {
-                var row = segments[b];
-                lanes[b] = Vector256.Create((double)row[k], row[k + 1], row[k + 2], row[k + 3]);
-            }
+            for (var b = 0; b < n; b++) lanes[b] = Vector256.Create(segments[b].AsSpan(k, 8));
             for (var round = 0; round < n; round++)
                 for (var i = round & 1; i + 1 < n; i += 2)
                 {
-                    var (low, high) = (Vector256.Min(lanes[i], lanes[i + 1]), Vector256.Max(lanes[i], lanes[i + 1]));
+                    // Native min/max: one instruction each; the IEEE NaN and signed-zero handling of Min/Max costs several, and
+                    // neither matters for a median of finite samples.
+                    var (low, high) = (Vector256.MinNative(lanes[i], lanes[i + 1]), Vector256.MaxNative(lanes[i], lanes[i + 1]));
                     lanes[i] = low;
                     lanes[i + 1] = high;
                 }
-            var median = n % 2 == 1 ? lanes[n / 2] : (lanes[n / 2 - 1] + lanes[n / 2]) * 0.5;
-            median.CopyTo(medians.AsSpan(k, 4));
+            var (lower, upper) = n % 2 == 1 ? (lanes[n / 2], lanes[n / 2]) : (lanes[n / 2 - 1], lanes[n / 2]);
+            // Averaged in double, as the scalar path does.
+            ((Vector256.WidenLower(lower) + Vector256.WidenLower(upper)) * 0.5).CopyTo(medians.AsSpan(k, 4));
+            ((Vector256.WidenUpper(lower) + Vector256.WidenUpper(upper)) * 0.5).CopyTo(medians.AsSpan(k + 4, 4));
         }
         for (; k < length; k++)
         {

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using CodeII.Experiments.Data;
 
 namespace CodeII.Experiments.Features;
@@ -5,7 +6,7 @@ namespace CodeII.Experiments.Features;
 /// <summary>
 /// The measurements a cardiologist reads off a 12-lead ECG, from the delineated median beat: rhythm and RR statistics,
 /// intervals with three QTc corrections, frontal axes, per-lead wave amplitudes, ST level, QRS area and notching,
-/// voltage criteria, per-lead signal quality, and age and sex. Names carry their unit as a suffix. What cannot be
+/// voltage criteria, per-lead signal quality, spectral and wavelet band energies, and age and sex. Names carry their unit as a suffix. What cannot be
 /// measured (no P wave in AF, a flat lead) is NaN with an indicator, never zero. Frequency-domain HRV is left out:
 /// it is not meaningful on a 10 s recording.
 /// </summary>
@@ -13,7 +14,7 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
 {
     public const string SetName = "handcrafted";
     public string Name => SetName;
-    public int Version => 2;
+    public int Version => 3;
 
     static readonly string[] Global =
     [
@@ -30,47 +31,65 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
     /// (5–15 Hz), QRS detail and notching (15–40 Hz).</summary>
     static readonly (string Name, double Low, double High)[] Bands = [("0p5_5hz", 0.5, 5), ("5_15hz", 5, 15), ("15_40hz", 15, 40)];
     static readonly string[] SpectralLeads = ["II", "V1", "V5"];
+    const int MaximumBinHz = 40;
 
+    enum LeadFeature { PAmp, QAmp, RAmp, SAmp, TAmp, St60, QrsArea, QrsNotches, Quality }
     static readonly string[] PerLead = ["p_amp_mv", "q_amp_mv", "r_amp_mv", "s_amp_mv", "t_amp_mv", "st60_mv", "qrs_area_mvms", "qrs_notches", "quality"];
 
     readonly BeatDelineator _delineator = new();
 
-    public IReadOnlyList<string> FeatureNames { get; } =
+    public IReadOnlyList<string> FeatureNames => Names;
+
+    static readonly string[] Names =
     [
         .. Global,
         .. StandardLeads.Twelve.SelectMany(l => PerLead.Select(f => $"{l}_{f}")),
         .. SpectralLeads.SelectMany(l => Bands.Select(b => $"{l}_band_{b.Name}_share")),
+        .. SpectralLeads.SelectMany(l => WaveletBands.Names.Select(b => $"{l}_wavelet_{b}_share")),
     ];
+
+    static readonly Dictionary<string, int> SlotOf = Names.Select((name, i) => (name, i)).ToDictionary(p => p.name, p => p.i, StringComparer.Ordinal);
+    static readonly int BandSlots = Array.IndexOf(Names, $"{SpectralLeads[0]}_band_{Bands[0].Name}_share");
+    static readonly int WaveletSlots = BandSlots + SpectralLeads.Length * Bands.Length;
+
+    /// <summary>The destination span with named writes; unmeasured slots keep their NaN.</summary>
+    readonly ref struct Slots(Span<float> values)
+    {
+        readonly Span<float> _values = values;
+        public double this[string name]
+        {
+            get => _values[SlotOf[name]];
+            set => _values[SlotOf[name]] = (float)value;
+        }
+        public double this[int standardLead, LeadFeature feature]
+        {
+            get => _values[Global.Length + standardLead * PerLead.Length + (int)feature];
+            set => _values[Global.Length + standardLead * PerLead.Length + (int)feature] = (float)value;
+        }
+        public void Set(int slot, double value) => _values[slot] = (float)value;
+    }
 
     public void Extract(EcgRecord record, Span<float> destination)
     {
-        if (destination.Length != FeatureNames.Count)
-            throw new ArgumentException($"destination has {destination.Length} slots; {Name} writes {FeatureNames.Count}");
+        if (destination.Length != Names.Length)
+            throw new ArgumentException($"destination has {destination.Length} slots; {Name} writes {Names.Length}");
         destination.Fill(float.NaN);
-        var values = new Dictionary<string, double>(StringComparer.Ordinal)
-        {
-            ["age_years"] = record.Age ?? double.NaN,
-            ["sex_male"] = record.Sex switch { Sex.Male => 1, Sex.Female => 0, _ => double.NaN },
-            ["delineation_missing"] = 1,
-        };
+        var f = new Slots(destination);
+        f["age_years"] = record.Age ?? double.NaN;
+        f["sex_male"] = record.Sex switch { Sex.Male => 1, Sex.Female => 0, _ => double.NaN };
+        f["delineation_missing"] = 1;
         var beats = _delineator.MedianBeats(record);
-        if (beats is not null)
-        {
-            Rhythm(beats, values);
-            Spectral(beats, values);
-            var d = _delineator.Delineate(beats);
-            if (!double.IsNaN(d.QrsOnset))
-            {
-                values["delineation_missing"] = 0;
-                Intervals(d, values);
-                Morphology(beats, d, values);
-            }
-        }
-        for (var i = 0; i < FeatureNames.Count; i++)
-            if (values.TryGetValue(FeatureNames[i], out var v)) destination[i] = (float)v;
+        if (beats is null) return;
+        Rhythm(beats, f);
+        BandEnergies(beats, f);
+        var d = _delineator.Delineate(beats);
+        if (double.IsNaN(d.QrsOnset)) return;
+        f["delineation_missing"] = 0;
+        Intervals(d, f);
+        Morphology(beats, d, f);
     }
 
-    static void Rhythm(MedianBeats beats, Dictionary<string, double> f)
+    static void Rhythm(MedianBeats beats, Slots f)
     {
         if (RrStatistics.FromPeaks(beats.RPeaks, beats.SamplingRateHz) is not { } rr) return;
         f["hr_bpm"] = rr.HeartRateBpm;
@@ -84,112 +103,157 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         f["rr_irregularity"] = rr.Irregularity;
     }
 
-    static void Intervals(BeatDelineation d, Dictionary<string, double> f)
+    static void Intervals(BeatDelineation d, Slots f)
     {
         f["p_present"] = double.IsNaN(d.POnset) ? 0 : 1;
         f["p_duration_ms"] = d.PDurationMs;
         f["pr_ms"] = d.PrMs;
         f["qrs_ms"] = d.QrsMs;
         f["qt_ms"] = d.QtMs;
-        if (!f.TryGetValue("rr_mean_ms", out var rrMs) || double.IsNaN(d.QtMs)) return;
-        var rr = rrMs / 1000;
+        var rr = f["rr_mean_ms"] / 1000;
+        if (double.IsNaN(rr) || double.IsNaN(d.QtMs)) return;
         f["qtc_bazett_ms"] = d.QtMs / Math.Sqrt(rr);
         f["qtc_fridericia_ms"] = d.QtMs / Math.Cbrt(rr);
         // Framingham (Sagie et al. 1992): QTc = QT + 154 ms × (1 − RR).
         f["qtc_framingham_ms"] = d.QtMs + 154 * (1 - rr);
     }
 
-    static void Morphology(MedianBeats beats, BeatDelineation d, Dictionary<string, double> f)
+    static void Morphology(MedianBeats beats, BeatDelineation d, Slots f)
     {
         var fs = beats.SamplingRateHz;
         int At(double seconds) => Math.Clamp(beats.IndexOf(seconds), 0, beats.Length - 1);
         var on = At(d.QrsOnset);
         var off = At(d.QrsOffset);
+        var j60 = Math.Min(beats.Length - 1, off + (int)Math.Round(0.06 * fs));
         var isoelectric = Math.Max(1, (int)Math.Round(0.02 * fs));
-        var areas = new Dictionary<string, (double Qrs, double P, double T)>();
+        Span<(double Qrs, double P, double T)> areas = stackalloc (double, double, double)[StandardLeads.Twelve.Count];
+        areas.Fill((double.NaN, double.NaN, double.NaN));
+        var maxNotches = double.NaN;
         for (var l = 0; l < beats.Leads.Count; l++)
         {
-            var name = beats.Leads[l];
-            if (StandardLeads.IndexOf(name) < 0) continue;
+            var lead = StandardLeads.IndexOf(beats.Leads[l]);
+            if (lead < 0) continue;
             var x = beats.Beats[l];
-            var baseline = x.AsSpan(Math.Max(0, on - isoelectric), isoelectric).ToArray().Average();
-            double Dev(int n) => x[n] - baseline;
+            var baseline = Mean(x, Math.Max(0, on - isoelectric), on - 1);
             var rIndex = on;
-            for (var n = on; n <= off; n++) if (Dev(n) > Dev(rIndex)) rIndex = n;
-            double q = 0, s = 0, area = 0;
-            for (var n = on; n <= rIndex; n++) q = Math.Min(q, Dev(n));
-            for (var n = rIndex; n <= off; n++) s = Math.Min(s, Dev(n));
-            for (var n = on; n <= off; n++) area += Dev(n) * 1000 / fs;
-            f[$"{name}_q_amp_mv"] = q;
-            f[$"{name}_r_amp_mv"] = Math.Max(0, Dev(rIndex));
-            f[$"{name}_s_amp_mv"] = s;
-            f[$"{name}_qrs_area_mvms"] = area;
-            f[$"{name}_qrs_notches"] = Notches(x, on, off, 0.05 * (x.AsSpan(on, off - on + 1).ToArray().Max() - x.AsSpan(on, off - on + 1).ToArray().Min()));
-            f[$"{name}_st60_mv"] = Dev(Math.Min(beats.Length - 1, off + (int)Math.Round(0.06 * fs)));
-            f[$"{name}_quality"] = beats.BeatCorrelation[l];
-            double pArea = double.NaN, tArea = double.NaN;
+            for (var n = on; n <= off; n++) if (x[n] > x[rIndex]) rIndex = n;
+            double q = 0, s = 0, low = x[on], high = x[on];
+            for (var n = on; n <= rIndex; n++) q = Math.Min(q, x[n] - baseline);
+            for (var n = rIndex; n <= off; n++) s = Math.Min(s, x[n] - baseline);
+            for (var n = on; n <= off; n++) { low = Math.Min(low, x[n]); high = Math.Max(high, x[n]); }
+            var area = Area(x, baseline, on, off, fs);
+            var notches = Notches(x, on, off, 0.05 * (high - low));
+            f[lead, LeadFeature.QAmp] = q;
+            f[lead, LeadFeature.RAmp] = Math.Max(0, x[rIndex] - baseline);
+            f[lead, LeadFeature.SAmp] = s;
+            f[lead, LeadFeature.QrsArea] = area;
+            f[lead, LeadFeature.QrsNotches] = notches;
+            f[lead, LeadFeature.St60] = x[j60] - baseline;
+            f[lead, LeadFeature.Quality] = beats.BeatCorrelation[l];
+            maxNotches = double.IsNaN(maxNotches) ? notches : Math.Max(maxNotches, notches);
+            areas[lead] = (area, double.NaN, double.NaN);
             if (!double.IsNaN(d.POnset))
             {
                 var (pOn, pOff) = (At(d.POnset), At(d.POffset));
-                f[$"{name}_p_amp_mv"] = ExtremeDeviation(x, baseline, pOn, pOff);
-                pArea = Area(x, baseline, pOn, pOff, fs);
+                f[lead, LeadFeature.PAmp] = ExtremeDeviation(x, baseline, pOn, pOff);
+                areas[lead].P = Area(x, baseline, pOn, pOff, fs);
             }
             if (!double.IsNaN(d.TOffset))
             {
-                var (tOn, tOff) = (Math.Min(beats.Length - 1, off + (int)Math.Round(0.06 * fs)), At(d.TOffset));
-                f[$"{name}_t_amp_mv"] = ExtremeDeviation(x, baseline, tOn, tOff);
-                tArea = Area(x, baseline, tOn, tOff, fs);
+                var tOff = At(d.TOffset);
+                f[lead, LeadFeature.TAmp] = ExtremeDeviation(x, baseline, j60, tOff);
+                areas[lead].T = Area(x, baseline, j60, tOff, fs);
             }
-            areas[name] = (area, pArea, tArea);
         }
 
-        // Frontal axes from net areas in I and aVF (the hexaxial method): atan2(aVF, I), in degrees.
-        double Axis(Func<(double Qrs, double P, double T), double> wave) =>
-            areas.TryGetValue("I", out var i) && areas.TryGetValue("aVF", out var avf) ? Math.Atan2(wave(avf), wave(i)) * 180 / Math.PI : double.NaN;
-        f["qrs_axis_deg"] = Axis(a => a.Qrs);
-        f["p_axis_deg"] = Axis(a => a.P);
-        f["t_axis_deg"] = Axis(a => a.T);
+        // Frontal axes from net areas in I and aVF (the hexaxial method): atan2(aVF, I), in degrees; NaN when either
+        // lead is missing, since atan2 of NaN is NaN.
+        var (i, avf) = (areas[StandardLeads.IndexOf("I")], areas[StandardLeads.IndexOf("aVF")]);
+        f["qrs_axis_deg"] = Math.Atan2(avf.Qrs, i.Qrs) * 180 / Math.PI;
+        f["p_axis_deg"] = Math.Atan2(avf.P, i.P) * 180 / Math.PI;
+        f["t_axis_deg"] = Math.Atan2(avf.T, i.T) * 180 / Math.PI;
 
-        double Get(string key) => f.TryGetValue(key, out var v) ? v : double.NaN;
+        static double Wave(Slots f, string lead, LeadFeature wave) => f[StandardLeads.IndexOf(lead), wave];
         // Sokolow–Lyon (1949): S in V1 + the larger R in V5 or V6. Cornell (Casale et al. 1985): R in aVL + S in V3.
-        f["sokolow_lyon_mv"] = -Get("V1_s_amp_mv") + Math.Max(Get("V5_r_amp_mv"), Get("V6_r_amp_mv"));
-        f["cornell_mv"] = Get("aVL_r_amp_mv") - Get("V3_s_amp_mv");
+        f["sokolow_lyon_mv"] = -Wave(f, "V1", LeadFeature.SAmp) + Math.Max(Wave(f, "V5", LeadFeature.RAmp), Wave(f, "V6", LeadFeature.RAmp));
+        f["cornell_mv"] = Wave(f, "aVL", LeadFeature.RAmp) - Wave(f, "V3", LeadFeature.SAmp);
         // R-wave progression: the first precordial lead where R exceeds |S| (normally V3 or V4; late in LBBB and anterior MI).
-        var transition = Enumerable.Range(1, 6).FirstOrDefault(k => Get($"V{k}_r_amp_mv") > -Get($"V{k}_s_amp_mv"));
-        f["r_transition_lead"] = transition == 0 ? 7 : transition;
-        f["qrs_notches_max"] = StandardLeads.Twelve.Select(l => Get($"{l}_qrs_notches")).Where(v => !double.IsNaN(v)).DefaultIfEmpty(double.NaN).Max();
+        var transition = 7;
+        for (var k = 1; k <= 6; k++)
+            if (Wave(f, $"V{k}", LeadFeature.RAmp) > -Wave(f, $"V{k}", LeadFeature.SAmp)) { transition = k; break; }
+        f["r_transition_lead"] = transition;
+        f["qrs_notches_max"] = maxNotches;
     }
 
-    /// <summary>Each band's share of the median beat's energy from 1 to 40 Hz, by the DFT at 1 Hz resolution (the beat
-    /// zero-padded to one second), each bin by Goertzel's recurrence: one multiply-add per sample.</summary>
-    static void Spectral(MedianBeats beats, Dictionary<string, double> f)
+    /// <summary>
+    /// Two views of where each median beat's energy lies. Spectral: each band's share of the energy from 1 to 40 Hz,
+    /// by the DFT at 1 Hz resolution (the beat zero-padded to one second); each bin by Goertzel's recurrence, four
+    /// bins per vector so the recurrences overlap. Wavelet: each octave's share of the Daubechies-4 decomposition.
+    /// </summary>
+    static void BandEnergies(MedianBeats beats, Slots f)
     {
         var fs = beats.SamplingRateHz;
-        foreach (var lead in SpectralLeads)
+        var bins = Math.Min(MaximumBinHz, (int)Math.Ceiling(fs / 2) - 1);
+        Span<double> power = stackalloc double[MaximumBinHz + 1];
+        for (var s = 0; s < SpectralLeads.Length; s++)
         {
-            var x = beats.Lead(lead);
+            var x = beats.Lead(SpectralLeads[s]);
             if (x is null) continue;
-            var mean = x.Average();
-            var power = new double[41];
-            for (var k = 1; k <= 40 && k < fs / 2; k++)
+            GoertzelPower(x, fs, power[..(bins + 1)]);
+            var total = 0.0;
+            for (var k = 1; k <= bins; k++) total += power[k];
+            for (var b = 0; b < Bands.Length; b++)
             {
-                var coefficient = 2 * Math.Cos(2 * Math.PI * k / fs);
-                double s1 = 0, s2 = 0;
-                for (var n = 0; n < x.Length; n++)
-                {
-                    var s0 = x[n] - mean + coefficient * s1 - s2;
-                    s2 = s1;
-                    s1 = s0;
-                }
-                power[k] = s1 * s1 + s2 * s2 - coefficient * s1 * s2;
+                var band = 0.0;
+                for (var k = 1; k <= bins; k++)
+                    if (k >= Bands[b].Low && k < Bands[b].High) band += power[k];
+                f.Set(BandSlots + s * Bands.Length + b, total > 0 ? band / total : double.NaN);
             }
-            var total = power.Skip(1).Sum();
-            foreach (var (name, low, high) in Bands)
+            var shares = WaveletBands.Shares(x, fs);
+            for (var b = 0; b < shares.Length; b++)
+                f.Set(WaveletSlots + s * shares.Length + b, shares[b]);
+        }
+    }
+
+    /// <summary>DFT power of the mean-removed signal at k Hz for every k in [1, power.Length), at the signal's sampling rate.</summary>
+    static void GoertzelPower(double[] x, double fs, Span<double> power)
+    {
+        var mean = x.Average();
+        var vectors = (power.Length - 1 + 3) / 4;
+        Span<Vector256<double>> coefficient = stackalloc Vector256<double>[vectors];
+        Span<Vector256<double>> s1 = stackalloc Vector256<double>[vectors];
+        Span<Vector256<double>> s2 = stackalloc Vector256<double>[vectors];
+        for (var v = 0; v < vectors; v++)
+        {
+            Span<double> c = stackalloc double[4];
+            for (var lane = 0; lane < 4; lane++) c[lane] = 2 * Math.Cos(2 * Math.PI * (1 + 4 * v + lane) / fs);
+            coefficient[v] = Vector256.Create<double>(c);
+        }
+        s1.Clear();
+        s2.Clear();
+        foreach (var sample in x)
+        {
+            var input = Vector256.Create(sample - mean);
+            for (var v = 0; v < vectors; v++)
             {
-                var band = Enumerable.Range(1, 40).Where(k => k >= low && k < high).Sum(k => power[k]);
-                f[$"{lead}_band_{name}_share"] = total > 0 ? band / total : double.NaN;
+                var s0 = input + coefficient[v] * s1[v] - s2[v];
+                s2[v] = s1[v];
+                s1[v] = s0;
             }
         }
+        for (var v = 0; v < vectors; v++)
+        {
+            var p = s1[v] * s1[v] + s2[v] * s2[v] - coefficient[v] * s1[v] * s2[v];
+            for (var lane = 0; lane < 4 && 1 + 4 * v + lane < power.Length; lane++) power[1 + 4 * v + lane] = p[lane];
+        }
+    }
+
+    static double Mean(double[] x, int from, int to)
+    {
+        if (to < from) return x[from];
+        var sum = 0.0;
+        for (var n = from; n <= to; n++) sum += x[n];
+        return sum / (to - from + 1);
     }
 
     /// <summary>Local extrema inside the QRS beyond the first peak: a notched or fragmented QRS has more.</summary>

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace CodeII.Experiments.Features;
 
@@ -23,18 +24,8 @@ public sealed class RPeakDetector
     {
         var (start, length) = recorded.GetOffsetAndLength(leads[0].Length);
         if (length < samplingRateHz) return [];
-        var smoothWidth = Math.Max(1, (int)Math.Round(samplingRateHz * 0.025));
-        var slopeEnergy = new double[length];
-        var smoothed = new double[length];
-        foreach (var lead in leads)
-        {
-            MovingAverage<float>(lead.AsSpan(start, length), smoothWidth, smoothed);
-            for (var n = 1; n < length - 1; n++)
-            {
-                var slope = smoothed[n + 1] - smoothed[n - 1];
-                slopeEnergy[n] += slope * slope;
-            }
-        }
+        var half = Math.Max(1, (int)Math.Round(samplingRateHz * 0.025)) / 2;
+        var slopeEnergy = SlopeEnergy(leads, start, length, half);
         var integrated = new double[length];
         MovingAverage<double>(slopeEnergy, Math.Max(1, (int)Math.Round(samplingRateHz * IntegrationSeconds)), integrated);
 
@@ -57,6 +48,62 @@ public sealed class RPeakDetector
             peaks.Add(best);
         }
         return peaks.Select(p => p + start).ToArray();
+    }
+
+    /// <summary>
+    /// Per sample, the squared slope of each lead's centred moving average (2·half + 1 samples), summed over leads.
+    /// The slope of a moving average needs no running sum: S[n+1] − S[n−1] = x[n+half+1] + x[n+half] − x[n−half] −
+    /// x[n−half−1], so the interior is four loads and a multiply-add per sample, eight samples per vector.
+    /// </summary>
+    static double[] SlopeEnergy(IReadOnlyList<float[]> leads, int start, int length, int half)
+    {
+        var width = 2 * half + 1;
+        var energy = new float[length];
+        // Interior samples n in [half + 1, length − half − 2] have the whole window on both sides.
+        int first = half + 1, last = length - half - 2;
+        foreach (var lead in leads)
+        {
+            var x = lead.AsSpan(start, length);
+            var n = first;
+            if (Vector256.IsHardwareAccelerated)
+                for (; n + Vector256<float>.Count - 1 <= last; n += Vector256<float>.Count)
+                {
+                    var d = Vector256.Create(x.Slice(n + half + 1, 8)) + Vector256.Create(x.Slice(n + half, 8))
+                          - Vector256.Create(x.Slice(n - half, 8)) - Vector256.Create(x.Slice(n - half - 1, 8));
+                    (Vector256.Create(energy.AsSpan(n, 8)) + d * d).CopyTo(energy.AsSpan(n, 8));
+                }
+            for (; n <= last; n++)
+            {
+                var d = x[n + half + 1] + x[n + half] - x[n - half] - x[n - half - 1];
+                energy[n] += d * d;
+            }
+            // The edges, where the window is cut short, average over what is available.
+            EdgeSlopes(x, half, width, energy, 1, Math.Min(first, length - 1));
+            EdgeSlopes(x, half, width, energy, Math.Max(first, last + 1), length - 1);
+        }
+        var result = new double[length];
+        var scale = 1.0 / ((double)width * width);
+        for (var n = 0; n < length; n++) result[n] = energy[n] * scale;
+        return result;
+    }
+
+    /// <summary>Squared slope for samples in [from, to) by the explicit truncated moving average, scaled by width² so
+    /// it matches the interior's unnormalised difference.</summary>
+    static void EdgeSlopes(ReadOnlySpan<float> x, int half, int width, float[] energy, int from, int to)
+    {
+        for (var n = from; n < to && n < x.Length - 1; n++)
+        {
+            var d = (Smoothed(x, n + 1, half) - Smoothed(x, n - 1, half)) * width;
+            energy[n] += (float)(d * d);
+        }
+    }
+
+    static double Smoothed(ReadOnlySpan<float> x, int n, int half)
+    {
+        int lo = Math.Max(0, n - half), hi = Math.Min(x.Length - 1, n + half);
+        double sum = 0;
+        for (var k = lo; k <= hi; k++) sum += x[k];
+        return sum / (hi - lo + 1);
     }
 
     /// <summary>Samples that are the maximum of everything within ± <paramref name="separation"/>, in time order.</summary>

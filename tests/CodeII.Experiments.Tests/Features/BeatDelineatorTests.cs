@@ -141,3 +141,22 @@ public class ColumnMedianTests
         }
     }
 }
+
+public class FeatureCatalogueTests
+{
+    [Fact]
+    public void Every_handcrafted_feature_is_documented_with_its_name_in_docs_features_md()
+    {
+        var catalogue = File.ReadAllText(Path.Combine(RepoPaths.Root, "docs", "features.md"));
+        var extractor = new HandcraftedFeatureExtractor();
+        Assert.Contains($"(version {extractor.Version})", catalogue);
+        Assert.Contains($"writes {extractor.FeatureNames.Count} values", catalogue);
+        foreach (var name in extractor.FeatureNames)
+        {
+            // Per-lead names are documented once, with {lead} in place of the lead.
+            var lead = CodeII.Experiments.Data.StandardLeads.Twelve.FirstOrDefault(l => name.StartsWith(l + "_", StringComparison.Ordinal));
+            var documented = lead is null ? name : "{lead}" + name[lead.Length..];
+            Assert.True(catalogue.Contains($"`{documented}`"), $"{documented} is not in docs/features.md");
+        }
+    }
+}
