@@ -223,9 +223,9 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         Span<Vector256<double>> coefficient = stackalloc Vector256<double>[vectors];
         Span<Vector256<double>> s1 = stackalloc Vector256<double>[vectors];
         Span<Vector256<double>> s2 = stackalloc Vector256<double>[vectors];
+        Span<double> c = stackalloc double[4];
         for (var v = 0; v < vectors; v++)
         {
-            Span<double> c = stackalloc double[4];
             for (var lane = 0; lane < 4; lane++) c[lane] = 2 * Math.Cos(2 * Math.PI * (1 + 4 * v + lane) / fs);
             coefficient[v] = Vector256.Create<double>(c);
         }

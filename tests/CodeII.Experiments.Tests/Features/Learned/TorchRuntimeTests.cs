@@ -4,6 +4,7 @@ using static TorchSharp.torch;
 
 namespace CodeII.Experiments.Tests.Features.Learned;
 
+[Collection(nameof(LibtorchCollection))]
 public class TorchRuntimeTests
 {
     [Fact]
@@ -19,3 +20,10 @@ public class TorchRuntimeTests
         Assert.Equal(new[] { 15f, 20f }, w.grad!.data<float>().ToArray());
     }
 }
+
+/// <summary>
+/// libtorch's random generator and thread count are process-wide, so tests that seed or train run one at a time and
+/// alone: nothing else in parallel moves the working set that the memory test measures.
+/// </summary>
+[CollectionDefinition(nameof(LibtorchCollection), DisableParallelization = true)]
+public class LibtorchCollection;

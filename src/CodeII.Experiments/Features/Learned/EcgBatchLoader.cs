@@ -1,0 +1,94 @@
+using System.Buffers;
+using System.Threading.Channels;
+using CodeII.Experiments.Data;
+
+namespace CodeII.Experiments.Features.Learned;
+
+/// <summary>A batch as the network takes it: signals (batch, leads, samples) lead-major per exam, targets (batch, classes).</summary>
+public sealed class EcgBatch(float[] signals, float[] targets, int count, int[] indices) : IDisposable
+{
+    public float[] Signals { get; } = signals;
+    public float[] Targets { get; } = targets;
+    public int Count { get; } = count;
+    /// <summary>Source indices of the exams, in batch order.</summary>
+    public int[] Indices { get; } = indices;
+
+    /// <summary>The signals as a (batch, 12, samples) tensor, copied straight into libtorch's memory.</summary>
+    public TorchSharp.torch.Tensor SignalTensor(int samples)
+    {
+        var tensor = TorchSharp.torch.empty([Count, EcgBatchLoader.Leads, samples], TorchSharp.torch.float32);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(Signals.AsSpan(0, Count * EcgBatchLoader.Leads * samples)).CopyTo(tensor.bytes);
+        return tensor;
+    }
+
+    /// <summary>The signal buffer is pooled: it returns to the pool here, after its tensor has copied it.</summary>
+    public void Dispose() => ArrayPool<float>.Shared.Return(Signals);
+}
+
+/// <summary>
+/// Streams batches from an ECG source for the network: a background task decodes each batch's exams in parallel and
+/// keeps a few batches ready, so training does not wait on I/O, while memory stays bounded by the prefetch depth.
+/// Exams must already have the network's sampling rate and length (wrap the source in a PreprocessedSource); leads
+/// are placed in the standard 12-lead order, and a lead the record lacks stays zero.
+/// </summary>
+public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> classes, int samples, int decodeThreads, int prefetchBatches = 3)
+{
+    public int Samples { get; } = samples;
+    public IReadOnlyList<string> Classes { get; } = classes;
+    public const int Leads = 12;
+
+    public async IAsyncEnumerable<EcgBatch> Batches(IReadOnlyList<int> order, int batchSize,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellation = default)
+    {
+        var channel = Channel.CreateBounded<EcgBatch>(new BoundedChannelOptions(Math.Max(1, prefetchBatches)) { SingleReader = true, SingleWriter = true });
+        var producer = Task.Run(async () =>
+        {
+            try
+            {
+                for (var start = 0; start < order.Count; start += batchSize)
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    var indices = order.Skip(start).Take(batchSize).ToArray();
+                    await channel.Writer.WriteAsync(Decode(indices), cancellation);
+                }
+                channel.Writer.Complete();
+            }
+            catch (Exception e)
+            {
+                channel.Writer.Complete(e);
+            }
+        }, cancellation);
+        await foreach (var batch in channel.Reader.ReadAllAsync(cancellation)) yield return batch;
+        await producer;
+    }
+
+    public EcgBatch Decode(int[] indices)
+    {
+        var perExam = Leads * Samples;
+        var signals = ArrayPool<float>.Shared.Rent(indices.Length * perExam);
+        var targets = new float[indices.Length * Classes.Count];
+        ParallelLoop.For(indices.Length, decodeThreads, CancellationToken.None, b =>
+        {
+            var record = source.Read(indices[b]);
+            var exam = signals.AsSpan(b * perExam, perExam);
+            exam.Clear();
+            var (offset, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
+            if (record.SampleCount != Samples)
+                throw new EcgDataException(source.Name, record.ExamId, "samples",
+                    $"has {record.SampleCount} samples at {record.SamplingRateHz} Hz; the network takes {Samples} (set preprocessing resample_hz and length)");
+            for (var l = 0; l < record.Leads.Count; l++)
+            {
+                var lead = StandardLeads.IndexOf(record.Leads[l]);
+                if (lead < 0) continue;
+                var signal = record.Signals[l];
+                var destination = exam.Slice(lead * Samples, Samples);
+                // Padding outside the recorded range stays zero, whatever the reader put there.
+                signal.AsSpan(offset, length).CopyTo(destination.Slice(offset, length));
+                foreach (ref var v in destination.Slice(offset, length)) if (!float.IsFinite(v)) v = 0;
+            }
+            for (var c = 0; c < Classes.Count; c++)
+                targets[b * Classes.Count + c] = record.Labels.Contains(Classes[c]) ? 1 : 0;
+        });
+        return new EcgBatch(signals, targets, indices.Length, indices);
+    }
+}

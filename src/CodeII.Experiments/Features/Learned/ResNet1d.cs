@@ -1,0 +1,166 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CodeII.Experiments.Features.Learned;
+
+/// <summary>One residual unit: its filters and by how much it shortens the signal.</summary>
+public sealed record ResidualUnit(int Filters, int Downsample);
+
+/// <summary>
+/// Shape of the 1-D ResNet of Ribeiro et al. (2020, Nature Communications 11:1760), which CODE was trained with.
+/// Plain data, so an experiment definition can name or change it.
+/// </summary>
+public sealed record ResNetShape
+{
+    public int Leads { get; init; } = 12;
+    public int InputSamples { get; init; } = 4096;
+    public int FirstFilters { get; init; } = 64;
+    public IReadOnlyList<ResidualUnit> Units { get; init; } = [new(128, 4), new(196, 4), new(256, 4), new(320, 4)];
+    public int KernelSize { get; init; } = 17;
+    public double Dropout { get; init; } = 0.2;
+    public int Classes { get; init; } = 6;
+
+    /// <summary>The published network: 12 × 4096 at 400 Hz, units of (1024, 128), (256, 196), (64, 256), (16, 320).</summary>
+    public static ResNetShape Ribeiro2020 { get; } = new();
+
+    /// <summary>For CPU work and tests: 100 Hz × 10 s and a tenth of the filters (71,367 parameters with six classes).</summary>
+    public static ResNetShape Small { get; } = new()
+    {
+        InputSamples = 1000, FirstFilters = 6, Units = [new(13, 4), new(20, 4), new(26, 4), new(32, 4)],
+    };
+
+    /// <summary>Samples after each "same"-padded stage: ⌈L / downsample⌉.</summary>
+    public int SamplesAfter(int units)
+    {
+        var length = InputSamples;
+        for (var u = 0; u < units; u++) length = (length + Units[u].Downsample - 1) / Units[u].Downsample;
+        return length;
+    }
+
+    /// <summary>The penultimate layer's width: the flattened output of the last unit, which the head reads.</summary>
+    public int EmbeddingSize => Units[^1].Filters * SamplesAfter(Units.Count);
+
+    public void Validate()
+    {
+        if (Leads < 1 || InputSamples < 1 || FirstFilters < 1 || KernelSize < 1 || Classes < 1 || Units.Count == 0)
+            throw new ArgumentException($"network shape: leads, input samples, filters, kernel, classes and units must be positive ({this})");
+        if (Dropout is < 0 or >= 1) throw new ArgumentException($"network shape: dropout {Dropout} must lie in [0, 1)");
+        if (Units.Any(u => u.Filters < 1 || u.Downsample < 1)) throw new ArgumentException("network shape: every unit needs filters ≥ 1 and downsample ≥ 1");
+    }
+}
+
+/// <summary>
+/// Convolution with TensorFlow-style "same" padding, as in the original Keras model: the output is ⌈L / stride⌉
+/// long for any kernel, odd or even, with the extra sample of an odd total padded on the right.
+/// </summary>
+sealed class SameConv1d : nn.Module<Tensor, Tensor>
+{
+    readonly Conv1d conv;
+    readonly long[] _padding;
+
+    public SameConv1d(long inChannels, long outChannels, int kernel, int stride, int inputLength) : base(nameof(SameConv1d))
+    {
+        var output = (inputLength + stride - 1) / stride;
+        var total = Math.Max(0, (output - 1) * stride + kernel - inputLength);
+        _padding = [total / 2, total - total / 2];
+        conv = nn.Conv1d(inChannels, outChannels, kernel, stride: stride, bias: false);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x) => conv.forward(_padding[0] == 0 && _padding[1] == 0 ? x : nn.functional.pad(x, _padding));
+}
+
+/// <summary>
+/// Pre-activation residual unit (He et al. 2016, as Ribeiro et al. use it): conv → BN → ReLU → dropout → strided conv,
+/// added to the skip path (max-pool by the downsample, then a 1×1 conv when the width changes); the sum is passed
+/// on as the next skip and, after BN → ReLU → dropout, as the next input.
+/// </summary>
+sealed class ResidualBlock : nn.Module<(Tensor X, Tensor Skip), (Tensor X, Tensor Skip)>
+{
+    readonly SameConv1d conv1, conv2;
+    readonly BatchNorm1d bn1, bn2;
+    readonly Dropout dropout1, dropout2;
+    readonly MaxPool1d? pool;
+    readonly Conv1d? widen;
+
+    public ResidualBlock(int inFilters, int outFilters, int downsample, int kernel, double dropout, int inputLength) : base(nameof(ResidualBlock))
+    {
+        conv1 = new SameConv1d(inFilters, outFilters, kernel, 1, inputLength);
+        bn1 = nn.BatchNorm1d(outFilters);
+        dropout1 = nn.Dropout(dropout);
+        conv2 = new SameConv1d(outFilters, outFilters, kernel, downsample, inputLength);
+        bn2 = nn.BatchNorm1d(outFilters);
+        dropout2 = nn.Dropout(dropout);
+        if (downsample > 1) pool = nn.MaxPool1d(downsample, downsample, ceil_mode: true);
+        if (inFilters != outFilters) widen = nn.Conv1d(inFilters, outFilters, 1, bias: false);
+        RegisterComponents();
+    }
+
+    public override (Tensor X, Tensor Skip) forward((Tensor X, Tensor Skip) input)
+    {
+        var skip = input.Skip;
+        if (pool is not null) skip = pool.forward(skip);
+        if (widen is not null) skip = widen.forward(skip);
+        var x = dropout1.forward(nn.functional.relu(bn1.forward(conv1.forward(input.X))));
+        var sum = conv2.forward(x) + skip;
+        return (dropout2.forward(nn.functional.relu(bn2.forward(sum))), sum);
+    }
+}
+
+/// <summary>
+/// The 1-D ResNet: a first convolution, residual units, and a linear head over the flattened last unit, giving one
+/// logit per class (the sigmoid is applied by the loss and by <see cref="Probabilities"/>). <see cref="Embed"/>
+/// returns the penultimate layer, the learned features.
+/// </summary>
+public sealed class ResNet1d : nn.Module<Tensor, Tensor>
+{
+    readonly SameConv1d conv1;
+    readonly BatchNorm1d bn1;
+    readonly ModuleList<ResidualBlock> blocks;
+    readonly Linear head;
+
+    public ResNetShape Shape { get; }
+
+    // The base constructor is the first native call: libtorch is loaded (with its allocator setting) before it.
+    /// <summary>Initial weights are drawn after seeding libtorch's global generator with <paramref name="seed"/>.</summary>
+    public ResNet1d(ResNetShape shape, int seed = 0) : base(Loaded(nameof(ResNet1d)))
+    {
+        shape.Validate();
+        torch.manual_seed(seed);
+        blocks = new ModuleList<ResidualBlock>();
+        Shape = shape;
+        conv1 = new SameConv1d(shape.Leads, shape.FirstFilters, shape.KernelSize, 1, shape.InputSamples);
+        bn1 = nn.BatchNorm1d(shape.FirstFilters);
+        var filters = shape.FirstFilters;
+        for (var u = 0; u < shape.Units.Count; u++)
+        {
+            var unit = shape.Units[u];
+            blocks.Add(new ResidualBlock(filters, unit.Filters, unit.Downsample, shape.KernelSize, shape.Dropout, shape.SamplesAfter(u)));
+            filters = unit.Filters;
+        }
+        head = nn.Linear(shape.EmbeddingSize, shape.Classes);
+        RegisterComponents();
+    }
+
+    static string Loaded(string name)
+    {
+        TorchRuntime.EnsureLoaded();
+        return name;
+    }
+
+    /// <summary>Input (batch, leads, samples) → penultimate features (batch, <see cref="ResNetShape.EmbeddingSize"/>).</summary>
+    public Tensor Embed(Tensor x)
+    {
+        x = nn.functional.relu(bn1.forward(conv1.forward(x)));
+        var state = (x, x);
+        foreach (var block in blocks) state = block.forward(state);
+        return state.Item1.flatten(1);
+    }
+
+    public override Tensor forward(Tensor x) => head.forward(Embed(x));
+
+    public Tensor Probabilities(Tensor x) => forward(x).sigmoid();
+
+    public long ParameterCount() => parameters().Sum(p => p.numel());
+}
