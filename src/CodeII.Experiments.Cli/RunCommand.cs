@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.CommandLine;
+using CodeII.Experiments.Evaluation;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Features;
 using Spectre.Console;
@@ -57,16 +59,17 @@ static class RunCommand
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
-                    var tasks = new Dictionary<string, ProgressTask>
-                    {
-                        ["features"] = context.AddTask("Reading ECGs and extracting features", maxValue: 1),
-                        ["sweep"] = context.AddTask("Sweeping models over labels", maxValue: 1, autoStart: false),
-                        ["evaluation"] = context.AddTask("Bootstrapping test metrics", maxValue: 1, autoStart: false),
-                    };
+                    var stages = new List<(string Stage, string Description)> { ("features", "Reading ECGs and extracting features") };
+                    if (definition.Pretrain is not null)
+                        stages.AddRange([("pretrain", "Training the network"), ("embeddings", "Computing learned features")]);
+                    stages.AddRange([("sweep", "Sweeping models over labels"), ("evaluation", "Bootstrapping test metrics")]);
+                    var tasks = stages.ToDictionary(s => s.Stage, s => context.AddTask(s.Description, maxValue: 1, autoStart: s.Stage == "features"));
+                    var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
                     var progress = new ProgressCallback(p =>
                     {
                         if (!tasks.TryGetValue(p.Stage, out var task)) return;
                         if (!task.IsStarted) task.StartTask();
+                        if (p.Detail is { } detail) task.Description = $"{descriptions[p.Stage]}: {Markup.Escape(detail)}";
                         task.MaxValue = p.Total;
                         task.Value = p.Done;
                     });
@@ -88,18 +91,21 @@ static class RunCommand
             return 1;
         }
 
+        // One row per model, one column per label: stays readable however many models are compared. The bootstrap
+        // intervals are in the report and in metrics.json.
         foreach (var subset in result.Metrics.Subsets)
         {
-            var table = new Table().Title($"{subset.Name}: test AUROC ({result.Metrics.Confidence:P0} CI)").AddColumn("label");
-            var learners = subset.MacroAuroc.Keys.ToArray();
-            foreach (var learner in learners) table.AddColumn(learner);
-            foreach (var label in subset.PerLabel)
-                table.AddRow([label.Label, .. learners.Select(l => Reports.HtmlReport.Format(label.Models.First(m => m.Learner == l).Auroc))]);
-            table.AddRow(["[bold]macro[/]", .. learners.Select(l => Reports.HtmlReport.Format(subset.MacroAuroc[l]))]);
+            var table = new Table().Title($"{subset.Name}: test AUROC").AddColumn("model");
+            foreach (var label in subset.PerLabel) table.AddColumn(new TableColumn(label.Label).RightAligned());
+            table.AddColumn(new TableColumn("macro").RightAligned());
+            static string Point(Estimate e) => e.Value.ToString("0.000", CultureInfo.InvariantCulture);
+            foreach (var model in subset.MacroAuroc.Keys)
+                table.AddRow([Markup.Escape(model), .. subset.PerLabel.Select(l => Point(l.Models.First(m => m.Learner == model).Auroc)), Point(subset.MacroAuroc[model])]);
             console.Write(table);
         }
         if (result.Manifest.SkippedRecords > 0)
             console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
+        console.MarkupLineInterpolated($"[grey]{result.Metrics.Confidence:P0} bootstrap intervals (by patient) are in the report[/]");
         console.MarkupLineInterpolated($"[grey]feature cache: {result.Manifest.FeatureCache}[/]");
         console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
         // The report path is printed last and bare, so scripts can take the final line.

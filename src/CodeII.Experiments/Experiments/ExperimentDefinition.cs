@@ -14,7 +14,10 @@ public sealed record ExperimentDefinition
     public Preprocessing.PreprocessingOptions Preprocessing { get; init; } = new();
     public IReadOnlyList<LabelSubset> LabelSubsets { get; init; } =
         [new LabelSubset("code6", SyntheticClasses.All)];
-    public string Features { get; init; } = CodeII.Experiments.Features.BasicFeatureExtractor.SetName;
+    /// <summary>Feature sets to compare; each is one set or several fused with '+', e.g. <c>handcrafted+learned</c>.</summary>
+    public IReadOnlyList<string> Features { get; init; } = [CodeII.Experiments.Features.BasicFeatureExtractor.SetName];
+    /// <summary>The network behind the <c>learned</c> features and the end-to-end "resnet" model; null when none is trained.</summary>
+    public CodeII.Experiments.Features.Learned.PretrainDefinition? Pretrain { get; init; }
     /// <summary>The prior baseline is always added, whatever the definition lists.</summary>
     public IReadOnlyList<LearnerBudget> Learners { get; init; } =
         [new LearnerBudget(BinaryLearnerCatalog.LightGbm, 4), new LearnerBudget(BinaryLearnerCatalog.LogisticRegression, 3)];
@@ -25,6 +28,11 @@ public sealed record ExperimentDefinition
         Learners.Any(l => l.Learner == BinaryLearnerCatalog.Prior)
             ? Learners
             : [.. Learners, new LearnerBudget(BinaryLearnerCatalog.Prior, 1)];
+
+    /// <summary>The single feature sets the listed ones are made of, each once: what must be extracted or learned.</summary>
+    public IReadOnlyList<string> FeatureParts => Features.SelectMany(FeatureSetParts).Distinct(StringComparer.Ordinal).ToArray();
+
+    public static IReadOnlyList<string> FeatureSetParts(string featureSet) => featureSet.Split('+');
 
     /// <summary>Every label of every subset, each once, in first-seen order.</summary>
     public IReadOnlyList<string> AllLabels => LabelSubsets.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal).ToArray();

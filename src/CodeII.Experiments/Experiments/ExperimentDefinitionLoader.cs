@@ -1,6 +1,7 @@
 using System.Globalization;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Features;
+using CodeII.Experiments.Features.Learned;
 using CodeII.Experiments.Labels;
 using CodeII.Experiments.Sweep;
 using YamlDotNet.Core;
@@ -48,7 +49,7 @@ public static class ExperimentDefinitionLoader
 
     sealed class Reader(string file)
     {
-        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "learners", "evaluation"];
+        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "pretrain", "learners", "evaluation"];
         static readonly string[] PreprocessingKeys = ["leads", "resample_hz", "highpass_hz", "lowpass_hz", "notch_hz", "filter_order", "normalize", "length"];
         static readonly string[] DatasetKeys = ["kind", "path", "exams", "seed", "sampling_rate_hz", "duration_s", "padded_length", "max_exams_per_patient",
             "prevalence", "missed_label_rate", "spurious_label_rate", "labels", "likelihood", "ecg_ids", "skip_bad_records"];
@@ -57,7 +58,9 @@ public static class ExperimentDefinitionLoader
         static readonly string[] SplitKeys = ["kind", "train", "validation"];
         static readonly string[] LearnerKeys = ["trials"];
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
-        static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName, HandcraftedFeatureExtractor.SetName];
+        static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName, HandcraftedFeatureExtractor.SetName, LearnedFeatures.SetName];
+        static readonly string[] PretrainKeys = ["model", "sampling_rate_hz", "epochs", "batch_size", "learning_rate", "weight_positives",
+            "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end"];
         static readonly IReadOnlyList<string> DatasetKinds = DatasetDefinition.Kinds;
 
         /// <summary>Where each label was written, so a label the dataset lacks can be pointed at once the dataset is known.</summary>
@@ -70,6 +73,7 @@ public static class ExperimentDefinitionLoader
         {
             var d = new ExperimentDefinition();
             var datasetSeedGiven = false;
+            YamlNode? featuresNode = null;
             foreach (var (keyNode, value) in Entries(root, "", TopKeys))
             {
                 var key = keyNode.Value!;
@@ -81,7 +85,8 @@ public static class ExperimentDefinitionLoader
                     "splits" => d with { Splits = Splits(value, key) },
                     "preprocessing" => d with { Preprocessing = Preprocessing(value, key) },
                     "label_subsets" => d with { LabelSubsets = LabelSubsets(value, key) },
-                    "features" => d with { Features = OneOf(value, key, FeatureSets) },
+                    "features" => d with { Features = FeatureSetList(value, key, out featuresNode) },
+                    "pretrain" => d with { Pretrain = Pretrain(value, key) },
                     "learners" => d with { Learners = Learners(value, key) },
                     "evaluation" => d with { Evaluation = Evaluation(value, key) },
                     _ => d,
@@ -91,6 +96,8 @@ public static class ExperimentDefinitionLoader
             if (!datasetSeedGiven)
                 d = d with { Dataset = d.Dataset with { Synthetic = d.Dataset.Synthetic with { Seed = d.Seed } } };
             CheckLabelsExist(d);
+            if (d.FeatureParts.Contains(LearnedFeatures.SetName) && d.Pretrain is null)
+                throw Error(featuresNode ?? root, "features", "the learned features come from a network: add a 'pretrain' section (for example 'pretrain: { model: small, epochs: 10 }')");
             if (d.Splits.Kind == SplitKind.Predefined && d.Dataset.Kind != DatasetDefinition.PtbXlKind)
                 throw Error(root, "splits.kind", $"'predefined' needs a dataset with its own split (ptb-xl), not '{d.Dataset.Kind}'");
             return d;
@@ -249,6 +256,52 @@ public static class ExperimentDefinitionLoader
             if (learners.All(l => l.Learner == BinaryLearnerCatalog.Prior))
                 throw Error(node, path, "needs at least one learner besides the prior baseline");
             return learners;
+        }
+
+        /// <summary>One feature set or a list; each is a set name or several joined by '+' (fused).</summary>
+        IReadOnlyList<string> FeatureSetList(YamlNode node, string path, out YamlNode located)
+        {
+            located = node;
+            var items = node is YamlSequenceNode sequence ? sequence.Children.ToArray() : [node];
+            if (items.Length == 0) throw Error(node, path, $"list at least one feature set from: {string.Join(", ", FeatureSets)}");
+            var sets = new List<string>();
+            foreach (var item in items)
+            {
+                var set = Scalar(item, path);
+                var parts = set.Split('+');
+                foreach (var part in parts)
+                    if (!FeatureSets.Contains(part))
+                        throw Error(item, path, $"'{part}' is not one of: {string.Join(", ", FeatureSets)} (fuse sets with '+', e.g. handcrafted+learned)");
+                if (parts.Distinct().Count() != parts.Length) throw Error(item, path, $"'{set}' names a set twice");
+                if (sets.Contains(set)) throw Error(item, path, $"'{set}' is listed twice");
+                sets.Add(set);
+            }
+            return sets;
+        }
+
+        Features.Learned.PretrainDefinition Pretrain(YamlNode node, string path)
+        {
+            var p = new Features.Learned.PretrainDefinition();
+            var t = p.Training;
+            foreach (var (keyNode, value) in Entries(node, path, PretrainKeys))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                switch (keyNode.Value)
+                {
+                    case "model": p = p with { Model = OneOf(value, key, Features.Learned.PretrainDefinition.Models) }; break;
+                    case "sampling_rate_hz": p = p with { SamplingRateHz = Int(value, key, 50, 2000) }; break;
+                    case "end_to_end": p = p with { EndToEnd = Bool(value, key) }; break;
+                    case "epochs": t = t with { Epochs = Int(value, key, 1, 10_000) }; break;
+                    case "batch_size": t = t with { BatchSize = Int(value, key, 1, 4096) }; break;
+                    case "learning_rate": t = t with { LearningRate = Double(value, key, 1e-7, 1) }; break;
+                    case "weight_positives": t = t with { WeightPositives = Bool(value, key) }; break;
+                    case "plateau_patience": t = t with { PlateauPatience = Int(value, key, 1, 1000) }; break;
+                    case "plateau_factor": t = t with { PlateauFactor = Double(value, key, 0.01, 0.99) }; break;
+                    case "early_stopping_patience": t = t with { EarlyStoppingPatience = Int(value, key, 1, 1000) }; break;
+                    case "time_budget_s": t = t with { TimeBudget = TimeSpan.FromSeconds(Double(value, key, 1, 30 * 24 * 3600)) }; break;
+                }
+            }
+            return p with { Training = t };
         }
 
         EvaluationDefinition Evaluation(YamlNode node, string path)

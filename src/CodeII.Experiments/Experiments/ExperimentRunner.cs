@@ -6,6 +6,7 @@ using CodeII.Experiments.Data;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Evaluation;
 using CodeII.Experiments.Features;
+using CodeII.Experiments.Features.Learned;
 using CodeII.Experiments.Reports;
 using CodeII.Experiments.Sweep;
 
@@ -34,7 +35,7 @@ public static class ExperimentRunner
         var clock = Stopwatch.StartNew();
         // Open the data first: a dataset that cannot be opened should not leave an empty run folder behind.
         var source = CreateSource(definition);
-        var extractor = CreateExtractor(definition.Features);
+        var extractors = definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(CreateExtractor).ToArray();
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
         var (commit, dirty) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".");
 
@@ -52,8 +53,8 @@ public static class ExperimentRunner
             ProcessorCount = Environment.ProcessorCount,
             MaxThreads = options.MaxThreads,
             Dataset = source.Describe(),
-            FeatureSet = extractor.Name,
-            FeatureSetVersion = extractor.Version,
+            FeatureSets = definition.Features,
+            FeatureVersions = extractors.ToDictionary(e => e.Name, e => $"v{e.Version}"),
             StartedUtc = started,
             Status = "running",
         };
@@ -63,7 +64,7 @@ public static class ExperimentRunner
 
         try
         {
-            return Execute(definition, options, folder, source, extractor, manifest, clock, cancellationToken);
+            return Execute(definition, options, folder, source, extractors, manifest, clock, cancellationToken);
         }
         catch (Exception e)
         {
@@ -76,43 +77,167 @@ public static class ExperimentRunner
     }
 
     static RunResult Execute(ExperimentDefinition definition, RunOptions options, RunFolder folder, IEcgSource source,
-        IEcgFeatureExtractor extractor, RunManifest manifest, Stopwatch clock, CancellationToken cancellationToken)
+        IReadOnlyList<IEcgFeatureExtractor> extractors, RunManifest manifest, Stopwatch clock, CancellationToken cancellationToken)
     {
-        var (features, cacheUse) = ExtractOrLoad(definition, options, source, extractor, cancellationToken);
-        manifest = manifest with { DataFingerprint = features.DataFingerprint, SkippedRecords = features.Skipped.Count, FeatureCache = cacheUse };
+        // Extracted sets, by name; the first one's rows (exams read without error) are every set's rows.
+        var tables = new Dictionary<string, FeatureTable>(StringComparer.Ordinal);
+        var cacheUses = new List<string>();
+        foreach (var extractor in extractors.DefaultIfEmpty(new MetadataOnlyExtractor()))
+        {
+            var (table, use) = ExtractOrLoad(definition, options, source, extractor, cancellationToken);
+            tables[extractor.Name] = table;
+            cacheUses.Add(extractors.Count > 1 ? $"{extractor.Name}: {use}" : use);
+        }
+        var rows = tables.Values.First();
+        manifest = manifest with { DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, FeatureCache = string.Join("; ", cacheUses) };
         folder.WriteJson(RunFolder.ManifestFile, manifest);
-        if (features.Skipped.Count > 0)
-            folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,reason\n" + string.Concat(features.Skipped.Select(r => $"{r.ExamId},\"{r.Reason.Replace("\"", "\"\"")}\"\n")));
+        if (rows.Skipped.Count > 0)
+            folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,reason\n" + string.Concat(rows.Skipped.Select(r => $"{r.ExamId},\"{r.Reason.Replace("\"", "\"\"")}\"\n")));
 
         var split = definition.Splits.Kind == SplitKind.Predefined
-            ? PredefinedSplit(source, features)
-            : PatientSplit.IterativeStratified(features.PatientIds, features.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
-        var learners = definition.LearnersWithBaseline;
-        var sweep = new LabelSweep
+            ? PredefinedSplit(source, rows)
+            : PatientSplit.IterativeStratified(rows.PatientIds, rows.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
+        var validation = split.Indices(SplitPart.Validation);
+        var test = split.Indices(SplitPart.Test);
+
+        var selected = new List<SelectedModel>();
+        var trials = new List<TrialRecord>();
+        using var network = definition.Pretrain is { } pretrain ? Pretrain(definition, pretrain, options, source, rows, split, cancellationToken) : null;
+        float[]? networkOutputs = null;
+        if (network is not null)
         {
-            Features = features,
+            var (embeddings, probabilities) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
+            tables[LearnedFeatures.SetName] = rows.WithFeatures(NetworkPretraining.FeatureNames(network.Model.Shape.EmbeddingSize), embeddings);
+            networkOutputs = probabilities;
+            manifest = manifest with
+            {
+                FeatureVersions = new Dictionary<string, string>(manifest.FeatureVersions) { [LearnedFeatures.SetName] = $"checkpoint sha256:{network.CheckpointSha256}" },
+                Network = Summary(network, definition.Pretrain!),
+            };
+            folder.WriteJson(RunFolder.ManifestFile, manifest);
+        }
+
+        var multipleSets = definition.Features.Count > 1;
+        var learnersOnFeatures = definition.LearnersWithBaseline.Where(l => l.Learner != BinaryLearnerCatalog.Prior).ToArray();
+        var sweeps = definition.Features.Select(set => (Set: set, Learners: (IReadOnlyList<LearnerBudget>)learnersOnFeatures))
+            // The prior reads no features: it runs once, on the first set's table.
+            .Append((Set: definition.Features[0], Learners: [new LearnerBudget(BinaryLearnerCatalog.Prior, 1)]))
+            .Where(s => s.Learners.Count > 0).ToArray();
+        var plans = sweeps.Select(sweep => new LabelSweep
+        {
+            Features = ExperimentDefinition.FeatureSetParts(sweep.Set).Select(part => tables[part]).Aggregate((a, b) => a.Concatenate(b)),
             Split = split,
             Labels = definition.AllLabels,
-            Learners = learners,
+            Learners = sweep.Learners,
             Seed = definition.Seed,
             MaxDegreeOfParallelism = options.MaxThreads,
-        }.Run(trial => folder.AppendJsonLine(RunFolder.TrialsFile, trial), options.Progress, cancellationToken);
+        }).ToArray();
+        var totalTrials = plans.Sum(p => p.Plan().Count);
+        var trialsBefore = 0;
+        for (var k = 0; k < sweeps.Length; k++)
+        {
+            var (set, learners) = sweeps[k];
+            var isPrior = learners.All(l => l.Learner == BinaryLearnerCatalog.Prior);
+            string Named(string learner) => multipleSets && !isPrior ? $"{set}/{learner}" : learner;
+            var progress = options.Progress is null ? null : new StageOffset(options.Progress, trialsBefore, totalTrials);
+            var result = (plans[k] with { FirstTrial = trialsBefore }).Run(
+                trial => folder.AppendJsonLine(RunFolder.TrialsFile, trial with { Learner = Named(trial.Learner), FeatureSet = isPrior ? null : set }),
+                progress, cancellationToken);
+            trialsBefore += result.Trials.Count;
+            trials.AddRange(result.Trials.Select(t => t with { Learner = Named(t.Learner), FeatureSet = isPrior ? null : set }));
+            selected.AddRange(result.Selected.Select(m => m with { Learner = Named(m.Learner), Trial = m.Trial with { Learner = Named(m.Learner) } }));
+        }
+        if (network is not null && networkOutputs is not null && definition.Pretrain!.EndToEnd)
+            selected.AddRange(EndToEnd(network, networkOutputs, definition, rows, split.Indices(SplitPart.Train), validation, test));
+        var modelNames = selected.Select(m => m.Learner).Distinct().ToArray();
+        // Labels in definition order, then models in the order they were swept, as the report lays them out.
+        var sweep = new SweepResult(trials, [.. definition.AllLabels.SelectMany(label => modelNames.Select(name => selected.First(m => m.Label == label && m.Learner == name)))]);
 
-        var test = split.Indices(SplitPart.Test);
-        var metrics = ExperimentEvaluator.Evaluate(sweep, definition.LabelSubsets, learners.Select(l => l.Learner).ToArray(),
-            test.Select(i => features.PatientIds[i]).ToArray(),
-            label => test.Select(i => features.Labels[i].Contains(label)).ToArray(),
+        var metrics = ExperimentEvaluator.Evaluate(sweep, definition.LabelSubsets, modelNames,
+            test.Select(i => rows.PatientIds[i]).ToArray(),
+            label => test.Select(i => rows.Labels[i].Contains(label)).ToArray(),
             definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed, options.Progress);
 
-        folder.WriteText(RunFolder.PredictionsFile, PredictionsCsv(sweep, features, test));
+        folder.WriteText(RunFolder.PredictionsFile, PredictionsCsv(sweep, rows, test));
         folder.WriteJson(RunFolder.MetricsFile, metrics);
 
         manifest = manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = clock.Elapsed.TotalSeconds, Status = "complete" };
-        var report = HtmlReport.Render(new ReportModel(definition, manifest, metrics, sweep, test.Select(i => features.Labels[i]).ToArray(), features.Skipped));
+        var report = HtmlReport.Render(new ReportModel(definition, manifest, metrics, sweep, test.Select(i => rows.Labels[i]).ToArray(), rows.Skipped));
         folder.WriteText(RunFolder.ReportFile, report);
         folder.WriteJson(RunFolder.ManifestFile, manifest);
         (source as IDisposable)?.Dispose();
         return new RunResult(folder, folder.FileIn(RunFolder.ReportFile), metrics, manifest);
+    }
+
+    /// <summary>Reports one of several sweeps as its part of a single "sweep" stage over all their trials.</summary>
+    sealed class StageOffset(IProgress<StageProgress> inner, int trialsBefore, int totalTrials) : IProgress<StageProgress>
+    {
+        public void Report(StageProgress value) => inner.Report(value with { Done = trialsBefore + value.Done, Total = totalTrials });
+    }
+
+    /// <summary>Trains the network on the training exams (early stopping on the validation ones), or reuses a finished
+    /// or interrupted training of the same network on the same data from the cache.</summary>
+    static PretrainedNetwork Pretrain(ExperimentDefinition definition, PretrainDefinition pretrain, RunOptions options, IEcgSource source,
+        FeatureTable rows, PatientSplit split, CancellationToken cancellationToken)
+    {
+        int[] SourceRows(SplitPart part) => split.Indices(part).Select(i => rows.SourceIndex[i]).ToArray();
+        var cacheRoot = options.FeatureCacheDirectory is { } features
+            ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(features)) ?? ".", "networks")
+            : Path.Combine(Path.GetTempPath(), "codeii-networks");
+        var progress = options.Progress is null ? null : new TrainingProgressAdapter(options.Progress);
+        var labels = Enumerable.Range(0, rows.RowCount).ToDictionary(r => rows.SourceIndex[r], r => rows.Labels[r]);
+        return NetworkPretraining.TrainOrResume(source, rows.DataFingerprint, definition.AllLabels, SourceRows(SplitPart.Train), SourceRows(SplitPart.Validation),
+            pretrain with { Training = pretrain.Training with { Seed = definition.Seed } }, cacheRoot, options.MaxThreads, i => labels[i], progress, cancellationToken);
+    }
+
+    sealed class TrainingProgressAdapter(IProgress<StageProgress> inner) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p) => inner.Report(new StageProgress("pretrain", (p.Epoch - 1) * p.Batches + p.Batch, p.Epochs * p.Batches,
+            $"epoch {p.Epoch}/{p.Epochs} · loss {p.RunningLoss:0.000}" + (p.LastValidationMacroAuroc is { } a ? $" · val AUROC {a:0.000}" : "") + $" · {p.SamplesPerSecond:N0} ECGs/s"));
+    }
+
+    static NetworkSummary Summary(PretrainedNetwork network, PretrainDefinition pretrain) => new()
+    {
+        Model = pretrain.Model,
+        Parameters = network.Parameters,
+        InputRateHz = pretrain.InputRateHz,
+        InputSamples = network.Model.Shape.InputSamples,
+        EpochsTrained = network.State.CompletedEpochs,
+        BestEpoch = network.State.BestEpoch,
+        BestValidationMacroAuroc = network.State.BestValidationMacroAuroc,
+        StopReason = network.State.StopReason ?? "",
+        CheckpointSha256 = network.CheckpointSha256,
+        CheckpointFolder = network.CheckpointFolder,
+        History = network.State.History,
+    };
+
+    /// <summary>The network's own sigmoid output per label as one more model, thresholded on validation like the others.</summary>
+    static IEnumerable<SelectedModel> EndToEnd(PretrainedNetwork network, float[] outputs, ExperimentDefinition definition, FeatureTable rows,
+        int[] train, int[] validation, int[] test)
+    {
+        var classes = network.Classes.Count;
+        foreach (var label in definition.AllLabels)
+        {
+            var c = network.Classes.ToList().IndexOf(label);
+            float[] Scores(int[] indices) => indices.Select(i => outputs[i * classes + c]).ToArray();
+            var validationScores = Scores(validation);
+            var validationTruth = validation.Select(i => rows.Labels[i].Contains(label)).ToArray();
+            var trial = new TrialRecord
+            {
+                Trial = -1,
+                Label = label,
+                Learner = LearnedFeatures.EndToEndModel,
+                Parameters = new TrialParameters { ["epochs"] = network.State.CompletedEpochs, ["best_epoch"] = network.State.BestEpoch, ["parameters"] = network.Parameters },
+                Seed = definition.Seed,
+                ValidationAuroc = BinaryMetrics.Auroc(validationScores, validationTruth),
+                ValidationAuprc = BinaryMetrics.AveragePrecision(validationScores, validationTruth),
+                DurationSeconds = network.State.History.Sum(e => e.Seconds),
+                TrainRows = train.Length,
+                TrainPositives = train.Count(i => rows.Labels[i].Contains(label)),
+                FeatureSet = "ecg",
+            };
+            yield return new SelectedModel(label, LearnedFeatures.EndToEndModel, trial, BinaryMetrics.BestF1Threshold(validationScores, validationTruth), Scores(test));
+        }
     }
 
     static (FeatureTable Table, string CacheUse) ExtractOrLoad(ExperimentDefinition definition, RunOptions options, IEcgSource source,

@@ -24,8 +24,11 @@ public sealed record RunManifest
     public int SkippedRecords { get; init; }
     /// <summary>"hit &lt;file&gt;", "miss, written to &lt;file&gt;" or "off".</summary>
     public string? FeatureCache { get; init; }
-    public required string FeatureSet { get; init; }
-    public required int FeatureSetVersion { get; init; }
+    /// <summary>The compared feature sets, as listed in the definition.</summary>
+    public required IReadOnlyList<string> FeatureSets { get; init; }
+    /// <summary>Version of each extracted set; for <c>learned</c>, the SHA-256 of the network's best checkpoint.</summary>
+    public required IReadOnlyDictionary<string, string> FeatureVersions { get; init; }
+    public NetworkSummary? Network { get; init; }
     public required DateTime StartedUtc { get; init; }
     public DateTime? FinishedUtc { get; init; }
     public double? DurationSeconds { get; init; }
@@ -44,6 +47,7 @@ public sealed record RunManifest
             ("Microsoft.ML.LightGbm", typeof(Microsoft.ML.Trainers.LightGbm.LightGbmBinaryTrainer).Assembly),
             ("YamlDotNet", typeof(YamlDotNet.RepresentationModel.YamlStream).Assembly),
             ("Plotly.NET", typeof(Plotly.NET.Chart).Assembly),
+            ("TorchSharp", typeof(TorchSharp.torch).Assembly),
         };
         return packages.ToDictionary(p => p.Package, p => VersionOf(p.Assembly));
     }
@@ -79,4 +83,20 @@ public sealed record RunManifest
             return null; // git is not installed
         }
     }
+}
+
+/// <summary>The trained network behind the learned features, as recorded in the manifest and the report.</summary>
+public sealed record NetworkSummary
+{
+    public required string Model { get; init; }
+    public required long Parameters { get; init; }
+    public required int InputRateHz { get; init; }
+    public required int InputSamples { get; init; }
+    public required int EpochsTrained { get; init; }
+    public required int BestEpoch { get; init; }
+    public required double BestValidationMacroAuroc { get; init; }
+    public required string StopReason { get; init; }
+    public required string CheckpointSha256 { get; init; }
+    public required string CheckpointFolder { get; init; }
+    public required IReadOnlyList<Features.Learned.EpochSummary> History { get; init; }
 }

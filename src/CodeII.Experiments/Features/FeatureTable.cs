@@ -21,9 +21,45 @@ public sealed class FeatureTable
 
     public int RowCount => ExamIds.Length;
     public ReadOnlySpan<float> Row(int i) => Values.AsSpan(i * FeatureNames.Count, FeatureNames.Count);
+
+    /// <summary>The same exams with other features (row-major, one row per exam in this table's order).</summary>
+    public FeatureTable WithFeatures(IReadOnlyList<string> names, float[] values)
+    {
+        if (values.Length != (long)RowCount * names.Count)
+            throw new ArgumentException($"{values.Length} values do not fill {RowCount} rows of {names.Count} features");
+        return new FeatureTable
+        {
+            FeatureNames = names, ExamIds = ExamIds, PatientIds = PatientIds, Labels = Labels, Values = values,
+            DataFingerprint = DataFingerprint, SourceIndex = SourceIndex, Skipped = Skipped,
+        };
+    }
+
+    /// <summary>This table's features followed by <paramref name="other"/>'s, for the same exams: a fused feature set.</summary>
+    public FeatureTable Concatenate(FeatureTable other)
+    {
+        if (!other.ExamIds.SequenceEqual(ExamIds)) throw new ArgumentException("the tables hold different exams and cannot be fused");
+        var (a, b) = (FeatureNames.Count, other.FeatureNames.Count);
+        var values = new float[(long)RowCount * (a + b)];
+        for (var i = 0; i < RowCount; i++)
+        {
+            Row(i).CopyTo(values.AsSpan(i * (a + b), a));
+            other.Row(i).CopyTo(values.AsSpan(i * (a + b) + a, b));
+        }
+        return WithFeatures([.. FeatureNames, .. other.FeatureNames], values);
+    }
 }
 
-public readonly record struct StageProgress(string Stage, int Done, int Total);
+/// <summary>How far a stage is; <paramref name="Detail"/> carries live figures such as a training loss.</summary>
+public readonly record struct StageProgress(string Stage, int Done, int Total, string? Detail = null);
+
+/// <summary>No features: reads ids, patients and labels only, for runs whose every feature set is learned.</summary>
+public sealed class MetadataOnlyExtractor : IEcgFeatureExtractor
+{
+    public string Name => "metadata";
+    public int Version => 1;
+    public IReadOnlyList<string> FeatureNames { get; } = [];
+    public void Extract(EcgRecord record, Span<float> destination) { }
+}
 
 /// <summary>A record that could not be read, kept so the run can say which and why.</summary>
 public sealed record SkippedRecord(int SourceIndex, string ExamId, string Reason);

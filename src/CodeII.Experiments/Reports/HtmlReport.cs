@@ -51,7 +51,7 @@ public static class HtmlReport
             th { background: #f0f4f8; } td.text, th.text { text-align: left; }
             td.metric { white-space: nowrap; } tr.best td.metric:not([data-metric=prevalence]) { font-weight: 600; } tr.baseline td:not([rowspan]) { color: #627d98; }
             .meta { color: #52606d; font-size: .9rem; } .grid { display: flex; flex-wrap: wrap; gap: .5rem; }
-            .chart { width: 380px; height: 340px; } .wide { width: 100%; max-width: 760px; height: 380px; }
+            .chart { width: 380px; min-height: 340px; } .scroll { overflow-x: auto; } .wide { width: 100%; max-width: 760px; height: 380px; }
             code { background: #f0f4f8; padding: 0 .25rem; }
             </style></head><body>
             <h1>{{E(title)}}</h1>
@@ -67,6 +67,7 @@ public static class HtmlReport
         foreach (var subset in model.Metrics.Subsets)
             RenderSubset(html, charts, subset, model);
 
+        RenderNetwork(html, charts, model);
         RenderRocCurves(html, charts, model);
         RenderTrials(html, model);
         RenderProvenance(html, model);
@@ -85,7 +86,7 @@ public static class HtmlReport
                 .Append(MetricCell(subset.Name, "*", learner, "macro_auroc", estimate)).Append("</tr>\n");
         html.Append("</table>\n");
 
-        html.Append("<table class=\"metrics\"><tr><th class=\"text\">label</th><th>test positives</th><th>prevalence</th><th class=\"text\">model</th>")
+        html.Append("<div class=\"scroll\"><table class=\"metrics\"><tr><th class=\"text\">label</th><th>test positives</th><th>prevalence</th><th class=\"text\">model</th>")
             .Append("<th>AUROC</th><th>AUPRC</th><th>F1</th><th>threshold</th><th>validation AUROC</th></tr>\n");
         foreach (var label in subset.PerLabel)
         {
@@ -108,7 +109,7 @@ public static class HtmlReport
                     .Append($"<td>{Format(mm.Threshold)}</td><td>{Format(mm.ValidationAuroc)}</td></tr>\n");
             }
         }
-        html.Append("</table>\n");
+        html.Append("</table></div>\n");
 
         var id = $"heatmap-{subset.Name}";
         html.Append($"<div id=\"{E(id)}\" class=\"wide plot\"></div>\n");
@@ -117,7 +118,39 @@ public static class HtmlReport
             new object[] { new { type = "heatmap", x = subset.Labels, y = learners, z, zmin = 0.5, zmax = 1.0, colorscale = "Viridis",
                 text = z.Select(r => r.Select(v => v is null ? "n/a" : Format(v.Value)).ToArray()).ToArray(), texttemplate = "%{text}",
                 hovertemplate = "%{y} on %{x}: AUROC %{text}<extra></extra>", colorbar = new { title = new { text = "AUROC" } } } },
-            new { title = new { text = $"Test AUROC, label × model ({subset.Name})" }, margin = new { l = 140, t = 50 } }));
+            // Room on the left for the longest model name, e.g. handcrafted+learned/logistic_regression.
+            new { title = new { text = $"Test AUROC, label × model ({subset.Name})" }, margin = new { l = 20 + 7 * learners.Max(l => l.Length), t = 50 },
+                height = 120 + 34 * learners.Length }));
+    }
+
+    static void RenderNetwork(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)
+    {
+        if (model.Manifest.Network is not { } n) return;
+        html.Append("<h2 id=\"network\">The network</h2>\n")
+            .Append("<p>A 1-D ResNet (Ribeiro et al. 2020) trained on the training patients for all labels at once, early-stopped on the ")
+            .Append("validation patients. Its penultimate layer gives the <code>learned</code> features; its own sigmoid outputs are the model ")
+            .Append($"<code>{E(Features.Learned.LearnedFeatures.EndToEndModel)}</code>.</p>\n<table class=\"network\">\n");
+        void Row(string key, string value) => html.Append($"<tr><th class=\"text\">{E(key)}</th><td class=\"text\">{E(value)}</td></tr>\n");
+        Row("model", $"{n.Model}, {n.Parameters:N0} parameters, input 12 × {n.InputSamples} at {n.InputRateHz} Hz");
+        Row("training", $"{n.EpochsTrained} epochs; best validation macro AUROC {Format(n.BestValidationMacroAuroc)} at epoch {n.BestEpoch}; {n.StopReason}");
+        Row("checkpoint", $"sha256 {n.CheckpointSha256[..16]}… in {n.CheckpointFolder}");
+        html.Append("</table>\n<div id=\"network-training\" class=\"wide plot\"></div>\n");
+        var epochs = n.History.Select(e => e.Epoch).ToArray();
+        charts.Add(new PlotlyPage.Chart("network-training",
+            new object[]
+            {
+                new { type = "scatter", mode = "lines+markers", name = "training loss", x = epochs, y = n.History.Select(e => e.TrainingLoss).ToArray() },
+                new { type = "scatter", mode = "lines+markers", name = "validation macro AUROC", x = epochs,
+                    y = n.History.Select(e => NaNToNull(e.ValidationMacroAuroc)).ToArray(), yaxis = "y2" },
+            },
+            new
+            {
+                title = new { text = "Training curve" },
+                xaxis = new { title = new { text = "epoch" }, dtick = 1 },
+                yaxis = new { title = new { text = "BCE loss" }, rangemode = "tozero" },
+                yaxis2 = new { title = new { text = "validation macro AUROC" }, overlaying = "y", side = "right", range = new[] { 0.5, 1.0 } },
+                legend = new { x = 0.5, y = 0.5 },
+            }));
     }
 
     static void RenderSkipped(StringBuilder html, ReportModel model)
@@ -152,7 +185,10 @@ public static class HtmlReport
                 title = new { text = positives == 0 || positives == truth.Length ? $"{label} (undefined: the test split has {(positives == 0 ? "no positives" : "no negatives")})" : label },
                 xaxis = new { title = new { text = "false positive rate" }, range = new[] { 0, 1 } },
                 yaxis = new { title = new { text = "true positive rate" }, range = new[] { 0, 1.02 } },
-                legend = new { x = 0.45, y = 0.05 }, margin = new { l = 55, r = 10, t = 40, b = 45 },
+                // Below the plot: with several feature sets the model names would cover the curves.
+                legend = new { orientation = "h", x = 0, y = -0.22, yanchor = "top", font = new { size = 10 } },
+                height = 330 + 18 * ((model.Sweep.Selected.Count(s => s.Label == label) + 1) / 2),
+                margin = new { l = 55, r = 10, t = 40, b = 45 },
             }));
         }
         html.Append("</div>\n");
@@ -174,7 +210,7 @@ public static class HtmlReport
         void Row(string key, string value) => html.Append($"<tr><th class=\"text\">{E(key)}</th><td class=\"text\"><code>{E(value)}</code></td></tr>\n");
         Row("definition", $"{m.DefinitionFile} (sha256 {m.DefinitionSha256[..12]}…)");
         Row("dataset", m.Dataset);
-        Row("features", $"{m.FeatureSet} v{m.FeatureSetVersion}");
+        Row("features", string.Join(", ", m.FeatureSets) + " (" + string.Join(", ", m.FeatureVersions.Select(v => $"{v.Key} {v.Value}")) + ")");
         Row("runtime", $"{m.Runtime} on {m.Os}, {m.ProcessorCount} cores, {m.MaxThreads} threads used");
         foreach (var (package, version) in m.Packages) Row(package, version);
         if (m.DurationSeconds is { } seconds) Row("duration", $"{seconds.ToString("F1", CultureInfo.InvariantCulture)} s");

@@ -23,6 +23,8 @@ public sealed record TrialRecord
     public required double DurationSeconds { get; init; }
     public required int TrainRows { get; init; }
     public required int TrainPositives { get; init; }
+    /// <summary>The feature set the trial was trained on (null for the prior, which reads none).</summary>
+    public string? FeatureSet { get; init; }
 }
 
 /// <summary>A learner's best configuration for one label, chosen and thresholded on validation data only.</summary>
@@ -34,7 +36,7 @@ public sealed record SweepResult(IReadOnlyList<TrialRecord> Trials, IReadOnlyLis
 /// Trains one-vs-rest models for each label with each learner's configurations, in parallel, one thread per trial.
 /// Each label is swept once even when several label subsets contain it.
 /// </summary>
-public sealed class LabelSweep
+public sealed record LabelSweep
 {
     public required FeatureTable Features { get; init; }
     public required PatientSplit Split { get; init; }
@@ -49,16 +51,13 @@ public sealed class LabelSweep
         public float[] Features { get; set; } = [];
     }
 
-    public SweepResult Run(Action<TrialRecord>? onTrialFinished = null, IProgress<StageProgress>? progress = null,
-        CancellationToken cancellationToken = default)
-    {
-        var train = Split.Indices(SplitPart.Train);
-        var validation = Split.Indices(SplitPart.Validation);
-        var test = Split.Indices(SplitPart.Test);
-        var rows = Enumerable.Range(0, Features.RowCount).Select(i => Features.Row(i).ToArray()).ToArray();
-        var schema = SchemaDefinition.Create(typeof(ExampleRow));
-        schema[nameof(ExampleRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Features.FeatureNames.Count);
+    /// <summary>Number given to this sweep's first trial (and added to its seeds), so several sweeps in one run log
+    /// distinct trials.</summary>
+    public int FirstTrial { get; init; }
 
+    /// <summary>Every trial this sweep will run, in order: the same for the same seed.</summary>
+    public IReadOnlyList<(string Label, IBinaryLearner Learner, TrialParameters Parameters)> Plan()
+    {
         var proposalRng = new Random(Seed);
         var plan = new List<(string Label, IBinaryLearner Learner, TrialParameters Parameters)>();
         foreach (var budget in Learners)
@@ -69,7 +68,20 @@ public sealed class LabelSweep
             foreach (var label in Labels)
                 foreach (var configuration in configurations) plan.Add((label, learner, configuration));
         }
+        return plan;
+    }
 
+    public SweepResult Run(Action<TrialRecord>? onTrialFinished = null, IProgress<StageProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var train = Split.Indices(SplitPart.Train);
+        var validation = Split.Indices(SplitPart.Validation);
+        var test = Split.Indices(SplitPart.Test);
+        var rows = Enumerable.Range(0, Features.RowCount).Select(i => Features.Row(i).ToArray()).ToArray();
+        var schema = SchemaDefinition.Create(typeof(ExampleRow));
+        schema[nameof(ExampleRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, Features.FeatureNames.Count);
+
+        var plan = Plan();
         var validationTruth = Labels.ToDictionary(l => l, l => validation.Select(i => Features.Labels[i].Contains(l)).ToArray());
         var results = new (TrialRecord Record, float[] ValidationScores, float[] TestScores)[plan.Count];
         var done = 0;
@@ -77,7 +89,7 @@ public sealed class LabelSweep
         ParallelLoop.For(plan.Count, MaxDegreeOfParallelism, cancellationToken, t =>
             {
                 var (label, learner, parameters) = plan[t];
-                var trialSeed = Seed + t;
+                var trialSeed = Seed + FirstTrial + t;
                 var ml = new MLContext(trialSeed);
                 IDataView View(int[] indices) => ml.Data.LoadFromEnumerable(
                     indices.Select(i => new ExampleRow { Label = Features.Labels[i].Contains(label), Features = rows[i] }), schema);
@@ -90,7 +102,7 @@ public sealed class LabelSweep
                 var testScores = Score(test);
                 var record = new TrialRecord
                 {
-                    Trial = t,
+                    Trial = FirstTrial + t,
                     Label = label,
                     Learner = learner.Name,
                     Parameters = parameters,

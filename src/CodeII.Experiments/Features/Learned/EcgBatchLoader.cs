@@ -31,7 +31,8 @@ public sealed class EcgBatch(float[] signals, float[] targets, int count, int[] 
 /// Exams must already have the network's sampling rate and length (wrap the source in a PreprocessedSource); leads
 /// are placed in the standard 12-lead order, and a lead the record lacks stays zero.
 /// </summary>
-public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> classes, int samples, int decodeThreads, int prefetchBatches = 3)
+public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> classes, int samples, int decodeThreads, int prefetchBatches = 3,
+    NetworkInputCache? inputCache = null)
 {
     public int Samples { get; } = samples;
     public IReadOnlyList<string> Classes { get; } = classes;
@@ -62,6 +63,9 @@ public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> clas
         await producer;
     }
 
+    /// <summary>Labels by source index from the caller's table: with them a cached input needs no decoding at all.</summary>
+    public Func<int, IReadOnlySet<string>>? Labels { get; init; }
+
     public EcgBatch Decode(int[] indices)
     {
         var perExam = Leads * Samples;
@@ -69,26 +73,38 @@ public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> clas
         var targets = new float[indices.Length * Classes.Count];
         ParallelLoop.For(indices.Length, decodeThreads, CancellationToken.None, b =>
         {
-            var record = source.Read(indices[b]);
             var exam = signals.AsSpan(b * perExam, perExam);
-            exam.Clear();
-            var (offset, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
-            if (record.SampleCount != Samples)
-                throw new EcgDataException(source.Name, record.ExamId, "samples",
-                    $"has {record.SampleCount} samples at {record.SamplingRateHz} Hz; the network takes {Samples} (set preprocessing resample_hz and length)");
-            for (var l = 0; l < record.Leads.Count; l++)
+            IReadOnlySet<string> labels;
+            if (inputCache?.TryRead(indices[b], exam) == true && Labels is not null)
+                labels = Labels(indices[b]);
+            else
             {
-                var lead = StandardLeads.IndexOf(record.Leads[l]);
-                if (lead < 0) continue;
-                var signal = record.Signals[l];
-                var destination = exam.Slice(lead * Samples, Samples);
-                // Padding outside the recorded range stays zero, whatever the reader put there.
-                signal.AsSpan(offset, length).CopyTo(destination.Slice(offset, length));
-                foreach (ref var v in destination.Slice(offset, length)) if (!float.IsFinite(v)) v = 0;
+                var record = source.Read(indices[b]);
+                labels = record.Labels;
+                Place(record, exam);
+                inputCache?.Write(indices[b], exam);
             }
-            for (var c = 0; c < Classes.Count; c++)
-                targets[b * Classes.Count + c] = record.Labels.Contains(Classes[c]) ? 1 : 0;
+            for (var c = 0; c < Classes.Count; c++) targets[b * Classes.Count + c] = labels.Contains(Classes[c]) ? 1 : 0;
         });
         return new EcgBatch(signals, targets, indices.Length, indices);
+    }
+
+    /// <summary>Writes a record's leads into an exam slot in the standard order, padding left at zero.</summary>
+    void Place(EcgRecord record, Span<float> exam)
+    {
+        exam.Clear();
+        var (offset, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
+        if (record.SampleCount != Samples)
+            throw new EcgDataException(source.Name, record.ExamId, "samples",
+                $"has {record.SampleCount} samples at {record.SamplingRateHz} Hz; the network takes {Samples} (set preprocessing resample_hz and length)");
+        for (var l = 0; l < record.Leads.Count; l++)
+        {
+            var lead = StandardLeads.IndexOf(record.Leads[l]);
+            if (lead < 0) continue;
+            var destination = exam.Slice(lead * Samples, Samples);
+            // Padding outside the recorded range stays zero, whatever the reader put there.
+            record.Signals[l].AsSpan(offset, length).CopyTo(destination.Slice(offset, length));
+            foreach (ref var v in destination.Slice(offset, length)) if (!float.IsFinite(v)) v = 0;
+        }
     }
 }

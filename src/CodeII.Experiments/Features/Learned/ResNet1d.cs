@@ -160,6 +160,13 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor x) => head.forward(Embed(x));
 
+    /// <summary>The embedding and the sigmoid outputs from one pass.</summary>
+    public (Tensor Embedding, Tensor Probabilities) EmbedAndClassify(Tensor x)
+    {
+        var embedding = Embed(x);
+        return (embedding, head.forward(embedding).sigmoid());
+    }
+
     public Tensor Probabilities(Tensor x) => forward(x).sigmoid();
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
