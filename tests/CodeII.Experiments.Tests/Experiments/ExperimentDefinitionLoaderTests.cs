@@ -18,6 +18,31 @@ public class ExperimentDefinitionLoaderTests
     }
 
     [Fact]
+    public void Feature_sets_are_listed_fused_with_plus_and_learned_ones_read_the_pretrain_section()
+    {
+        var d = ExperimentDefinitionLoader.Parse("""
+            features: [handcrafted, learned, handcrafted+learned]
+            pretrain:
+              model: ribeiro2020
+              epochs: 7
+              batch_size: 16
+              learning_rate: 0.0005
+              weight_positives: true
+              time_budget_s: 90
+              end_to_end: false
+            """, "f.yaml");
+        Assert.Equal(["handcrafted", "learned", "handcrafted+learned"], d.Features);
+        Assert.Equal(["handcrafted", "learned"], d.FeatureParts);
+        var p = d.Pretrain!;
+        Assert.Equal("ribeiro2020", p.Model);
+        Assert.Equal(400, p.InputRateHz);
+        Assert.Equal(4096, p.Shape(6).InputSamples);
+        Assert.Equal((7, 16, 0.0005, true, TimeSpan.FromSeconds(90)), (p.Training.Epochs, p.Training.BatchSize, p.Training.LearningRate, p.Training.WeightPositives, p.Training.TimeBudget));
+        Assert.False(p.EndToEnd);
+        Assert.Equal(["basic"], ExperimentDefinitionLoader.Parse("name: x\n", "x.yaml").Features);
+    }
+
+    [Fact]
     public void Defaults_fill_what_a_minimal_definition_leaves_out()
     {
         var d = ExperimentDefinitionLoader.Parse("name: tiny\n", "tiny.yaml");
@@ -47,6 +72,12 @@ public class ExperimentDefinitionLoaderTests
     [InlineData("learners:\n  lightgbm: { trials: 0 }\n", 2, "learners.lightgbm.trials", "outside [1,")]
     [InlineData("learners:\n  xgboost: {}\n", 2, "learners.xgboost", "unknown key")]
     [InlineData("features: deep\n", 1, "features", "not one of")]
+    [InlineData("features: [handcrafted, handcrafted+deep]\n", 1, "features", "'deep' is not one of")]
+    [InlineData("features: [handcrafted, handcrafted]\n", 1, "features", "listed twice")]
+    [InlineData("features: handcrafted+handcrafted\n", 1, "features", "names a set twice")]
+    [InlineData("features: [handcrafted, learned]\n", 1, "features", "add a 'pretrain' section")]
+    [InlineData("features: learned\npretrain:\n  model: huge\n", 3, "pretrain.model", "not one of: small, ribeiro2020")]
+    [InlineData("features: learned\npretrain:\n  epocs: 3\n", 3, "pretrain.epocs", "Did you mean 'epochs'?")]
     [InlineData("evaluation:\n  confidence: 1.5\n", 2, "evaluation.confidence", "outside")]
     [InlineData("name: [a\n", 2, "", "not valid YAML")]
     public void Bad_values_are_reported_with_their_location(string yaml, int line, string key, string problem)

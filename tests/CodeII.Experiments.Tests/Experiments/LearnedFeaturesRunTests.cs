@@ -1,0 +1,64 @@
+using System.Text.Json;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Tests.Features.Learned;
+
+namespace CodeII.Experiments.Tests.Experiments;
+
+/// <summary>A run comparing handcrafted, learned and fused features with the network's own outputs: tiny on purpose.</summary>
+[Collection(nameof(LibtorchCollection))]
+public class LearnedFeaturesRunTests : IDisposable
+{
+    const string Yaml = """
+        name: learned
+        seed: 3
+        dataset:
+          kind: synthetic
+          exams: 240
+        label_subsets:
+          rhythm: [SB, ST, AF]
+        features: [basic, learned, basic+learned]
+        pretrain:
+          model: small
+          epochs: 2
+        learners:
+          logistic_regression: { trials: 1 }
+        evaluation:
+          bootstrap_replicates: 50
+        """;
+
+    readonly string _root = RepoPaths.NewTemporaryDirectory();
+
+    RunResult Run() => ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(Yaml, "learned.yaml"), Yaml, "learned.yaml",
+        new RunOptions { RunsRoot = Path.Combine(_root, "runs"), FeatureCacheDirectory = Path.Combine(_root, "cache", "features"), MaxThreads = 2 });
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void Every_feature_set_and_the_network_itself_are_compared_and_a_second_run_reuses_the_network()
+    {
+        var first = Run();
+        var models = first.Metrics.Subsets[0].MacroAuroc.Keys.ToArray();
+        Assert.Equal(["basic/logistic_regression", "learned/logistic_regression", "basic+learned/logistic_regression", "prior", "resnet"], models);
+
+        var network = first.Manifest.Network!;
+        Assert.Equal(2, network.EpochsTrained);
+        Assert.Equal(71_367 - 6 * 128 - 6 + 3 * 128 + 3, network.Parameters); // the small shape with a 3-class head
+        Assert.Matches("^[0-9a-f]{64}$", network.CheckpointSha256);
+        Assert.Equal($"checkpoint sha256:{network.CheckpointSha256}", first.Manifest.FeatureVersions["learned"]);
+
+        // The fused set has the basic features followed by the 128 learned ones; every trial says which set it used.
+        var trials = File.ReadAllLines(first.Folder.FileIn(RunFolder.TrialsFile)).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(3 * 3 + 3, trials.Length);
+        Assert.Equal(trials.Length, trials.Select(t => t.GetProperty("trial").GetInt32()).Distinct().Count());
+        Assert.Equal(["basic", "basic+learned", "learned"], trials.Select(t => t.GetProperty("feature_set").GetString()).OfType<string>().Distinct().Order());
+
+        var report = File.ReadAllText(first.ReportPath);
+        Assert.Contains("id=\"network\"", report);
+        Assert.Contains("data-learner=\"resnet\"", report);
+
+        // Same definition and seed: the network comes from the cache and the metrics are identical.
+        var second = Run();
+        Assert.Equal(network.CheckpointSha256, second.Manifest.Network!.CheckpointSha256);
+        Assert.Equal(File.ReadAllText(first.Folder.FileIn(RunFolder.MetricsFile)), File.ReadAllText(second.Folder.FileIn(RunFolder.MetricsFile)));
+    }
+}
