@@ -17,6 +17,7 @@ static class BenchCommand
         var command = new Command("bench", "Measure speed and memory (figures for docs/benchmarks.md)");
         command.Subcommands.Add(Data());
         command.Subcommands.Add(Features());
+        command.Subcommands.Add(Torch());
         return command;
     }
 
@@ -55,29 +56,12 @@ static class BenchCommand
             using (var file = File.Create(data))
                 foreach (var r in records)
                     foreach (var lead in r.Signals) file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(lead.AsSpan()));
-            var script = Path.Combine(Path.GetTempPath(), "codeii_scipy_rpeaks.py");
-            using (var resource = typeof(BenchCommand).Assembly.GetManifestResourceStream("CodeII.Experiments.Cli.Peers.scipy_rpeaks.py")!)
-            using (var output = File.Create(script)) resource.CopyTo(output);
-            try
-            {
-                var start = new ProcessStartInfo(pythonPath) { RedirectStandardOutput = true, RedirectStandardError = true };
-                foreach (var a in new[] { script, data, n.ToString(CultureInfo.InvariantCulture), samples.ToString(CultureInfo.InvariantCulture), fs.ToString(CultureInfo.InvariantCulture) })
-                    start.ArgumentList.Add(a);
-                // One core for the peer too: numpy's BLAS would otherwise use every core.
-                foreach (var v in new[] { "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS" }) start.Environment[v] = "1";
-                using var process = Process.Start(start)!;
-                var stdout = process.StandardOutput.ReadToEnd();
-                var stderr = process.StandardError.ReadToEnd();
-                process.WaitForExit();
-                if (process.ExitCode == 0)
-                    peer = System.Text.Json.JsonDocument.Parse(stdout.Trim().Split('\n')[^1]).RootElement.GetProperty("ecgs_per_s").GetDouble();
-                else
-                    console.MarkupLineInterpolated($"[yellow]scipy peer failed[/] ({pythonPath}): {stderr.Trim().Split('\n')[^1]}");
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                console.MarkupLineInterpolated($"[yellow]no {pythonPath}[/]: install Debian's python3-scipy to measure the peer");
-            }
+            var script = ExtractPeer("scipy_rpeaks.py");
+            // One core for the peer too: numpy's BLAS would otherwise use every core.
+            var (line, problem) = RunPeer(pythonPath, [script, data, n.ToString(CultureInfo.InvariantCulture), samples.ToString(CultureInfo.InvariantCulture), fs.ToString(CultureInfo.InvariantCulture)],
+                new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1", ["MKL_NUM_THREADS"] = "1" });
+            if (line is not null) peer = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("ecgs_per_s").GetDouble();
+            else console.MarkupLineInterpolated($"[yellow]scipy peer:[/] {problem}");
 
             var table = new Table().AddColumns("measure (1 thread, 12 leads, 10 s at 500 Hz)", "ECGs/s");
             table.AddRow("(a) band-pass + R peaks + RR statistics, ours", $"{stepA:N0}");
@@ -90,6 +74,157 @@ static class BenchCommand
             return 0;
         });
         return command;
+    }
+
+    static Command Torch()
+    {
+        var threads = new Option<int>("--threads") { Description = "libtorch threads, the same on both sides", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var trainBatch = new Option<int>("--train-batch") { Description = "Training batch size", DefaultValueFactory = _ => 32 };
+        var inferBatch = new Option<int>("--infer-batch") { Description = "Inference batch size", DefaultValueFactory = _ => 64 };
+        var iterations = new Option<int>("--iterations") { Description = "Timed batches per measurement (after two warm-up batches)", DefaultValueFactory = _ => 5 };
+        var rounds = new Option<int>("--rounds") { Description = "Alternating rounds of ours and the peer; the best of each is reported", DefaultValueFactory = _ => 2 };
+        var models = new Option<string>("--models") { Description = "Comma-separated: full (Ribeiro et al. 2020), small", DefaultValueFactory = _ => "full,small" };
+        var python = new Option<string>("--python") { Description = "Python with torch for the peer (Debian: apt-get install python3-torch)", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var command = new Command("torch", "Training and inference samples/s of the 1-D ResNet, TorchSharp against the identical PyTorch model")
+            { threads, trainBatch, inferBatch, iterations, rounds, models, python };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            var (n, tb, ib, it) = (Math.Max(1, parse.GetValue(threads)), parse.GetValue(trainBatch), parse.GetValue(inferBatch), Math.Max(1, parse.GetValue(iterations)));
+            var table = new Table().AddColumns("model", "parameters", "train ours", "train PyTorch", "ratio", "infer ours", "infer PyTorch", "ratio");
+            foreach (var name in parse.GetValue(models)!.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                var shape = name switch
+                {
+                    "full" => CodeII.Experiments.Features.Learned.ResNetShape.Ribeiro2020,
+                    "small" => CodeII.Experiments.Features.Learned.ResNetShape.Small,
+                    _ => throw new ArgumentException($"unknown model '{name}': use full or small"),
+                };
+                TorchRate ours = new(0, 0, 0), peer = new(0, 0, 0);
+                string? peerProblem = null;
+                for (var round = 0; round < Math.Max(1, parse.GetValue(rounds)); round++)
+                {
+                    console.MarkupLineInterpolated($"[grey]{name}: round {round + 1}, TorchSharp…[/]");
+                    ours = TorchRate.Best(ours, MeasureTorchSharp(shape, n, tb, ib, it));
+                    console.MarkupLineInterpolated($"[grey]{name}: round {round + 1}, PyTorch…[/]");
+                    var (measured, problem) = MeasurePyTorch(parse.GetValue(python)!, shape, n, tb, ib, it);
+                    if (measured is { } m) peer = TorchRate.Best(peer, m);
+                    peerProblem ??= problem;
+                }
+                if (peerProblem is not null) console.MarkupLineInterpolated($"[yellow]PyTorch peer:[/] {peerProblem}");
+                if (peer.Parameters != 0 && peer.Parameters != ours.Parameters)
+                    console.MarkupLineInterpolated($"[red]the peer's model has {peer.Parameters:N0} parameters, ours {ours.Parameters:N0}: not the same architecture[/]");
+                string Rate(double r) => r > 0 ? r.ToString("N1", CultureInfo.InvariantCulture) : "n/a";
+                string Ratio(double a, double b) => a > 0 && b > 0 ? $"{a / b:0.00}×" : "n/a";
+                table.AddRow(name, ours.Parameters.ToString("N0", CultureInfo.InvariantCulture), Rate(ours.Train), Rate(peer.Train), Ratio(ours.Train, peer.Train),
+                    Rate(ours.Infer), Rate(peer.Infer), Ratio(ours.Infer, peer.Infer));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"bench torch: model={name} threads={n} train_batch={tb} infer_batch={ib} ours_train={ours.Train:F2} peer_train={peer.Train:F2} ours_infer={ours.Infer:F2} peer_infer={peer.Infer:F2}"));
+            }
+            console.Write(table);
+            console.MarkupLine("[grey]samples/s, float32, CPU; best of the rounds on each side[/]");
+            return 0;
+        });
+        return command;
+    }
+
+    sealed record TorchRate(long Parameters, double Train, double Infer)
+    {
+        public static TorchRate Best(TorchRate a, TorchRate b) => new(Math.Max(a.Parameters, b.Parameters), Math.Max(a.Train, b.Train), Math.Max(a.Infer, b.Infer));
+    }
+
+    /// <summary>The same steps as the peer script: forward, BCE with logits, backward and Adam; then forward alone in
+    /// evaluation mode without gradients. Every step runs in a dispose scope, as the trainer's do.</summary>
+    static TorchRate MeasureTorchSharp(CodeII.Experiments.Features.Learned.ResNetShape shape, int threads, int trainBatch, int inferBatch, int iterations)
+    {
+        CodeII.Experiments.Features.Learned.TorchRuntime.EnsureLoaded(threads);
+        using var model = new CodeII.Experiments.Features.Learned.ResNet1d(shape, seed: 0);
+        using var optimizer = TorchSharp.torch.optim.Adam(model.parameters(), 1e-3);
+        using var x = TorchSharp.torch.randn(trainBatch, shape.Leads, shape.InputSamples);
+        using var y = (TorchSharp.torch.rand(trainBatch, shape.Classes) < 0.1).to_type(TorchSharp.torch.float32);
+        void TrainStep()
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            optimizer.zero_grad();
+            TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(model.forward(x), y).backward();
+            optimizer.step();
+        }
+        model.train();
+        WarmUp(TrainStep);
+        var train = Rate(TrainStep, iterations, trainBatch);
+
+        model.eval();
+        using var xi = TorchSharp.torch.randn(inferBatch, shape.Leads, shape.InputSamples);
+        using var noGrad = TorchSharp.torch.no_grad();
+        void InferStep()
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            model.forward(xi);
+        }
+        WarmUp(InferStep);
+        return new TorchRate(model.ParameterCount(), train, Rate(InferStep, iterations, inferBatch));
+    }
+
+    /// <summary>Two steps and at least two seconds: .NET's tiered compiler swaps in optimised code after some calls,
+    /// and with a small model the managed side of each step is a visible share of its time.</summary>
+    static void WarmUp(Action step)
+    {
+        var clock = Stopwatch.StartNew();
+        for (var i = 0; i < 2 || clock.Elapsed < TimeSpan.FromSeconds(2); i++) step();
+    }
+
+    /// <summary>Samples per second over at least <paramref name="iterations"/> steps and at least three seconds.</summary>
+    static double Rate(Action step, int iterations, int batch)
+    {
+        var clock = Stopwatch.StartNew();
+        var steps = 0;
+        for (; steps < iterations || clock.Elapsed < TimeSpan.FromSeconds(3); steps++) step();
+        return steps * batch / clock.Elapsed.TotalSeconds;
+    }
+
+    static (TorchRate? Rate, string? Problem) MeasurePyTorch(string python, CodeII.Experiments.Features.Learned.ResNetShape shape, int threads, int trainBatch, int inferBatch, int iterations)
+    {
+        var shapeFile = Path.Combine(Path.GetTempPath(), $"codeii-bench-shape-{Environment.ProcessId}.json");
+        File.WriteAllText(shapeFile, System.Text.Json.JsonSerializer.Serialize(shape));
+        var script = ExtractPeer("torch_resnet.py");
+        var (output, problem) = RunPeer(python, [script, shapeFile, $"{threads}", $"{trainBatch}", $"{inferBatch}", $"{iterations}"],
+            new Dictionary<string, string> { ["OMP_NUM_THREADS"] = $"{threads}", ["MKL_NUM_THREADS"] = $"{threads}" });
+        if (output is null) return (null, problem);
+        var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
+        return (new TorchRate(json.GetProperty("parameters").GetInt64(), json.GetProperty("train_samples_per_s").GetDouble(), json.GetProperty("infer_samples_per_s").GetDouble()), null);
+    }
+
+    /// <summary>Writes an embedded peer script to the temp folder and returns its path.</summary>
+    static string ExtractPeer(string name)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "codeii_" + name);
+        using var resource = typeof(BenchCommand).Assembly.GetManifestResourceStream("CodeII.Experiments.Cli.Peers." + name)!;
+        using var output = File.Create(path);
+        resource.CopyTo(output);
+        return path;
+    }
+
+    /// <summary>Runs a peer and returns its last output line, or why it could not run.</summary>
+    static (string? LastLine, string? Problem) RunPeer(string python, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    {
+        try
+        {
+            var start = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in arguments) start.ArgumentList.Add(a);
+            foreach (var (k, v) in environment) start.Environment[k] = v;
+            using var process = Process.Start(start)!;
+            var stderrTask = process.StandardError.ReadToEndAsync();
+            var stdout = process.StandardOutput.ReadToEnd();
+            process.WaitForExit();
+            var stderr = stderrTask.Result;
+            return process.ExitCode == 0
+                ? (stdout.Trim().Split('\n')[^1], null)
+                : (null, $"{python} failed: {stderr.Trim().Split('\n')[^1]}");
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return (null, $"no {python}: install Debian's python3 packages named in the option's help");
+        }
     }
 
     /// <summary>

@@ -17,6 +17,49 @@ public static class TorchRuntime
     [DllImport("libc", EntryPoint = "setenv")]
     static extern int SetNativeEnvironment(string name, string value, int overwrite);
 
+    [DllImport("libc", EntryPoint = "mallopt")]
+    static extern int MallocOption(int parameter, int value);
+
+    const int MallocTrimThreshold = -1, MallocMmapThreshold = -3, MallocMmapMax = -4;
+
+    /// <summary>How native memory is handed to libtorch: "reuse" (the default), "threshold", or "default" (glibc's own).</summary>
+    public static string MallocPolicy { get; private set; } = "default";
+
+    /// <summary>
+    /// libtorch on the CPU has no caching allocator: every activation and gradient is malloc'd and freed each batch,
+    /// and glibc serves blocks above 128 kB–32 MB with fresh mmaps, which the kernel must fault in and zero again
+    /// every time. Keeping them in the heap instead ("reuse": no mmaps, no trimming) lets later batches reuse the
+    /// same pages: page faults fell from 5.6M to 0.4M in <c>codeii bench torch</c>, for a larger resident set.
+    /// CODEII_TORCH_MALLOC=threshold keeps mmaps only above 32 MB; =default leaves glibc as it is.
+    /// </summary>
+    static void ConfigureNativeAllocator()
+    {
+        if (!OperatingSystem.IsLinux()) return;
+        var policy = Environment.GetEnvironmentVariable("CODEII_TORCH_MALLOC") ?? "reuse";
+        try
+        {
+            switch (policy)
+            {
+                case "reuse":
+                    MallocOption(MallocMmapMax, 0);
+                    MallocOption(MallocTrimThreshold, int.MaxValue);
+                    break;
+                case "threshold":
+                    MallocOption(MallocMmapThreshold, 32 << 20);
+                    MallocOption(MallocTrimThreshold, int.MaxValue);
+                    break;
+                default:
+                    policy = "default";
+                    break;
+            }
+            MallocPolicy = policy;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            // Not glibc (musl, for one): its allocator has no such options.
+        }
+    }
+
     /// <summary>Loads libtorch once; <paramref name="threads"/> caps its intra-op threads (null: all cores).</summary>
     public static void EnsureLoaded(int? threads = null)
     {
@@ -26,6 +69,7 @@ public static class TorchRuntime
             {
                 // A value the user set (including 0 to turn it off) wins: overwrite = 0.
                 if (OperatingSystem.IsLinux()) SetNativeEnvironment("THP_MEM_ALLOC_ENABLE", "1", 0);
+                ConfigureNativeAllocator();
                 try
                 {
                     torch.InitializeDeviceType(DeviceType.CPU);
