@@ -106,9 +106,10 @@ public static class ExperimentRunner
         float[]? networkOutputs = null;
         if (network is not null)
         {
-            var (embeddings, probabilities) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
-            tables[LearnedFeatures.SetName] = rows.WithFeatures(NetworkPretraining.FeatureNames(network.Model.Shape.EmbeddingSize), embeddings);
-            networkOutputs = probabilities;
+            var (embeddings, outputs, use) = NetworkFeatures(definition, options, source, rows, network, cancellationToken);
+            tables[LearnedFeatures.SetName] = embeddings;
+            networkOutputs = outputs;
+            manifest = manifest with { FeatureCache = $"{manifest.FeatureCache}; learned: {use}" };
             manifest = manifest with
             {
                 FeatureVersions = new Dictionary<string, string>(manifest.FeatureVersions) { [LearnedFeatures.SetName] = $"checkpoint sha256:{network.CheckpointSha256}" },
@@ -167,6 +168,58 @@ public static class ExperimentRunner
         folder.WriteJson(RunFolder.ManifestFile, manifest);
         (source as IDisposable)?.Dispose();
         return new RunResult(folder, folder.FileIn(RunFolder.ReportFile), metrics, manifest);
+    }
+
+    /// <summary>
+    /// The network's embeddings (the learned features) and sigmoid outputs for every row, from the feature cache when
+    /// this checkpoint has already been run over these data: the key is the feature cache's plus the checkpoint hash.
+    /// </summary>
+    static (FeatureTable Embeddings, float[] Outputs, string CacheUse) NetworkFeatures(ExperimentDefinition definition, RunOptions options,
+        IEcgSource source, FeatureTable rows, PretrainedNetwork network, CancellationToken cancellationToken)
+    {
+        var width = network.Model.Shape.EmbeddingSize;
+        var embeddingNames = NetworkPretraining.FeatureNames(width);
+        IReadOnlyList<string> names = [.. embeddingNames, .. network.Classes.Select(c => $"{LearnedFeatures.EndToEndModel}_{c}")];
+        (FeatureTable, float[]) Split(FeatureTable both)
+        {
+            var classes = network.Classes.Count;
+            var embeddings = new float[(long)rows.RowCount * width];
+            var outputs = new float[rows.RowCount * classes];
+            for (var r = 0; r < rows.RowCount; r++)
+            {
+                both.Row(r)[..width].CopyTo(embeddings.AsSpan(r * width, width));
+                both.Row(r)[width..].CopyTo(outputs.AsSpan(r * classes, classes));
+            }
+            return (rows.WithFeatures(embeddingNames, embeddings), outputs);
+        }
+        FeatureTable Compute()
+        {
+            var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
+            var both = new float[(long)rows.RowCount * names.Count];
+            for (var r = 0; r < rows.RowCount; r++)
+            {
+                embeddings.AsSpan(r * width, width).CopyTo(both.AsSpan(r * names.Count));
+                outputs.AsSpan(r * network.Classes.Count, network.Classes.Count).CopyTo(both.AsSpan(r * names.Count + width));
+            }
+            return rows.WithFeatures(names, both);
+        }
+        if (options.FeatureCacheDirectory is null)
+        {
+            var (e, o) = Split(Compute());
+            return (e, o, "off");
+        }
+        var cache = new FeatureCache(options.FeatureCacheDirectory);
+        var key = FeatureCache.Key(source, $"network sha256:{network.CheckpointSha256}", names, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
+        if (cache.TryLoad(key, names) is { } cached && cached.ExamIds.SequenceEqual(rows.ExamIds))
+        {
+            options.Progress?.Report(new StageProgress("embeddings", rows.RowCount, rows.RowCount));
+            var (e, o) = Split(cached);
+            return (e, o, $"hit {Path.GetFullPath(cache.PathOf(key))}");
+        }
+        var table = Compute();
+        cache.Save(key, table);
+        var (embeddingTable, outputTable) = Split(table);
+        return (embeddingTable, outputTable, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
     }
 
     /// <summary>Reports one of several sweeps as its part of a single "sweep" stage over all their trials.</summary>

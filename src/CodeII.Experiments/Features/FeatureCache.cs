@@ -14,12 +14,16 @@ public sealed class FeatureCache(string directory)
 {
     public string Directory { get; } = directory;
 
-    public static string Key(IEcgSource source, IEcgFeatureExtractor extractor, bool skipBadRecords, string? datasetPath)
+    public static string Key(IEcgSource source, IEcgFeatureExtractor extractor, bool skipBadRecords, string? datasetPath) =>
+        Key(source, $"{extractor.Name} v{extractor.Version}", extractor.FeatureNames, skipBadRecords, datasetPath);
+
+    /// <param name="producer">What computed the features: an extractor and its version, or a network's checkpoint hash.</param>
+    public static string Key(IEcgSource source, string producer, IReadOnlyList<string> featureNames, bool skipBadRecords, string? datasetPath)
     {
         var text = new StringBuilder()
             .Append("source=").Append(source.Describe()).Append('\n')
-            .Append("extractor=").Append(extractor.Name).Append(" v").Append(extractor.Version).Append('\n')
-            .Append("features=").Append(string.Join(",", extractor.FeatureNames)).Append('\n')
+            .Append("extractor=").Append(producer).Append('\n')
+            .Append("features=").Append(string.Join(",", featureNames)).Append('\n')
             .Append("skip=").Append(skipBadRecords).Append('\n')
             .Append("files=").Append(FilesFingerprint(datasetPath));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
@@ -41,14 +45,16 @@ public sealed class FeatureCache(string directory)
     public string PathOf(string key) => Path.Combine(Directory, key + ".arrow");
 
     /// <summary>The cached table, or null when absent, unreadable or written for other features.</summary>
-    public FeatureTable? TryLoad(string key, IEcgFeatureExtractor extractor)
+    public FeatureTable? TryLoad(string key, IEcgFeatureExtractor extractor) => TryLoad(key, extractor.FeatureNames);
+
+    public FeatureTable? TryLoad(string key, IReadOnlyList<string> featureNames)
     {
         var path = PathOf(key);
         if (!File.Exists(path)) return null;
         try
         {
             var table = FeatureTableFiles.ReadArrow(path);
-            return table.FeatureNames.SequenceEqual(extractor.FeatureNames) ? table : null;
+            return table.FeatureNames.SequenceEqual(featureNames) ? table : null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or InvalidCastException or KeyNotFoundException or System.Text.Json.JsonException or ArgumentException)
         {
