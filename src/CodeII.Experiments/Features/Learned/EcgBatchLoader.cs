@@ -81,7 +81,7 @@ public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> clas
             {
                 var record = source.Read(indices[b]);
                 labels = record.Labels;
-                Place(record, exam);
+                Place(record, exam, Samples, source.Name);
                 inputCache?.Write(indices[b], exam);
             }
             for (var c = 0; c < Classes.Count; c++) targets[b * Classes.Count + c] = labels.Contains(Classes[c]) ? 1 : 0;
@@ -89,19 +89,19 @@ public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> clas
         return new EcgBatch(signals, targets, indices.Length, indices);
     }
 
-    /// <summary>Writes a record's leads into an exam slot in the standard order, padding left at zero.</summary>
-    void Place(EcgRecord record, Span<float> exam)
+    /// <summary>Writes a record's leads into an exam slot (12 × samples) in the standard order, padding left at zero.</summary>
+    public static void Place(EcgRecord record, Span<float> exam, int samples, string sourceName)
     {
         exam.Clear();
         var (offset, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
-        if (record.SampleCount != Samples)
-            throw new EcgDataException(source.Name, record.ExamId, "samples",
-                $"has {record.SampleCount} samples at {record.SamplingRateHz} Hz; the network takes {Samples} (set preprocessing resample_hz and length)");
+        if (record.SampleCount != samples)
+            throw new EcgDataException(sourceName, record.ExamId, "samples",
+                $"has {record.SampleCount} samples at {record.SamplingRateHz} Hz; the network takes {samples} (set preprocessing resample_hz and length)");
         for (var l = 0; l < record.Leads.Count; l++)
         {
             var lead = StandardLeads.IndexOf(record.Leads[l]);
             if (lead < 0) continue;
-            var destination = exam.Slice(lead * Samples, Samples);
+            var destination = exam.Slice(lead * samples, samples);
             // Padding outside the recorded range stays zero, whatever the reader put there.
             record.Signals[l].AsSpan(offset, length).CopyTo(destination.Slice(offset, length));
             foreach (ref var v in destination.Slice(offset, length)) if (!float.IsFinite(v)) v = 0;
