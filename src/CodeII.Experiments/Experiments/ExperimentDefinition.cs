@@ -18,6 +18,11 @@ public sealed record ExperimentDefinition
     public IReadOnlyList<string> Features { get; init; } = [CodeII.Experiments.Features.BasicFeatureExtractor.SetName];
     /// <summary>The network behind the <c>learned</c> features and the end-to-end "resnet" model; null when none is trained.</summary>
     public CodeII.Experiments.Features.Learned.PretrainDefinition? Pretrain { get; init; }
+    /// <summary>The dataset the network is pre-trained on, when not the experiment's own (transfer); its exams are
+    /// split by patient into training and validation parts with the experiment's seed.</summary>
+    public DatasetDefinition? PretrainDataset { get; init; }
+    /// <summary>The classes the network learns on its pre-training dataset; null: the experiment's labels.</summary>
+    public IReadOnlyList<string>? PretrainLabels { get; init; }
     /// <summary>The prior baseline is always added, whatever the definition lists.</summary>
     public IReadOnlyList<LearnerBudget> Learners { get; init; } =
         [new LearnerBudget(BinaryLearnerCatalog.LightGbm, 4), new LearnerBudget(BinaryLearnerCatalog.LogisticRegression, 3)];

@@ -60,11 +60,14 @@ public static class ExperimentDefinitionLoader
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
         static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName, HandcraftedFeatureExtractor.SetName, LearnedFeatures.SetName];
         static readonly string[] PretrainKeys = ["model", "sampling_rate_hz", "epochs", "batch_size", "learning_rate", "weight_positives",
-            "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end"];
+            "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end", "dataset", "labels", "transfer", "fine_tune_epochs"];
+        static readonly string[] TransferModes = ["frozen", "fine_tune"];
         static readonly IReadOnlyList<string> DatasetKinds = DatasetDefinition.Kinds;
 
         /// <summary>Where each label was written, so a label the dataset lacks can be pointed at once the dataset is known.</summary>
         readonly List<(string Subset, string Label, YamlNode Node)> _labelNodes = [];
+        readonly List<(string Label, YamlNode Node)> _pretrainLabelNodes = [];
+        bool _pretrainSeedGiven;
 
         ExperimentDefinitionException Error(YamlNode node, string key, string problem) =>
             new(file, (int)node.Start.Line, (int)node.Start.Column, key, problem);
@@ -86,7 +89,7 @@ public static class ExperimentDefinitionLoader
                     "preprocessing" => d with { Preprocessing = Preprocessing(value, key) },
                     "label_subsets" => d with { LabelSubsets = LabelSubsets(value, key) },
                     "features" => d with { Features = FeatureSetList(value, key, out featuresNode) },
-                    "pretrain" => d with { Pretrain = Pretrain(value, key) },
+                    "pretrain" => Pretrain(d, value, key),
                     "learners" => d with { Learners = Learners(value, key) },
                     "evaluation" => d with { Evaluation = Evaluation(value, key) },
                     _ => d,
@@ -95,6 +98,10 @@ public static class ExperimentDefinitionLoader
             // The data follow the experiment's seed unless the definition pins the dataset's own.
             if (!datasetSeedGiven)
                 d = d with { Dataset = d.Dataset with { Synthetic = d.Dataset.Synthetic with { Seed = d.Seed } } };
+            // A synthetic pre-training source with the experiment's seed would be the experiment's own exams, test
+            // patients included: it gets a seed of its own (the experiment's + 1000) unless one is written.
+            if (d.PretrainDataset is { } source && !_pretrainSeedGiven)
+                d = d with { PretrainDataset = source with { Synthetic = source.Synthetic with { Seed = d.Seed + 1000 } } };
             CheckLabelsExist(d);
             if (d.FeatureParts.Contains(LearnedFeatures.SetName) && d.Pretrain is null)
                 throw Error(featuresNode ?? root, "features", "the learned features come from a network: add a 'pretrain' section (for example 'pretrain: { model: small, epochs: 10 }')");
@@ -105,6 +112,10 @@ public static class ExperimentDefinitionLoader
 
         void CheckLabelsExist(ExperimentDefinition d)
         {
+            if ((d.PretrainDataset ?? d.Dataset).Kind == DatasetDefinition.SyntheticKind)
+                foreach (var (label, node) in _pretrainLabelNodes)
+                    if (!SyntheticClasses.All.Contains(label))
+                        throw Error(node, "pretrain.labels", $"the synthetic dataset has no class '{label}'; it has {string.Join(", ", SyntheticClasses.All)}");
             if (d.Dataset.Kind != DatasetDefinition.SyntheticKind) return; // other datasets name their classes in their files; checked when opened
             foreach (var (subset, label, node) in _labelNodes)
                 if (!SyntheticClasses.All.Contains(label))
@@ -279,7 +290,7 @@ public static class ExperimentDefinitionLoader
             return sets;
         }
 
-        Features.Learned.PretrainDefinition Pretrain(YamlNode node, string path)
+        ExperimentDefinition Pretrain(ExperimentDefinition d, YamlNode node, string path)
         {
             var p = new Features.Learned.PretrainDefinition();
             var t = p.Training;
@@ -291,6 +302,8 @@ public static class ExperimentDefinitionLoader
                     case "model": p = p with { Model = OneOf(value, key, Features.Learned.PretrainDefinition.Models) }; break;
                     case "sampling_rate_hz": p = p with { SamplingRateHz = Int(value, key, 50, 2000) }; break;
                     case "end_to_end": p = p with { EndToEnd = Bool(value, key) }; break;
+                    case "transfer": p = p with { Transfer = OneOf(value, key, TransferModes) == "fine_tune" ? TransferMode.FineTune : TransferMode.Frozen }; break;
+                    case "fine_tune_epochs": p = p with { FineTuneEpochs = Int(value, key, 1, 10_000) }; break;
                     case "epochs": t = t with { Epochs = Int(value, key, 1, 10_000) }; break;
                     case "batch_size": t = t with { BatchSize = Int(value, key, 1, 4096) }; break;
                     case "learning_rate": t = t with { LearningRate = Double(value, key, 1e-7, 1) }; break;
@@ -299,9 +312,20 @@ public static class ExperimentDefinitionLoader
                     case "plateau_factor": t = t with { PlateauFactor = Double(value, key, 0.01, 0.99) }; break;
                     case "early_stopping_patience": t = t with { EarlyStoppingPatience = Int(value, key, 1, 1000) }; break;
                     case "time_budget_s": t = t with { TimeBudget = TimeSpan.FromSeconds(Double(value, key, 1, 30 * 24 * 3600)) }; break;
+                    case "dataset":
+                        d = d with { PretrainDataset = Dataset(value, key, out _pretrainSeedGiven) };
+                        break;
+                    case "labels":
+                        var labels = value is YamlSequenceNode { Children.Count: > 0 } list
+                            ? list.Children.Select(c => Scalar(c, key)).ToArray()
+                            : throw Error(value, key, "expected a non-empty list of the source dataset's classes");
+                        foreach (var (label, labelNode) in labels.Zip(((YamlSequenceNode)value).Children))
+                            _pretrainLabelNodes.Add((label, labelNode));
+                        d = d with { PretrainLabels = labels };
+                        break;
                 }
             }
-            return p with { Training = t };
+            return d with { Pretrain = p with { Training = t } };
         }
 
         EvaluationDefinition Evaluation(YamlNode node, string path)

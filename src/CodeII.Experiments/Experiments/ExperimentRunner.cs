@@ -148,7 +148,8 @@ public static class ExperimentRunner
             trials.AddRange(result.Trials.Select(t => t with { Learner = Named(t.Learner), FeatureSet = isPrior ? null : set }));
             selected.AddRange(result.Selected.Select(m => m with { Learner = Named(m.Learner), Trial = m.Trial with { Learner = Named(m.Learner) } }));
         }
-        if (network is not null && networkOutputs is not null && definition.Pretrain!.EndToEnd)
+        // The network's outputs compare only where it learned the experiment's labels (its own data, or fine-tuned).
+        if (network is not null && networkOutputs is not null && definition.Pretrain!.EndToEnd && definition.AllLabels.All(network.Classes.Contains))
             selected.AddRange(EndToEnd(network, networkOutputs, definition, rows, split.Indices(SplitPart.Train), validation, test));
         var modelNames = selected.Select(m => m.Learner).Distinct().ToArray();
         // Labels in definition order, then models in the order they were swept, as the report lays them out.
@@ -233,15 +234,48 @@ public static class ExperimentRunner
     static PretrainedNetwork Pretrain(ExperimentDefinition definition, PretrainDefinition pretrain, RunOptions options, IEcgSource source,
         FeatureTable rows, PatientSplit split, CancellationToken cancellationToken)
     {
-        int[] SourceRows(SplitPart part) => split.Indices(part).Select(i => rows.SourceIndex[i]).ToArray();
         var cacheRoot = options.FeatureCacheDirectory is { } features
             ? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(features)) ?? ".", "networks")
             : Path.Combine(Path.GetTempPath(), "codeii-networks");
         var progress = options.Progress is null ? null : new TrainingProgressAdapter(options.Progress);
-        var labels = Enumerable.Range(0, rows.RowCount).ToDictionary(r => rows.SourceIndex[r], r => rows.Labels[r]);
-        return NetworkPretraining.TrainOrResume(source, rows.DataFingerprint, definition.AllLabels, SourceRows(SplitPart.Train), SourceRows(SplitPart.Validation),
-            pretrain with { Training = pretrain.Training with { Seed = definition.Seed } }, cacheRoot, options.MaxThreads, i => labels[i], progress, cancellationToken);
+        pretrain = pretrain with { Training = pretrain.Training with { Seed = definition.Seed } };
+
+        PretrainedNetwork OnTarget(PretrainedNetwork? startFrom)
+        {
+            int[] SourceRows(SplitPart part) => split.Indices(part).Select(i => rows.SourceIndex[i]).ToArray();
+            var labels = LabelsBySourceIndex(rows);
+            return NetworkPretraining.TrainOrResume(source, rows.DataFingerprint, definition.AllLabels, SourceRows(SplitPart.Train), SourceRows(SplitPart.Validation),
+                pretrain, cacheRoot, options.MaxThreads, i => labels[i], progress, cancellationToken, startFrom);
+        }
+        if (definition.PretrainDataset is not { } sourceDataset) return OnTarget(startFrom: null);
+
+        // Transfer: pre-train on another dataset, split by patient into training and validation parts of its own.
+        var pretrainSource = OpenDataset(sourceDataset, new Preprocessing.PreprocessingOptions());
+        var classes = definition.PretrainLabels ?? definition.AllLabels;
+        foreach (var label in classes)
+            if (!pretrainSource.ClassNames.Contains(label))
+                throw new EcgDataException(sourceDataset.Path ?? sourceDataset.Kind, "(dataset)", "pretrain.labels",
+                    $"'{label}' is not a class of the pre-training dataset; it has {string.Join(", ", pretrainSource.ClassNames)}");
+        var (sourceRows, _) = ExtractOrLoad(definition with { Dataset = sourceDataset }, options, pretrainSource, new MetadataOnlyExtractor(), cancellationToken);
+        var sourceSplit = PatientSplit.IterativeStratified(sourceRows.PatientIds, sourceRows.Labels, 0.8, 0.15, definition.Seed);
+        int[] PretrainRows(SplitPart part) => sourceSplit.Indices(part).Select(i => sourceRows.SourceIndex[i]).ToArray();
+        var sourceLabels = LabelsBySourceIndex(sourceRows);
+        var pretrained = NetworkPretraining.TrainOrResume(pretrainSource, sourceRows.DataFingerprint, classes, PretrainRows(SplitPart.Train), PretrainRows(SplitPart.Validation),
+            pretrain, cacheRoot, options.MaxThreads, i => sourceLabels[i], progress, cancellationToken);
+        var origin = $"{pretrainSource.Describe()} (classes {string.Join(", ", classes)}; checkpoint sha256 {pretrained.CheckpointSha256[..16]}…)";
+        if (pretrain.Transfer == TransferMode.FineTune)
+            using (pretrained)
+                return OnTarget(startFrom: pretrained) with { TrainedOn = $"pre-trained on {origin}, then fine-tuned on the experiment's training patients" };
+
+        // Frozen: the source's network, reading the experiment's exams.
+        var targetLabels = LabelsBySourceIndex(rows);
+        var (loader, inputs) = NetworkPretraining.Loader(source, rows.DataFingerprint, classes, pretrain, cacheRoot, options.MaxThreads, i => targetLabels[i]);
+        pretrained.Inputs.Dispose();
+        return pretrained with { Loader = loader, Inputs = inputs, TrainedOn = $"{origin}, frozen" };
     }
+
+    static Dictionary<int, IReadOnlySet<string>> LabelsBySourceIndex(FeatureTable rows) =>
+        Enumerable.Range(0, rows.RowCount).ToDictionary(r => rows.SourceIndex[r], r => rows.Labels[r]);
 
     sealed class TrainingProgressAdapter(IProgress<StageProgress> inner) : IProgress<TrainingProgress>
     {
@@ -252,6 +286,7 @@ public static class ExperimentRunner
     static NetworkSummary Summary(PretrainedNetwork network, PretrainDefinition pretrain) => new()
     {
         Model = pretrain.Model,
+        TrainedOn = network.TrainedOn,
         Parameters = network.Parameters,
         InputRateHz = pretrain.InputRateHz,
         InputSamples = network.Model.Shape.InputSamples,
@@ -314,6 +349,17 @@ public static class ExperimentRunner
     public static IEcgSource CreateSource(ExperimentDefinition definition)
     {
         var d = definition.Dataset;
+        var source = OpenDataset(d, definition.Preprocessing);
+        foreach (var subset in definition.LabelSubsets)
+            foreach (var label in subset.Labels)
+                if (!source.ClassNames.Contains(label))
+                    throw new EcgDataException(d.Path ?? d.Kind, "(dataset)", $"label_subsets.{subset.Name}",
+                        $"'{label}' is not a class of this dataset; it has {string.Join(", ", source.ClassNames)}");
+        return source;
+    }
+
+    static IEcgSource OpenDataset(DatasetDefinition d, Preprocessing.PreprocessingOptions preprocessing)
+    {
         IEcgSource source = d.Kind switch
         {
             DatasetDefinition.SyntheticKind => new SyntheticEcgGenerator(d.Synthetic),
@@ -324,13 +370,8 @@ public static class ExperimentRunner
             DatasetDefinition.CodeKind => new Data.Code.CodeHdf5Source(d.Path!),
             var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported"),
         };
-        if (!definition.Preprocessing.IsIdentity)
-            source = new Preprocessing.PreprocessedSource(source, new Preprocessing.EcgPreprocessor(definition.Preprocessing));
-        foreach (var subset in definition.LabelSubsets)
-            foreach (var label in subset.Labels)
-                if (!source.ClassNames.Contains(label))
-                    throw new EcgDataException(d.Path ?? d.Kind, "(dataset)", $"label_subsets.{subset.Name}",
-                        $"'{label}' is not a class of this dataset; it has {string.Join(", ", source.ClassNames)}");
+        if (!preprocessing.IsIdentity)
+            source = new Preprocessing.PreprocessedSource(source, new Preprocessing.EcgPreprocessor(preprocessing));
         if (source.Count == 0) throw new EcgDataException(d.Path ?? d.Kind, "(dataset)", "records", "the dataset has no records");
         return source;
     }

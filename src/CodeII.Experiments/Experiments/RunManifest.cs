@@ -89,6 +89,8 @@ public sealed record RunManifest
 public sealed record NetworkSummary
 {
     public required string Model { get; init; }
+    /// <summary>The data the weights were learned from, and whether they were then fine-tuned or used frozen.</summary>
+    public required string TrainedOn { get; init; }
     public required long Parameters { get; init; }
     public required int InputRateHz { get; init; }
     public required int InputSamples { get; init; }

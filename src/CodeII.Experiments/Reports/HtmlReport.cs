@@ -127,11 +127,12 @@ public static class HtmlReport
     {
         if (model.Manifest.Network is not { } n) return;
         html.Append("<h2 id=\"network\">The network</h2>\n")
-            .Append("<p>A 1-D ResNet (Ribeiro et al. 2020) trained on the training patients for all labels at once, early-stopped on the ")
-            .Append("validation patients. Its penultimate layer gives the <code>learned</code> features; its own sigmoid outputs are the model ")
+            .Append("<p>A 1-D ResNet (Ribeiro et al. 2020) trained for all its labels at once and early-stopped on validation patients. ")
+            .Append("Its penultimate layer gives the <code>learned</code> features; its own sigmoid outputs, where it learned the experiment's labels, are the model ")
             .Append($"<code>{E(Features.Learned.LearnedFeatures.EndToEndModel)}</code>.</p>\n<table class=\"network\">\n");
         void Row(string key, string value) => html.Append($"<tr><th class=\"text\">{E(key)}</th><td class=\"text\">{E(value)}</td></tr>\n");
         Row("model", $"{n.Model}, {n.Parameters:N0} parameters, input 12 × {n.InputSamples} at {n.InputRateHz} Hz");
+        Row("trained on", n.TrainedOn);
         Row("training", $"{n.EpochsTrained} epochs; best validation macro AUROC {Format(n.BestValidationMacroAuroc)} at epoch {n.BestEpoch}; {n.StopReason}");
         Row("checkpoint", $"sha256 {n.CheckpointSha256[..16]}… in {n.CheckpointFolder}");
         html.Append("</table>\n<div id=\"network-training\" class=\"wide plot\"></div>\n");

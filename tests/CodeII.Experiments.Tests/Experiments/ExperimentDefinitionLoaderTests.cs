@@ -78,6 +78,9 @@ public class ExperimentDefinitionLoaderTests
     [InlineData("features: [handcrafted, learned]\n", 1, "features", "add a 'pretrain' section")]
     [InlineData("features: learned\npretrain:\n  model: huge\n", 3, "pretrain.model", "not one of: small, ribeiro2020")]
     [InlineData("features: learned\npretrain:\n  epocs: 3\n", 3, "pretrain.epocs", "Did you mean 'epochs'?")]
+    [InlineData("features: learned\npretrain:\n  transfer: thaw\n", 3, "pretrain.transfer", "not one of: frozen, fine_tune")]
+    [InlineData("features: learned\npretrain:\n  labels: [SB, XYZ]\n", 3, "pretrain.labels", "no class 'XYZ'")]
+    [InlineData("features: learned\npretrain:\n  dataset:\n    kind: ptb-xl\n", 4, "pretrain.dataset.path", "needs the dataset folder")]
     [InlineData("evaluation:\n  confidence: 1.5\n", 2, "evaluation.confidence", "outside")]
     [InlineData("name: [a\n", 2, "", "not valid YAML")]
     public void Bad_values_are_reported_with_their_location(string yaml, int line, string key, string problem)

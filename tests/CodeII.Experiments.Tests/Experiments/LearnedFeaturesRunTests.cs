@@ -28,8 +28,47 @@ public class LearnedFeaturesRunTests : IDisposable
 
     readonly string _root = RepoPaths.NewTemporaryDirectory();
 
-    RunResult Run() => ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(Yaml, "learned.yaml"), Yaml, "learned.yaml",
+    RunResult Run(string yaml = Yaml) => ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "learned.yaml"), yaml, "learned.yaml",
         new RunOptions { RunsRoot = Path.Combine(_root, "runs"), FeatureCacheDirectory = Path.Combine(_root, "cache", "features"), MaxThreads = 2 });
+
+    /// <summary>The same experiment with the network pre-trained on another synthetic dataset, on four classes of which
+    /// one (AF) is not among them: its own outputs cannot score every label of the experiment.</summary>
+    static string Transfer(string mode) => Yaml.Replace("""
+          epochs: 2
+        """, $"""
+          epochs: 2
+          transfer: {mode}
+          fine_tune_epochs: 1
+          labels: [SB, ST, 1dAVb, LBBB]
+          dataset:
+            kind: synthetic
+            exams: 200
+
+        """);
+
+    [Fact]
+    public void A_frozen_encoder_from_another_dataset_gives_the_learned_features_and_no_end_to_end_model_when_labels_differ()
+    {
+        var run = Run(Transfer("frozen"));
+        Assert.Equal(["basic/logistic_regression", "learned/logistic_regression", "basic+learned/logistic_regression", "prior"],
+            run.Metrics.Subsets[0].MacroAuroc.Keys);
+        var network = run.Manifest.Network!;
+        Assert.Contains("exams=200", network.TrainedOn);
+        Assert.Contains("seed=1003", network.TrainedOn); // the experiment's seed + 1000: not the experiment's own exams
+        Assert.EndsWith("frozen", network.TrainedOn);
+        Assert.Equal(71_367 - 6 * 128 - 6 + 4 * 128 + 4, network.Parameters); // a 4-class head
+    }
+
+    [Fact]
+    public void Fine_tuning_starts_from_the_source_encoder_and_learns_the_experiments_labels()
+    {
+        var run = Run(Transfer("fine_tune"));
+        Assert.Contains("resnet", run.Metrics.Subsets[0].MacroAuroc.Keys);
+        var network = run.Manifest.Network!;
+        Assert.Contains("then fine-tuned", network.TrainedOn);
+        Assert.Equal(1, network.EpochsTrained);
+        Assert.Contains("-from-", network.CheckpointFolder);
+    }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 

@@ -20,15 +20,31 @@ public sealed record PretrainDefinition
     public TrainingOptions Training { get; init; } = new();
     /// <summary>Add the network's own sigmoid outputs to the comparison as the model "resnet".</summary>
     public bool EndToEnd { get; init; } = true;
+    /// <summary>With a source dataset other than the experiment's: use its encoder as it is, or fine-tune it on the experiment's data.</summary>
+    public TransferMode Transfer { get; init; } = TransferMode.Frozen;
+    /// <summary>Epoch budget of fine-tuning; null takes <see cref="TrainingOptions.Epochs"/>.</summary>
+    public int? FineTuneEpochs { get; init; }
 
     public ResNetShape Shape(int classes) => (Model == Ribeiro2020Model ? ResNetShape.Ribeiro2020 : ResNetShape.Small) with { Classes = classes };
     public int InputRateHz => SamplingRateHz ?? (Model == Ribeiro2020Model ? 400 : 100);
+}
+
+/// <summary>How a network pre-trained on a source dataset serves a target dataset.</summary>
+public enum TransferMode
+{
+    /// <summary>The encoder as trained on the source; its embeddings of the target's exams feed ML.NET heads (a linear probe or a GBM).</summary>
+    Frozen,
+    /// <summary>The encoder's weights start a network with the target's classes, trained on the target's training patients.</summary>
+    FineTune,
 }
 
 /// <summary>A trained network with what identifies it.</summary>
 public sealed record PretrainedNetwork(ResNet1d Model, TrainingState State, IReadOnlyList<string> Classes, string CheckpointSha256,
     string CheckpointFolder, EcgBatchLoader Loader, long Parameters, NetworkInputCache Inputs) : IDisposable
 {
+    /// <summary>Where the weights come from, in words, for the manifest and the report.</summary>
+    public string TrainedOn { get; init; } = "the experiment's training patients";
+
     public void Dispose()
     {
         Model.Dispose();
@@ -48,19 +64,18 @@ public static class NetworkPretraining
     public static PretrainedNetwork TrainOrResume(IEcgSource source, string dataFingerprint, IReadOnlyList<string> classes,
         IReadOnlyList<int> trainSourceIndices, IReadOnlyList<int> validationSourceIndices, PretrainDefinition definition,
         string cacheRoot, int threads, Func<int, IReadOnlySet<string>> labelsOfSource,
-        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
+        IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default, PretrainedNetwork? startFrom = null)
     {
         var shape = definition.Shape(classes.Count);
         var options = definition.Training with { Threads = threads, DecodeThreads = Math.Max(1, threads) };
-        var preprocessing = new PreprocessingOptions { ResampleHz = definition.InputRateHz, Length = shape.InputSamples };
-        var input = new PreprocessedSource(source, new EcgPreprocessor(preprocessing));
-        var inputKey = Hash($"source={source.Describe()}\ndata={dataFingerprint}\ninput={preprocessing.Describe()}\nleads={EcgBatchLoader.Leads}");
-        var inputs = new NetworkInputCache(Path.Combine(cacheRoot, "inputs-" + inputKey), source.Count, EcgBatchLoader.Leads * shape.InputSamples);
-        var loader = new EcgBatchLoader(input, classes, shape.InputSamples, options.DecodeThreads, inputCache: inputs) { Labels = labelsOfSource };
-        var folder = Path.Combine(cacheRoot, Key(source, dataFingerprint, classes, trainSourceIndices, validationSourceIndices, shape, definition));
+        if (startFrom is not null && definition.FineTuneEpochs is { } epochs) options = options with { Epochs = epochs };
+        var (loader, inputs) = Loader(source, dataFingerprint, classes, definition, cacheRoot, options.DecodeThreads, labelsOfSource);
+        var folder = Path.Combine(cacheRoot, Key(source, dataFingerprint, classes, trainSourceIndices, validationSourceIndices, shape, definition)
+            + (startFrom is null ? "" : "-from-" + startFrom.CheckpointSha256[..16]));
         var model = new ResNet1d(shape, options.Seed);
         try
         {
+            if (startFrom is not null) CopyEncoder(startFrom.Model, model);
             var state = new NetworkTrainer(options).Train(model, loader, trainSourceIndices, validationSourceIndices, folder, progress, cancellation);
             var best = Path.Combine(folder, "best.bin");
             var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(best)));
@@ -72,6 +87,27 @@ public static class NetworkPretraining
             inputs.Dispose();
             throw;
         }
+    }
+
+    /// <summary>A loader of a source's exams shaped for the definition's network, with the source's input cache.</summary>
+    public static (EcgBatchLoader Loader, NetworkInputCache Inputs) Loader(IEcgSource source, string dataFingerprint, IReadOnlyList<string> classes,
+        PretrainDefinition definition, string cacheRoot, int decodeThreads, Func<int, IReadOnlySet<string>> labelsOfSource)
+    {
+        var samples = definition.Shape(classes.Count).InputSamples;
+        var preprocessing = new PreprocessingOptions { ResampleHz = definition.InputRateHz, Length = samples };
+        var input = new PreprocessedSource(source, new EcgPreprocessor(preprocessing));
+        var inputKey = Hash($"source={source.Describe()}\ndata={dataFingerprint}\ninput={preprocessing.Describe()}\nleads={EcgBatchLoader.Leads}");
+        var inputs = new NetworkInputCache(Path.Combine(cacheRoot, "inputs-" + inputKey), source.Count, EcgBatchLoader.Leads * samples);
+        return (new EcgBatchLoader(input, classes, samples, decodeThreads, inputCache: inputs) { Labels = labelsOfSource }, inputs);
+    }
+
+    /// <summary>Every weight but the classification head's: what fine-tuning starts from.</summary>
+    static void CopyEncoder(ResNet1d from, ResNet1d to)
+    {
+        var encoder = from.state_dict().Where(p => !p.Key.StartsWith("head.", StringComparison.Ordinal)).ToDictionary(p => p.Key, p => p.Value);
+        var (missing, unexpected) = to.load_state_dict(encoder, strict: false);
+        if (unexpected.Count > 0 || missing.Any(k => !k.StartsWith("head.", StringComparison.Ordinal)))
+            throw new InvalidOperationException($"the pre-trained network's shape differs: missing {string.Join(", ", missing)}; unexpected {string.Join(", ", unexpected)}");
     }
 
     static string Hash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..32];
@@ -97,9 +133,13 @@ public static class NetworkPretraining
     /// given source indices, in batches, in evaluation mode.
     /// </summary>
     public static (float[] Embeddings, float[] Probabilities) Infer(PretrainedNetwork network, IReadOnlyList<int> sourceIndices,
+        int batchSize, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) =>
+        Infer(network.Model, network.Loader, sourceIndices, batchSize, progress, cancellation);
+
+    /// <summary>As above, for exams of any source the loader reads (a frozen encoder on a target dataset).</summary>
+    public static (float[] Embeddings, float[] Probabilities) Infer(ResNet1d model, EcgBatchLoader loader, IReadOnlyList<int> sourceIndices,
         int batchSize, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
-        var model = network.Model;
         model.eval();
         var width = model.Shape.EmbeddingSize;
         var classes = model.Shape.Classes;
@@ -110,9 +150,9 @@ public static class NetworkPretraining
         {
             cancellation.ThrowIfCancellationRequested();
             var indices = sourceIndices.Skip(start).Take(batchSize).ToArray();
-            using var batch = network.Loader.Decode(indices);
+            using var batch = loader.Decode(indices);
             using var scope = NewDisposeScope();
-            var (embedding, probability) = model.EmbedAndClassify(batch.SignalTensor(network.Loader.Samples));
+            var (embedding, probability) = model.EmbedAndClassify(batch.SignalTensor(loader.Samples));
             embedding.data<float>().CopyTo(embeddings, checked(start * width));
             probability.data<float>().CopyTo(probabilities, checked(start * classes));
             progress?.Report(new StageProgress("embeddings", Math.Min(sourceIndices.Count, start + batchSize), sourceIndices.Count));
