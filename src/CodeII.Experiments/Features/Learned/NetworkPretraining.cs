@@ -116,6 +116,8 @@ public static class NetworkPretraining
         IReadOnlyList<int> validation, ResNetShape shape, PretrainDefinition definition)
     {
         var text = new StringBuilder()
+            // Bumped when the checkpoint folder's layout changes, so older folders are left alone rather than misread.
+            .Append("layout=2\n")
             .Append("source=").Append(source.Describe()).Append('\n')
             .Append("data=").Append(dataFingerprint).Append('\n')
             .Append("classes=").Append(string.Join(",", classes)).Append('\n')

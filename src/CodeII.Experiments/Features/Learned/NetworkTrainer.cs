@@ -68,7 +68,13 @@ public sealed class NetworkTrainer(TrainingOptions options)
     const string BestWeights = "best.bin";
     const string OptimizerFile = "optimizer.bin";
     // Best-so-far starts at −∞, and an AUROC is NaN for a class with one outcome: both must round-trip.
-    static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+    static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        // A state file of another layout is not silently read as "no epochs done" with the weights of some epoch.
+        UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Trains (or resumes) and leaves <paramref name="model"/> holding the best epoch's weights.</summary>
     public TrainingState Train(ResNet1d model, EcgBatchLoader loader, IReadOnlyList<int> training, IReadOnlyList<int> validation,
@@ -98,7 +104,7 @@ public sealed class NetworkTrainer(TrainingOptions options)
             var auroc = ValidationAuroc(model, loader, validation, cancellation);
             var macro = auroc.Where(double.IsFinite).DefaultIfEmpty(double.NaN).Average();
             var summary = new EpochSummary(epoch, loss, macro, auroc, state.LearningRate, samples / trainSeconds, epochClock.Elapsed.TotalSeconds);
-            state = Advance(state, summary);
+            state = Advance(state, summary, Options);
             if (state.LearningRate != summary.LearningRate) SetLearningRate(optimizer, state.LearningRate);
             if (Options.TimeBudget is { } budget && clock.Elapsed >= budget && !state.Stopped)
                 state = state with { Stopped = true, StopReason = $"time budget of {budget.TotalSeconds:0} s reached after epoch {epoch}" };
@@ -117,7 +123,8 @@ public sealed class NetworkTrainer(TrainingOptions options)
 
     Dictionary<string, Tensor>? _bestInMemory;
 
-    TrainingState Advance(TrainingState state, EpochSummary summary)
+    /// <summary>The schedule after an epoch: best so far, plateau rate cuts, early stopping.</summary>
+    internal static TrainingState Advance(TrainingState state, EpochSummary summary, TrainingOptions Options)
     {
         var improved = summary.ValidationMacroAuroc > state.BestValidationMacroAuroc;
         var next = state with
@@ -249,8 +256,16 @@ public sealed class NetworkTrainer(TrainingOptions options)
     {
         var statePath = Path.Combine(folder, StateFile);
         if (!File.Exists(statePath)) return null;
-        var state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath), Json)
-            ?? throw new InvalidDataException($"{statePath}: empty training state");
+        TrainingState state;
+        try
+        {
+            state = JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(statePath), Json)
+                ?? throw new InvalidDataException($"{statePath}: empty training state");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{statePath}: not a training state this version can resume ({e.Message}); delete the folder to train again", e);
+        }
         model.load(Path.Combine(folder, LastWeights));
         ((TorchSharp.Modules.OptimizerHelper)optimizer).load_state_dict(Path.Combine(folder, OptimizerFile));
         return state;

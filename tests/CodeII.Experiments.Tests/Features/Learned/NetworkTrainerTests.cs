@@ -118,3 +118,35 @@ public class NetworkTrainerMemoryTests
         Assert.True(atEnd - at20 < 20L << 20, $"working set grew by {(atEnd - at20) / 1e6:F1} MB between batch 20 and 120");
     }
 }
+
+public class TrainingScheduleTests
+{
+    [Fact]
+    public void The_rate_is_cut_on_a_plateau_and_training_stops_after_the_patience_with_the_best_epoch_kept()
+    {
+        var options = new TrainingOptions { LearningRate = 1e-3, PlateauPatience = 2, PlateauFactor = 0.1, EarlyStoppingPatience = 3, MinimumLearningRate = 1e-5 };
+        var state = new TrainingState { LearningRate = options.LearningRate };
+        var rates = new List<double>();
+        // Validation macro-AUROC per epoch: better, better, then three epochs without beating 0.90.
+        foreach (var (epoch, auroc) in new[] { (1, 0.80), (2, 0.90), (3, 0.89), (4, 0.90), (5, 0.85) })
+        {
+            state = NetworkTrainer.Advance(state, new EpochSummary(epoch, 0.1, auroc, [auroc], state.LearningRate, 100, 1), options);
+            rates.Add(state.LearningRate);
+            if (state.Stopped) break;
+        }
+        // Epochs 3 and 4 make a plateau of 2: the rate drops to 1e-4 for epoch 5; epoch 5 is the third without a
+        // better AUROC (a tie is not better), so training stops there and epoch 2 stays the best.
+        Assert.Equal([1e-3, 1e-3, 1e-3, 1e-4, 1e-4], rates, new RelativeTolerance());
+        Assert.True(state.Stopped);
+        Assert.Equal(5, state.CompletedEpochs);
+        Assert.Equal(2, state.BestEpoch);
+        Assert.Equal(0.90, state.BestValidationMacroAuroc);
+        Assert.Contains("no better validation macro-AUROC for 3 epochs", state.StopReason);
+    }
+
+    sealed class RelativeTolerance : IEqualityComparer<double>
+    {
+        public bool Equals(double a, double b) => Math.Abs(a - b) <= 1e-12 * Math.Max(Math.Abs(a), Math.Abs(b));
+        public int GetHashCode(double value) => 0;
+    }
+}
