@@ -150,7 +150,7 @@ public static class HtmlReport
                 xaxis = new { title = new { text = "epoch" }, dtick = 1 },
                 yaxis = new { title = new { text = "BCE loss" }, rangemode = "tozero" },
                 yaxis2 = new { title = new { text = "validation macro AUROC" }, overlaying = "y", side = "right", range = new[] { 0.5, 1.0 } },
-                legend = new { x = 0.5, y = 0.5 },
+                legend = new { orientation = "h", x = 0, y = -0.25, yanchor = "top" },
             }));
     }
 
@@ -187,7 +187,7 @@ public static class HtmlReport
                 xaxis = new { title = new { text = "false positive rate" }, range = new[] { 0, 1 } },
                 yaxis = new { title = new { text = "true positive rate" }, range = new[] { 0, 1.02 } },
                 // Below the plot: with several feature sets the model names would cover the curves.
-                legend = new { orientation = "h", x = 0, y = -0.22, yanchor = "top", font = new { size = 10 } },
+                legend = new { orientation = "h", x = 0, y = -0.3, yanchor = "top", font = new { size = 10 } },
                 height = 330 + 18 * ((model.Sweep.Selected.Count(s => s.Label == label) + 1) / 2),
                 margin = new { l = 55, r = 10, t = 40, b = 45 },
             }));

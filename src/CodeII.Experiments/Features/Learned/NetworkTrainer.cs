@@ -227,7 +227,8 @@ public sealed class NetworkTrainer(TrainingOptions options)
         }
     }
 
-    Tensor PositiveWeights(EcgBatchLoader loader, IReadOnlyList<int> training)
+    /// <summary>BCE pos_weight per class: negatives / positives among the training exams (1 positive at least).</summary>
+    internal static Tensor PositiveWeights(EcgBatchLoader loader, IReadOnlyList<int> training)
     {
         var positives = new double[loader.Classes.Count];
         foreach (var data in Synchronously(loader.Batches(training, 256)))

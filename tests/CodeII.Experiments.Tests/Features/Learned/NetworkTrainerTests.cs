@@ -79,6 +79,21 @@ public class NetworkTrainerTests
     }
 
     [Fact]
+    public void Positive_weights_are_negatives_over_positives_in_the_training_exams()
+    {
+        var (loader, train, _) = Data(96);
+        var generator = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 96, Seed = 11, SamplingRateHz = 100, DurationSeconds = 2.56, PaddedLength = 0 });
+        var expected = Classes.Select(c =>
+        {
+            var positives = train.Count(i => generator.Read(i).Labels.Contains(c));
+            return (float)((train.Length - positives) / (double)Math.Max(1, positives));
+        }).ToArray();
+        using var weights = NetworkTrainer.PositiveWeights(loader, train);
+        Assert.Equal(expected, weights.data<float>().ToArray());
+        Assert.All(expected, w => Assert.True(w > 1, "classes are rarer than half"));
+    }
+
+    [Fact]
     public void Exams_of_the_wrong_length_are_refused_with_the_record_named()
     {
         var generator = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 4, Seed = 1, SamplingRateHz = 100, PaddedLength = 0 });
