@@ -1,0 +1,157 @@
+namespace CodeII.Experiments.Sweep.Tuning;
+
+/// <summary>
+/// Proposes configurations and learns from their results. Lower loss is better (a tuner maximising AUROC is given
+/// 1 − AUROC). Everything a tuner decides follows from its seed and the results it was told, in order, so replaying a
+/// trial log (propose, then update with the logged result) rebuilds its state exactly: that is how a sweep resumes.
+/// </summary>
+public interface ITuner
+{
+    string Name { get; }
+    TrialParameters Propose();
+    void Update(TrialParameters configuration, double loss, double cost);
+}
+
+/// <summary>Uniform random search; the first proposal is the low-cost corner, like every tuner here.</summary>
+public sealed class RandomTuner(SearchSpace space, int seed) : ITuner
+{
+    readonly Random _random = new(seed);
+    bool _startedAtLowCost;
+
+    public string Name => "random";
+
+    public TrialParameters Propose()
+    {
+        if (!_startedAtLowCost)
+        {
+            _startedAtLowCost = true;
+            return space.FromUnit(space.LowCostUnit);
+        }
+        return space.FromUnit([.. Enumerable.Range(0, space.Dimensions).Select(_ => _random.NextDouble())]);
+    }
+
+    public void Update(TrialParameters configuration, double loss, double cost) { }
+}
+
+/// <summary>Every combination of a few levels per parameter, cheapest first; random search once the grid is done.</summary>
+public sealed class GridTuner(SearchSpace space, int seed, int numericLevels = 3) : ITuner
+{
+    readonly IReadOnlyList<double[]> _grid = Combinations(space, numericLevels);
+    readonly RandomTuner _after = new(space, seed);
+    int _next;
+
+    public string Name => "grid";
+
+    public TrialParameters Propose() => _next < _grid.Count ? space.FromUnit(_grid[_next++]) : _after.Propose();
+
+    public void Update(TrialParameters configuration, double loss, double cost) { }
+
+    static IReadOnlyList<double[]> Combinations(SearchSpace space, int levels)
+    {
+        IEnumerable<double[]> points = [[]];
+        foreach (var parameter in space.Parameters)
+        {
+            var units = parameter.GridUnits(levels);
+            points = points.SelectMany(p => units.Select(u => (double[])[.. p, u]));
+        }
+        // Cheapest first: nearest the low-cost corner.
+        var start = space.LowCostUnit;
+        return [.. points.OrderBy(p => p.Select((u, i) => Math.Abs(u - start[i])).Sum())];
+    }
+}
+
+/// <summary>
+/// Cost-frugal optimisation in the style of CFO (Wu, Wang and Huang, AAAI 2021): start at the low-cost corner and
+/// move by randomised direct search (FLOW2). Each round draws a random unit direction u and tries x + δu, then
+/// x − δu; a better point becomes x. After 2^min(d, 9) directions without improvement the step δ halves; when it falls
+/// below its floor the search has converged, and it restarts from a random point with a fresh step, keeping the best.
+/// Because it moves gradually from cheap configurations, expensive ones are reached only when they pay off.
+/// </summary>
+public sealed class CfoTuner : ITuner
+{
+    readonly SearchSpace _space;
+    readonly Random _random;
+    readonly int _patience;
+    readonly double _initialStep;
+    readonly double _minimumStep;
+
+    double[] _incumbent;
+    double _incumbentLoss = double.PositiveInfinity;
+    double _step;
+    double[]? _direction;
+    bool _triedOpposite;
+    int _directionsWithoutImprovement;
+    double[]? _pending;
+
+    public string Name => "cfo";
+    public int Restarts { get; private set; }
+
+    public CfoTuner(SearchSpace space, int seed, double initialStep = 0.1, double minimumStep = 0.002)
+    {
+        _space = space;
+        _random = new Random(seed);
+        _incumbent = space.LowCostUnit;
+        _patience = 1 << Math.Min(space.Dimensions, 9);
+        _initialStep = initialStep * Math.Sqrt(space.Dimensions);
+        _minimumStep = minimumStep;
+        _step = _initialStep;
+    }
+
+    public TrialParameters Propose()
+    {
+        if (double.IsPositiveInfinity(_incumbentLoss))
+            _pending = _incumbent; // the first trial evaluates the starting point itself
+        else if (_direction is not null && !_triedOpposite)
+        {
+            _triedOpposite = true;
+            _pending = Move(_incumbent, _direction, -_step);
+        }
+        else
+        {
+            _direction = RandomDirection();
+            _triedOpposite = false;
+            _pending = Move(_incumbent, _direction, _step);
+        }
+        return _space.FromUnit(_pending);
+    }
+
+    public void Update(TrialParameters configuration, double loss, double cost)
+    {
+        var point = _pending ?? _space.ToUnit(configuration);
+        _pending = null;
+        if (double.IsNaN(loss)) loss = double.PositiveInfinity;
+        if (loss < _incumbentLoss)
+        {
+            var first = double.IsPositiveInfinity(_incumbentLoss);
+            _incumbent = point;
+            _incumbentLoss = loss;
+            if (!first) { _direction = null; _directionsWithoutImprovement = 0; }
+            return;
+        }
+        if (_direction is null || !_triedOpposite) return; // the opposite direction is still to try
+        _direction = null;
+        if (++_directionsWithoutImprovement < _patience) return;
+        _directionsWithoutImprovement = 0;
+        _step /= 2;
+        if (_step >= _minimumStep) return;
+        // Converged here: look elsewhere. The incumbent moves to a random point, which must then beat nothing
+        // (its own loss is unknown until evaluated), so the best-so-far is kept by the caller's log, not here.
+        Restarts++;
+        _incumbent = [.. Enumerable.Range(0, _space.Dimensions).Select(_ => _random.NextDouble())];
+        _incumbentLoss = double.PositiveInfinity;
+        _step = _initialStep;
+    }
+
+    double[] RandomDirection()
+    {
+        // A uniform direction on the unit sphere: normalised Gaussian coordinates (Box–Muller).
+        var d = new double[_space.Dimensions];
+        for (var i = 0; i < d.Length; i++)
+            d[i] = Math.Sqrt(-2 * Math.Log(1 - _random.NextDouble())) * Math.Cos(2 * Math.PI * _random.NextDouble());
+        var norm = Math.Sqrt(d.Sum(v => v * v));
+        return norm == 0 ? RandomDirection() : [.. d.Select(v => v / norm)];
+    }
+
+    static double[] Move(double[] from, double[] direction, double step) =>
+        [.. from.Select((x, i) => Math.Clamp(x + step * direction[i], 0, 1))];
+}

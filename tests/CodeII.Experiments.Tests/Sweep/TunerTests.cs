@@ -1,0 +1,136 @@
+using CodeII.Experiments.Sweep;
+using CodeII.Experiments.Sweep.Tuning;
+
+namespace CodeII.Experiments.Tests.Sweep;
+
+public class SearchSpaceTests
+{
+    [Fact]
+    public void Log_linear_integer_and_choice_parameters_map_to_the_unit_interval_and_back()
+    {
+        var rate = new NumericParameter("learning_rate", 1e-4, 1e-1, Log: true);
+        Assert.Equal(1.0 / 3, rate.ToUnit(1e-3), 12);
+        Assert.Equal(Math.Pow(10, -2.5), rate.FromUnit(0.5), 12);
+        var leaves = new NumericParameter("leaves", 4, 1024, Log: true, Integer: true, LowCost: 4);
+        Assert.Equal(64, leaves.FromUnit(0.5)); // 4 · 256^0.5
+        Assert.Equal(0, leaves.LowCostUnit);
+        var fraction = new NumericParameter("fraction", 0.5, 1);
+        Assert.Equal(0.75, fraction.FromUnit(0.5), 12);
+        Assert.Equal(1, fraction.FromUnit(7)); // clamped
+        var booster = new ChoiceParameter("booster", ["gbdt", "dart", "goss"]);
+        Assert.Equal([0.0, 1, 2], new[] { 0.1, 0.5, 0.9 }.Select(booster.FromUnit));
+        Assert.Equal(0.5, booster.ToUnit(1), 12);
+
+        var space = new SearchSpace([rate, leaves, booster]);
+        var c = space.FromUnit([1.0 / 3, 0.5, 0.9]);
+        Assert.Equal((1e-3, 64.0, 2.0), (Math.Round(c["learning_rate"], 12), c["leaves"], c["booster"]));
+        Assert.Equal(10, space.WithRange("learning_rate", 1e-3, 1e-2).FromUnit([0, 0, 0])["learning_rate"] * 1e4, 9);
+    }
+
+    [Fact]
+    public void The_grid_starts_at_the_low_cost_corner_and_covers_every_combination()
+    {
+        var space = new SearchSpace([new NumericParameter("trees", 4, 400, Log: true, Integer: true), new ChoiceParameter("kind", ["a", "b"])]);
+        var grid = new GridTuner(space, seed: 1);
+        var proposals = Enumerable.Range(0, 6).Select(_ => grid.Propose()).Select(p => (p["trees"], p["kind"])).ToArray();
+        Assert.Equal((4.0, 0.0), proposals[0]);
+        Assert.Equal(6, proposals.Distinct().Count());
+        Assert.Equal([4.0, 40, 400], proposals.Select(p => p.Item1).Distinct().Order());
+    }
+}
+
+/// <summary>Tuners against objectives with a known minimum.</summary>
+public class TunerTests
+{
+    /// <summary>A shifted quadratic in log space: the optimum is at learning rate 0.01, 30 trees and fraction 0.7.</summary>
+    static readonly SearchSpace Space = new([
+        new NumericParameter("learning_rate", 1e-4, 1, Log: true, LowCost: 1e-4),
+        new NumericParameter("trees", 1, 1000, Log: true, Integer: true, LowCost: 1),
+        new NumericParameter("fraction", 0, 1, LowCost: 0),
+    ]);
+
+    static double Loss(TrialParameters p) =>
+        Math.Pow((Math.Log10(p["learning_rate"]) + 2) / 4, 2) + Math.Pow((Math.Log10(p["trees"]) - Math.Log10(30)) / 3, 2) + Math.Pow(p["fraction"] - 0.7, 2);
+
+    static double BestAfter(ITuner tuner, int trials, double noise = 0, int seed = 0)
+    {
+        var random = new Random(seed);
+        var best = double.PositiveInfinity;
+        for (var t = 0; t < trials; t++)
+        {
+            var p = tuner.Propose();
+            var loss = Loss(p);
+            best = Math.Min(best, loss);
+            tuner.Update(p, loss + noise * (random.NextDouble() - 0.5), cost: p["trees"]);
+        }
+        return best;
+    }
+
+    [Fact]
+    public void CFO_finds_the_minimum_of_a_shifted_quadratic_in_log_space()
+    {
+        var best = BestAfter(new CfoTuner(Space, seed: 3), trials: 120);
+        // 1e-3 in loss is within about 0.13 decade of the rate, 0.1 decade of the trees and 0.03 of the fraction.
+        Assert.True(best < 1e-3, $"best loss {best}");
+    }
+
+    [Theory]
+    [InlineData("cfo")]
+    [InlineData("tpe")]
+    public void Cost_frugal_and_model_based_tuners_beat_random_search_at_equal_budget_averaged_over_seeds(string name)
+    {
+        ITuner Create(int s) => name == "cfo" ? new CfoTuner(Space, s) : new TpeTuner(Space, s);
+        foreach (var noise in new[] { 0.0, 0.01 })
+        {
+            var tuned = Enumerable.Range(0, 20).Average(s => BestAfter(Create(s), 40, noise, s));
+            var random = Enumerable.Range(0, 20).Average(s => BestAfter(new RandomTuner(Space, s), 40, noise, s));
+            Assert.True(tuned < random, $"noise {noise}: {name} mean best {tuned:G3}, random {random:G3}");
+        }
+    }
+
+    [Theory]
+    [InlineData("cfo")]
+    [InlineData("tpe")]
+    [InlineData("random")]
+    public void The_same_seed_gives_the_same_proposals_and_a_replayed_log_continues_identically(string name)
+    {
+        ITuner Create() => name switch { "cfo" => new CfoTuner(Space, 9), "tpe" => new TpeTuner(Space, 9), _ => new RandomTuner(Space, 9) };
+        var uninterrupted = Create();
+        var log = new List<(TrialParameters P, double Loss)>();
+        for (var t = 0; t < 30; t++)
+        {
+            var p = uninterrupted.Propose();
+            log.Add((p, Loss(p)));
+            uninterrupted.Update(p, Loss(p), 1);
+        }
+        // A new tuner fed the first 20 logged trials proposes what the uninterrupted one did next.
+        var resumed = Create();
+        foreach (var (p, loss) in log.Take(20))
+        {
+            Assert.Equal(p, resumed.Propose());
+            resumed.Update(p, loss, 1);
+        }
+        for (var t = 20; t < 30; t++)
+        {
+            var p = resumed.Propose();
+            Assert.Equal(log[t].P, p);
+            resumed.Update(p, log[t].Loss, 1);
+        }
+    }
+
+    [Fact]
+    public void CFO_starts_at_the_low_cost_corner_and_restarts_once_converged()
+    {
+        var tuner = new CfoTuner(new SearchSpace([new NumericParameter("x", 0, 1, LowCost: 0)]), seed: 1);
+        var first = tuner.Propose();
+        Assert.Equal(0, first["x"]);
+        tuner.Update(first, 0, 1);
+        // A flat objective never improves: the step halves until it falls below its floor, then CFO restarts.
+        for (var t = 0; t < 200 && tuner.Restarts == 0; t++)
+        {
+            var p = tuner.Propose();
+            tuner.Update(p, 1, 1);
+        }
+        Assert.Equal(1, tuner.Restarts);
+    }
+}
