@@ -28,8 +28,15 @@ public class LearnedFeaturesRunTests : IDisposable
 
     readonly string _root = RepoPaths.NewTemporaryDirectory();
 
-    RunResult Run(string yaml = Yaml) => ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "learned.yaml"), yaml, "learned.yaml",
-        new RunOptions { RunsRoot = Path.Combine(_root, "runs"), FeatureCacheDirectory = Path.Combine(_root, "cache", "features"), MaxThreads = 2 });
+    RunResult Run(string yaml = Yaml, IProgress<CodeII.Experiments.Features.StageProgress>? progress = null) =>
+        ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "learned.yaml"), yaml, "learned.yaml",
+            new RunOptions { RunsRoot = Path.Combine(_root, "runs"), FeatureCacheDirectory = Path.Combine(_root, "cache", "features"), MaxThreads = 2, Progress = progress });
+
+    sealed class Recorder : IProgress<CodeII.Experiments.Features.StageProgress>
+    {
+        public List<CodeII.Experiments.Features.StageProgress> Reports { get; } = [];
+        public void Report(CodeII.Experiments.Features.StageProgress value) { lock (Reports) Reports.Add(value); }
+    }
 
     /// <summary>The same experiment with the network pre-trained on another synthetic dataset, on four classes of which
     /// one (AF) is not among them: its own outputs cannot score every label of the experiment.</summary>
@@ -75,8 +82,18 @@ public class LearnedFeaturesRunTests : IDisposable
     [Fact]
     public void Every_feature_set_and_the_network_itself_are_compared_and_a_second_run_reuses_the_network()
     {
-        var first = Run();
+        var recorder = new Recorder();
+        var first = Run(progress: recorder);
         var models = first.Metrics.Subsets[0].MacroAuroc.Keys.ToArray();
+        // Training reports every batch of every epoch with its live figures, and the embeddings stage ends complete.
+        foreach (var stage in new[] { "pretrain", "embeddings", "sweep" })
+        {
+            var reports = recorder.Reports.Where(r => r.Stage == stage).ToArray();
+            Assert.NotEmpty(reports);
+            Assert.All(reports, r => Assert.InRange(r.Done, 0, r.Total));
+            Assert.Equal(reports[^1].Total, reports.Max(r => r.Done));
+        }
+        Assert.Contains(recorder.Reports, r => r.Stage == "pretrain" && r.Detail!.StartsWith("epoch 2/2 · loss ") && r.Detail.Contains("val AUROC") && r.Detail.EndsWith("ECGs/s"));
         Assert.Equal(["basic/logistic_regression", "learned/logistic_regression", "basic+learned/logistic_regression", "prior", "resnet"], models);
 
         var network = first.Manifest.Network!;
