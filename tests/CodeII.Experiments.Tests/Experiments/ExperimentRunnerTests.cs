@@ -100,16 +100,10 @@ public class ExperimentCancellationTests
 
 public class ProgressReportTests
 {
-    sealed class Recorder : IProgress<CodeII.Experiments.Features.StageProgress>
-    {
-        public List<CodeII.Experiments.Features.StageProgress> Reports { get; } = [];
-        public void Report(CodeII.Experiments.Features.StageProgress value) { lock (Reports) Reports.Add(value); }
-    }
-
     [Fact]
     public void Every_stage_reports_progress_that_never_exceeds_its_total_and_ends_complete()
     {
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         var definition = ExperimentDefinitionLoader.Parse(SmallExperiment.Yaml, "small.yaml");
         ExperimentRunner.Run(definition, SmallExperiment.Yaml, "small.yaml",
             new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory(), FeatureCacheDirectory = null, Progress = recorder });

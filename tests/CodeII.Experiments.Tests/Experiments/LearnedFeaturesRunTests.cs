@@ -32,11 +32,6 @@ public class LearnedFeaturesRunTests : IDisposable
         ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "learned.yaml"), yaml, "learned.yaml",
             new RunOptions { RunsRoot = Path.Combine(_root, "runs"), FeatureCacheDirectory = Path.Combine(_root, "cache", "features"), MaxThreads = 2, Progress = progress });
 
-    sealed class Recorder : IProgress<CodeII.Experiments.Features.StageProgress>
-    {
-        public List<CodeII.Experiments.Features.StageProgress> Reports { get; } = [];
-        public void Report(CodeII.Experiments.Features.StageProgress value) { lock (Reports) Reports.Add(value); }
-    }
 
     /// <summary>The same experiment with the network pre-trained on another synthetic dataset, on four classes of which
     /// one (AF) is not among them: its own outputs cannot score every label of the experiment.</summary>
@@ -82,7 +77,7 @@ public class LearnedFeaturesRunTests : IDisposable
     [Fact]
     public void Every_feature_set_and_the_network_itself_are_compared_and_a_second_run_reuses_the_network()
     {
-        var recorder = new Recorder();
+        var recorder = new ProgressRecorder();
         var first = Run(progress: recorder);
         var models = first.Metrics.Subsets[0].MacroAuroc.Keys.ToArray();
         // Training reports every batch of every epoch with its live figures, and the embeddings stage ends complete.
