@@ -231,10 +231,15 @@ public sealed class NetworkTrainer(TrainingOptions options)
     internal static Tensor PositiveWeights(EcgBatchLoader loader, IReadOnlyList<int> training)
     {
         var positives = new double[loader.Classes.Count];
-        foreach (var data in Synchronously(loader.Batches(training, 256)))
-            using (data)
-                for (var i = 0; i < data.Count; i++)
-                    for (var c = 0; c < positives.Length; c++) positives[c] += data.Targets[i * positives.Length + c];
+        if (loader.Labels is { } labelsOf)
+            // The caller's labels: no exam needs decoding just to be counted.
+            foreach (var exam in training)
+                for (var c = 0; c < positives.Length; c++) positives[c] += labelsOf(exam).Contains(loader.Classes[c]) ? 1 : 0;
+        else
+            foreach (var data in Synchronously(loader.Batches(training, 256)))
+                using (data)
+                    for (var i = 0; i < data.Count; i++)
+                        for (var c = 0; c < positives.Length; c++) positives[c] += data.Targets[i * positives.Length + c];
         return tensor(positives.Select(p => (float)((training.Count - p) / Math.Max(1, p))).ToArray());
     }
 

@@ -90,6 +90,9 @@ public class NetworkTrainerTests
         }).ToArray();
         using var weights = NetworkTrainer.PositiveWeights(loader, train);
         Assert.Equal(expected, weights.data<float>().ToArray());
+        // From the caller's labels, without decoding, the same weights.
+        using var fromLabels = NetworkTrainer.PositiveWeights(new EcgBatchLoader(generator, Classes, Samples, 1) { Labels = i => generator.Read(i).Labels }, train);
+        Assert.Equal(expected, fromLabels.data<float>().ToArray());
         Assert.All(expected, w => Assert.True(w > 1, "classes are rarer than half"));
     }
 
