@@ -1,0 +1,66 @@
+using CodeII.Experiments.Data.Synthetic;
+using CodeII.Experiments.Evaluation;
+using CodeII.Experiments.Features;
+using CodeII.Experiments.Sweep;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CodeII.Experiments.Tests.Sweep;
+
+public class LearnerCatalogueTests
+{
+    sealed class Row
+    {
+        public bool Label { get; set; }
+        public float[] Features { get; set; } = [];
+    }
+
+    static readonly Lazy<FeatureTable> Table = new(() =>
+        FeatureTableBuilder.Extract(new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 400, Seed = 21 }), new HandcraftedFeatureExtractor(), 2));
+
+    [Theory]
+    [InlineData("lightgbm")]
+    [InlineData("logistic_regression")]
+    [InlineData("fasttree")]
+    [InlineData("fastforest")]
+    [InlineData("sdca_logistic_regression")]
+    [InlineData("linear_svm")]
+    public void Every_learner_trains_from_its_low_cost_corner_and_its_default_and_separates_sinus_bradycardia(string name)
+    {
+        var learner = BinaryLearnerCatalog.Create(name);
+        var table = Table.Value;
+        var ml = new MLContext(seed: 1);
+        var schema = SchemaDefinition.Create(typeof(Row));
+        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, table.FeatureNames.Count);
+        IDataView View(IEnumerable<int> rows) => ml.Data.LoadFromEnumerable(
+            rows.Select(i => new Row { Label = table.Labels[i].Contains("SB"), Features = table.Row(i).ToArray() }), schema);
+        var train = Enumerable.Range(0, 280).ToArray();
+        var test = Enumerable.Range(280, table.RowCount - 280).ToArray();
+        var truth = test.Select(i => table.Labels[i].Contains("SB")).ToArray();
+        Assert.Contains(true, truth);
+
+        var lowCost = learner.Space.FromUnit(learner.Space.LowCostUnit);
+        var byDefault = learner.ProposeConfigurations(1, new Random(1))[0];
+        // Heart rate alone separates SB (36–49 bpm) from the rest: every learner's default must find it, and even the
+        // cheapest corner (one SVM pass, four trees) must do clearly better than chance.
+        foreach (var (configuration, floor) in new[] { (lowCost, 0.75), (byDefault, 0.9) })
+        {
+            var model = learner.BuildPipeline(ml, configuration, seed: 1).Fit(View(train));
+            var scores = model.Transform(View(test)).GetColumn<float>("Probability").ToArray();
+            Assert.All(scores, p => Assert.InRange(p, 0f, 1f));
+            Assert.True(BinaryMetrics.Auroc(scores, truth) > floor, $"{name} with {configuration}: AUROC {BinaryMetrics.Auroc(scores, truth):F3}");
+        }
+    }
+
+    [Fact]
+    public void Tree_learners_start_at_four_trees_of_four_leaves()
+    {
+        foreach (var name in new[] { "lightgbm", "fasttree", "fastforest" })
+        {
+            var space = BinaryLearnerCatalog.Create(name).Space;
+            var start = space.FromUnit(space.LowCostUnit);
+            Assert.Equal((4.0, 4.0), (start["iterations"], start["leaves"]));
+        }
+        Assert.Empty(BinaryLearnerCatalog.Create("prior").Space.Parameters);
+    }
+}
