@@ -193,23 +193,12 @@ public static class ExperimentRunner
             }
             return (rows.WithFeatures(embeddingNames, embeddings), outputs);
         }
-        FeatureTable Compute()
+        if (options.FeatureCacheDirectory is not { } cacheDirectory)
         {
-            var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
-            var both = new float[(long)rows.RowCount * names.Count];
-            for (var r = 0; r < rows.RowCount; r++)
-            {
-                embeddings.AsSpan(r * width, width).CopyTo(both.AsSpan(r * names.Count));
-                outputs.AsSpan(r * network.Classes.Count, network.Classes.Count).CopyTo(both.AsSpan(r * names.Count + width));
-            }
-            return rows.WithFeatures(names, both);
+            var (e, o) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
+            return (rows.WithFeatures(embeddingNames, e), o, "off");
         }
-        if (options.FeatureCacheDirectory is null)
-        {
-            var (e, o) = Split(Compute());
-            return (e, o, "off");
-        }
-        var cache = new FeatureCache(options.FeatureCacheDirectory);
+        var cache = new FeatureCache(cacheDirectory);
         var key = FeatureCache.Key(source, $"network sha256:{network.CheckpointSha256}", names, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
         if (cache.TryLoad(key, names) is { } cached && cached.ExamIds.SequenceEqual(rows.ExamIds))
         {
@@ -217,10 +206,11 @@ public static class ExperimentRunner
             var (e, o) = Split(cached);
             return (e, o, $"hit {Path.GetFullPath(cache.PathOf(key))}");
         }
-        var table = Compute();
-        cache.Save(key, table);
-        var (embeddingTable, outputTable) = Split(table);
-        return (embeddingTable, outputTable, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
+        var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
+        var embeddingTable = rows.WithFeatures(embeddingNames, embeddings);
+        // Cached together, as one table: the outputs follow the embeddings in each row.
+        cache.Save(key, embeddingTable.Concatenate(rows.WithFeatures(names.Skip(width).ToArray(), outputs)));
+        return (embeddingTable, outputs, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
     }
 
     /// <summary>Reports one of several sweeps as its part of a single "sweep" stage over all their trials.</summary>

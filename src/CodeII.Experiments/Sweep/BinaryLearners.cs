@@ -64,10 +64,13 @@ public static class BinaryLearnerCatalog
         return configurations;
     }
 
-    /// <summary>Mean imputation and standardisation: what linear learners need, as missing features are NaN.</summary>
+    /// <summary>Missing features (NaN) replaced by the training mean, for learners that cannot take NaN.</summary>
+    internal static IEstimator<ITransformer> ImputeMeans(MLContext ml) =>
+        ml.Transforms.ReplaceMissingValues("Features", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean);
+
+    /// <summary>Mean imputation and standardisation: what linear learners need.</summary>
     internal static IEstimator<ITransformer> ImputeAndStandardise(MLContext ml) =>
-        ml.Transforms.ReplaceMissingValues("Features", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean)
-            .Append(ml.Transforms.NormalizeMeanVariance("Features"));
+        ImputeMeans(ml).Append(ml.Transforms.NormalizeMeanVariance("Features"));
 
     internal static int Int(TrialParameters p, string name, int fallback) => p.TryGetValue(name, out var v) ? (int)v : fallback;
     internal static double Real(TrialParameters p, string name, double fallback) => p.TryGetValue(name, out var v) ? v : fallback;
@@ -187,7 +190,7 @@ public sealed class FastTreeLearner : IBinaryLearner
         new TrialParameters { ["iterations"] = 100, ["leaves"] = 20, ["learning_rate"] = 0.2, ["min_examples_per_leaf"] = 10 }, trials, rng);
 
     public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
-        ml.Transforms.ReplaceMissingValues("Features", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean)
+        BinaryLearnerCatalog.ImputeMeans(ml)
             .Append(ml.BinaryClassification.Trainers.FastTree(new Microsoft.ML.Trainers.FastTree.FastTreeBinaryTrainer.Options
             {
                 NumberOfTrees = BinaryLearnerCatalog.Int(parameters, "iterations", 100),
@@ -212,7 +215,7 @@ public sealed class FastForestLearner : IBinaryLearner
         new TrialParameters { ["iterations"] = 100, ["leaves"] = 20, ["min_examples_per_leaf"] = 10, ["feature_fraction"] = 0.7 }, trials, rng);
 
     public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
-        ml.Transforms.ReplaceMissingValues("Features", replacementMode: Microsoft.ML.Transforms.MissingValueReplacingEstimator.ReplacementMode.Mean)
+        BinaryLearnerCatalog.ImputeMeans(ml)
             .Append(ml.BinaryClassification.Trainers.FastForest(new Microsoft.ML.Trainers.FastTree.FastForestBinaryTrainer.Options
             {
                 NumberOfTrees = BinaryLearnerCatalog.Int(parameters, "iterations", 100),

@@ -14,10 +14,13 @@ public sealed class EcgBatch(float[] signals, float[] targets, int count, int[] 
     public int[] Indices { get; } = indices;
 
     /// <summary>The signals as a (batch, 12, samples) tensor, copied straight into libtorch's memory.</summary>
-    public TorchSharp.torch.Tensor SignalTensor(int samples)
+    public TorchSharp.torch.Tensor SignalTensor(int samples) => ToTensor(Signals.AsSpan(0, Count * EcgBatchLoader.Leads * samples), Count, samples);
+
+    /// <summary>Exams laid out as (exams, 12, samples), copied straight into a new tensor's memory.</summary>
+    public static TorchSharp.torch.Tensor ToTensor(ReadOnlySpan<float> exams, int count, int samples)
     {
-        var tensor = TorchSharp.torch.empty([Count, EcgBatchLoader.Leads, samples], TorchSharp.torch.float32);
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(Signals.AsSpan(0, Count * EcgBatchLoader.Leads * samples)).CopyTo(tensor.bytes);
+        var tensor = TorchSharp.torch.empty([count, EcgBatchLoader.Leads, samples], TorchSharp.torch.float32);
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(exams).CopyTo(tensor.bytes);
         return tensor;
     }
 

@@ -47,8 +47,6 @@ public sealed class NetworkEmbeddingExtractor : IEcgFeatureExtractor
         EcgBatchLoader.Place(_input.Apply(record), exam, _samples, "network input");
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var input = empty([1, EcgBatchLoader.Leads, _samples], float32);
-        System.Runtime.InteropServices.MemoryMarshal.AsBytes(exam.AsSpan()).CopyTo(input.bytes);
-        _model.Embed(input).data<float>().CopyTo(destination);
+        _model.Embed(EcgBatch.ToTensor(exam, 1, _samples)).data<float>().CopyTo(destination);
     }
 }
