@@ -83,6 +83,18 @@ static class TreeSpaces
     public static readonly Tuning.NumericParameter Leaves = new("leaves", 4, 256, Log: true, Integer: true, LowCost: 4);
     public static readonly Tuning.NumericParameter LearningRate = new("learning_rate", 0.01, 1, Log: true, LowCost: 0.1);
     public static readonly Tuning.NumericParameter MinExamplesPerLeaf = new("min_examples_per_leaf", 2, 100, Log: true, Integer: true, LowCost: 20);
+
+    /// <summary>The options FastTree and FastForest share, from a configuration (defaults where it is silent).</summary>
+    public static T Apply<T>(TrialParameters parameters, int seed, T options) where T : Microsoft.ML.Trainers.FastTree.TreeOptions
+    {
+        options.NumberOfTrees = BinaryLearnerCatalog.Int(parameters, "iterations", 100);
+        options.NumberOfLeaves = BinaryLearnerCatalog.Int(parameters, "leaves", 20);
+        options.MinimumExampleCountPerLeaf = BinaryLearnerCatalog.Int(parameters, "min_examples_per_leaf", 10);
+        // One thread per trial, as for LightGBM: trials run in parallel, and results repeat exactly.
+        options.NumberOfThreads = 1;
+        options.Seed = seed;
+        return options;
+    }
 }
 
 /// <summary>Gradient-boosted trees; handles missing values natively, so no imputation.</summary>
@@ -191,15 +203,10 @@ public sealed class FastTreeLearner : IBinaryLearner
 
     public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
         BinaryLearnerCatalog.ImputeMeans(ml)
-            .Append(ml.BinaryClassification.Trainers.FastTree(new Microsoft.ML.Trainers.FastTree.FastTreeBinaryTrainer.Options
+            .Append(ml.BinaryClassification.Trainers.FastTree(TreeSpaces.Apply(parameters, seed, new Microsoft.ML.Trainers.FastTree.FastTreeBinaryTrainer.Options
             {
-                NumberOfTrees = BinaryLearnerCatalog.Int(parameters, "iterations", 100),
-                NumberOfLeaves = BinaryLearnerCatalog.Int(parameters, "leaves", 20),
                 LearningRate = BinaryLearnerCatalog.Real(parameters, "learning_rate", 0.2),
-                MinimumExampleCountPerLeaf = BinaryLearnerCatalog.Int(parameters, "min_examples_per_leaf", 10),
-                NumberOfThreads = 1,
-                Seed = seed,
-            }));
+            })));
 }
 
 /// <summary>Random forest (FastForest); its scores are calibrated to probabilities with Platt scaling.</summary>
@@ -216,15 +223,10 @@ public sealed class FastForestLearner : IBinaryLearner
 
     public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
         BinaryLearnerCatalog.ImputeMeans(ml)
-            .Append(ml.BinaryClassification.Trainers.FastForest(new Microsoft.ML.Trainers.FastTree.FastForestBinaryTrainer.Options
+            .Append(ml.BinaryClassification.Trainers.FastForest(TreeSpaces.Apply(parameters, seed, new Microsoft.ML.Trainers.FastTree.FastForestBinaryTrainer.Options
             {
-                NumberOfTrees = BinaryLearnerCatalog.Int(parameters, "iterations", 100),
-                NumberOfLeaves = BinaryLearnerCatalog.Int(parameters, "leaves", 20),
-                MinimumExampleCountPerLeaf = BinaryLearnerCatalog.Int(parameters, "min_examples_per_leaf", 10),
                 FeatureFraction = BinaryLearnerCatalog.Real(parameters, "feature_fraction", 0.7),
-                NumberOfThreads = 1,
-                Seed = seed,
-            }))
+            })))
             .Append(ml.BinaryClassification.Calibrators.Platt());
 }
 
