@@ -18,6 +18,7 @@ static class BenchCommand
         command.Subcommands.Add(Data());
         command.Subcommands.Add(Features());
         command.Subcommands.Add(Torch());
+        command.Subcommands.Add(SweepBench.Create());
         return command;
     }
 
@@ -195,7 +196,7 @@ static class BenchCommand
     }
 
     /// <summary>Writes an embedded peer script to the temp folder and returns its path.</summary>
-    static string ExtractPeer(string name)
+    internal static string ExtractPeer(string name)
     {
         var path = Path.Combine(Path.GetTempPath(), "codeii_" + name);
         using var resource = typeof(BenchCommand).Assembly.GetManifestResourceStream("CodeII.Experiments.Cli.Peers." + name)!;
@@ -205,7 +206,7 @@ static class BenchCommand
     }
 
     /// <summary>Runs a peer and returns its last output line, or why it could not run.</summary>
-    static (string? LastLine, string? Problem) RunPeer(string python, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    internal static (string? LastLine, string? Problem) RunPeer(string python, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
         try
         {

@@ -3,6 +3,7 @@ using System.CommandLine;
 using CodeII.Experiments.Evaluation;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Features;
+using CodeII.Experiments.Sweep;
 using Spectre.Console;
 
 namespace CodeII.Experiments.Cli;
@@ -12,22 +13,23 @@ static class RunCommand
 {
     public static Command Create()
     {
-        var definitionArgument = new Argument<FileInfo>("definition") { Description = "Experiment definition (YAML), e.g. experiments/quickstart.yaml" };
+        var definitionArgument = new Argument<FileInfo?>("definition") { Description = "Experiment definition (YAML), e.g. experiments/quickstart.yaml", Arity = ArgumentArity.ZeroOrOne };
+        var resumeOption = new Option<DirectoryInfo?>("--resume") { Description = "Continue an interrupted run in its folder (runs/<experiment>/<timestamp>): finished trials are replayed from its trial log, not retrained" };
         var runsOption = new Option<DirectoryInfo>("--runs") { Description = "Folder that receives run folders", DefaultValueFactory = _ => new DirectoryInfo("runs") };
         var cacheOption = new Option<DirectoryInfo>("--cache") { Description = "Feature cache folder (Arrow files)", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("cache", "features")) };
         var noCacheOption = new Option<bool>("--no-cache") { Description = "Extract features afresh and do not write the cache" };
         var threadsOption = new Option<int>("--max-threads") { Description = "Cap on threads for feature extraction and trials (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("run", "Run an experiment definition end to end and write an HTML report")
         {
-            definitionArgument, runsOption, threadsOption, cacheOption, noCacheOption,
+            definitionArgument, resumeOption, runsOption, threadsOption, cacheOption, noCacheOption,
         };
         command.SetAction((parse, cancellationToken) =>
-            Task.FromResult(Execute(parse.GetValue(definitionArgument)!, parse.GetValue(runsOption)!, parse.GetValue(threadsOption),
+            Task.FromResult(Execute(parse.GetValue(definitionArgument), parse.GetValue(resumeOption), parse.GetValue(runsOption)!, parse.GetValue(threadsOption),
                 parse.GetValue(noCacheOption) ? null : parse.GetValue(cacheOption)!.FullName, cancellationToken)));
         return command;
     }
 
-    static int Execute(FileInfo definitionFile, DirectoryInfo runs, int maxThreads, string? cacheDirectory, CancellationToken cancellationToken)
+    static int Execute(FileInfo? definitionFile, DirectoryInfo? resume, DirectoryInfo runs, int maxThreads, string? cacheDirectory, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
         if (maxThreads < 1)
@@ -35,12 +37,29 @@ static class RunCommand
             console.MarkupLine("[red]error:[/] --max-threads must be at least 1");
             return 2;
         }
+        if ((definitionFile is null) == (resume is null))
+        {
+            console.MarkupLine("[red]error:[/] give a definition to start a run, or --resume <run folder> to continue one (not both)");
+            return 2;
+        }
         ExperimentDefinition definition;
         string text;
+        var definitionPath = definitionFile?.ToString() ?? Path.Combine(resume!.ToString(), RunFolder.DefinitionFile);
         try
         {
-            text = File.ReadAllText(definitionFile.FullName);
-            definition = ExperimentDefinitionLoader.Parse(text, definitionFile.ToString());
+            if (resume is not null)
+            {
+                RunFolder.Open(resume.FullName);
+                var manifest = File.ReadAllText(Path.Combine(resume.FullName, RunFolder.ManifestFile));
+                if (manifest.Contains("\"status\": \"complete\"", StringComparison.Ordinal))
+                {
+                    console.MarkupLineInterpolated($"{resume}: this run is already complete; its report:");
+                    Console.WriteLine(Path.Combine(resume.FullName, RunFolder.ReportFile));
+                    return 0;
+                }
+            }
+            text = File.ReadAllText(definitionPath);
+            definition = ExperimentDefinitionLoader.Parse(text, definitionPath);
         }
         catch (Exception e) when (e is ExperimentDefinitionException or IOException or UnauthorizedAccessException)
         {
@@ -51,12 +70,15 @@ static class RunCommand
         var data = definition.Dataset.Kind == DatasetDefinition.SyntheticKind
             ? $"synthetic data, {definition.Dataset.Synthetic.Exams} exams"
             : $"{definition.Dataset.Kind} data from {definition.Dataset.Path}";
-        console.MarkupLineInterpolated($"[bold]{definition.Name}[/]: {data}, seed {definition.Seed}, {maxThreads} threads");
+        var resuming = resume is null ? "" : $", resuming {resume}";
+        console.MarkupLineInterpolated($"[bold]{definition.Name}[/]: {data}, seed {definition.Seed}, {maxThreads} threads{resuming}");
         RunResult result;
+        SweepStatus? sweepStatus = null;
         try
         {
             result = console.Progress()
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .UseRenderHook((bars, _) => Volatile.Read(ref sweepStatus) is { } status ? new Rows(bars, SweepTable.Render(status, definition)) : bars)
                 .Start(context =>
                 {
                     var stages = new List<(string Stage, string Description)> { ("features", "Reading ECGs and extracting features") };
@@ -73,14 +95,19 @@ static class RunCommand
                         task.MaxValue = p.Total;
                         task.Value = p.Done;
                     });
-                    return ExperimentRunner.Run(definition, text, definitionFile.ToString(),
-                        new RunOptions { RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress, FeatureCacheDirectory = cacheDirectory },
-                        cancellationToken);
+                    var options = new RunOptions
+                    {
+                        RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress, FeatureCacheDirectory = cacheDirectory,
+                        SweepStatus = new StatusCallback(status => Volatile.Write(ref sweepStatus, status)),
+                    };
+                    return resume is null
+                        ? ExperimentRunner.Run(definition, text, definitionPath, options, cancellationToken)
+                        : ExperimentRunner.Resume(resume.FullName, options, cancellationToken);
                 });
         }
         catch (OperationCanceledException)
         {
-            console.MarkupLine("[yellow]cancelled[/]: the run folder keeps every trial finished so far");
+            console.MarkupLine("[yellow]cancelled[/]: the run folder keeps every trial finished so far; continue it with [bold]codeii run --resume <run folder>[/]");
             return 130;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")

@@ -55,35 +55,43 @@ public static class ExperimentEvaluator
         var bootstrap = new PatientBootstrap(testPatients, replicates, seed, confidence);
         var n = testPatients.Count;
         var truth = sweep.Selected.Select(s => s.Label).Distinct().ToDictionary(l => l, testTruthOf);
-        var models = sweep.Selected.ToDictionary(s => (s.Label, s.Learner));
+        // A model shared within a subset applies to that subset; otherwise a label's model serves every subset.
+        SelectedModel Model(string subset, string label, string learner) =>
+            sweep.Selected.FirstOrDefault(s => s.Subset == subset && s.Label == label && s.Learner == learner)
+            ?? sweep.Selected.First(s => s.Subset is null && s.Label == label && s.Learner == learner);
 
         static (float[] Scores, bool[] Truth) Take(float[] scores, bool[] truth, int[] indices) =>
             (indices.Select(i => scores[i]).ToArray(), indices.Select(i => truth[i]).ToArray());
 
         // One step per label and learner, then one per subset and learner for the macro averages.
-        var steps = truth.Count * learners.Count + subsets.Count * learners.Count;
+        string LabelKey(string subset, string label) =>
+            learners.Any(learner => Model(subset, label, learner).Subset is not null) ? $"{subset}/{label}" : label;
+        var steps = subsets.SelectMany(s => s.Labels.Select(l => LabelKey(s.Name, l))).Distinct().Count() * learners.Count + subsets.Count * learners.Count;
         var done = 0;
         void Step() => progress?.Report(new Features.StageProgress("evaluation", ++done, steps));
+        // By label; by subset and label where the subset shared configurations across its labels.
         var perLabel = new Dictionary<string, LabelMetrics>();
-        foreach (var label in truth.Keys)
+        LabelMetrics LabelMetricsOf(string subset, string label)
         {
+            var models = learners.Select(learner => Model(subset, label, learner)).ToArray();
+            var key = LabelKey(subset, label);
+            if (perLabel.TryGetValue(key, out var known)) return known;
             var y = truth[label];
-            perLabel[label] = new LabelMetrics
+            return perLabel[key] = new LabelMetrics
             {
                 Label = label,
                 TestExams = n,
                 TestPositives = y.Count(v => v),
-                Models = learners.Select(learner =>
+                Models = models.Select(model =>
                 {
-                    var model = models[(label, learner)];
                     var metrics = new ModelMetrics
                     {
-                        Learner = learner,
+                        Learner = model.Learner,
                         Auroc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.Auroc(s, t); }),
                         Auprc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.AveragePrecision(s, t); }),
                         F1 = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.F1(s, t, model.Threshold); }),
                         Threshold = model.Threshold,
-                        ValidationAuroc = model.Trial.ValidationAuroc,
+                        ValidationAuroc = model.Trial.For(label).ValidationAuroc,
                         Trial = model.Trial.Trial,
                         Parameters = model.Trial.Parameters,
                     };
@@ -97,12 +105,12 @@ public static class ExperimentEvaluator
         {
             Name = subset.Name,
             Labels = subset.Labels,
-            PerLabel = subset.Labels.Select(l => perLabel[l]).ToArray(),
+            PerLabel = subset.Labels.Select(l => LabelMetricsOf(subset.Name, l)).ToArray(),
             MacroAuroc = learners.ToDictionary(learner => learner, learner =>
             {
                 var macro = bootstrap.Estimate(n, idx =>
                 {
-                    var aurocs = subset.Labels.Select(l => { var (s, t) = Take(models[(l, learner)].TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
+                    var aurocs = subset.Labels.Select(l => { var (s, t) = Take(Model(subset.Name, l, learner).TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
                     return aurocs.Any(double.IsNaN) ? double.NaN : aurocs.Average();
                 });
                 Step();

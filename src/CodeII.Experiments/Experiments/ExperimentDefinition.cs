@@ -23,9 +23,11 @@ public sealed record ExperimentDefinition
     public DatasetDefinition? PretrainDataset { get; init; }
     /// <summary>The classes the network learns on its pre-training dataset; null: the experiment's labels.</summary>
     public IReadOnlyList<string>? PretrainLabels { get; init; }
-    /// <summary>The prior baseline is always added, whatever the definition lists.</summary>
+    /// <summary>The learners the sweep tunes; the prior baseline is always added, whatever the definition lists.</summary>
     public IReadOnlyList<LearnerBudget> Learners { get; init; } =
-        [new LearnerBudget(BinaryLearnerCatalog.LightGbm, 4), new LearnerBudget(BinaryLearnerCatalog.LogisticRegression, 3)];
+        [new LearnerBudget(BinaryLearnerCatalog.LightGbm), new LearnerBudget(BinaryLearnerCatalog.LogisticRegression)];
+    /// <summary>Tuner, objective, sharing and budgets of the sweep.</summary>
+    public SweepSettings Sweep { get; init; } = new();
     public EvaluationDefinition Evaluation { get; init; } = new();
 
     /// <summary>The learners as run: those listed, then the prior baseline if it was not listed.</summary>

@@ -49,14 +49,17 @@ public static class ExperimentDefinitionLoader
 
     sealed class Reader(string file)
     {
-        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "pretrain", "learners", "evaluation"];
+        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "pretrain", "learners", "sweep", "evaluation"];
         static readonly string[] PreprocessingKeys = ["leads", "resample_hz", "highpass_hz", "lowpass_hz", "notch_hz", "filter_order", "normalize", "length"];
         static readonly string[] DatasetKeys = ["kind", "path", "exams", "seed", "sampling_rate_hz", "duration_s", "padded_length", "max_exams_per_patient",
             "prevalence", "missed_label_rate", "spurious_label_rate", "labels", "likelihood", "ecg_ids", "skip_bad_records"];
         static readonly string[] SyntheticOnlyKeys = ["exams", "seed", "duration_s", "padded_length", "max_exams_per_patient", "prevalence", "missed_label_rate", "spurious_label_rate"];
         static readonly string[] PtbXlOnlyKeys = ["labels", "likelihood", "ecg_ids"];
         static readonly string[] SplitKeys = ["kind", "train", "validation"];
-        static readonly string[] LearnerKeys = ["trials"];
+        static readonly string[] LearnerKeys = ["trials", "space"];
+        static readonly string[] SweepKeys = ["tuner", "objective", "share", "trials", "work", "seconds", "early_stopping_rounds", "threads_per_trial", "memory_limit_mb", "halving"];
+        static readonly string[] Objectives = ["auroc", "auprc", "f1", "challenge"];
+        static readonly string[] Sharings = ["per_label", "per_subset"];
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
         static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName, HandcraftedFeatureExtractor.SetName, LearnedFeatures.SetName];
         static readonly string[] PretrainKeys = ["model", "sampling_rate_hz", "epochs", "batch_size", "learning_rate", "weight_positives",
@@ -91,6 +94,7 @@ public static class ExperimentDefinitionLoader
                     "features" => d with { Features = FeatureSetList(value, key, out featuresNode) },
                     "pretrain" => Pretrain(d, value, key),
                     "learners" => d with { Learners = Learners(value, key) },
+                    "sweep" => d with { Sweep = Sweep(value, key) },
                     "evaluation" => d with { Evaluation = Evaluation(value, key) },
                     _ => d,
                 };
@@ -252,21 +256,74 @@ public static class ExperimentDefinitionLoader
             return subsets;
         }
 
+        /// <summary>Each learner with an optional per-stream trial cap and new ranges for options of its search space.</summary>
         IReadOnlyList<LearnerBudget> Learners(YamlNode node, string path)
         {
             var learners = new List<LearnerBudget>();
             foreach (var (keyNode, value) in Entries(node, path, BinaryLearnerCatalog.Names))
             {
                 var key = $"{path}.{keyNode.Value}";
-                var trials = keyNode.Value == BinaryLearnerCatalog.Prior ? 1 : 3;
-                if (value is YamlScalarNode { Value: null or "" or "~" }) { learners.Add(new LearnerBudget(keyNode.Value!, trials)); continue; }
-                foreach (var (k, v) in Entries(value, key, LearnerKeys))
-                    trials = Int(v, $"{key}.{k.Value}", 1, keyNode.Value == BinaryLearnerCatalog.Prior ? 1 : 10_000);
-                learners.Add(new LearnerBudget(keyNode.Value!, trials));
+                var budget = new LearnerBudget(keyNode.Value!, keyNode.Value == BinaryLearnerCatalog.Prior ? 1 : int.MaxValue);
+                if (value is not YamlScalarNode { Value: null or "" or "~" })
+                    foreach (var (k, v) in Entries(value, key, LearnerKeys))
+                        budget = k.Value == "trials"
+                            ? budget with { Trials = Int(v, $"{key}.trials", 1, keyNode.Value == BinaryLearnerCatalog.Prior ? 1 : 10_000) }
+                            : budget with { Ranges = Ranges(v, $"{key}.space", BinaryLearnerCatalog.Create(keyNode.Value!).Space) };
+                learners.Add(budget);
             }
             if (learners.All(l => l.Learner == BinaryLearnerCatalog.Prior))
                 throw Error(node, path, "needs at least one learner besides the prior baseline");
             return learners;
+        }
+
+        /// <summary><c>space: { iterations: [4, 300], learning_rate: [0.02, 0.3] }</c>: new bounds for numeric options.</summary>
+        IReadOnlyDictionary<string, (double Min, double Max)> Ranges(YamlNode node, string path, CodeII.Experiments.Sweep.Tuning.SearchSpace space)
+        {
+            var numeric = space.Parameters.OfType<CodeII.Experiments.Sweep.Tuning.NumericParameter>().ToDictionary(p => p.Name);
+            var ranges = new Dictionary<string, (double, double)>();
+            foreach (var (keyNode, value) in Entries(node, path, [.. numeric.Keys]))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                var parameter = numeric[keyNode.Value!];
+                if (value is not YamlSequenceNode { Children.Count: 2 } pair)
+                    throw Error(value, key, $"expected [min, max], e.g. [{parameter.Min}, {parameter.Max}]");
+                var low = parameter.Log ? double.Epsilon : double.MinValue;
+                var min = Double(pair.Children[0], key, low, double.MaxValue);
+                var max = Double(pair.Children[1], key, low, double.MaxValue);
+                if (min > max) throw Error(value, key, $"min {min} is above max {max}");
+                if (parameter.Log && min <= 0) throw Error(value, key, "a log-scale option needs a positive min");
+                ranges[keyNode.Value!] = (min, max);
+            }
+            return ranges;
+        }
+
+        SweepSettings Sweep(YamlNode node, string path)
+        {
+            var settings = new SweepSettings();
+            var budget = settings.Budget;
+            foreach (var (keyNode, value) in Entries(node, path, SweepKeys))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                settings = keyNode.Value switch
+                {
+                    "tuner" => settings with { Tuner = OneOf(value, key, CodeII.Experiments.Sweep.Tuning.TunerCatalog.Names) },
+                    "objective" => settings with { Objective = Enum.Parse<SweepObjective>(OneOf(value, key, Objectives), ignoreCase: true) },
+                    "share" => settings with { Sharing = OneOf(value, key, Sharings) == "per_subset" ? ConfigurationSharing.PerSubset : ConfigurationSharing.PerLabel },
+                    "early_stopping_rounds" => settings with { EarlyStoppingRounds = Int(value, key, 0, 100_000) },
+                    "threads_per_trial" => settings with { ThreadsPerTrial = Int(value, key, 1, 1024) },
+                    "memory_limit_mb" => settings with { MemoryLimitMb = Double(value, key, 1, 1e9) },
+                    "halving" => settings with { Halving = Bool(value, key) },
+                    _ => settings,
+                };
+                budget = keyNode.Value switch
+                {
+                    "trials" => budget with { Trials = Int(value, key, 1, 100_000) },
+                    "work" => budget with { Work = Double(value, key, 1e-9, 1e15) },
+                    "seconds" => budget with { Seconds = Double(value, key, 0.001, 1e9) },
+                    _ => budget,
+                };
+            }
+            return settings with { Budget = budget };
         }
 
         /// <summary>One feature set or a list; each is a set name or several joined by '+' (fused).</summary>

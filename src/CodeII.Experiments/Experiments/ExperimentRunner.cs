@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using CodeII.Experiments.Data;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Evaluation;
@@ -21,6 +22,8 @@ public sealed record RunOptions
     public IProgress<StageProgress>? Progress { get; init; }
     /// <summary>Where extracted features are cached (Arrow files); null turns the cache off.</summary>
     public string? FeatureCacheDirectory { get; init; } = Path.Combine("cache", "features");
+    /// <summary>Every stream's trials and best score as the sweep goes, for a live table.</summary>
+    public IProgress<SweepStatus>? SweepStatus { get; init; }
 }
 
 public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest);
@@ -32,10 +35,9 @@ public static class ExperimentRunner
         RunOptions options, CancellationToken cancellationToken = default)
     {
         var started = DateTime.UtcNow;
-        var clock = Stopwatch.StartNew();
         // Open the data first: a dataset that cannot be opened should not leave an empty run folder behind.
         var source = CreateSource(definition);
-        var extractors = definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(CreateExtractor).ToArray();
+        var extractors = CreateExtractors(definition);
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
         var (commit, dirty) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".");
 
@@ -44,7 +46,7 @@ public static class ExperimentRunner
             Experiment = definition.Name,
             Seed = definition.Seed,
             DefinitionFile = definitionPath,
-            DefinitionSha256 = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(definitionText))),
+            DefinitionSha256 = Sha256(definitionText),
             GitCommit = commit,
             GitDirty = dirty,
             Packages = RunManifest.PackageVersions(),
@@ -61,23 +63,57 @@ public static class ExperimentRunner
         folder.WriteText(RunFolder.DefinitionFile, definitionText);
         folder.WriteJson(RunFolder.ResolvedDefinitionFile, definition);
         folder.WriteJson(RunFolder.ManifestFile, manifest);
+        return ExecuteGuarded(definition, options, folder, source, extractors, manifest, [], cancellationToken);
+    }
 
+    /// <summary>
+    /// Continues an interrupted run in its own folder: the definition is the one the folder keeps, features and the
+    /// network come from their caches (or resume from their checkpoints), and the trial log is replayed into the
+    /// tuners, so only the trials that had not finished are trained. The result equals an uninterrupted run's.
+    /// </summary>
+    public static RunResult Resume(string runFolder, RunOptions options, CancellationToken cancellationToken = default)
+    {
+        var folder = RunFolder.Open(runFolder);
+        var definitionText = File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile));
+        var manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(folder.FileIn(RunFolder.ManifestFile)), RunFolder.Json)
+            ?? throw new InvalidDataException($"{folder.FileIn(RunFolder.ManifestFile)}: empty manifest");
+        var definition = ExperimentDefinitionLoader.Parse(definitionText, folder.FileIn(RunFolder.DefinitionFile));
+        var (commit, _) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(manifest.DefinitionFile)) ?? ".");
+        if (commit != manifest.GitCommit)
+            options.Progress?.Report(new StageProgress("resume", 0, 0, $"the run started at commit {manifest.GitCommit}, this is {commit}: trials replay only if the sweep proposes the same"));
+        var replay = TrialLog.Read(folder.FileIn(RunFolder.TrialsFile), repairTornTail: true);
+        var source = CreateSource(definition);
+        var extractors = CreateExtractors(definition);
+        manifest = manifest with { Status = "running", Resumes = manifest.Resumes + 1, FinishedUtc = null };
+        folder.WriteJson(RunFolder.ManifestFile, manifest);
+        return ExecuteGuarded(definition, options, folder, source, extractors, manifest, replay, cancellationToken);
+    }
+
+    static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
+
+    static IEcgFeatureExtractor[] CreateExtractors(ExperimentDefinition definition) =>
+        [.. definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(CreateExtractor)];
+
+    static RunResult ExecuteGuarded(ExperimentDefinition definition, RunOptions options, RunFolder folder, IEcgSource source,
+        IReadOnlyList<IEcgFeatureExtractor> extractors, RunManifest manifest, IReadOnlyList<TrialRecord> replay, CancellationToken cancellationToken)
+    {
+        var clock = Stopwatch.StartNew();
         try
         {
-            return Execute(definition, options, folder, source, extractors, manifest, clock, cancellationToken);
+            return Execute(definition, options, folder, source, extractors, manifest, replay, clock, cancellationToken);
         }
         catch (Exception e)
         {
             (source as IDisposable)?.Dispose();
             // The folder stays, with every trial logged so far, and says how the run ended.
             var status = e is OperationCanceledException ? "cancelled" : $"failed: {e.GetType().Name}: {e.Message}";
-            folder.WriteJson(RunFolder.ManifestFile, manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = clock.Elapsed.TotalSeconds, Status = status });
+            folder.WriteJson(RunFolder.ManifestFile, manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = (manifest.DurationSeconds ?? 0) + clock.Elapsed.TotalSeconds, Status = status });
             throw;
         }
     }
 
     static RunResult Execute(ExperimentDefinition definition, RunOptions options, RunFolder folder, IEcgSource source,
-        IReadOnlyList<IEcgFeatureExtractor> extractors, RunManifest manifest, Stopwatch clock, CancellationToken cancellationToken)
+        IReadOnlyList<IEcgFeatureExtractor> extractors, RunManifest manifest, IReadOnlyList<TrialRecord> replay, Stopwatch clock, CancellationToken cancellationToken)
     {
         // Extracted sets, by name; the first one's rows (exams read without error) are every set's rows.
         var tables = new Dictionary<string, FeatureTable>(StringComparer.Ordinal);
@@ -118,42 +154,27 @@ public static class ExperimentRunner
             folder.WriteJson(RunFolder.ManifestFile, manifest);
         }
 
-        var multipleSets = definition.Features.Count > 1;
-        var learnersOnFeatures = definition.LearnersWithBaseline.Where(l => l.Learner != BinaryLearnerCatalog.Prior).ToArray();
-        var sweeps = definition.Features.Select(set => (Set: set, Learners: (IReadOnlyList<LearnerBudget>)learnersOnFeatures))
-            // The prior reads no features: it runs once, on the first set's table.
-            .Append((Set: definition.Features[0], Learners: [new LearnerBudget(BinaryLearnerCatalog.Prior, 1)]))
-            .Where(s => s.Learners.Count > 0).ToArray();
-        var plans = sweeps.Select(sweep => new LabelSweep
+        var engine = new SweepEngine
         {
-            Features = ExperimentDefinition.FeatureSetParts(sweep.Set).Select(part => tables[part]).Aggregate((a, b) => a.Concatenate(b)),
+            FeatureSets = [.. definition.Features.Select(set => (set, ExperimentDefinition.FeatureSetParts(set).Select(part => tables[part]).Aggregate((a, b) => a.Concatenate(b))))],
             Split = split,
-            Labels = definition.AllLabels,
-            Learners = sweep.Learners,
+            Subsets = definition.LabelSubsets,
+            Learners = definition.Learners,
             Seed = definition.Seed,
-            MaxDegreeOfParallelism = options.MaxThreads,
-        }).ToArray();
-        var totalTrials = plans.Sum(p => p.Plan().Count);
-        var trialsBefore = 0;
-        for (var k = 0; k < sweeps.Length; k++)
-        {
-            var (set, learners) = sweeps[k];
-            var isPrior = learners.All(l => l.Learner == BinaryLearnerCatalog.Prior);
-            string Named(string learner) => multipleSets && !isPrior ? $"{set}/{learner}" : learner;
-            var progress = options.Progress is null ? null : new StageOffset(options.Progress, trialsBefore, totalTrials);
-            var result = (plans[k] with { FirstTrial = trialsBefore }).Run(
-                trial => folder.AppendJsonLine(RunFolder.TrialsFile, trial with { Learner = Named(trial.Learner), FeatureSet = isPrior ? null : set }),
-                progress, cancellationToken);
-            trialsBefore += result.Trials.Count;
-            trials.AddRange(result.Trials.Select(t => t with { Learner = Named(t.Learner), FeatureSet = isPrior ? null : set }));
-            selected.AddRange(result.Selected.Select(m => m with { Learner = Named(m.Learner), Trial = m.Trial with { Learner = Named(m.Learner) } }));
-        }
+            Settings = definition.Sweep,
+            MaxThreads = options.MaxThreads,
+            Replay = replay,
+        };
+        var swept = engine.Run(trial => folder.AppendJsonLine(RunFolder.TrialsFile, trial), options.Progress, options.SweepStatus, cancellationToken);
+        trials.AddRange(swept.Trials);
+        selected.AddRange(swept.Selected);
         // The network's outputs compare only where it learned the experiment's labels (its own data, or fine-tuned).
         if (network is not null && networkOutputs is not null && definition.Pretrain!.EndToEnd && definition.AllLabels.All(network.Classes.Contains))
             selected.AddRange(EndToEnd(network, networkOutputs, definition, rows, split.Indices(SplitPart.Train), validation, test));
         var modelNames = selected.Select(m => m.Learner).Distinct().ToArray();
         // Labels in definition order, then models in the order they were swept, as the report lays them out.
-        var sweep = new SweepResult(trials, [.. definition.AllLabels.SelectMany(label => modelNames.Select(name => selected.First(m => m.Label == label && m.Learner == name)))]);
+        var labelOrder = definition.AllLabels.ToList();
+        var sweep = new SweepResult(trials, [.. selected.OrderBy(m => labelOrder.IndexOf(m.Label)).ThenBy(m => Array.IndexOf(modelNames, m.Learner))]);
 
         var metrics = ExperimentEvaluator.Evaluate(sweep, definition.LabelSubsets, modelNames,
             test.Select(i => rows.PatientIds[i]).ToArray(),
@@ -163,7 +184,7 @@ public static class ExperimentRunner
         folder.WriteText(RunFolder.PredictionsFile, PredictionsCsv(sweep, rows, test));
         folder.WriteJson(RunFolder.MetricsFile, metrics);
 
-        manifest = manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = clock.Elapsed.TotalSeconds, Status = "complete" };
+        manifest = manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = (manifest.DurationSeconds ?? 0) + clock.Elapsed.TotalSeconds, Status = "complete" };
         var report = HtmlReport.Render(new ReportModel(definition, manifest, metrics, sweep, test.Select(i => rows.Labels[i]).ToArray(), rows.Skipped));
         folder.WriteText(RunFolder.ReportFile, report);
         folder.WriteJson(RunFolder.ManifestFile, manifest);
@@ -211,12 +232,6 @@ public static class ExperimentRunner
         // Cached together, as one table: the outputs follow the embeddings in each row.
         cache.Save(key, embeddingTable.Concatenate(rows.WithFeatures(names.Skip(width).ToArray(), outputs)));
         return (embeddingTable, outputs, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
-    }
-
-    /// <summary>Reports one of several sweeps as its part of a single "sweep" stage over all their trials.</summary>
-    sealed class StageOffset(IProgress<StageProgress> inner, int trialsBefore, int totalTrials) : IProgress<StageProgress>
-    {
-        public void Report(StageProgress value) => inner.Report(value with { Done = trialsBefore + value.Done, Total = totalTrials });
     }
 
     /// <summary>Trains the network on the training exams (early stopping on the validation ones), or reuses a finished
@@ -300,21 +315,35 @@ public static class ExperimentRunner
             float[] Scores(int[] indices) => indices.Select(i => outputs[i * classes + c]).ToArray();
             var validationScores = Scores(validation);
             var validationTruth = validation.Select(i => rows.Labels[i].Contains(label)).ToArray();
-            var trial = new TrialRecord
+            var threshold = BinaryMetrics.BestF1Threshold(validationScores, validationTruth);
+            var result = new LabelResult
             {
-                Trial = -1,
                 Label = label,
-                Learner = LearnedFeatures.EndToEndModel,
-                Parameters = new TrialParameters { ["epochs"] = network.State.CompletedEpochs, ["best_epoch"] = network.State.BestEpoch, ["parameters"] = network.Parameters },
-                Seed = definition.Seed,
                 ValidationAuroc = BinaryMetrics.Auroc(validationScores, validationTruth),
                 ValidationAuprc = BinaryMetrics.AveragePrecision(validationScores, validationTruth),
-                DurationSeconds = network.State.History.Sum(e => e.Seconds),
-                TrainRows = train.Length,
+                ValidationF1 = BinaryMetrics.F1(validationScores, validationTruth, threshold),
                 TrainPositives = train.Count(i => rows.Labels[i].Contains(label)),
+            };
+            var trial = new TrialRecord
+            {
+                Stream = $"{LearnedFeatures.EndToEndModel}|{label}",
+                Trial = 0,
+                Learner = LearnedFeatures.EndToEndModel,
+                Model = LearnedFeatures.EndToEndModel,
+                Labels = [label],
+                Parameters = new TrialParameters { ["epochs"] = network.State.CompletedEpochs, ["best_epoch"] = network.State.BestEpoch, ["parameters"] = network.Parameters },
+                Seed = definition.Seed,
+                Objective = "auroc",
+                ValidationScore = result.ValidationAuroc,
+                ValidationAuroc = result.ValidationAuroc,
+                ValidationAuprc = result.ValidationAuprc,
+                PerLabel = [result],
+                DurationSeconds = network.State.History.Sum(e => e.Seconds),
+                Work = 0,
+                TrainRows = train.Length,
                 FeatureSet = "ecg",
             };
-            yield return new SelectedModel(label, LearnedFeatures.EndToEndModel, trial, BinaryMetrics.BestF1Threshold(validationScores, validationTruth), Scores(test));
+            yield return new SelectedModel(label, LearnedFeatures.EndToEndModel, trial, threshold, Scores(test));
         }
     }
 

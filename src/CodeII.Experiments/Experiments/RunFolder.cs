@@ -22,6 +22,8 @@ public sealed class RunFolder
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
+        // Plain '+' and non-ASCII in names (handcrafted+learned): these files are read by people and scripts, not embedded in HTML.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
@@ -48,6 +50,16 @@ public sealed class RunFolder
             Directory.CreateDirectory(candidate);
             return new RunFolder(candidate);
         }
+    }
+
+    /// <summary>An existing run folder, to resume: it must hold the definition and manifest its run wrote.</summary>
+    public static RunFolder Open(string path)
+    {
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such run folder");
+        foreach (var required in new[] { DefinitionFile, ManifestFile })
+            if (!File.Exists(System.IO.Path.Combine(path, required)))
+                throw new FileNotFoundException($"{path}: not a run folder (it has no {required})");
+        return new RunFolder(path);
     }
 
     public void WriteText(string name, string content) => AtomicFile.WriteText(FileIn(name), content);

@@ -33,6 +33,8 @@ public sealed record RunManifest
     public DateTime? FinishedUtc { get; init; }
     public double? DurationSeconds { get; init; }
     public required string Status { get; init; }
+    /// <summary>How many times an interrupted run was resumed (<c>codeii run --resume</c>).</summary>
+    public int Resumes { get; init; }
 
     /// <summary>Versions of the assemblies whose behaviour decides the numbers.</summary>
     public static IReadOnlyDictionary<string, string> PackageVersions()

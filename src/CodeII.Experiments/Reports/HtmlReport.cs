@@ -57,7 +57,7 @@ public static class HtmlReport
             <h1>{{E(title)}}</h1>
             <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}}
             · data <code>{{E(m.DataFingerprint ?? "")}}</code> · {{model.Metrics.TestExams}} test exams from {{model.Metrics.TestPatients}} patients</p>
-            <p>Each label is a one-vs-rest problem. Models were chosen by validation AUROC and their F1 threshold was tuned on
+            <p>Each label is a one-vs-rest problem. Each model's configuration was chosen by its validation {{E(Snake(model.Definition.Sweep.Objective.ToString()))}} and its F1 threshold was tuned on
             validation; every number below is on the held-out test patients, with {{model.Metrics.Confidence:P0}} intervals from
             {{model.Metrics.BootstrapReplicates}} patient-level bootstrap resamples. <em>prior</em> is the trivial baseline that scores every exam
             with the training prevalence: a model is only useful where it beats it.</p>
@@ -69,7 +69,7 @@ public static class HtmlReport
 
         RenderNetwork(html, charts, model);
         RenderRocCurves(html, charts, model);
-        RenderTrials(html, model);
+        RenderTrials(html, charts, model);
         RenderProvenance(html, model);
 
         PlotlyPage.AppendCharts(html, charts);
@@ -174,7 +174,7 @@ public static class HtmlReport
             foreach (var selected in model.Sweep.Selected.Where(s => s.Label == label))
             {
                 var (fpr, tpr) = BinaryMetrics.RocCurve(selected.TestScores, truth);
-                traces.Add(new { type = "scatter", mode = "lines", name = selected.Learner, x = fpr, y = tpr, line = new { shape = "hv" } });
+                traces.Add(new { type = "scatter", mode = "lines", name = selected.Subset is { } shared ? $"{selected.Learner} ({shared})" : selected.Learner, x = fpr, y = tpr, line = new { shape = "hv" } });
             }
             traces.Add(new { type = "scatter", mode = "lines", name = "chance", x = new[] { 0, 1 }, y = new[] { 0, 1 },
                 line = new { dash = "dot", color = "#9aa5b1" }, showlegend = false, hoverinfo = "skip" });
@@ -195,14 +195,77 @@ public static class HtmlReport
         html.Append("</div>\n");
     }
 
-    static void RenderTrials(StringBuilder html, ReportModel model)
+    static void RenderTrials(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)
     {
-        html.Append("<h2 id=\"trials\">Sweep</h2>\n<table class=\"trials\"><tr><th class=\"text\">model</th><th>trials</th><th>labels</th><th>total training time (s)</th></tr>\n");
-        foreach (var group in model.Sweep.Trials.GroupBy(t => t.Learner))
-            html.Append($"<tr><td class=\"text\">{E(group.Key)}</td><td>{group.Count()}</td><td>{group.Select(t => t.Label).Distinct().Count()}</td>")
-                .Append($"<td>{group.Sum(t => t.DurationSeconds).ToString("F1", CultureInfo.InvariantCulture)}</td></tr>\n");
+        var sweep = model.Definition.Sweep;
+        var budget = sweep.Budget;
+        html.Append("<h2 id=\"trials\">Sweep</h2>\n")
+            .Append($"<p class=\"meta\">Tuner <code>{E(sweep.Tuner)}</code>, objective validation <code>{E(Snake(sweep.Objective.ToString()))}</code>, ")
+            .Append(sweep.Sharing == ConfigurationSharing.PerSubset ? "one configuration shared by each subset's labels" : "a configuration per label")
+            .Append($"; budget per stream {budget.Trials} trials")
+            .Append(budget.Work is { } work ? $", {work.ToString("G4", CultureInfo.InvariantCulture)} M row×feature visits" : "")
+            .Append(budget.Seconds is { } seconds ? $", {seconds.ToString("G4", CultureInfo.InvariantCulture)} s wall time for the sweep" : "")
+            .Append(sweep.EarlyStoppingRounds > 0 ? $"; boosting stops after {sweep.EarlyStoppingRounds} rounds without a better validation AUROC" : "")
+            .Append(sweep.Halving ? "; successive halving on a quarter of the training rows" : "")
+            .Append(".</p>\n<table class=\"trials\"><tr><th class=\"text\">model</th><th>trials</th><th>pruned</th><th>reused</th><th>labels</th><th>training time (s)</th><th>work (M visits)</th></tr>\n");
+        foreach (var group in model.Sweep.Trials.GroupBy(t => t.Model))
+            html.Append($"<tr><td class=\"text\">{E(group.Key)}</td><td>{group.Count()}</td><td>{group.Count(t => t.Status == TrialStatus.Pruned)}</td>")
+                .Append($"<td>{group.Count(t => t.Status == TrialStatus.Reused)}</td><td>{group.SelectMany(t => t.Labels).Distinct().Count()}</td>")
+                .Append($"<td>{group.Sum(t => t.DurationSeconds).ToString("F1", CultureInfo.InvariantCulture)}</td><td>{group.Sum(t => t.Work).ToString("F1", CultureInfo.InvariantCulture)}</td></tr>\n");
         html.Append($"</table>\n<p class=\"meta\">Every trial, with its full-precision parameters and validation metrics, is in <code>{RunFolder.TrialsFile}</code>; test predictions are in <code>{RunFolder.PredictionsFile}</code>.</p>\n");
+        RenderConvergence(html, charts, model);
     }
+
+    /// <summary>
+    /// Best validation score so far against trials and against training time, per learner, for each feature set: the
+    /// mean over the set's streams (labels or subsets) of each stream's best so far.
+    /// </summary>
+    static void RenderConvergence(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)
+    {
+        var tuned = model.Sweep.Trials.Where(t => t.FeatureSet is not null && t.Learner != BinaryLearnerCatalog.Prior && t.Learner != Features.Learned.LearnedFeatures.EndToEndModel).ToArray();
+        if (tuned.Length == 0) return;
+        var objective = Snake(model.Definition.Sweep.Objective.ToString());
+        html.Append($"<h3 id=\"convergence\">Convergence</h3>\n<p class=\"meta\">Validation {E(objective)} of the best configuration found so far, averaged over the streams ")
+            .Append("(labels, or subsets sharing a configuration) of each feature set, against the trial number and against the training time spent in a stream. ")
+            .Append("A learner's line starts at its first trial.</p>\n<div class=\"grid\">\n");
+        foreach (var set in tuned.GroupBy(t => t.FeatureSet!))
+        {
+            var streams = set.GroupBy(t => t.Stream).Select(g => g.OrderBy(t => t.Trial).ToArray()).ToArray();
+            var length = streams.Max(s => s.Length);
+            double? MeanBest(int k, Func<TrialRecord, bool> include)
+            {
+                var bests = streams.Select(s => s.Take(k + 1).Where(t => include(t) && TrialStatus.Complete(t.Status) && !double.IsNaN(t.ValidationScore))
+                    .Select(t => t.ValidationScore).DefaultIfEmpty(double.NaN).Max()).Where(v => !double.IsNaN(v)).ToArray();
+                return bests.Length == 0 ? null : bests.Average();
+            }
+            var trialAxis = Enumerable.Range(1, length).ToArray();
+            var secondsAxis = Enumerable.Range(0, length).Select(k => streams.Where(s => s.Length > k).Average(s => s.Take(k + 1).Sum(t => t.DurationSeconds))).ToArray();
+            var lines = set.Select(t => t.Learner).Distinct().Select(l => (Name: l, Include: (Func<TrialRecord, bool>)(t => t.Learner == l)))
+                .Append((Name: "any learner", Include: _ => true)).ToArray();
+            foreach (var (axis, suffix, xTitle) in new[] { ((object)trialAxis, "trials", "trial"), (secondsAxis, "time", "training time in a stream (s)") })
+            {
+                var id = $"convergence-{set.Key}-{suffix}".Replace('+', '-');
+                html.Append($"<div id=\"{E(id)}\" class=\"chart plot\"></div>\n");
+                charts.Add(new PlotlyPage.Chart(id, lines.Select(line => (object)new
+                {
+                    type = "scatter", mode = "lines+markers", name = line.Name, x = axis,
+                    y = Enumerable.Range(0, length).Select(k => MeanBest(k, line.Include)).ToArray(),
+                    line = new { shape = "hv", dash = line.Name == "any learner" ? "dot" : "solid" }, marker = new { size = 4 },
+                }).ToArray(), new
+                {
+                    title = new { text = $"{set.Key}: best so far by {xTitle.Split(' ')[0]}" },
+                    xaxis = new { title = new { text = xTitle } },
+                    yaxis = new { title = new { text = $"validation {objective}" } },
+                    legend = new { orientation = "h", x = 0, y = -0.3, yanchor = "top", font = new { size = 10 } },
+                    height = 360,
+                    margin = new { l = 55, r = 10, t = 40, b = 45 },
+                }));
+            }
+        }
+        html.Append("</div>\n");
+    }
+
+    static string Snake(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
 
     static void RenderProvenance(StringBuilder html, ReportModel model)
     {

@@ -10,9 +10,28 @@ public sealed class TrialParameters : SortedDictionary<string, double>
     public TrialParameters() : base(StringComparer.Ordinal) { }
     public TrialParameters(IDictionary<string, double> values) : base(values, StringComparer.Ordinal) { }
     public override string ToString() => string.Join(", ", this.Select(p => $"{p.Key}={p.Value:G6}"));
+    /// <summary>The configuration at full precision: equal for equal configurations only.</summary>
+    public string Identity => string.Join(",", this.Select(p => $"{p.Key}={p.Value.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}"));
 }
 
-/// <summary>A one-vs-rest binary learner: how to propose configurations and how to build its ML.NET pipeline.</summary>
+/// <summary>How a trial trains, beyond its hyperparameters: the same settings give the same model anywhere.</summary>
+public sealed record TrainingSettings
+{
+    public int Seed { get; init; }
+    /// <summary>Threads inside one trial; 1 keeps every learner bit-reproducible (trials run in parallel instead).</summary>
+    public int Threads { get; init; } = 1;
+    /// <summary>Boosting stops after this many rounds without a better validation AUROC; 0 turns it off.</summary>
+    public int EarlyStoppingRounds { get; init; }
+}
+
+/// <summary>A trained model and the work it took, in the deterministic units budgets are counted in.</summary>
+public sealed record FittedModel(ITransformer Model, double WorkUnits);
+
+/// <summary>
+/// A one-vs-rest binary learner: its search space, its default, and how to build and fit its ML.NET pipeline.
+/// Work is counted in millions of row × feature visits (one pass of one tree, or one epoch of a linear model, over
+/// the training matrix): a machine-independent cost, so a work budget stops at the same trial on any machine.
+/// </summary>
 public interface IBinaryLearner
 {
     /// <summary>The name used in definitions, trial logs and reports.</summary>
@@ -21,11 +40,21 @@ public interface IBinaryLearner
     /// <summary>Every option a tuner may set, with its range, scale and low-cost starting value.</summary>
     Tuning.SearchSpace Space { get; }
 
-    /// <summary>The first configuration is the learner's default; the rest are drawn from its search space.</summary>
-    IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng);
+    /// <summary>The learner's usual settings (ML.NET's defaults, more or less), for a single untuned fit.</summary>
+    TrialParameters Default { get; }
 
     /// <summary>A pipeline from a "Features" vector and boolean "Label" to a "Probability" column.</summary>
-    IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed);
+    IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings);
+
+    /// <summary>The work a configuration will take on this many rows and features, before training.</summary>
+    double EstimatedWork(TrialParameters parameters, int rows, int features);
+
+    /// <summary>The memory a fit should need, for the per-trial guard: the learner's copy of the data and its model.</summary>
+    double EstimatedBytes(TrialParameters parameters, int rows, int features) => 4.0 * rows * features * 3;
+
+    /// <summary>Fits on the training view; boosting learners may stop early on the validation view.</summary>
+    FittedModel Fit(MLContext ml, TrialParameters parameters, TrainingSettings settings, IDataView train, IDataView validation, int rows, int features) =>
+        new(BuildPipeline(ml, parameters, settings).Fit(train), EstimatedWork(parameters, rows, features));
 }
 
 public static class BinaryLearnerCatalog
@@ -52,17 +81,8 @@ public static class BinaryLearnerCatalog
         _ => throw new ArgumentException($"unknown learner '{name}' (known: {string.Join(", ", Names)})"),
     };
 
-    internal static double LogUniform(Random rng, double low, double high) =>
-        Math.Exp(Math.Log(low) + (Math.Log(high) - Math.Log(low)) * rng.NextDouble());
-
-    /// <summary>The given default, then uniform draws from the space (the sweep's proposals until tuners drive it).</summary>
-    internal static IReadOnlyList<TrialParameters> DefaultThenRandom(Tuning.SearchSpace space, TrialParameters first, int trials, Random rng)
-    {
-        var configurations = new List<TrialParameters> { first };
-        while (configurations.Count < trials)
-            configurations.Add(space.FromUnit([.. Enumerable.Range(0, space.Dimensions).Select(_ => rng.NextDouble())]));
-        return configurations;
-    }
+    /// <summary>Millions of row × feature visits for this many passes over the training matrix.</summary>
+    internal static double Passes(double passes, int rows, int features) => passes * rows * (double)features / 1e6;
 
     /// <summary>Missing features (NaN) replaced by the training mean, for learners that cannot take NaN.</summary>
     internal static IEstimator<ITransformer> ImputeMeans(MLContext ml) =>
@@ -85,19 +105,26 @@ static class TreeSpaces
     public static readonly Tuning.NumericParameter MinExamplesPerLeaf = new("min_examples_per_leaf", 2, 100, Log: true, Integer: true, LowCost: 20);
 
     /// <summary>The options FastTree and FastForest share, from a configuration (defaults where it is silent).</summary>
-    public static T Apply<T>(TrialParameters parameters, int seed, T options) where T : Microsoft.ML.Trainers.FastTree.TreeOptions
+    public static T Apply<T>(TrialParameters parameters, TrainingSettings settings, T options) where T : Microsoft.ML.Trainers.FastTree.TreeOptions
     {
         options.NumberOfTrees = BinaryLearnerCatalog.Int(parameters, "iterations", 100);
         options.NumberOfLeaves = BinaryLearnerCatalog.Int(parameters, "leaves", 20);
         options.MinimumExampleCountPerLeaf = BinaryLearnerCatalog.Int(parameters, "min_examples_per_leaf", 10);
-        // One thread per trial, as for LightGBM: trials run in parallel, and results repeat exactly.
-        options.NumberOfThreads = 1;
-        options.Seed = seed;
+        options.NumberOfThreads = settings.Threads;
+        options.Seed = settings.Seed;
         return options;
     }
+
+    /// <summary>A tree's cost is one pass over the (sampled) rows and features, plus its histograms: leaves × features × 255 bins.</summary>
+    public static double Work(double trees, double leaves, double featureFraction, int rows, int features) =>
+        BinaryLearnerCatalog.Passes(trees * featureFraction, rows, features) + trees * leaves * features * 255 / 1e6;
+
+    /// <summary>The learner's copy of the data (float), its binned copy, and histograms per leaf.</summary>
+    public static double Bytes(double leaves, int rows, int features) => 5.0 * rows * features + leaves * features * 255 * 24;
 }
 
-/// <summary>Gradient-boosted trees; handles missing values natively, so no imputation.</summary>
+/// <summary>Gradient-boosted trees; handles missing values natively, so no imputation. GOSS (gradient-based one-side
+/// sampling) is a conditional choice: its two rates exist only when it is chosen.</summary>
 public sealed class LightGbmLearner : IBinaryLearner
 {
     public string Name => BinaryLearnerCatalog.LightGbm;
@@ -106,47 +133,68 @@ public sealed class LightGbmLearner : IBinaryLearner
         TreeSpaces.Trees(1000), TreeSpaces.Leaves, TreeSpaces.LearningRate, TreeSpaces.MinExamplesPerLeaf,
         new Tuning.NumericParameter("feature_fraction", 0.3, 1, LowCost: 1),
         new Tuning.NumericParameter("l2", 1e-3, 10, Log: true, LowCost: 1e-3),
+        new Tuning.ChoiceParameter("booster", ["gbdt", "goss"]),
+        new Tuning.NumericParameter("top_rate", 0.1, 0.5, LowCost: 0.2) { ActiveWhen = ("booster", "goss") },
+        new Tuning.NumericParameter("other_rate", 0.05, 0.3, LowCost: 0.1) { ActiveWhen = ("booster", "goss") },
     ]);
 
-    public IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng)
-    {
-        var configurations = new List<TrialParameters>
-        {
-            new() { ["iterations"] = 100, ["leaves"] = 15, ["learning_rate"] = 0.1, ["min_examples_per_leaf"] = 10 },
-        };
-        while (configurations.Count < trials)
-            configurations.Add(new TrialParameters
-            {
-                ["iterations"] = Math.Round(BinaryLearnerCatalog.LogUniform(rng, 30, 400)),
-                ["leaves"] = Math.Round(BinaryLearnerCatalog.LogUniform(rng, 4, 64)),
-                ["learning_rate"] = BinaryLearnerCatalog.LogUniform(rng, 0.02, 0.3),
-                ["min_examples_per_leaf"] = Math.Round(BinaryLearnerCatalog.LogUniform(rng, 3, 50)),
-            });
-        return configurations;
-    }
+    public TrialParameters Default { get; } = new() { ["iterations"] = 100, ["leaves"] = 15, ["learning_rate"] = 0.1, ["min_examples_per_leaf"] = 10 };
 
-    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed)
+    public double EstimatedWork(TrialParameters p, int rows, int features) => TreeSpaces.Work(
+        BinaryLearnerCatalog.Int(p, "iterations", 100), BinaryLearnerCatalog.Int(p, "leaves", 15), SampledFraction(p), rows, features);
+
+    double IBinaryLearner.EstimatedBytes(TrialParameters p, int rows, int features) => TreeSpaces.Bytes(BinaryLearnerCatalog.Int(p, "leaves", 15), rows, features);
+
+    /// <summary>The share of row × feature cells a tree reads: the feature fraction, times GOSS's row sample.</summary>
+    static double SampledFraction(TrialParameters p) => BinaryLearnerCatalog.Real(p, "feature_fraction", 1) *
+        (BinaryLearnerCatalog.Int(p, "booster", 0) == 1 ? BinaryLearnerCatalog.Real(p, "top_rate", 0.2) + BinaryLearnerCatalog.Real(p, "other_rate", 0.1) : 1);
+
+    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings) =>
+        ml.BinaryClassification.Trainers.LightGbm(Options(parameters, settings));
+
+    LightGbmBinaryTrainer.Options Options(TrialParameters parameters, TrainingSettings settings)
     {
         var options = new LightGbmBinaryTrainer.Options
         {
-            NumberOfIterations = (int)parameters["iterations"],
-            NumberOfLeaves = (int)parameters["leaves"],
-            LearningRate = parameters["learning_rate"],
-            MinimumExampleCountPerLeaf = (int)parameters["min_examples_per_leaf"],
-            // One thread per trial: trials run in parallel instead, and a single thread makes LightGBM bit-reproducible.
-            NumberOfThreads = 1,
-            Seed = seed,
+            NumberOfIterations = BinaryLearnerCatalog.Int(parameters, "iterations", 100),
+            NumberOfLeaves = BinaryLearnerCatalog.Int(parameters, "leaves", 15),
+            LearningRate = BinaryLearnerCatalog.Real(parameters, "learning_rate", 0.1),
+            MinimumExampleCountPerLeaf = BinaryLearnerCatalog.Int(parameters, "min_examples_per_leaf", 10),
+            // One thread makes LightGBM bit-reproducible; trials run in parallel instead.
+            NumberOfThreads = settings.Threads,
+            Seed = settings.Seed,
             Verbose = false,
             Silent = true,
         };
-        // Options a configuration does not set keep LightGBM's defaults (the random sweep sets only the four above).
-        if (parameters.ContainsKey("feature_fraction") || parameters.ContainsKey("l2"))
-            options.Booster = new GradientBooster.Options
+        var featureFraction = BinaryLearnerCatalog.Real(parameters, "feature_fraction", 1);
+        var l2 = BinaryLearnerCatalog.Real(parameters, "l2", 0.01);
+        // Options a configuration does not set keep LightGBM's defaults.
+        if (BinaryLearnerCatalog.Int(parameters, "booster", 0) == 1)
+            options.Booster = new GossBooster.Options
             {
-                FeatureFraction = BinaryLearnerCatalog.Real(parameters, "feature_fraction", 1),
-                L2Regularization = BinaryLearnerCatalog.Real(parameters, "l2", 0.01),
+                FeatureFraction = featureFraction,
+                L2Regularization = l2,
+                TopRate = BinaryLearnerCatalog.Real(parameters, "top_rate", 0.2),
+                OtherRate = BinaryLearnerCatalog.Real(parameters, "other_rate", 0.1),
             };
-        return ml.BinaryClassification.Trainers.LightGbm(options);
+        else if (parameters.ContainsKey("feature_fraction") || parameters.ContainsKey("l2"))
+            options.Booster = new GradientBooster.Options { FeatureFraction = featureFraction, L2Regularization = l2 };
+        if (settings.EarlyStoppingRounds > 0)
+        {
+            options.EarlyStoppingRound = settings.EarlyStoppingRounds;
+            options.EvaluationMetric = LightGbmBinaryTrainer.Options.EvaluateMetricType.AreaUnderCurve;
+        }
+        return options;
+    }
+
+    /// <summary>With early stopping, training watches the validation exams, and the work counted is that of the trees
+    /// actually grown, which the same data and seed reproduce exactly.</summary>
+    public FittedModel Fit(MLContext ml, TrialParameters parameters, TrainingSettings settings, IDataView train, IDataView validation, int rows, int features)
+    {
+        var trainer = ml.BinaryClassification.Trainers.LightGbm(Options(parameters, settings));
+        var model = settings.EarlyStoppingRounds > 0 ? trainer.Fit(train, validation) : trainer.Fit(train);
+        var trees = model.Model.SubModel.TrainedTreeEnsemble.Trees.Count;
+        return new FittedModel(model, TreeSpaces.Work(trees, BinaryLearnerCatalog.Int(parameters, "leaves", 15), SampledFraction(parameters), rows, features));
     }
 }
 
@@ -160,25 +208,18 @@ public sealed class LogisticRegressionLearner : IBinaryLearner
         new Tuning.NumericParameter("l2", 1e-4, 10, Log: true, LowCost: 10),
     ]);
 
-    public IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng)
-    {
-        var configurations = new List<TrialParameters> { new() { ["l1"] = 0.001, ["l2"] = 0.1 } };
-        while (configurations.Count < trials)
-            configurations.Add(new TrialParameters
-            {
-                ["l1"] = BinaryLearnerCatalog.LogUniform(rng, 1e-4, 1),
-                ["l2"] = BinaryLearnerCatalog.LogUniform(rng, 1e-4, 10),
-            });
-        return configurations;
-    }
+    public TrialParameters Default { get; } = new() { ["l1"] = 0.001, ["l2"] = 0.1 };
 
-    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
+    /// <summary>L-BFGS stops at a tolerance, so passes are not known in advance; ML.NET's cap of 100 is the bound.</summary>
+    public double EstimatedWork(TrialParameters p, int rows, int features) => BinaryLearnerCatalog.Passes(100, rows, features);
+
+    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings) =>
         BinaryLearnerCatalog.ImputeAndStandardise(ml)
             .Append(ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
             {
-                L1Regularization = (float)parameters["l1"],
-                L2Regularization = (float)parameters["l2"],
-                NumberOfThreads = 1,
+                L1Regularization = (float)BinaryLearnerCatalog.Real(parameters, "l1", 0.001),
+                L2Regularization = (float)BinaryLearnerCatalog.Real(parameters, "l2", 0.1),
+                NumberOfThreads = settings.Threads,
             }));
 }
 
@@ -187,8 +228,9 @@ public sealed class PriorLearner : IBinaryLearner
 {
     public string Name => BinaryLearnerCatalog.Prior;
     public Tuning.SearchSpace Space { get; } = new([]);
-    public IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng) => [new TrialParameters()];
-    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
+    public TrialParameters Default { get; } = [];
+    public double EstimatedWork(TrialParameters p, int rows, int features) => rows / 1e6;
+    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings) =>
         ml.BinaryClassification.Trainers.Prior();
 }
 
@@ -197,13 +239,16 @@ public sealed class FastTreeLearner : IBinaryLearner
 {
     public string Name => BinaryLearnerCatalog.FastTree;
     public Tuning.SearchSpace Space { get; } = new([TreeSpaces.Trees(1000), TreeSpaces.Leaves, TreeSpaces.LearningRate, TreeSpaces.MinExamplesPerLeaf]);
+    public TrialParameters Default { get; } = new() { ["iterations"] = 100, ["leaves"] = 20, ["learning_rate"] = 0.2, ["min_examples_per_leaf"] = 10 };
 
-    public IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng) => BinaryLearnerCatalog.DefaultThenRandom(Space,
-        new TrialParameters { ["iterations"] = 100, ["leaves"] = 20, ["learning_rate"] = 0.2, ["min_examples_per_leaf"] = 10 }, trials, rng);
+    public double EstimatedWork(TrialParameters p, int rows, int features) =>
+        TreeSpaces.Work(BinaryLearnerCatalog.Int(p, "iterations", 100), BinaryLearnerCatalog.Int(p, "leaves", 20), 1, rows, features);
 
-    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
+    double IBinaryLearner.EstimatedBytes(TrialParameters p, int rows, int features) => TreeSpaces.Bytes(BinaryLearnerCatalog.Int(p, "leaves", 20), rows, features);
+
+    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings) =>
         BinaryLearnerCatalog.ImputeMeans(ml)
-            .Append(ml.BinaryClassification.Trainers.FastTree(TreeSpaces.Apply(parameters, seed, new Microsoft.ML.Trainers.FastTree.FastTreeBinaryTrainer.Options
+            .Append(ml.BinaryClassification.Trainers.FastTree(TreeSpaces.Apply(parameters, settings, new Microsoft.ML.Trainers.FastTree.FastTreeBinaryTrainer.Options
             {
                 LearningRate = BinaryLearnerCatalog.Real(parameters, "learning_rate", 0.2),
             })));
@@ -217,13 +262,16 @@ public sealed class FastForestLearner : IBinaryLearner
         TreeSpaces.Trees(500), TreeSpaces.Leaves, TreeSpaces.MinExamplesPerLeaf,
         new Tuning.NumericParameter("feature_fraction", 0.3, 1, LowCost: 0.7),
     ]);
+    public TrialParameters Default { get; } = new() { ["iterations"] = 100, ["leaves"] = 20, ["min_examples_per_leaf"] = 10, ["feature_fraction"] = 0.7 };
 
-    public IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng) => BinaryLearnerCatalog.DefaultThenRandom(Space,
-        new TrialParameters { ["iterations"] = 100, ["leaves"] = 20, ["min_examples_per_leaf"] = 10, ["feature_fraction"] = 0.7 }, trials, rng);
+    public double EstimatedWork(TrialParameters p, int rows, int features) => TreeSpaces.Work(BinaryLearnerCatalog.Int(p, "iterations", 100),
+        BinaryLearnerCatalog.Int(p, "leaves", 20), BinaryLearnerCatalog.Real(p, "feature_fraction", 0.7), rows, features);
 
-    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
+    double IBinaryLearner.EstimatedBytes(TrialParameters p, int rows, int features) => TreeSpaces.Bytes(BinaryLearnerCatalog.Int(p, "leaves", 20), rows, features);
+
+    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings) =>
         BinaryLearnerCatalog.ImputeMeans(ml)
-            .Append(ml.BinaryClassification.Trainers.FastForest(TreeSpaces.Apply(parameters, seed, new Microsoft.ML.Trainers.FastTree.FastForestBinaryTrainer.Options
+            .Append(ml.BinaryClassification.Trainers.FastForest(TreeSpaces.Apply(parameters, settings, new Microsoft.ML.Trainers.FastTree.FastForestBinaryTrainer.Options
             {
                 FeatureFraction = BinaryLearnerCatalog.Real(parameters, "feature_fraction", 0.7),
             })))
@@ -238,16 +286,17 @@ public sealed class SdcaLogisticRegressionLearner : IBinaryLearner
         new Tuning.NumericParameter("l2", 1e-6, 10, Log: true, LowCost: 1e-2),
         new Tuning.NumericParameter("l1", 1e-6, 1, Log: true, LowCost: 1e-6),
     ]);
+    public TrialParameters Default { get; } = new() { ["l2"] = 1e-3, ["l1"] = 1e-6 };
 
-    public IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng) =>
-        BinaryLearnerCatalog.DefaultThenRandom(Space, new TrialParameters { ["l2"] = 1e-3, ["l1"] = 1e-6 }, trials, rng);
+    /// <summary>SDCA converges in a few dozen epochs on standardised features; 20 is the estimate.</summary>
+    public double EstimatedWork(TrialParameters p, int rows, int features) => BinaryLearnerCatalog.Passes(20, rows, features);
 
-    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
+    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings) =>
         BinaryLearnerCatalog.ImputeAndStandardise(ml).Append(ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
         {
             L2Regularization = (float)BinaryLearnerCatalog.Real(parameters, "l2", 1e-3),
             L1Regularization = (float)BinaryLearnerCatalog.Real(parameters, "l1", 1e-6),
-            NumberOfThreads = 1,
+            NumberOfThreads = settings.Threads,
         }));
 }
 
@@ -259,11 +308,11 @@ public sealed class LinearSvmLearner : IBinaryLearner
         new Tuning.NumericParameter("iterations", 1, 100, Log: true, Integer: true, LowCost: 1),
         new Tuning.NumericParameter("lambda", 1e-6, 1, Log: true, LowCost: 1e-3),
     ]);
+    public TrialParameters Default { get; } = new() { ["iterations"] = 10, ["lambda"] = 1e-3 };
 
-    public IReadOnlyList<TrialParameters> ProposeConfigurations(int trials, Random rng) =>
-        BinaryLearnerCatalog.DefaultThenRandom(Space, new TrialParameters { ["iterations"] = 10, ["lambda"] = 1e-3 }, trials, rng);
+    public double EstimatedWork(TrialParameters p, int rows, int features) => BinaryLearnerCatalog.Passes(BinaryLearnerCatalog.Int(p, "iterations", 10), rows, features);
 
-    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, int seed) =>
+    public IEstimator<ITransformer> BuildPipeline(MLContext ml, TrialParameters parameters, TrainingSettings settings) =>
         BinaryLearnerCatalog.ImputeAndStandardise(ml)
             .Append(ml.BinaryClassification.Trainers.LinearSvm(new LinearSvmTrainer.Options
             {

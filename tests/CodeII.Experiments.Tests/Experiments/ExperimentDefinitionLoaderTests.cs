@@ -43,6 +43,46 @@ public class ExperimentDefinitionLoaderTests
     }
 
     [Fact]
+    public void The_sweep_section_sets_tuner_objective_sharing_and_budgets_and_learners_narrow_their_spaces()
+    {
+        var d = ExperimentDefinitionLoader.Parse("""
+            learners:
+              lightgbm: { trials: 20, space: { iterations: [4, 300], learning_rate: [0.02, 0.3] } }
+              linear_svm: {}
+            sweep:
+              tuner: tpe
+              objective: challenge
+              share: per_subset
+              trials: 40
+              work: 5000
+              seconds: 600
+              early_stopping_rounds: 0
+              threads_per_trial: 2
+              memory_limit_mb: 4096
+              halving: true
+            """, "s.yaml");
+        var s = d.Sweep;
+        Assert.Equal(("tpe", CodeII.Experiments.Sweep.SweepObjective.Challenge, CodeII.Experiments.Sweep.ConfigurationSharing.PerSubset), (s.Tuner, s.Objective, s.Sharing));
+        Assert.Equal((40, (double?)5000, (double?)600), (s.Budget.Trials, s.Budget.Work, s.Budget.Seconds));
+        Assert.Equal((0, 2, (double?)4096, true), (s.EarlyStoppingRounds, s.ThreadsPerTrial, s.MemoryLimitMb, s.Halving));
+        var lightGbm = d.Learners[0];
+        Assert.Equal(20, lightGbm.Trials);
+        Assert.Equal(int.MaxValue, d.Learners[1].Trials);
+        var space = lightGbm.SpaceOf(CodeII.Experiments.Sweep.BinaryLearnerCatalog.Create("lightgbm"));
+        var widest = space.FromUnit(Enumerable.Repeat(1.0, space.Dimensions).ToArray());
+        Assert.Equal((300.0, 0.3), (widest["iterations"], Math.Round(widest["learning_rate"], 12)));
+        Assert.Equal(4, space.FromUnit(space.LowCostUnit)["iterations"]);
+
+        var wrong = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse("learners:\n  lightgbm: { space: { trees: [4, 300] } }\n", "w.yaml"));
+        Assert.Contains("trees", wrong.Message);
+        Assert.Contains("iterations", wrong.Message);
+        var reversed = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse("learners:\n  lightgbm: { space: { leaves: [64, 4] } }\n", "w.yaml"));
+        Assert.Contains("above max", reversed.Message);
+        var objective = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse("sweep:\n  objective: accuracy\n", "w.yaml"));
+        Assert.Contains("auroc", objective.Message);
+    }
+
+    [Fact]
     public void Defaults_fill_what_a_minimal_definition_leaves_out()
     {
         var d = ExperimentDefinitionLoader.Parse("name: tiny\n", "tiny.yaml");

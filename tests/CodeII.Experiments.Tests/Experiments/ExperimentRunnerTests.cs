@@ -31,10 +31,13 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
         // 6 distinct labels (rhythm reuses code6's) × (2 LightGBM + 1 logistic + 1 prior) trials.
         Assert.Equal(6 * 4, lines.Length);
         var trials = lines.Select(l => JsonDocument.Parse(l).RootElement).ToArray();
-        Assert.Equal(Enumerable.Range(0, 24), trials.Select(t => t.GetProperty("trial").GetInt32()).Order());
+        // Each stream (a label's tuned models, or its prior) numbers its trials from 0.
+        foreach (var stream in trials.GroupBy(t => t.GetProperty("stream").GetString()))
+            Assert.Equal(Enumerable.Range(0, stream.Count()), stream.Select(t => t.GetProperty("trial").GetInt32()).Order());
+        Assert.Equal(6 + 6, trials.Select(t => t.GetProperty("stream").GetString()).Distinct().Count());
         var learningRates = trials.Where(t => t.GetProperty("learner").GetString() == "lightgbm")
             .Select(t => t.GetProperty("parameters").GetProperty("learning_rate").GetDouble()).ToArray();
-        // The random configuration's learning rate is drawn log-uniformly: written to full precision, not 3 decimals.
+        // The tuner's second configuration moves the learning rate by a random step: written to full precision, not 3 decimals.
         Assert.Contains(learningRates, r => Math.Round(r, 3) != r);
     }
 
@@ -71,12 +74,42 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
 
 public class ExperimentCancellationTests
 {
-    sealed class CancelDuringSweep(CancellationTokenSource cts) : IProgress<CodeII.Experiments.Features.StageProgress>
+    sealed class CancelDuringSweep(CancellationTokenSource cts, int afterTrials = 2) : IProgress<CodeII.Experiments.Features.StageProgress>
     {
         public void Report(CodeII.Experiments.Features.StageProgress value)
         {
-            if (value.Stage == "sweep" && value.Done >= 2) cts.Cancel();
+            if (value.Stage == "sweep" && value.Done >= afterTrials) cts.Cancel();
         }
+    }
+
+    [Fact]
+    public void A_run_killed_midway_and_resumed_finishes_with_the_metrics_of_an_uninterrupted_run()
+    {
+        var definition = ExperimentDefinitionLoader.Parse(SmallExperiment.Yaml, "small.yaml");
+        var uninterrupted = ExperimentRunner.Run(definition, SmallExperiment.Yaml, "small.yaml",
+            new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory(), FeatureCacheDirectory = null });
+
+        var root = RepoPaths.NewTemporaryDirectory();
+        using var cts = new CancellationTokenSource();
+        var interrupted = new RunOptions { RunsRoot = root, FeatureCacheDirectory = null, Progress = new CancelDuringSweep(cts, afterTrials: 7) };
+        Assert.ThrowsAny<OperationCanceledException>(() => ExperimentRunner.Run(definition, SmallExperiment.Yaml, "small.yaml", interrupted, cts.Token));
+        var folder = Directory.GetDirectories(Path.Combine(root, "small")).Single();
+        var trialsFile = Path.Combine(folder, RunFolder.TrialsFile);
+        var logged = File.ReadAllLines(trialsFile).Length;
+        Assert.InRange(logged, 7, 23);
+        // As if killed while writing a line: the torn tail is dropped on resume, and the trial trained again.
+        File.AppendAllText(trialsFile, "{\"stream\":\"handcrafted|SB\",\"tri");
+
+        var resumed = ExperimentRunner.Resume(folder, new RunOptions { RunsRoot = root, FeatureCacheDirectory = null });
+        Assert.Equal(folder, resumed.Folder.Path);
+        Assert.Equal(File.ReadAllText(uninterrupted.Folder.FileIn(RunFolder.MetricsFile)), File.ReadAllText(resumed.Folder.FileIn(RunFolder.MetricsFile)));
+        Assert.Equal(File.ReadAllText(uninterrupted.Folder.FileIn(RunFolder.PredictionsFile)), File.ReadAllText(resumed.Folder.FileIn(RunFolder.PredictionsFile)));
+        // The log holds every trial once: those replayed were not written again.
+        var lines = File.ReadAllLines(trialsFile);
+        Assert.Equal(File.ReadAllLines(uninterrupted.Folder.FileIn(RunFolder.TrialsFile)).Length, lines.Length);
+        Assert.Equal(lines.Length, lines.Select(l => JsonDocument.Parse(l).RootElement).Select(t => (t.GetProperty("stream").GetString(), t.GetProperty("trial").GetInt32())).Distinct().Count());
+        Assert.Equal("complete", resumed.Manifest.Status);
+        Assert.Equal(1, resumed.Manifest.Resumes);
     }
 
     [Fact]

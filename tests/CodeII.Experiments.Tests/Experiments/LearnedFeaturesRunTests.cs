@@ -100,7 +100,7 @@ public class LearnedFeaturesRunTests : IDisposable
         // The fused set has the basic features followed by the 128 learned ones; every trial says which set it used.
         var trials = File.ReadAllLines(first.Folder.FileIn(RunFolder.TrialsFile)).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
         Assert.Equal(3 * 3 + 3, trials.Length);
-        Assert.Equal(trials.Length, trials.Select(t => t.GetProperty("trial").GetInt32()).Distinct().Count());
+        Assert.Equal(trials.Length, trials.Select(t => (t.GetProperty("stream").GetString(), t.GetProperty("trial").GetInt32())).Distinct().Count());
         Assert.Equal(["basic", "basic+learned", "learned"], trials.Select(t => t.GetProperty("feature_set").GetString()).OfType<string>().Distinct().Order());
 
         var report = File.ReadAllText(first.ReportPath);

@@ -25,8 +25,8 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
 
         Assert.Empty(visit.ConsoleErrors);
         Assert.Empty(visit.Requests);
-        // Two heatmaps (one per subset) and one ROC chart per distinct label.
-        Assert.Equal(2 + 6, visit.ChartsRendered);
+        // Two heatmaps (one per subset), one ROC chart per distinct label, and convergence by trial and by time.
+        Assert.Equal(2 + 6 + 2, visit.ChartsRendered);
         Assert.True(visit.ChartSvgs >= visit.ChartsRendered, $"{visit.ChartSvgs} chart SVGs for {visit.ChartsRendered} charts");
 
         using var metrics = JsonDocument.Parse(File.ReadAllText(small.Result.Folder.FileIn(RunFolder.MetricsFile)));

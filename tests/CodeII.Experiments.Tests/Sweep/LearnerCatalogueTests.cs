@@ -40,12 +40,12 @@ public class LearnerCatalogueTests
         Assert.Contains(true, truth);
 
         var lowCost = learner.Space.FromUnit(learner.Space.LowCostUnit);
-        var byDefault = learner.ProposeConfigurations(1, new Random(1))[0];
+        var byDefault = learner.Default;
         // Heart rate alone separates SB (36–49 bpm) from the rest: every learner's default must find it, and even the
         // cheapest corner (one SVM pass, four trees) must do clearly better than chance.
         foreach (var (configuration, floor) in new[] { (lowCost, 0.75), (byDefault, 0.9) })
         {
-            var model = learner.BuildPipeline(ml, configuration, seed: 1).Fit(View(train));
+            var model = learner.BuildPipeline(ml, configuration, new TrainingSettings { Seed = 1 }).Fit(View(train));
             var scores = model.Transform(View(test)).GetColumn<float>("Probability").ToArray();
             Assert.All(scores, p => Assert.InRange(p, 0f, 1f));
             Assert.True(BinaryMetrics.Auroc(scores, truth) > floor, $"{name} with {configuration}: AUROC {BinaryMetrics.Auroc(scores, truth):F3}");

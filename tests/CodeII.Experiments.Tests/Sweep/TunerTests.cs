@@ -28,6 +28,22 @@ public class SearchSpaceTests
     }
 
     [Fact]
+    public void A_conditional_option_appears_only_when_its_choice_is_taken()
+    {
+        var space = BinaryLearnerCatalog.Create("lightgbm").Space;
+        var names = space.Parameters.Select(p => p.Name).ToList();
+        var unit = space.LowCostUnit;
+        var gbdt = space.FromUnit(unit);
+        Assert.Equal(0, gbdt["booster"]);
+        Assert.False(gbdt.ContainsKey("top_rate") || gbdt.ContainsKey("other_rate"));
+        unit[names.IndexOf("booster")] = 0.9;
+        var goss = space.FromUnit(unit);
+        Assert.Equal((1.0, 0.2, 0.1), (goss["booster"], Math.Round(goss["top_rate"], 12), Math.Round(goss["other_rate"], 12)));
+        // Back to the unit cube: an absent option sits at its low-cost value, so replaying a log finds the same point.
+        Assert.Equal(space.LowCostUnit, space.ToUnit(gbdt));
+    }
+
+    [Fact]
     public void The_grid_starts_at_the_low_cost_corner_and_covers_every_combination()
     {
         var space = new SearchSpace([new NumericParameter("trees", 4, 400, Log: true, Integer: true), new ChoiceParameter("kind", ["a", "b"])]);

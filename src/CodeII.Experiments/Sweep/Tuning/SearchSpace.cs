@@ -6,6 +6,9 @@ namespace CodeII.Experiments.Sweep.Tuning;
 /// </summary>
 public abstract record Parameter(string Name)
 {
+    /// <summary>A conditional option exists only when a choice takes one value (e.g. GOSS's rates when booster = goss).</summary>
+    public (string Choice, string Option)? ActiveWhen { get; init; }
+
     /// <summary>Where the search starts: the cheapest setting (fewest trees, fewest leaves), as in CFO.</summary>
     public abstract double LowCostUnit { get; }
     public abstract double FromUnit(double unit);
@@ -55,10 +58,17 @@ public sealed record SearchSpace(IReadOnlyList<Parameter> Parameters)
     {
         var configuration = new TrialParameters();
         for (var i = 0; i < Parameters.Count; i++) configuration[Parameters[i].Name] = Parameters[i].FromUnit(unit[i]);
+        // Inactive options are left out, so a configuration names only what its learner reads.
+        foreach (var parameter in Parameters)
+            if (parameter.ActiveWhen is var (choice, option) && Parameters.FirstOrDefault(p => p.Name == choice) is ChoiceParameter c
+                && c.Options[(int)configuration[choice]] != option)
+                configuration.Remove(parameter.Name);
         return configuration;
     }
 
-    public double[] ToUnit(TrialParameters configuration) => [.. Parameters.Select(p => p.ToUnit(configuration[p.Name]))];
+    /// <summary>A configuration's point in the unit cube; an option it leaves out sits at its low-cost value.</summary>
+    public double[] ToUnit(TrialParameters configuration) =>
+        [.. Parameters.Select(p => configuration.TryGetValue(p.Name, out var v) ? p.ToUnit(v) : p.LowCostUnit)];
 
     public double[] LowCostUnit => [.. Parameters.Select(p => p.LowCostUnit)];
 

@@ -54,9 +54,11 @@ public sealed class GridTuner(SearchSpace space, int seed, int numericLevels = 3
             var units = parameter.GridUnits(levels);
             points = points.SelectMany(p => units.Select(u => (double[])[.. p, u]));
         }
-        // Cheapest first: nearest the low-cost corner.
+        // Cheapest first: nearest the low-cost corner. Points differing only in options their choice switches off are
+        // one configuration, proposed once.
         var start = space.LowCostUnit;
-        return [.. points.OrderBy(p => p.Select((u, i) => Math.Abs(u - start[i])).Sum())];
+        return [.. points.OrderBy(p => p.Select((u, i) => Math.Abs(u - start[i])).Sum())
+            .DistinctBy(p => space.FromUnit(p).Identity)];
     }
 }
 
