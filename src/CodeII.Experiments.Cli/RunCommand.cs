@@ -89,6 +89,7 @@ static class RunCommand
                     var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
                     var progress = new ProgressCallback(p =>
                     {
+                        if (p.Stage == "resume" && p.Detail is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
                         if (!tasks.TryGetValue(p.Stage, out var task)) return;
                         if (!task.IsStarted) task.StartTask();
                         if (p.Detail is { } detail) task.Description = $"{descriptions[p.Stage]}: {Markup.Escape(detail)}";

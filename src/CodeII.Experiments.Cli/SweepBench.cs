@@ -99,7 +99,7 @@ static class SweepBench
         var sklearnAuroc = Values("auroc");
         var sklearnWall = peer.GetProperty("wall_s").GetDouble();
         var elapsed = 0.0;
-        var sklearn = new Curve("scikit-learn RandomizedSearchCV + HistGradientBoosting", [.. fit.Select((f, i) => elapsed += f + score[i])], BestSoFar(sklearnAuroc), sklearnWall);
+        var sklearn = new Curve("sklearn RS + HGB", [.. fit.Select((f, i) => elapsed += f + score[i])], BestSoFar(sklearnAuroc), sklearnWall);
 
         var curves = new List<Curve> { sklearn };
         foreach (var tuner in new[] { "cfo", "random" })
@@ -118,18 +118,21 @@ static class SweepBench
             var times = new List<double>();
             var aurocs = new List<double>();
             var clock = Stopwatch.StartNew();
+            var log = Path.Combine(Path.GetTempPath(), $"codeii-bench-sweep-{tuner}.jsonl");
+            File.Delete(log);
             engine.Run(trial =>
             {
+                File.AppendAllText(log, System.Text.Json.JsonSerializer.Serialize(trial with { DurationSeconds = clock.Elapsed.TotalSeconds }, CodeII.Experiments.Experiments.RunFolder.Json).ReplaceLineEndings("") + "\n");
                 if (trial.Learner != BinaryLearnerCatalog.LightGbm) return;
                 times.Add(clock.Elapsed.TotalSeconds);
                 aurocs.Add(trial.ValidationAuroc);
             }, cancellationToken: cancellationToken);
-            curves.Add(new Curve($"ours: {tuner} + LightGBM", [.. times], BestSoFar([.. aurocs]), times.LastOrDefault()));
+            curves.Add(new Curve($"ours {tuner} + LightGBM", [.. times], BestSoFar([.. aurocs]), times.LastOrDefault()));
         }
 
         var target = sklearn.Best;
-        var result = new Table().AddColumns("method", "trials", "best validation AUROC", $"time to reach {target:F4} (s)", "share of scikit-learn's time",
-            "best at ¼ of its time", "total (s)");
+        var result = new Table().AddColumns("method", "trials", "best AUROC", $"s to {target:F4}", "share", "best at ¼ time", "total s")
+            .Caption($"validation AUROC; sklearn RS + HGB: RandomizedSearchCV over HistGradientBoostingClassifier; share: of its {sklearnWall:F0} s; best at ¼ time: after {sklearnWall / 4:F0} s");
         foreach (var curve in curves)
         {
             var reach = curve.TimeToReach(target);

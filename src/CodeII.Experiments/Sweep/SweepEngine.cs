@@ -244,7 +244,8 @@ public sealed class SweepEngine
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var replaying = index < log.Count;
-                if (!replaying && (work >= (Settings.Budget.Work ?? double.PositiveInfinity) || outOfTime())) break;
+                // Budgets apply once every learner has had its first (cheapest) trial, so each has a model to report.
+                if (!replaying && counts.Values.All(c => c > 0) && (work >= (Settings.Budget.Work ?? double.PositiveInfinity) || outOfTime())) break;
                 var name = selector.Choose(l => counts[l] < caps[l]);
                 if (name is null) break;
                 var configuration = tuners[name].Propose();

@@ -53,6 +53,31 @@ public class LearnerCatalogueTests
     }
 
     [Fact]
+    public void Every_learner_option_is_documented_in_docs_sweep_md_with_its_range_and_start()
+    {
+        var rows = File.ReadAllLines(Path.Combine(RepoPaths.Root, "docs", "sweep.md")).Where(l => l.StartsWith("| `", StringComparison.Ordinal)).ToArray();
+        static string Number(double v) => v.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var name in BinaryLearnerCatalog.Names)
+        {
+            var space = BinaryLearnerCatalog.Create(name).Space;
+            Assert.Equal(Math.Max(1, space.Dimensions), rows.Count(r => r.StartsWith($"| `{name}` |", StringComparison.Ordinal)));
+            var start = space.FromUnit(space.LowCostUnit);
+            foreach (var parameter in space.Parameters)
+            {
+                var row = rows.SingleOrDefault(r => r.StartsWith($"| `{name}` | `{parameter.Name}` |", StringComparison.Ordinal));
+                Assert.True(row is not null, $"{name}.{parameter.Name} is not in docs/sweep.md");
+                var cells = row!.Split('|', StringSplitOptions.TrimEntries);
+                if (parameter is CodeII.Experiments.Sweep.Tuning.NumericParameter n)
+                {
+                    Assert.StartsWith($"{Number(n.Min)}–{Number(n.Max)}", cells[3]);
+                    Assert.Equal((n.Log ? "log" : "linear") + (n.Integer ? ", integer" : ""), cells[4]);
+                    Assert.Equal(Number(start.GetValueOrDefault(parameter.Name, n.LowCost ?? n.Min)), cells[5]);
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void Tree_learners_start_at_four_trees_of_four_leaves()
     {
         foreach (var name in new[] { "lightgbm", "fasttree", "fastforest" })
