@@ -29,6 +29,19 @@ static class RunCommand
         return command;
     }
 
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "_exit")]
+    static extern void ExitImmediately(int status);
+
+    /// <summary>An abandoned LightGBM fit may still be boosting in native code; the runtime's shutdown under it would
+    /// crash the process, so the process ends at once. Everything worth keeping is already on disk: the trial log is
+    /// flushed per trial and the manifest written atomically.</summary>
+    static void ExitNowIfFitsAreRunning(int status)
+    {
+        if (Cancellable.Running == 0 || !OperatingSystem.IsLinux()) return;
+        Console.Out.Flush();
+        ExitImmediately(status);
+    }
+
     static int Execute(FileInfo? definitionFile, DirectoryInfo? resume, DirectoryInfo runs, int maxThreads, string? cacheDirectory, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
@@ -109,6 +122,7 @@ static class RunCommand
         catch (OperationCanceledException)
         {
             console.MarkupLine("[yellow]cancelled[/]: the run folder keeps every trial finished so far; continue it with [bold]codeii run --resume <run folder>[/]");
+            ExitNowIfFitsAreRunning(130);
             return 130;
         }
         catch (Exception e) when (Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")

@@ -57,7 +57,7 @@ public static class HtmlReport
             <h1>{{E(title)}}</h1>
             <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}}
             · data <code>{{E(m.DataFingerprint ?? "")}}</code> · {{model.Metrics.TestExams}} test exams from {{model.Metrics.TestPatients}} patients</p>
-            <p>Each label is a one-vs-rest problem. Each model's configuration was chosen by its validation {{E(Snake(model.Definition.Sweep.Objective.ToString()))}} and its F1 threshold was tuned on
+            <p>Each label is a one-vs-rest problem. Each model's configuration was chosen by its validation {{E(ObjectiveName(model.Definition.Sweep.Objective))}} and its F1 threshold was tuned on
             validation; every number below is on the held-out test patients, with {{model.Metrics.Confidence:P0}} intervals from
             {{model.Metrics.BootstrapReplicates}} patient-level bootstrap resamples. <em>prior</em> is the trivial baseline that scores every exam
             with the training prevalence: a model is only useful where it beats it.</p>
@@ -200,7 +200,7 @@ public static class HtmlReport
         var sweep = model.Definition.Sweep;
         var budget = sweep.Budget;
         html.Append("<h2 id=\"trials\">Sweep</h2>\n")
-            .Append($"<p class=\"meta\">Tuner <code>{E(sweep.Tuner)}</code>, objective validation <code>{E(Snake(sweep.Objective.ToString()))}</code>, ")
+            .Append($"<p class=\"meta\">Tuner <code>{E(sweep.Tuner)}</code>, objective validation {E(ObjectiveName(sweep.Objective))}, ")
             .Append(sweep.Sharing == ConfigurationSharing.PerSubset ? "one configuration shared by each subset's labels" : "a configuration per label")
             .Append($"; budget per stream {budget.Trials} trials")
             .Append(budget.Work is { } work ? $", {work.ToString("G4", CultureInfo.InvariantCulture)} M row×feature visits" : "")
@@ -224,10 +224,10 @@ public static class HtmlReport
     {
         var tuned = model.Sweep.Trials.Where(t => t.FeatureSet is not null && t.Learner != BinaryLearnerCatalog.Prior && t.Learner != Features.Learned.LearnedFeatures.EndToEndModel).ToArray();
         if (tuned.Length == 0) return;
-        var objective = Snake(model.Definition.Sweep.Objective.ToString());
+        var objective = ObjectiveName(model.Definition.Sweep.Objective);
         html.Append($"<h3 id=\"convergence\">Convergence</h3>\n<p class=\"meta\">Validation {E(objective)} of the best configuration found so far, averaged over the streams ")
             .Append("(labels, or subsets sharing a configuration) of each feature set, against the trial number and against the training time spent in a stream. ")
-            .Append("A learner's line starts at its first trial.</p>\n<div class=\"grid\">\n");
+            .Append("A learner's line starts at its first trial.</p>\n");
         foreach (var set in tuned.GroupBy(t => t.FeatureSet!))
         {
             var streams = set.GroupBy(t => t.Stream).Select(g => g.OrderBy(t => t.Trial).ToArray()).ToArray();
@@ -240,6 +240,7 @@ public static class HtmlReport
             }
             var trialAxis = Enumerable.Range(1, length).ToArray();
             var secondsAxis = Enumerable.Range(0, length).Select(k => streams.Where(s => s.Length > k).Average(s => s.Take(k + 1).Sum(t => t.DurationSeconds))).ToArray();
+            html.Append("<div class=\"grid\">\n");
             var lines = set.Select(t => t.Learner).Distinct().Select(l => (Name: l, Include: (Func<TrialRecord, bool>)(t => t.Learner == l)))
                 .Append((Name: "any learner", Include: _ => true)).ToArray();
             foreach (var (axis, suffix, xTitle) in new[] { ((object)trialAxis, "trials", "trial"), (secondsAxis, "time", "training time in a stream (s)") })
@@ -253,7 +254,8 @@ public static class HtmlReport
                     line = new { shape = "hv", dash = line.Name == "any learner" ? "dot" : "solid" }, marker = new { size = 4 },
                 }).ToArray(), new
                 {
-                    title = new { text = $"{set.Key}: best so far by {xTitle.Split(' ')[0]}" },
+                    // Left-aligned and small, clear of plotly's tool bar on the right.
+                    title = new { text = $"{set.Key}, by {(suffix == "trials" ? "trial" : "time")}", x = 0.02, xanchor = "left", font = new { size = 13 } },
                     xaxis = new { title = new { text = xTitle } },
                     yaxis = new { title = new { text = $"validation {objective}" } },
                     legend = new { orientation = "h", x = 0, y = -0.3, yanchor = "top", font = new { size = 10 } },
@@ -261,11 +263,17 @@ public static class HtmlReport
                     margin = new { l = 55, r = 10, t = 40, b = 45 },
                 }));
             }
+            html.Append("</div>\n");
         }
-        html.Append("</div>\n");
     }
 
-    static string Snake(string name) => string.Concat(name.Select((c, i) => char.IsUpper(c) ? (i > 0 ? "_" : "") + char.ToLowerInvariant(c) : c.ToString()));
+    static string ObjectiveName(SweepObjective objective) => objective switch
+    {
+        SweepObjective.Auroc => "AUROC",
+        SweepObjective.Auprc => "AUPRC",
+        SweepObjective.F1 => "F1",
+        _ => "Challenge score",
+    };
 
     static void RenderProvenance(StringBuilder html, ReportModel model)
     {
@@ -277,7 +285,8 @@ public static class HtmlReport
         Row("features", string.Join(", ", m.FeatureSets) + " (" + string.Join(", ", m.FeatureVersions.Select(v => $"{v.Key} {v.Value}")) + ")");
         Row("runtime", $"{m.Runtime} on {m.Os}, {m.ProcessorCount} cores, {m.MaxThreads} threads used");
         foreach (var (package, version) in m.Packages) Row(package, version);
-        if (m.DurationSeconds is { } seconds) Row("duration", $"{seconds.ToString("F1", CultureInfo.InvariantCulture)} s");
+        if (m.DurationSeconds is { } seconds)
+            Row("duration", $"{seconds.ToString("F1", CultureInfo.InvariantCulture)} s" + (m.Resumes > 0 ? $" over {m.Resumes + 1} sessions (resumed {m.Resumes}× with --resume)" : ""));
         html.Append("</table>\n");
     }
 

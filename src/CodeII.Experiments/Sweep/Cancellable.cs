@@ -14,12 +14,23 @@ public static class Cancellable
     static readonly MethodInfo? CancelExecution = typeof(MLContext).GetInterfaces()
         .FirstOrDefault(i => i.Name == "ICancelable")?.GetMethod("CancelExecution");
 
+    static int _running;
+
+    /// <summary>Fits still running, including abandoned ones. A process that exits while one runs in native code must
+    /// not run the runtime's shutdown under it (that crashes); the CLI then ends the process at once instead.</summary>
+    public static int Running => Volatile.Read(ref _running);
+
     public static T Run<T>(MLContext ml, Func<T> fit, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         if (!cancellationToken.CanBeCanceled) return fit();
         using var registration = cancellationToken.Register(() => CancelExecution?.Invoke(ml, null));
-        var task = Task.Factory.StartNew(fit, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        var task = Task.Factory.StartNew(() =>
+        {
+            Interlocked.Increment(ref _running);
+            try { return fit(); }
+            finally { Interlocked.Decrement(ref _running); }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         try
         {
             task.Wait(cancellationToken);
