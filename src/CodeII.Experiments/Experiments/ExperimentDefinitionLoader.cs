@@ -277,10 +277,10 @@ public static class ExperimentDefinitionLoader
         }
 
         /// <summary><c>space: { iterations: [4, 300], learning_rate: [0.02, 0.3] }</c>: new bounds for numeric options.</summary>
-        IReadOnlyDictionary<string, (double Min, double Max)> Ranges(YamlNode node, string path, CodeII.Experiments.Sweep.Tuning.SearchSpace space)
+        IReadOnlyDictionary<string, OptionRange> Ranges(YamlNode node, string path, CodeII.Experiments.Sweep.Tuning.SearchSpace space)
         {
             var numeric = space.Parameters.OfType<CodeII.Experiments.Sweep.Tuning.NumericParameter>().ToDictionary(p => p.Name);
-            var ranges = new Dictionary<string, (double, double)>();
+            var ranges = new Dictionary<string, OptionRange>();
             foreach (var (keyNode, value) in Entries(node, path, [.. numeric.Keys]))
             {
                 var key = $"{path}.{keyNode.Value}";
@@ -292,7 +292,7 @@ public static class ExperimentDefinitionLoader
                 var max = Double(pair.Children[1], key, low, double.MaxValue);
                 if (min > max) throw Error(value, key, $"min {min} is above max {max}");
                 if (parameter.Log && min <= 0) throw Error(value, key, "a log-scale option needs a positive min");
-                ranges[keyNode.Value!] = (min, max);
+                ranges[keyNode.Value!] = new OptionRange(min, max);
             }
             return ranges;
         }

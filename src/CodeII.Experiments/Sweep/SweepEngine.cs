@@ -14,10 +14,13 @@ namespace CodeII.Experiments.Sweep;
 public sealed record LearnerBudget(string Learner, int Trials = int.MaxValue)
 {
     /// <summary>New [min, max] ranges for numeric options of the learner's space, by option name.</summary>
-    public IReadOnlyDictionary<string, (double Min, double Max)> Ranges { get; init; } = new Dictionary<string, (double, double)>();
+    public IReadOnlyDictionary<string, OptionRange> Ranges { get; init; } = new Dictionary<string, OptionRange>();
 
     public SearchSpace SpaceOf(IBinaryLearner learner) => Ranges.Aggregate(learner.Space, (space, r) => space.WithRange(r.Key, r.Value.Min, r.Value.Max));
 }
+
+/// <summary>The bounds a definition gives a numeric option.</summary>
+public sealed record OptionRange(double Min, double Max);
 
 /// <summary>One label's validation results in a trial.</summary>
 public sealed record LabelResult
