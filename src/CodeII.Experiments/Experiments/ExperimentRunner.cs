@@ -315,15 +315,7 @@ public static class ExperimentRunner
             float[] Scores(int[] indices) => indices.Select(i => outputs[i * classes + c]).ToArray();
             var validationScores = Scores(validation);
             var validationTruth = validation.Select(i => rows.Labels[i].Contains(label)).ToArray();
-            var threshold = BinaryMetrics.BestF1Threshold(validationScores, validationTruth);
-            var result = new LabelResult
-            {
-                Label = label,
-                ValidationAuroc = BinaryMetrics.Auroc(validationScores, validationTruth),
-                ValidationAuprc = BinaryMetrics.AveragePrecision(validationScores, validationTruth),
-                ValidationF1 = BinaryMetrics.F1(validationScores, validationTruth, threshold),
-                TrainPositives = train.Count(i => rows.Labels[i].Contains(label)),
-            };
+            var (result, threshold) = LabelResult.FromValidation(label, validationScores, validationTruth, train.Count(i => rows.Labels[i].Contains(label)));
             var trial = new TrialRecord
             {
                 Stream = $"{LearnedFeatures.EndToEndModel}|{label}",

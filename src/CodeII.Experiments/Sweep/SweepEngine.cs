@@ -31,6 +31,20 @@ public sealed record LabelResult
     /// <summary>F1 at the threshold that maximises it on validation.</summary>
     public required double ValidationF1 { get; init; }
     public required int TrainPositives { get; init; }
+
+    /// <summary>A label's validation results from its scores, and the threshold that maximises its validation F1.</summary>
+    public static (LabelResult Result, double Threshold) FromValidation(string label, float[] scores, bool[] truth, int trainPositives)
+    {
+        var threshold = BinaryMetrics.BestF1Threshold(scores, truth);
+        return (new LabelResult
+        {
+            Label = label,
+            ValidationAuroc = BinaryMetrics.Auroc(scores, truth),
+            ValidationAuprc = BinaryMetrics.AveragePrecision(scores, truth),
+            ValidationF1 = BinaryMetrics.F1(scores, truth, threshold),
+            TrainPositives = trainPositives,
+        }, threshold);
+    }
 }
 
 /// <summary>One trial as written to the append-only trial log: parameters at full precision, so a resumed run replays
@@ -113,7 +127,7 @@ public sealed record SweepStatus(IReadOnlyList<StreamStatus> Streams, TimeSpan E
 /// run's seed and the results before it, so the same definition gives the same trials, and a trial log replayed into
 /// the tuners resumes a run exactly where it stopped. Streams run in parallel with one thread per trial.
 /// </summary>
-public sealed class SweepEngine
+public sealed record SweepEngine
 {
     public required IReadOnlyList<(string Name, FeatureTable Table)> FeatureSets { get; init; }
     public required PatientSplit Split { get; init; }
@@ -166,6 +180,7 @@ public sealed class SweepEngine
     public SweepResult Run(Action<TrialRecord>? onTrialFinished = null, IProgress<StageProgress>? progress = null,
         IProgress<SweepStatus>? status = null, CancellationToken cancellationToken = default)
     {
+        _labelFits = 0;
         var sets = FeatureSets.ToDictionary(s => s.Name, s =>
         {
             var schema = SchemaDefinition.Create(typeof(ExampleRow));
@@ -383,15 +398,7 @@ public sealed class SweepEngine
             float[] Score(int[] indices) => fitted.Model.Transform(View(indices)).GetColumn<float>("Probability").ToArray();
             var validationScores = Score(_validation);
             var truth = _validation.Select(i => data.Table.Labels[i].Contains(label)).ToArray();
-            var threshold = BinaryMetrics.BestF1Threshold(validationScores, truth);
-            var result = new LabelResult
-            {
-                Label = label,
-                ValidationAuroc = BinaryMetrics.Auroc(validationScores, truth),
-                ValidationAuprc = BinaryMetrics.AveragePrecision(validationScores, truth),
-                ValidationF1 = BinaryMetrics.F1(validationScores, truth, threshold),
-                TrainPositives = trainRows.Count(i => data.Table.Labels[i].Contains(label)),
-            };
+            var (result, threshold) = LabelResult.FromValidation(label, validationScores, truth, trainRows.Count(i => data.Table.Labels[i].Contains(label)));
             return new LabelFit(result, threshold, [.. validationScores.Select(s => s >= threshold)], fitted.WorkUnits,
                 withScores ? validationScores : null, withScores ? Score(_test) : null);
         }

@@ -95,11 +95,20 @@ public partial class NotebookTests
         var (state, globals) = await RunNotebook("quickstart.ipynb");
         var summary = Assert.IsType<string>(globals.Displayed[0]);
         Assert.Contains("RBBB", summary);
-        Assert.EndsWith("report.html", Assert.IsType<string>(state.ReturnValue));
-        Assert.True(File.Exists((string)state.ReturnValue));
+        var report = ((CodeII.Experiments.Experiments.RunResult)state.GetVariable("result").Value).ReportPath;
+        Assert.EndsWith("report.html", report);
+        Assert.True(File.Exists(report));
         Assert.True((double)state.GetVariable("afAuroc").Value > 0.9);
         var rhythm = (CodeII.Experiments.Evaluation.SubsetMetrics)state.GetVariable("rhythm").Value;
         foreach (var label in rhythm.PerLabel)
             Assert.True(label.Models.Single(m => m.Learner == "lightgbm").Auroc.Value >= 0.9, $"{label.Label} AUROC below 0.9");
+        // The engine on its own: 8 LightGBM trials per rhythm label from 4 trees of 4 leaves, never worse than where they started.
+        var swept = (CodeII.Experiments.Sweep.SweepResult)state.GetVariable("swept").Value;
+        foreach (var label in swept.Trials.Where(t => t.Learner == "lightgbm").GroupBy(t => t.Labels[0]))
+        {
+            Assert.Equal(8, label.Count());
+            Assert.Equal((4.0, 4.0), (label.First().Parameters["iterations"], label.First().Parameters["leaves"]));
+            Assert.True(label.Max(t => t.ValidationScore) >= label.First().ValidationScore);
+        }
     }
 }

@@ -77,7 +77,7 @@ public class SweepEngineTests
         Assert.InRange(logged.Count, 8, 10); // the other worker may finish the trial it had started
 
         var appended = new List<TrialRecord>();
-        var resumed = Engine().WithReplay(logged).Run(appended.Add);
+        var resumed = (Engine() with { Replay = logged }).Run(appended.Add);
         AssertSameResult(uninterrupted, resumed);
         // Only the missing trials were trained and logged again.
         Assert.Equal(uninterrupted.Trials.Count - logged.Count, appended.Count);
@@ -91,7 +91,7 @@ public class SweepEngineTests
         var tampered = logged.Select(t => t.Stream == "handcrafted|SB" && t.Trial == 1
             ? t with { Parameters = new TrialParameters(t.Parameters) { [t.Parameters.Keys.First()] = t.Parameters.Values.First() * 1.0001 } }
             : t).ToArray();
-        var error = Assert.Throws<InvalidOperationException>(() => Engine().WithReplay(tampered).Run());
+        var error = Assert.Throws<InvalidOperationException>(() => (Engine() with { Replay = tampered }).Run());
         Assert.Contains("stream 'handcrafted|SB', trial 1", error.Message);
     }
 
@@ -203,21 +203,6 @@ public class SweepEngineTests
         public bool Label { get; set; }
         public float[] Features { get; set; } = [];
     }
-}
-
-static class SweepEngineTestExtensions
-{
-    public static SweepEngine WithReplay(this SweepEngine engine, IReadOnlyList<TrialRecord> replay) => new()
-    {
-        FeatureSets = engine.FeatureSets,
-        Split = engine.Split,
-        Subsets = engine.Subsets,
-        Learners = engine.Learners,
-        Seed = engine.Seed,
-        Settings = engine.Settings,
-        MaxThreads = engine.MaxThreads,
-        Replay = replay,
-    };
 }
 
 public class LearnerSelectorTests
