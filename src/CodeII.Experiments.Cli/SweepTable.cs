@@ -7,17 +7,20 @@ using Spectre.Console.Rendering;
 namespace CodeII.Experiments.Cli;
 
 /// <summary>The live sweep table under the progress bars: per label subset and feature set, trials done, the last
-/// trial's model and score, the best score so far (mean over the subset's labels) and an estimate of the time left.</summary>
+/// trial's model and score and the best score so far (mean over the subset's labels); its title has the time left.</summary>
 static class SweepTable
 {
     public static IRenderable Render(SweepStatus status, ExperimentDefinition definition)
     {
-        var objective = definition.Sweep.Objective.ToString().ToLowerInvariant();
-        var table = new Table().Border(TableBorder.Simple)
-            .Title($"sweep: validation {objective}, {status.Elapsed:hh\\:mm\\:ss} elapsed")
-            .AddColumns("subset", "features", "trials", "last model", "last", "best so far", "ETA");
         var tuned = status.Streams.Where(s => !s.Stream.Name.StartsWith(BinaryLearnerCatalog.Prior + "|", StringComparison.Ordinal)).ToArray();
         var done = status.Streams.Sum(s => s.Done);
+        var planned = status.Streams.Sum(s => s.Stream.Trials);
+        // Streams share the workers, so the time left follows the whole sweep's pace (an upper bound: budgets and
+        // learner caps can end streams early).
+        var eta = done == 0 || done >= planned ? "" : $", about {Duration(status.Elapsed.TotalSeconds / done * (planned - done))} left";
+        var table = new Table().Border(TableBorder.Simple)
+            .Title($"sweep: validation {definition.Sweep.Objective.DisplayName()}, {done}/{planned} trials, {Duration(status.Elapsed.TotalSeconds)} elapsed{eta}")
+            .AddColumns("subset", "features", "trials", "last model", "last", "best so far (mean over labels)");
         foreach (var subset in definition.LabelSubsets)
             foreach (var set in definition.Features)
             {
@@ -28,11 +31,8 @@ static class SweepTable
                 var rowPlanned = streams.Sum(s => s.Stream.Trials);
                 var last = streams.Where(s => s.LastModel is not null).MaxBy(s => s.Done);
                 var bests = streams.Where(s => !double.IsNaN(s.BestScore)).Select(s => s.BestScore).ToArray();
-                // Every row's streams share the workers, so a row's time left follows the whole sweep's pace.
-                var eta = done == 0 || rowDone >= rowPlanned ? "" : Duration(status.Elapsed.TotalSeconds / done * (status.Streams.Sum(s => s.Stream.Trials) - done));
                 table.AddRow(Markup.Escape(subset.Name), Markup.Escape(set), $"{rowDone}/{rowPlanned}", Markup.Escape(last?.LastModel ?? ""),
-                    Score(last?.LastScore ?? double.NaN), bests.Length == streams.Length ? Score(bests.Average()) : bests.Length == 0 ? "" : $"{Score(bests.Average())} ({bests.Length}/{streams.Length})",
-                    eta);
+                    Score(last?.LastScore ?? double.NaN), bests.Length == streams.Length ? Score(bests.Average()) : bests.Length == 0 ? "" : $"{Score(bests.Average())} ({bests.Length} of {streams.Length} labels)");
             }
         return table;
     }

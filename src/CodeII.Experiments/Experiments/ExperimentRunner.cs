@@ -139,6 +139,10 @@ public static class ExperimentRunner
         var selected = new List<SelectedModel>();
         var trials = new List<TrialRecord>();
         using var network = definition.Pretrain is { } pretrain ? Pretrain(definition, pretrain, options, source, rows, split, cancellationToken) : null;
+        // A network taken whole from the cache trains no batch: its stage is complete all the same.
+        if (network is not null)
+            options.Progress?.Report(new StageProgress("pretrain", 1, 1,
+                $"{network.State.CompletedEpochs} epochs, best {network.State.BestEpoch} (validation macro AUROC {network.State.BestValidationMacroAuroc:0.000})"));
         float[]? networkOutputs = null;
         if (network is not null)
         {

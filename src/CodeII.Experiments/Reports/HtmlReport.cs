@@ -57,7 +57,7 @@ public static class HtmlReport
             <h1>{{E(title)}}</h1>
             <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}}
             · data <code>{{E(m.DataFingerprint ?? "")}}</code> · {{model.Metrics.TestExams}} test exams from {{model.Metrics.TestPatients}} patients</p>
-            <p>Each label is a one-vs-rest problem. Each model's configuration was chosen by its validation {{E(ObjectiveName(model.Definition.Sweep.Objective))}} and its F1 threshold was tuned on
+            <p>Each label is a one-vs-rest problem. Each model's configuration was chosen by its validation {{E(model.Definition.Sweep.Objective.DisplayName())}} and its F1 threshold was tuned on
             validation; every number below is on the held-out test patients, with {{model.Metrics.Confidence:P0}} intervals from
             {{model.Metrics.BootstrapReplicates}} patient-level bootstrap resamples. <em>prior</em> is the trivial baseline that scores every exam
             with the training prevalence: a model is only useful where it beats it.</p>
@@ -200,7 +200,7 @@ public static class HtmlReport
         var sweep = model.Definition.Sweep;
         var budget = sweep.Budget;
         html.Append("<h2 id=\"trials\">Sweep</h2>\n")
-            .Append($"<p class=\"meta\">Tuner <code>{E(sweep.Tuner)}</code>, objective validation {E(ObjectiveName(sweep.Objective))}, ")
+            .Append($"<p class=\"meta\">Tuner <code>{E(sweep.Tuner)}</code>, objective validation {E(sweep.Objective.DisplayName())}, ")
             .Append(sweep.Sharing == ConfigurationSharing.PerSubset ? "one configuration shared by each subset's labels" : "a configuration per label")
             .Append($"; budget per stream {budget.Trials} trials")
             .Append(budget.Work is { } work ? $", {work.ToString("G4", CultureInfo.InvariantCulture)} M row×feature visits" : "")
@@ -224,7 +224,7 @@ public static class HtmlReport
     {
         var tuned = model.Sweep.Trials.Where(t => t.FeatureSet is not null && t.Learner != BinaryLearnerCatalog.Prior && t.Learner != Features.Learned.LearnedFeatures.EndToEndModel).ToArray();
         if (tuned.Length == 0) return;
-        var objective = ObjectiveName(model.Definition.Sweep.Objective);
+        var objective = model.Definition.Sweep.Objective.DisplayName();
         html.Append($"<h3 id=\"convergence\">Convergence</h3>\n<p class=\"meta\">Validation {E(objective)} of the best configuration found so far, averaged over the streams ")
             .Append("(labels, or subsets sharing a configuration) of each feature set, against the trial number and against the training time spent in a stream. ")
             .Append("A learner's line starts at its first trial.</p>\n");
@@ -267,13 +267,6 @@ public static class HtmlReport
         }
     }
 
-    static string ObjectiveName(SweepObjective objective) => objective switch
-    {
-        SweepObjective.Auroc => "AUROC",
-        SweepObjective.Auprc => "AUPRC",
-        SweepObjective.F1 => "F1",
-        _ => "Challenge score",
-    };
 
     static void RenderProvenance(StringBuilder html, ReportModel model)
     {

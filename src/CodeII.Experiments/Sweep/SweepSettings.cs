@@ -13,6 +13,18 @@ public enum SweepObjective
     Challenge,
 }
 
+public static class SweepObjectives
+{
+    /// <summary>The objective's name as reports and tables print it.</summary>
+    public static string DisplayName(this SweepObjective objective) => objective switch
+    {
+        SweepObjective.Auroc => "AUROC",
+        SweepObjective.Auprc => "AUPRC",
+        SweepObjective.F1 => "F1",
+        _ => "Challenge score",
+    };
+}
+
 /// <summary>Whether each label gets its own configuration, or every label of a subset shares one.</summary>
 public enum ConfigurationSharing
 {
