@@ -138,9 +138,10 @@ public static class ExperimentRunner
 
         var selected = new List<SelectedModel>();
         var trials = new List<TrialRecord>();
-        using var network = definition.Pretrain is { } pretrain ? Pretrain(definition, pretrain, options, source, rows, split, cancellationToken) : null;
+        var pretrainProgress = new StageWatch(options.Progress, "pretrain");
+        using var network = definition.Pretrain is { } pretrain ? Pretrain(definition, pretrain, options with { Progress = pretrainProgress }, source, rows, split, cancellationToken) : null;
         // A network taken whole from the cache trains no batch: its stage is complete all the same.
-        if (network is not null)
+        if (network is not null && !pretrainProgress.Reported)
             options.Progress?.Report(new StageProgress("pretrain", 1, 1,
                 $"{network.State.CompletedEpochs} epochs, best {network.State.BestEpoch} (validation macro AUROC {network.State.BestValidationMacroAuroc:0.000})"));
         float[]? networkOutputs = null;
@@ -285,6 +286,17 @@ public static class ExperimentRunner
 
     static Dictionary<int, IReadOnlySet<string>> LabelsBySourceIndex(FeatureTable rows) =>
         Enumerable.Range(0, rows.RowCount).ToDictionary(r => rows.SourceIndex[r], r => rows.Labels[r]);
+
+    /// <summary>Passes progress on and notes whether a stage reported any.</summary>
+    sealed class StageWatch(IProgress<StageProgress>? inner, string stage) : IProgress<StageProgress>
+    {
+        public bool Reported { get; private set; }
+        public void Report(StageProgress value)
+        {
+            Reported |= value.Stage == stage;
+            inner?.Report(value);
+        }
+    }
 
     sealed class TrainingProgressAdapter(IProgress<StageProgress> inner) : IProgress<TrainingProgress>
     {
