@@ -102,7 +102,7 @@ static class SweepBench
         var sklearn = new Curve("sklearn RS + HGB", [.. fit.Select((f, i) => elapsed += f + score[i])], BestSoFar(sklearnAuroc), sklearnWall);
 
         var curves = new List<Curve> { sklearn };
-        foreach (var tuner in new[] { "cfo", "random" })
+        foreach (var tuner in new[] { "cfo", "blend", "random" })
         {
             console.MarkupLineInterpolated($"ours, {tuner}, LightGBM, budget {sklearnWall:F0} s …");
             var engine = new SweepEngine
@@ -140,11 +140,11 @@ static class SweepBench
                 reach is { } s ? $"{s / sklearnWall:P0}" : "", $"{curve.BestBy(sklearnWall / 4):F4}", $"{curve.WallSeconds:F1}");
         }
         console.Write(result);
-        var cfo = curves[1];
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"bench sweep: exams={exams} label={label} sklearn_trials={trials} sklearn_s={sklearnWall:F1} sklearn_best={target:F4} " +
-            $"cfo_best={cfo.Best:F4} cfo_s_to_sklearn_best={(cfo.TimeToReach(target) is { } t ? t.ToString("F1", CultureInfo.InvariantCulture) : "NaN")} " +
-            $"random_best={curves[2].Best:F4} random_s_to_sklearn_best={(curves[2].TimeToReach(target) is { } u ? u.ToString("F1", CultureInfo.InvariantCulture) : "NaN")}"));
+        static string Seconds(double? t) => t is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) : "NaN";
+        var ours = string.Join(" ", curves.Skip(1).Select(c => FormattableString.Invariant(
+            $"{c.Method.Split(' ')[1]}_best={c.Best:F4} {c.Method.Split(' ')[1]}_s_to_sklearn_best={Seconds(c.TimeToReach(target))}")));
+        Console.WriteLine(FormattableString.Invariant(
+            $"bench sweep: exams={exams} label={label} sklearn_trials={trials} sklearn_s={sklearnWall:F1} sklearn_best={target:F4} {ours}"));
         return 0;
     }
 

@@ -205,7 +205,7 @@ public static class HtmlReport
             .Append($"; budget per stream {budget.Trials} trials")
             .Append(budget.Work is { } work ? $", {work.ToString("G4", CultureInfo.InvariantCulture)} M row×feature visits" : "")
             .Append(budget.Seconds is { } seconds ? $", {seconds.ToString("G4", CultureInfo.InvariantCulture)} s wall time for the sweep" : "")
-            .Append(sweep.EarlyStoppingRounds > 0 ? $"; boosting stops after {sweep.EarlyStoppingRounds} rounds without a better validation AUROC" : "")
+            .Append(sweep.EarlyStoppingRounds > 0 ? $"; boosting stops after {sweep.EarlyStoppingRounds} rounds without a lower validation log loss" : "")
             .Append(sweep.Halving ? "; successive halving on a quarter of the training rows" : "")
             .Append(".</p>\n<table class=\"trials\"><tr><th class=\"text\">model</th><th>trials</th><th>pruned</th><th>reused</th><th>labels</th><th>training time (s)</th><th>work (M visits)</th></tr>\n");
         foreach (var group in model.Sweep.Trials.GroupBy(t => t.Model))

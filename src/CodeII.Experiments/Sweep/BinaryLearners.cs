@@ -20,7 +20,7 @@ public sealed record TrainingSettings
     public int Seed { get; init; }
     /// <summary>Threads inside one trial; 1 keeps every learner bit-reproducible (trials run in parallel instead).</summary>
     public int Threads { get; init; } = 1;
-    /// <summary>Boosting stops after this many rounds without a better validation AUROC; 0 turns it off.</summary>
+    /// <summary>Boosting stops after this many rounds without a lower validation log loss; 0 turns it off.</summary>
     public int EarlyStoppingRounds { get; init; }
 }
 
@@ -182,7 +182,9 @@ public sealed class LightGbmLearner : IBinaryLearner
         if (settings.EarlyStoppingRounds > 0)
         {
             options.EarlyStoppingRound = settings.EarlyStoppingRounds;
-            options.EvaluationMetric = LightGbmBinaryTrainer.Options.EvaluateMetricType.AreaUnderCurve;
+            // Log loss, not AUROC: one split on one strong feature can give most of the AUROC at once, and AUROC then
+            // plateaus for dozens of rounds while the loss (and later the AUROC) still improves.
+            options.EvaluationMetric = LightGbmBinaryTrainer.Options.EvaluateMetricType.Logloss;
         }
         return options;
     }

@@ -51,7 +51,7 @@ public sealed record SweepSettings
     public SweepObjective Objective { get; init; } = SweepObjective.Auroc;
     public ConfigurationSharing Sharing { get; init; } = ConfigurationSharing.PerLabel;
     public SweepBudget Budget { get; init; } = new();
-    /// <summary>Boosting stops after this many rounds without a better validation AUROC; 0 turns it off.</summary>
+    /// <summary>Boosting stops after this many rounds without a lower validation log loss; 0 turns it off.</summary>
     public int EarlyStoppingRounds { get; init; } = 20;
     /// <summary>Threads inside one trial; more than 1 lets LightGBM's sums vary in their last digits.</summary>
     public int ThreadsPerTrial { get; init; } = 1;

@@ -92,10 +92,11 @@ public class TunerTests
 
     [Theory]
     [InlineData("cfo")]
+    [InlineData("blend")]
     [InlineData("tpe")]
     public void Cost_frugal_and_model_based_tuners_beat_random_search_at_equal_budget_averaged_over_seeds(string name)
     {
-        ITuner Create(int s) => name == "cfo" ? new CfoTuner(Space, s) : new TpeTuner(Space, s);
+        ITuner Create(int s) => TunerCatalog.Create(name, Space, s);
         foreach (var noise in new[] { 0.0, 0.01 })
         {
             var tuned = Enumerable.Range(0, 20).Average(s => BestAfter(Create(s), 40, noise, s));
@@ -106,11 +107,12 @@ public class TunerTests
 
     [Theory]
     [InlineData("cfo")]
+    [InlineData("blend")]
     [InlineData("tpe")]
     [InlineData("random")]
     public void The_same_seed_gives_the_same_proposals_and_a_replayed_log_continues_identically(string name)
     {
-        ITuner Create() => name switch { "cfo" => new CfoTuner(Space, 9), "tpe" => new TpeTuner(Space, 9), _ => new RandomTuner(Space, 9) };
+        ITuner Create() => TunerCatalog.Create(name, Space, 9);
         var uninterrupted = Create();
         var log = new List<(TrialParameters P, double Loss)>();
         for (var t = 0; t < 30; t++)
@@ -132,6 +134,29 @@ public class TunerTests
             Assert.Equal(log[t].P, p);
             resumed.Update(p, log[t].Loss, 1);
         }
+    }
+
+    [Fact]
+    public void On_a_plateau_around_the_cheap_corner_CFO_stays_put_and_the_blend_finds_the_basin()
+    {
+        // Flat (0.5) everywhere but a basin around 0.8 in every coordinate: small steps from the corner see no change.
+        var space = new SearchSpace([.. Enumerable.Range(0, 4).Select(i => new NumericParameter($"x{i}", 0, 1, LowCost: 0))]);
+        double Plateau(TrialParameters p) => Math.Min(0.5, p.Values.Sum(v => (v - 0.8) * (v - 0.8)));
+        double Best(ITuner tuner)
+        {
+            var best = double.PositiveInfinity;
+            for (var t = 0; t < 60; t++)
+            {
+                var p = tuner.Propose();
+                best = Math.Min(best, Plateau(p));
+                tuner.Update(p, Plateau(p), 1);
+            }
+            return best;
+        }
+        var cfo = Enumerable.Range(0, 10).Average(s => Best(new CfoTuner(space, s)));
+        var blend = Enumerable.Range(0, 10).Average(s => Best(new BlendTuner(space, s)));
+        Assert.Equal(0.5, cfo, 12);
+        Assert.True(blend < 0.05, $"blend mean best {blend:G3}");
     }
 
     [Fact]

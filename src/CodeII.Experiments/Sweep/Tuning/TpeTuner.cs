@@ -15,9 +15,13 @@ public sealed class TpeTuner(SearchSpace space, int seed, int startupTrials = 10
 
     public string Name => "tpe";
 
+    int _proposals;
+
     public TrialParameters Propose()
     {
-        if (_history.Count < startupTrials) return _startup.Propose();
+        // Its own first proposals are random even when it has been told of other searches' results (in a blend), and
+        // so are later ones while every result is alike: a flat history says nothing about where to look.
+        if (_proposals++ < startupTrials || _history.All(h => h.Loss == _history[0].Loss)) return _startup.Propose();
         var ordered = _history.OrderBy(h => h.Loss).ToArray();
         var goodCount = Math.Max(1, (int)Math.Ceiling(gamma * ordered.Length));
         var good = ordered.Take(goodCount).Select(h => h.Point).ToArray();

@@ -3,14 +3,16 @@ namespace CodeII.Experiments.Sweep.Tuning;
 public static class TunerCatalog
 {
     public const string Cfo = "cfo";
+    public const string Blend = "blend";
     public const string Tpe = "tpe";
     public const string Random = "random";
     public const string Grid = "grid";
-    public static readonly IReadOnlyList<string> Names = [Cfo, Tpe, Random, Grid];
+    public static readonly IReadOnlyList<string> Names = [Cfo, Blend, Tpe, Random, Grid];
 
     public static ITuner Create(string name, SearchSpace space, int seed) => name switch
     {
         Cfo => new CfoTuner(space, seed),
+        Blend => new BlendTuner(space, seed),
         Tpe => new TpeTuner(space, seed),
         Random => new RandomTuner(space, seed),
         Grid => new GridTuner(space, seed),

@@ -87,6 +87,19 @@ public sealed class CfoTuner : ITuner
 
     public string Name => "cfo";
     public int Restarts { get; private set; }
+    /// <summary>The loss of the point the search moves from (infinite before its first result or after a restart).</summary>
+    public double IncumbentLoss => _incumbentLoss;
+
+    /// <summary>Moves the search to a better point found elsewhere (by a global search), with a fresh step.</summary>
+    public void MoveTo(TrialParameters configuration, double loss)
+    {
+        _incumbent = _space.ToUnit(configuration);
+        _incumbentLoss = loss;
+        _direction = null;
+        _pending = null;
+        _directionsWithoutImprovement = 0;
+        _step = _initialStep;
+    }
 
     public CfoTuner(SearchSpace space, int seed, double initialStep = 0.1, double minimumStep = 0.002)
     {
@@ -156,4 +169,38 @@ public sealed class CfoTuner : ITuner
 
     static double[] Move(double[] from, double[] direction, double step) =>
         [.. from.Select((x, i) => Math.Clamp(x + step * direction[i], 0, 1))];
+}
+
+/// <summary>
+/// Local and global search blended, after BlendSearch (Wang, Wu, Huang and Wang, ICLR 2021): CFO's cost-frugal local
+/// search proposes configurations while it keeps improving; once it has gone <c>stall</c> trials without a better
+/// result, every other proposal comes from a global model-based search (TPE, which learns from every result) until
+/// something improves again. A global proposal better than the local incumbent becomes the local search's new start.
+/// Local steps keep the cost low; the global search gets them off plateaus that small steps cannot cross (one strong
+/// split can make every cheap neighbour score alike).
+/// </summary>
+public sealed class BlendTuner(SearchSpace space, int seed, int stall = 8) : ITuner
+{
+    readonly CfoTuner _local = new(space, seed);
+    readonly TpeTuner _global = new(space, seed + 7919);
+    double _best = double.PositiveInfinity;
+    int _sinceImprovement;
+    bool _lastWasGlobal;
+
+    public string Name => "blend";
+
+    public TrialParameters Propose()
+    {
+        _lastWasGlobal = _sinceImprovement >= stall && !_lastWasGlobal;
+        return _lastWasGlobal ? _global.Propose() : _local.Propose();
+    }
+
+    public void Update(TrialParameters configuration, double loss, double cost)
+    {
+        _global.Update(configuration, loss, cost);
+        if (!_lastWasGlobal) _local.Update(configuration, loss, cost);
+        else if (!double.IsNaN(loss) && loss < _local.IncumbentLoss) _local.MoveTo(configuration, loss);
+        if (!double.IsNaN(loss) && loss < _best) { _best = loss; _sinceImprovement = 0; }
+        else _sinceImprovement++;
+    }
 }
