@@ -20,6 +20,15 @@ public static class Cancellable
     /// not run the runtime's shutdown under it (that crashes); the CLI then ends the process at once instead.</summary>
     public static int Running => Volatile.Read(ref _running);
 
+    /// <summary>Waits until every abandoned fit has ended, or the timeout passes; true when none is left. A process
+    /// that goes on after a cancelled sweep (a notebook, a test run) can call it before starting heavy work again.</summary>
+    public static bool WaitForAbandonedFits(TimeSpan timeout)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (Running > 0 && clock.Elapsed < timeout) Thread.Sleep(50);
+        return Running == 0;
+    }
+
     public static T Run<T>(MLContext ml, Func<T> fit, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();

@@ -93,6 +93,7 @@ public class ExperimentCancellationTests
         using var cts = new CancellationTokenSource();
         var interrupted = new RunOptions { RunsRoot = root, FeatureCacheDirectory = null, Progress = new CancelDuringSweep(cts, afterTrials: 7) };
         Assert.ThrowsAny<OperationCanceledException>(() => ExperimentRunner.Run(definition, SmallExperiment.Yaml, "small.yaml", interrupted, cts.Token));
+        Assert.True(CodeII.Experiments.Sweep.Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(60)));
         var folder = Directory.GetDirectories(Path.Combine(root, "small")).Single();
         var trialsFile = Path.Combine(folder, RunFolder.TrialsFile);
         var logged = File.ReadAllLines(trialsFile).Length;
@@ -120,6 +121,7 @@ public class ExperimentCancellationTests
         using var cts = new CancellationTokenSource();
         var options = new RunOptions { RunsRoot = root, MaxThreads = 1, Progress = new CancelDuringSweep(cts) };
         Assert.ThrowsAny<OperationCanceledException>(() => ExperimentRunner.Run(definition, SmallExperiment.Yaml, "small.yaml", options, cts.Token));
+        Assert.True(CodeII.Experiments.Sweep.Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(60)));
 
         var folder = Directory.GetDirectories(Path.Combine(root, "small")).Single();
         using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, RunFolder.ManifestFile)));

@@ -75,6 +75,7 @@ public class SweepEngineTests
             if (logged.Count == 8) cancellation.Cancel();
         }, cancellationToken: cancellation.Token));
         Assert.InRange(logged.Count, 8, 10); // the other worker may finish the trial it had started
+        Assert.True(Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(60)));
 
         var appended = new List<TrialRecord>();
         var resumed = (Engine() with { Replay = logged }).Run(appended.Add);
@@ -196,6 +197,8 @@ public class SweepEngineTests
         Assert.ThrowsAny<OperationCanceledException>(() => Cancellable.Run(ml,
             () => learner.Fit(ml, configuration, new TrainingSettings { Seed = 1 }, data, data, rows.Length, table.FeatureNames.Count), cancellation.Token));
         Assert.InRange(clock.Elapsed.TotalSeconds, 0.4, 2);
+        // The abandoned fit runs on; let it end here rather than under later tests (or the test host's exit).
+        Assert.True(Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(120)));
     }
 
     sealed class Example
