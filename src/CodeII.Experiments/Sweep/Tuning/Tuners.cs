@@ -89,6 +89,8 @@ public sealed class CfoTuner : ITuner
     public int Restarts { get; private set; }
     /// <summary>The loss of the point the search moves from (infinite before its first result or after a restart).</summary>
     public double IncumbentLoss => _incumbentLoss;
+    /// <summary>The point the search moves from, in the unit cube.</summary>
+    public double[] IncumbentUnit => [.. _incumbent];
 
     /// <summary>Moves the search to a better point found elsewhere (by a global search), with a fresh step.</summary>
     public void MoveTo(TrialParameters configuration, double loss)
@@ -173,26 +175,34 @@ public sealed class CfoTuner : ITuner
 
 /// <summary>
 /// Local and global search blended, after BlendSearch (Wang, Wu, Huang and Wang, ICLR 2021): CFO's cost-frugal local
-/// search proposes configurations while it keeps improving; once it has gone <c>stall</c> trials without a better
-/// result, every other proposal comes from a global model-based search (TPE, which learns from every result) until
-/// something improves again. A global proposal better than the local incumbent becomes the local search's new start.
+/// search proposes two configurations in three, a global model-based search (TPE, which learns from every result)
+/// the third. The global proposals are cost-bounded: on options whose cheap end is their minimum (trees, leaves) they
+/// may go only a widening margin beyond the local incumbent, so early global proposals stay cheap and the bound opens
+/// as the search goes on. A global proposal better than the local incumbent becomes the local search's new start.
 /// Local steps keep the cost low; the global search gets them off plateaus that small steps cannot cross (one strong
 /// split can make every cheap neighbour score alike).
 /// </summary>
-public sealed class BlendTuner(SearchSpace space, int seed, int stall = 8) : ITuner
+public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3, double marginPerGlobal = 0.15) : ITuner
 {
     readonly CfoTuner _local = new(space, seed);
     readonly TpeTuner _global = new(space, seed + 7919);
-    double _best = double.PositiveInfinity;
-    int _sinceImprovement;
+    readonly bool[] _costDimension = [.. space.Parameters.Select(p => p is NumericParameter n && p.LowCostUnit == 0 && n.Max > n.Min)];
+    int _proposals;
+    int _globalProposals;
     bool _lastWasGlobal;
 
     public string Name => "blend";
 
     public TrialParameters Propose()
     {
-        _lastWasGlobal = _sinceImprovement >= stall && !_lastWasGlobal;
-        return _lastWasGlobal ? _global.Propose() : _local.Propose();
+        _lastWasGlobal = ++_proposals % globalEvery == 0;
+        if (!_lastWasGlobal) return _local.Propose();
+        var unit = space.ToUnit(_global.Propose());
+        var incumbent = _local.IncumbentUnit;
+        var margin = marginPerGlobal * ++_globalProposals;
+        for (var i = 0; i < unit.Length; i++)
+            if (_costDimension[i]) unit[i] = Math.Min(unit[i], incumbent[i] + margin);
+        return space.FromUnit(unit);
     }
 
     public void Update(TrialParameters configuration, double loss, double cost)
@@ -200,7 +210,5 @@ public sealed class BlendTuner(SearchSpace space, int seed, int stall = 8) : ITu
         _global.Update(configuration, loss, cost);
         if (!_lastWasGlobal) _local.Update(configuration, loss, cost);
         else if (!double.IsNaN(loss) && loss < _local.IncumbentLoss) _local.MoveTo(configuration, loss);
-        if (!double.IsNaN(loss) && loss < _best) { _best = loss; _sinceImprovement = 0; }
-        else _sinceImprovement++;
     }
 }
