@@ -62,9 +62,7 @@ static class RunCommand
         {
             if (resume is not null)
             {
-                RunFolder.Open(resume.FullName);
-                var manifest = File.ReadAllText(Path.Combine(resume.FullName, RunFolder.ManifestFile));
-                if (manifest.Contains("\"status\": \"complete\"", StringComparison.Ordinal))
+                if (RunFolder.Open(resume.FullName).ReadManifest().Status == "complete")
                 {
                     console.MarkupLineInterpolated($"{resume}: this run is already complete; its report:");
                     Console.WriteLine(Path.Combine(resume.FullName, RunFolder.ReportFile));
@@ -74,7 +72,7 @@ static class RunCommand
             text = File.ReadAllText(definitionPath);
             definition = ExperimentDefinitionLoader.Parse(text, definitionPath);
         }
-        catch (Exception e) when (e is ExperimentDefinitionException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is ExperimentDefinitionException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
             return 2;

@@ -58,19 +58,13 @@ static class SweepBench
         }
         var source = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = exams, Seed = seed });
         var extractor = new HandcraftedFeatureExtractor();
-        var featureCache = new FeatureCache(cacheDirectory);
-        var key = FeatureCache.Key(source, extractor, false, null);
-        var table = featureCache.TryLoad(key, extractor);
-        if (table is null)
-        {
-            table = console.Progress().Start(context =>
+        var (table, _) = new FeatureCache(cacheDirectory).LoadOrExtract(FeatureCache.Key(source, extractor, false, null), extractor,
+            () => console.Progress().Start(context =>
             {
                 var task = context.AddTask($"Extracting handcrafted features of {exams:N0} synthetic exams", maxValue: exams);
                 return FeatureTableBuilder.Extract(source, extractor, Environment.ProcessorCount,
                     new ProgressCallback(p => task.Value = p.Done), cancellationToken);
-            });
-            featureCache.Save(key, table);
-        }
+            }));
         var split = PatientSplit.IterativeStratified(table.PatientIds, table.Labels, 0.6, 0.2, seed);
         var train = split.Indices(SplitPart.Train);
         var validation = split.Indices(SplitPart.Validation);

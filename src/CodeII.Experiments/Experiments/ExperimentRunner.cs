@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using System.Text.Json;
 using CodeII.Experiments.Data;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Evaluation;
@@ -75,8 +74,7 @@ public static class ExperimentRunner
     {
         var folder = RunFolder.Open(runFolder);
         var definitionText = File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile));
-        var manifest = JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(folder.FileIn(RunFolder.ManifestFile)), RunFolder.Json)
-            ?? throw new InvalidDataException($"{folder.FileIn(RunFolder.ManifestFile)}: empty manifest");
+        var manifest = folder.ReadManifest();
         var definition = ExperimentDefinitionLoader.Parse(definitionText, folder.FileIn(RunFolder.DefinitionFile));
         var (commit, _) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(manifest.DefinitionFile)) ?? ".");
         if (commit != manifest.GitCommit)
@@ -362,14 +360,10 @@ public static class ExperimentRunner
         if (options.FeatureCacheDirectory is null) return (Extract(), "off");
         var cache = new FeatureCache(options.FeatureCacheDirectory);
         var key = FeatureCache.Key(source, extractor, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
-        if (cache.TryLoad(key, extractor) is { } cached)
-        {
-            options.Progress?.Report(new StageProgress("features", cached.RowCount, cached.RowCount));
-            return (cached, $"hit {Path.GetFullPath(cache.PathOf(key))}");
-        }
-        var table = Extract();
-        cache.Save(key, table);
-        return (table, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
+        var (table, hit) = cache.LoadOrExtract(key, extractor, Extract);
+        if (!hit) return (table, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
+        options.Progress?.Report(new StageProgress("features", table.RowCount, table.RowCount));
+        return (table, $"hit {Path.GetFullPath(cache.PathOf(key))}");
     }
 
     /// <summary>Opens the definition's dataset and checks that every label of every subset is one of its classes.</summary>

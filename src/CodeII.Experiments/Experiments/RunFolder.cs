@@ -62,6 +62,11 @@ public sealed class RunFolder
         return new RunFolder(path);
     }
 
+    /// <summary>The manifest the run last wrote (how it started, and how it ended if it did).</summary>
+    public RunManifest ReadManifest() =>
+        JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(FileIn(ManifestFile)), Json)
+        ?? throw new InvalidDataException($"{FileIn(ManifestFile)}: empty manifest");
+
     public void WriteText(string name, string content) => AtomicFile.WriteText(FileIn(name), content);
 
     public void WriteJson<T>(string name, T value) => WriteText(name, JsonSerializer.Serialize(value, Json) + "\n");

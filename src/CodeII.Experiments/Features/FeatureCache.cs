@@ -62,6 +62,15 @@ public sealed class FeatureCache(string directory)
         }
     }
 
+    /// <summary>The cached table for this extractor, or one extracted now and cached; <c>Hit</c> says which.</summary>
+    public (FeatureTable Table, bool Hit) LoadOrExtract(string key, IEcgFeatureExtractor extractor, Func<FeatureTable> extract)
+    {
+        if (TryLoad(key, extractor) is { } cached) return (cached, true);
+        var table = extract();
+        Save(key, table);
+        return (table, false);
+    }
+
     public void Save(string key, FeatureTable table)
     {
         System.IO.Directory.CreateDirectory(Directory);

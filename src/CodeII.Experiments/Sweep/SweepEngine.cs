@@ -148,8 +148,8 @@ public sealed record SweepEngine
 
     sealed record SetData(FeatureTable Table, float[][] Rows, SchemaDefinition Schema);
 
-    /// <summary>One label's fit: its metrics, decisions at the validation-F1 threshold, and (when just trained) its scores.</summary>
-    sealed record LabelFit(LabelResult Result, double Threshold, bool[] ValidationDecisions, double Work, float[]? ValidationScores, float[]? TestScores);
+    /// <summary>One label's fit: its metrics, decisions at the validation-F1 threshold, and (when just trained) its test scores.</summary>
+    sealed record LabelFit(LabelResult Result, double Threshold, bool[] ValidationDecisions, double Work, float[]? TestScores);
 
     bool NameBySet => FeatureSets.Count > 1;
     int _labelFits;
@@ -383,7 +383,7 @@ public sealed record SweepEngine
             var fit = shared.GetOrAdd(key, mine).Value;
             // Whichever stream trains it, every stream counts the same work, so budgets and choices stay deterministic;
             // the cache then keeps the metrics only, and a stream whose best was trained elsewhere refits it at the end.
-            if (ReferenceEquals(shared[key], mine)) shared[key] = new Lazy<LabelFit>(fit with { ValidationScores = null, TestScores = null });
+            if (ReferenceEquals(shared[key], mine)) shared[key] = new Lazy<LabelFit>(fit with { TestScores = null });
             return fit;
         }
 
@@ -399,8 +399,7 @@ public sealed record SweepEngine
             var validationScores = Score(_validation);
             var truth = _validation.Select(i => data.Table.Labels[i].Contains(label)).ToArray();
             var (result, threshold) = LabelResult.FromValidation(label, validationScores, truth, trainRows.Count(i => data.Table.Labels[i].Contains(label)));
-            return new LabelFit(result, threshold, [.. validationScores.Select(s => s >= threshold)], fitted.WorkUnits,
-                withScores ? validationScores : null, withScores ? Score(_test) : null);
+            return new LabelFit(result, threshold, [.. validationScores.Select(s => s >= threshold)], fitted.WorkUnits, withScores ? Score(_test) : null);
         }
 
         double Score(IReadOnlyList<LabelFit> fits) => Settings.Objective switch
