@@ -7,6 +7,7 @@ using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Features;
 using CodeII.Experiments.Labels;
 using CodeII.Experiments.Sweep;
+using CodeII.Experiments.Sweep.Tuning;
 using Spectre.Console;
 
 namespace CodeII.Experiments.Cli;
@@ -38,22 +39,28 @@ static class SweepBench
         var trials = new Option<int>("--trials") { Description = "scikit-learn's n_iter; its wall time then budgets our tuners", DefaultValueFactory = _ => 30 };
         var seed = new Option<int>("--seed") { DefaultValueFactory = _ => 7 };
         var python = new Option<string>("--python") { Description = "Python with scikit-learn (Debian: apt-get install python3-sklearn)", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var tuners = new Option<string[]>("--tuners") { Description = $"Our tuners to compare ({string.Join(", ", TunerCatalog.Names)})", DefaultValueFactory = _ => [TunerCatalog.Cfo, TunerCatalog.Blend, TunerCatalog.Random], AllowMultipleArgumentsPerToken = true };
         var cache = new Option<DirectoryInfo>("--cache") { Description = "Feature cache folder", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("cache", "features")) };
         var command = new Command("sweep", "Best validation AUROC against time: our CFO and random search vs scikit-learn's RandomizedSearchCV (HistGradientBoosting)")
         {
-            exams, label, trials, seed, python, cache,
+            exams, label, trials, seed, tuners, python, cache,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse.GetValue(exams), parse.GetValue(label)!, parse.GetValue(trials), parse.GetValue(seed),
-            parse.GetValue(python)!, parse.GetValue(cache)!.FullName, cancellationToken)));
+            parse.GetValue(tuners)!, parse.GetValue(python)!, parse.GetValue(cache)!.FullName, cancellationToken)));
         return command;
     }
 
-    static int Run(int exams, string label, int trials, int seed, string python, string cacheDirectory, CancellationToken cancellationToken)
+    static int Run(int exams, string label, int trials, int seed, string[] tuners, string python, string cacheDirectory, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
         if (!SyntheticClasses.All.Contains(label))
         {
             console.MarkupLineInterpolated($"[red]error:[/] --label must be one of {string.Join(", ", SyntheticClasses.All)}");
+            return 2;
+        }
+        if (tuners.FirstOrDefault(t => !TunerCatalog.Names.Contains(t)) is { } unknown)
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] --tuners: unknown tuner '{unknown}' (known: {string.Join(", ", TunerCatalog.Names)})");
             return 2;
         }
         var source = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = exams, Seed = seed });
@@ -96,7 +103,7 @@ static class SweepBench
         var sklearn = new Curve("sklearn RS + HGB", [.. fit.Select((f, i) => elapsed += f + score[i])], BestSoFar(sklearnAuroc), sklearnWall);
 
         var curves = new List<Curve> { sklearn };
-        foreach (var tuner in new[] { "cfo", "blend", "random" })
+        foreach (var tuner in tuners)
         {
             console.MarkupLineInterpolated($"ours, {tuner}, LightGBM, budget {sklearnWall:F0} s …");
             var engine = new SweepEngine
@@ -112,7 +119,7 @@ static class SweepBench
             var times = new List<double>();
             var aurocs = new List<double>();
             var clock = Stopwatch.StartNew();
-            var log = Path.Combine(Path.GetTempPath(), $"codeii-bench-sweep-{tuner}.jsonl");
+            var log = Path.Combine(Path.GetTempPath(), $"codeii-bench-sweep-{label}-{tuner}.jsonl");
             File.Delete(log);
             engine.Run(trial =>
             {

@@ -23,18 +23,12 @@ public sealed record ExperimentDefinition
     public DatasetDefinition? PretrainDataset { get; init; }
     /// <summary>The classes the network learns on its pre-training dataset; null: the experiment's labels.</summary>
     public IReadOnlyList<string>? PretrainLabels { get; init; }
-    /// <summary>The learners the sweep tunes; the prior baseline is always added, whatever the definition lists.</summary>
+    /// <summary>The learners the sweep tunes; the sweep engine always adds the prior baseline, once per label, whatever the definition lists.</summary>
     public IReadOnlyList<LearnerBudget> Learners { get; init; } =
         [new LearnerBudget(BinaryLearnerCatalog.LightGbm), new LearnerBudget(BinaryLearnerCatalog.LogisticRegression)];
     /// <summary>Tuner, objective, sharing and budgets of the sweep.</summary>
     public SweepSettings Sweep { get; init; } = new();
     public EvaluationDefinition Evaluation { get; init; } = new();
-
-    /// <summary>The learners as run: those listed, then the prior baseline if it was not listed.</summary>
-    public IReadOnlyList<LearnerBudget> LearnersWithBaseline =>
-        Learners.Any(l => l.Learner == BinaryLearnerCatalog.Prior)
-            ? Learners
-            : [.. Learners, new LearnerBudget(BinaryLearnerCatalog.Prior, 1)];
 
     /// <summary>The single feature sets the listed ones are made of, each once: what must be extracted or learned.</summary>
     public IReadOnlyList<string> FeatureParts => Features.SelectMany(FeatureSetParts).Distinct(StringComparer.Ordinal).ToArray();

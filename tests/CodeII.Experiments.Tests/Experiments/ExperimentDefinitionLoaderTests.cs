@@ -13,7 +13,7 @@ public class ExperimentDefinitionLoaderTests
         Assert.Equal(42, d.Dataset.Synthetic.Seed);
         Assert.Equal(["code6", "rhythm"], d.LabelSubsets.Select(s => s.Name));
         Assert.Equal(["1dAVb", "RBBB", "LBBB", "SB", "AF", "ST"], d.LabelSubsets[0].Labels);
-        Assert.Equal(["lightgbm", "logistic_regression", "prior"], d.LearnersWithBaseline.Select(l => l.Learner));
+        Assert.Equal(["lightgbm", "logistic_regression"], d.Learners.Select(l => l.Learner));
         Assert.Equal(6, d.AllLabels.Count);
     }
 
@@ -89,7 +89,7 @@ public class ExperimentDefinitionLoaderTests
         Assert.Equal("tiny", d.Name);
         Assert.Equal(0.6, d.Splits.Train);
         Assert.Equal(1000, d.Evaluation.BootstrapReplicates);
-        Assert.Contains(d.LearnersWithBaseline, l => l.Learner == "prior");
+        Assert.Equal(["lightgbm", "logistic_regression"], d.Learners.Select(l => l.Learner));
     }
 
     [Fact]

@@ -160,6 +160,46 @@ public class TunerTests
     }
 
     [Fact]
+    public void A_global_result_better_than_all_before_starts_a_second_local_search_which_then_leads_while_the_first_is_stuck()
+    {
+        var space = new SearchSpace([.. Enumerable.Range(0, 4).Select(i => new NumericParameter($"x{i}", 0, 1, LowCost: 0))]);
+        double Plateau(TrialParameters p) => Math.Min(0.5, p.Values.Sum(v => (v - 0.8) * (v - 0.8)));
+        var tuner = new BlendTuner(space, seed: 3, globalEvery: 3);
+        var best = double.PositiveInfinity;
+        TrialParameters? start = null;
+        for (var proposal = 1; proposal <= 90; proposal++)
+        {
+            var p = tuner.Propose();
+            var global = proposal % 3 == 0;
+            if (start is not null && !global)
+            {
+                // The next local proposal steps from the new search's start (CFO's first step is 0.1·√d = 0.2 long),
+                // not from the stuck search at the cheap corner.
+                var distance = Math.Sqrt(p.Keys.Sum(k => (p[k] - start[k]) * (p[k] - start[k])));
+                Assert.True(distance <= 0.2 + 1e-9, $"proposal {proposal} is {distance:F3} from the new search's start");
+                Assert.Equal(2, tuner.LocalSearches);
+                return;
+            }
+            var loss = Plateau(p);
+            tuner.Update(p, loss, 1);
+            if (global && loss < best) start = p;
+            best = Math.Min(best, loss);
+        }
+        Assert.Fail("no global proposal left the plateau in 90 proposals");
+    }
+
+    [Fact]
+    public void A_CFO_search_told_not_to_restart_reports_convergence_instead()
+    {
+        var tuner = new CfoTuner(new SearchSpace([new NumericParameter("x", 0, 1, LowCost: 0)]), seed: 1, restartOnConvergence: false);
+        tuner.Update(tuner.Propose(), 0, 1);
+        for (var t = 0; t < 200 && !tuner.Converged; t++) tuner.Update(tuner.Propose(), 1, 1);
+        Assert.True(tuner.Converged);
+        Assert.Equal(0, tuner.Restarts);
+        Assert.Equal(0, tuner.IncumbentUnit[0]); // it stays where it converged
+    }
+
+    [Fact]
     public void CFO_starts_at_the_low_cost_corner_and_restarts_once_converged()
     {
         var tuner = new CfoTuner(new SearchSpace([new NumericParameter("x", 0, 1, LowCost: 0)]), seed: 1);

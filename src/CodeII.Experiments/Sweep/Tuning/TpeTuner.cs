@@ -7,9 +7,9 @@ namespace CodeII.Experiments.Sweep.Tuning;
 /// density, and the one with the highest good-to-bad density ratio is proposed (the expected-improvement maximiser
 /// under this model).
 /// </summary>
-public sealed class TpeTuner(SearchSpace space, int seed, int startupTrials = 10, double gamma = 0.25, int candidates = 24) : ITuner
+public sealed class TpeTuner(SearchSpace space, int seed, int startupTrials = 10, double gamma = 0.25, int candidates = 24, bool startAtLowCost = true) : ITuner
 {
-    readonly RandomTuner _startup = new(space, seed);
+    readonly RandomTuner _startup = new(space, seed, startAtLowCost);
     readonly Random _random = new(seed + 1);
     readonly List<(double[] Point, double Loss)> _history = [];
 

@@ -12,11 +12,12 @@ public interface ITuner
     void Update(TrialParameters configuration, double loss, double cost);
 }
 
-/// <summary>Uniform random search; the first proposal is the low-cost corner, like every tuner here.</summary>
-public sealed class RandomTuner(SearchSpace space, int seed) : ITuner
+/// <summary>Uniform random search; the first proposal is the low-cost corner, like every tuner here, unless another
+/// search has evaluated that already (<paramref name="startAtLowCost"/> false).</summary>
+public sealed class RandomTuner(SearchSpace space, int seed, bool startAtLowCost = true) : ITuner
 {
     readonly Random _random = new(seed);
-    bool _startedAtLowCost;
+    bool _startedAtLowCost = !startAtLowCost;
 
     public string Name => "random";
 
@@ -76,6 +77,7 @@ public sealed class CfoTuner : ITuner
     readonly int _patience;
     readonly double _initialStep;
     readonly double _minimumStep;
+    readonly bool _restartOnConvergence;
 
     double[] _incumbent;
     double _incumbentLoss = double.PositiveInfinity;
@@ -87,6 +89,8 @@ public sealed class CfoTuner : ITuner
 
     public string Name => "cfo";
     public int Restarts { get; private set; }
+    /// <summary>True once the step has fallen below its floor, for a search told not to restart.</summary>
+    public bool Converged { get; private set; }
     /// <summary>The loss of the point the search moves from (infinite before its first result or after a restart).</summary>
     public double IncumbentLoss => _incumbentLoss;
     /// <summary>The point the search moves from, in the unit cube.</summary>
@@ -103,8 +107,9 @@ public sealed class CfoTuner : ITuner
         _step = _initialStep;
     }
 
-    public CfoTuner(SearchSpace space, int seed, double initialStep = 0.1, double minimumStep = 0.002)
+    public CfoTuner(SearchSpace space, int seed, double initialStep = 0.1, double minimumStep = 0.002, bool restartOnConvergence = true)
     {
+        _restartOnConvergence = restartOnConvergence;
         _space = space;
         _random = new Random(seed);
         _incumbent = space.LowCostUnit;
@@ -151,6 +156,7 @@ public sealed class CfoTuner : ITuner
         _directionsWithoutImprovement = 0;
         _step /= 2;
         if (_step >= _minimumStep) return;
+        if (!_restartOnConvergence) { Converged = true; return; }
         // Converged here: look elsewhere. The incumbent moves to a random point, which must then beat nothing
         // (its own loss is unknown until evaluated), so the best-so-far is kept by the caller's log, not here.
         Restarts++;
@@ -174,41 +180,112 @@ public sealed class CfoTuner : ITuner
 }
 
 /// <summary>
-/// Local and global search blended, after BlendSearch (Wang, Wu, Huang and Wang, ICLR 2021): CFO's cost-frugal local
-/// search proposes two configurations in three, a global model-based search (TPE, which learns from every result)
-/// the third. The global proposals are cost-bounded: on options whose cheap end is their minimum (trees, leaves) they
-/// may go only a widening margin beyond the local incumbent, so early global proposals stay cheap and the bound opens
-/// as the search goes on. A global proposal better than the local incumbent becomes the local search's new start.
-/// Local steps keep the cost low; the global search gets them off plateaus that small steps cannot cross (one strong
-/// split can make every cheap neighbour score alike).
+/// Local and global search blended, after BlendSearch (Wang, Wu, Huang and Wang, ICLR 2021). A global model-based
+/// search (TPE, which learns from every result) proposes one configuration in <c>globalEvery</c>; the others come from
+/// cost-frugal local searches (CFO). The first local search starts at the low-cost corner; a global proposal better
+/// than every result so far starts another one there, so a plateau the cheap search cannot leave by small steps (one
+/// strong split can make every cheap neighbour score alike) is left without giving up the cheap search's progress.
+/// Each local proposal comes from the local search improving fastest per unit of cost: its last improvement divided
+/// by the cost spent from the result before it until now, which decays while a search spends without improving.
+/// Global proposals are cost-bounded: on options whose cheap end is their minimum (trees, leaves) they may go only a
+/// widening margin beyond the best local point, so early ones stay cheap and the bound opens as the search goes on.
+/// A local search that has converged ends (and a fresh one starts at a random point if none is left).
 /// </summary>
-public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3, double marginPerGlobal = 0.15) : ITuner
+public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3, double marginPerGlobal = 0.15, int maximumLocalSearches = 4) : ITuner
 {
-    readonly CfoTuner _local = new(space, seed);
-    readonly TpeTuner _global = new(space, seed + 7919);
+    /// <summary>One local search and how fast it has been improving per unit of cost.</summary>
+    sealed class LocalSearch(CfoTuner search)
+    {
+        public CfoTuner Search { get; } = search;
+        public double LastImprovement { get; private set; }
+        double _costOfLastImprovement;
+        double _costSinceImprovement;
+
+        /// <summary>A search started at a global result credits that result's improvement and cost to itself.</summary>
+        public static LocalSearch Starting(CfoTuner search, double improvement, double cost)
+        {
+            var local = new LocalSearch(search);
+            local.LastImprovement = improvement;
+            local._costOfLastImprovement = cost;
+            return local;
+        }
+
+        public double Speed => LastImprovement / Math.Max(_costOfLastImprovement + _costSinceImprovement, 1e-12);
+
+        public void Record(double lossBefore, double lossAfter, double cost)
+        {
+            if (lossAfter < lossBefore && !double.IsPositiveInfinity(lossBefore))
+            {
+                LastImprovement = lossBefore - lossAfter;
+                _costOfLastImprovement = _costSinceImprovement + cost;
+                _costSinceImprovement = 0;
+            }
+            else _costSinceImprovement += cost;
+        }
+    }
+
+    readonly List<LocalSearch> _locals = [new(new CfoTuner(space, seed, restartOnConvergence: false))];
+    readonly TpeTuner _global = new(space, seed + 7919, startAtLowCost: false); // the first local search starts there
+    double _globalCostSinceImprovement;
     readonly bool[] _costDimension = [.. space.Parameters.Select(p => p is NumericParameter n && p.LowCostUnit == 0 && n.Max > n.Min)];
     int _proposals;
     int _globalProposals;
-    bool _lastWasGlobal;
+    int _localSearchesStarted = 1;
+    LocalSearch? _proposer; // null when the last proposal was global
+    double _bestLoss = double.PositiveInfinity;
 
     public string Name => "blend";
 
+    /// <summary>How many local searches are running now.</summary>
+    public int LocalSearches => _locals.Count;
+
     public TrialParameters Propose()
     {
-        _lastWasGlobal = ++_proposals % globalEvery == 0;
-        if (!_lastWasGlobal) return _local.Propose();
+        if (++_proposals % globalEvery != 0)
+        {
+            _proposer = Fastest();
+            return _proposer.Search.Propose();
+        }
+        _proposer = null;
         var unit = space.ToUnit(_global.Propose());
-        var incumbent = _local.IncumbentUnit;
+        var bound = Best().Search.IncumbentUnit;
         var margin = marginPerGlobal * ++_globalProposals;
         for (var i = 0; i < unit.Length; i++)
-            if (_costDimension[i]) unit[i] = Math.Min(unit[i], incumbent[i] + margin);
+            if (_costDimension[i]) unit[i] = Math.Min(unit[i], bound[i] + margin);
         return space.FromUnit(unit);
     }
 
     public void Update(TrialParameters configuration, double loss, double cost)
     {
+        if (double.IsNaN(loss)) loss = double.PositiveInfinity;
         _global.Update(configuration, loss, cost);
-        if (!_lastWasGlobal) _local.Update(configuration, loss, cost);
-        else if (!double.IsNaN(loss) && loss < _local.IncumbentLoss) _local.MoveTo(configuration, loss);
+        var bestBefore = _bestLoss;
+        _bestLoss = Math.Min(_bestLoss, loss);
+        if (_proposer is { } local)
+        {
+            var before = local.Search.IncumbentLoss;
+            local.Search.Update(configuration, loss, cost);
+            local.Record(before, local.Search.IncumbentLoss, cost);
+            if (local.Search.Converged) _locals.Remove(local);
+        }
+        else if (loss >= bestBefore) _globalCostSinceImprovement += cost;
+        else
+        {
+            // The new search is credited with what the global search spent to find its start, not just the last trial.
+            var searchCost = _globalCostSinceImprovement + cost;
+            _globalCostSinceImprovement = 0;
+            var search = new CfoTuner(space, seed + 104729 * _localSearchesStarted++, restartOnConvergence: false);
+            search.MoveTo(configuration, loss);
+            if (_locals.Count == maximumLocalSearches) _locals.Remove(_locals.MinBy(l => l.Speed)!);
+            _locals.Add(LocalSearch.Starting(search, bestBefore - loss, searchCost));
+        }
+        if (_locals.Count == 0) // every local search converged: look elsewhere
+            _locals.Add(new(new CfoTuner(space, seed + 104729 * _localSearchesStarted++, restartOnConvergence: false)));
     }
+
+    // A search not yet evaluated (infinite loss) goes first; ties fall to the one started earliest.
+    LocalSearch Fastest() =>
+        _locals.FirstOrDefault(l => double.IsPositiveInfinity(l.Search.IncumbentLoss)) ?? _locals.MaxBy(l => l.Speed)!;
+
+    LocalSearch Best() => _locals.MinBy(l => l.Search.IncumbentLoss)!;
 }
