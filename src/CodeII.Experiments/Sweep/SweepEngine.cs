@@ -243,6 +243,8 @@ public sealed record SweepEngine
         readonly int[] _train = engine.Split.Indices(SplitPart.Train);
         readonly int[] _validation = engine.Split.Indices(SplitPart.Validation);
         readonly int[] _test = engine.Split.Indices(SplitPart.Test);
+        readonly Lazy<int[]> _quarter = new(() => engine.Split.Indices(SplitPart.Train).Where((_, i) => i % 4 == 0).ToArray());
+        readonly ConcurrentDictionary<(string Label, int[] Rows), IDataView> _views = new();
         SweepSettings Settings => engine.Settings;
 
         public IReadOnlyList<SelectedModel> Run(List<TrialRecord> log, Func<bool> outOfTime, Action<TrialRecord, bool> finished)
@@ -355,7 +357,7 @@ public sealed record SweepEngine
             // corner) always runs in full, so the rung has a reference.
             if (Settings.Halving && learner.Space.Dimensions > 0 && selectedBefore > 0)
             {
-                var quarter = _train.Where((_, i) => i % 4 == 0).ToArray();
+                var quarter = _quarter.Value;
                 var partial = stream.Labels.Select(label => FitLabel(learner, configuration, label, quarter, withScores: false)).ToArray();
                 var partialScore = Score(partial);
                 var ranked = quarterScores.Append(partialScore).OrderByDescending(v => v).ToList();
@@ -387,15 +389,23 @@ public sealed record SweepEngine
             return fit;
         }
 
+        /// <summary>One data view per label and row set for the whole stream, not per trial: learners that prepare
+        /// data per view (LightGBM's binned dataset) then prepare it once.</summary>
+        IDataView View(string label, int[] indices) => _views.GetOrAdd((label, indices), key => new MLContext(engine.Seed).Data.LoadFromEnumerable(
+            key.Rows.Select(i => new ExampleRow { Label = data.Table.Labels[i].Contains(key.Label), Features = data.Rows[i] }), data.Schema));
+
         LabelFit FitLabel(IBinaryLearner learner, TrialParameters configuration, string label, int[] trainRows, bool withScores)
         {
             var ml = new MLContext(engine.Seed);
-            IDataView View(int[] indices) => ml.Data.LoadFromEnumerable(
-                indices.Select(i => new ExampleRow { Label = data.Table.Labels[i].Contains(label), Features = data.Rows[i] }), data.Schema);
-            var settings = new TrainingSettings { Seed = engine.Seed, Threads = Settings.ThreadsPerTrial, EarlyStoppingRounds = Settings.EarlyStoppingRounds };
-            var fitted = Cancellable.Run(ml, () => learner.Fit(ml, configuration, settings, View(trainRows), View(_validation), trainRows.Length, data.Table.FeatureNames.Count),
-                cancellationToken);
-            float[] Score(int[] indices) => fitted.Model.Transform(View(indices)).GetColumn<float>("Probability").ToArray();
+            var settings = new TrainingSettings
+            {
+                Seed = engine.Seed, Threads = Settings.ThreadsPerTrial, EarlyStoppingRounds = Settings.EarlyStoppingRounds, Cancellation = cancellationToken,
+            };
+            var fitted = Cancellable.Run(ml, () => learner.Fit(ml, configuration, settings, View(label, trainRows), View(label, _validation), trainRows.Length,
+                data.Table.FeatureNames.Count), cancellationToken);
+            float[] Score(int[] indices) => fitted.ScoreRows is { } direct
+                ? direct([.. indices.Select(i => data.Rows[i])])
+                : fitted.Model.Transform(View(label, indices)).GetColumn<float>("Probability").ToArray();
             var validationScores = Score(_validation);
             var truth = _validation.Select(i => data.Table.Labels[i].Contains(label)).ToArray();
             var (result, threshold) = LabelResult.FromValidation(label, validationScores, truth, trainRows.Count(i => data.Table.Labels[i].Contains(label)));

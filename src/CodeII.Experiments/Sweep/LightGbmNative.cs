@@ -1,0 +1,280 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CodeII.Experiments.Sweep;
+
+/// <summary>The options of one LightGBM fit, as LightGBM's own parameters (null: LightGBM's default).</summary>
+public sealed record LightGbmOptions
+{
+    public int Iterations { get; init; } = 100;
+    public int Leaves { get; init; } = 31;
+    public double LearningRate { get; init; } = 0.1;
+    public int MinExamplesPerLeaf { get; init; } = 20;
+    public double? FeatureFraction { get; init; }
+    public double? L2 { get; init; }
+    /// <summary>Gradient-based one-side sampling: the share of rows with the largest gradients kept, and of the rest
+    /// sampled; null for plain gradient boosting.</summary>
+    public (double TopRate, double OtherRate)? Goss { get; init; }
+    public int Seed { get; init; }
+    public int Threads { get; init; } = 1;
+    /// <summary>Boosting stops after this many rounds without a lower validation log loss; 0 turns it off.</summary>
+    public int EarlyStoppingRounds { get; init; }
+
+    internal string BoosterParameters()
+    {
+        var p = new List<string>
+        {
+            "objective=binary", "metric=binary_logloss", "verbosity=-1", "deterministic=true", "force_row_wise=true",
+            $"num_leaves={Leaves}", $"learning_rate={Number(LearningRate)}", $"min_data_in_leaf={MinExamplesPerLeaf}",
+            $"seed={Seed}", $"num_threads={Threads}",
+        };
+        if (FeatureFraction is { } f) p.Add($"feature_fraction={Number(f)}");
+        if (L2 is { } l2) p.Add($"lambda_l2={Number(l2)}");
+        if (Goss is { } goss) p.AddRange(["data_sample_strategy=goss", $"top_rate={Number(goss.TopRate)}", $"other_rate={Number(goss.OtherRate)}"]);
+        return string.Join(' ', p);
+    }
+
+    static string Number(double v) => v.ToString("R", CultureInfo.InvariantCulture);
+}
+
+/// <summary>
+/// LightGBM trained through its C API (the library ML.NET's LightGBM trainer ships), as an ML.NET estimator that
+/// reads a "Features" vector and a boolean "Label" and gives a "Probability" column. Why not ML.NET's trainer: it
+/// rebuilds LightGBM's binned dataset on every fit, which is 90 % of a small fit's time (docs/benchmarks.md), and
+/// its boosting loop cannot be cancelled (dotnet/machinelearning #6465). Here the binned dataset is built once per
+/// data view and reused by every later fit on that view (a sweep trains hundreds of configurations on one view), and
+/// boosting checks for cancellation after every tree.
+/// </summary>
+public sealed class LightGbmBinaryEstimator(MLContext ml, LightGbmOptions options, IDataView? validation = null,
+    CancellationToken cancellationToken = default) : IEstimator<ITransformer>
+{
+    public ITransformer Fit(IDataView input) => FitModel(input).Transformer;
+
+    public LightGbmBinaryModel FitModel(IDataView input)
+    {
+        var train = PreparedMatrix.Of(input);
+        lock (train)
+        {
+            var trainSet = train.TrainingDataset(options.Threads);
+            var booster = LightGbmBooster.Create(trainSet, options.BoosterParameters());
+            var validationSet = validation is null ? null : PreparedMatrix.Of(validation).ValidationDataset(train, options.Threads);
+            if (validationSet is not null) booster.AddValidation(validationSet);
+            var best = double.PositiveInfinity;
+            var bestIterations = 0;
+            for (var iteration = 1; iteration <= options.Iterations; iteration++)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                if (booster.UpdateOneIteration()) break; // no split improves any more
+                if (validationSet is null || options.EarlyStoppingRounds <= 0) continue;
+                var loss = booster.ValidationLoss();
+                if (loss < best) { best = loss; bestIterations = iteration; }
+                else if (iteration - bestIterations >= options.EarlyStoppingRounds) break;
+            }
+            var grown = booster.CurrentIteration();
+            var used = validationSet is not null && options.EarlyStoppingRounds > 0 && bestIterations > 0 ? bestIterations : grown;
+            GC.KeepAlive(validationSet);
+            return new LightGbmBinaryModel(ml, booster, train.Columns, grown, used, input.Schema);
+        }
+    }
+
+    // A schema shape knows a vector's kind, not its length: any fixed length describes the same output.
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => LightGbmBinaryModel.Mapping(ml, null, 1).GetOutputSchema(inputSchema);
+}
+
+/// <summary>A trained booster: batch scoring for the sweep, and an ML.NET transformer for pipelines.</summary>
+public sealed class LightGbmBinaryModel
+{
+    readonly LightGbmBooster _booster;
+    readonly int _columns;
+
+    internal LightGbmBinaryModel(MLContext ml, LightGbmBooster booster, int columns, int treesGrown, int treesUsed, DataViewSchema inputSchema)
+    {
+        _booster = booster;
+        _columns = columns;
+        TreesGrown = treesGrown;
+        TreesUsed = treesUsed;
+        var empty = ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), FeatureSchema(columns));
+        Transformer = Mapping(ml, this, columns).Fit(empty);
+    }
+
+    /// <summary>Trees boosted, including those after the best validation round (what the fit cost).</summary>
+    public int TreesGrown { get; }
+    /// <summary>Trees the predictions use: up to the best validation round when stopping early.</summary>
+    public int TreesUsed { get; }
+    public ITransformer Transformer { get; }
+
+    /// <summary>The probability of the positive class for each row.</summary>
+    public float[] Predict(IReadOnlyList<float[]> rows)
+    {
+        var matrix = new float[rows.Count * _columns];
+        for (var r = 0; r < rows.Count; r++) rows[r].AsSpan().CopyTo(matrix.AsSpan(r * _columns, _columns));
+        return _booster.Predict(matrix, rows.Count, _columns, TreesUsed);
+    }
+
+    internal sealed class FeatureRow { public float[] Features { get; set; } = []; }
+    internal sealed class ScoreRow
+    {
+        public float Score { get; set; }
+        public float Probability { get; set; }
+        public bool PredictedLabel { get; set; }
+    }
+
+    static SchemaDefinition FeatureSchema(int columns)
+    {
+        var schema = SchemaDefinition.Create(typeof(FeatureRow));
+        if (columns > 0) schema[nameof(FeatureRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, columns);
+        return schema;
+    }
+
+    internal static IEstimator<ITransformer> Mapping(MLContext ml, LightGbmBinaryModel? model, int columns) =>
+        ml.Transforms.CustomMapping<FeatureRow, ScoreRow>((row, score) =>
+        {
+            var p = model is null ? 0.5f : model.Predict([row.Features])[0];
+            score.Probability = p;
+            score.Score = (float)Math.Log(p / (1 - p));
+            score.PredictedLabel = p >= 0.5f;
+        }, contractName: null, inputSchemaDefinition: FeatureSchema(columns));
+}
+
+/// <summary>A data view's features and labels as LightGBM takes them, with its binned datasets once built. Kept per
+/// view object (and dropped with it), so every fit on the same view shares one binned dataset.</summary>
+sealed class PreparedMatrix
+{
+    static readonly ConditionalWeakTable<IDataView, PreparedMatrix> Prepared = new();
+
+    public required float[] Matrix { get; init; }
+    public required float[] Labels { get; init; }
+    public required int Rows { get; init; }
+    public required int Columns { get; init; }
+    LightGbmDataset? _training;
+    (PreparedMatrix Reference, LightGbmDataset Dataset)? _validation;
+
+    // Binning is fixed (LightGBM's defaults), so a dataset binned once serves every configuration; pre-filtering
+    // of features is off because it depends on min_data_in_leaf, which the sweep tunes.
+    const string DatasetParameters = "max_bin=255 min_data_in_bin=3 feature_pre_filter=false verbosity=-1";
+
+    public static PreparedMatrix Of(IDataView view) => Prepared.GetValue(view, Read);
+
+    static PreparedMatrix Read(IDataView view)
+    {
+        var features = view.GetColumn<float[]>("Features").ToArray();
+        var labels = view.GetColumn<bool>("Label").Select(l => l ? 1f : 0f).ToArray();
+        var columns = features.Length == 0 ? 0 : features[0].Length;
+        var matrix = new float[features.Length * columns];
+        for (var r = 0; r < features.Length; r++) features[r].AsSpan().CopyTo(matrix.AsSpan(r * columns, columns));
+        return new PreparedMatrix { Matrix = matrix, Labels = labels, Rows = features.Length, Columns = columns };
+    }
+
+    public LightGbmDataset TrainingDataset(int threads) =>
+        _training ??= LightGbmDataset.Create(this, $"{DatasetParameters} num_threads={threads}", null);
+
+    public LightGbmDataset ValidationDataset(PreparedMatrix training, int threads)
+    {
+        lock (this)
+        {
+            if (_validation is { } kept && ReferenceEquals(kept.Reference, training)) return kept.Dataset;
+            var dataset = LightGbmDataset.Create(this, $"{DatasetParameters} num_threads={threads}", training.TrainingDataset(threads));
+            _validation = (training, dataset);
+            return dataset;
+        }
+    }
+}
+
+/// <summary>A LightGBM dataset handle, freed with the object.</summary>
+sealed class LightGbmDataset : SafeHandle
+{
+    LightGbmDataset() : base(IntPtr.Zero, ownsHandle: true) { }
+    public override bool IsInvalid => handle == IntPtr.Zero;
+    protected override bool ReleaseHandle() => LightGbmApi.LGBM_DatasetFree(handle) == 0;
+
+    public static LightGbmDataset Create(PreparedMatrix data, string parameters, LightGbmDataset? reference)
+    {
+        if (data.Rows == 0) throw new ArgumentException("LightGBM cannot train or validate on zero rows");
+        LightGbmApi.Check(LightGbmApi.LGBM_DatasetCreateFromMat(data.Matrix, LightGbmApi.Float32, data.Rows, data.Columns, 1, parameters,
+            reference?.DangerousGetHandle() ?? IntPtr.Zero, out var dataset));
+        GC.KeepAlive(reference);
+        LightGbmApi.Check(LightGbmApi.LGBM_DatasetSetField(dataset, "label", data.Labels, data.Rows, LightGbmApi.Float32));
+        return dataset;
+    }
+}
+
+/// <summary>A LightGBM booster handle, freed with the object.</summary>
+sealed class LightGbmBooster : SafeHandle
+{
+    readonly Lock _predicting = new();
+
+    LightGbmBooster() : base(IntPtr.Zero, ownsHandle: true) { }
+    public override bool IsInvalid => handle == IntPtr.Zero;
+    protected override bool ReleaseHandle() => LightGbmApi.LGBM_BoosterFree(handle) == 0;
+
+    public static LightGbmBooster Create(LightGbmDataset training, string parameters)
+    {
+        LightGbmApi.Check(LightGbmApi.LGBM_BoosterCreate(training, parameters, out var booster));
+        return booster;
+    }
+
+    public void AddValidation(LightGbmDataset validation) => LightGbmApi.Check(LightGbmApi.LGBM_BoosterAddValidData(this, validation));
+
+    /// <summary>Boosts one more tree; true when none could be grown (training has converged).</summary>
+    public bool UpdateOneIteration()
+    {
+        LightGbmApi.Check(LightGbmApi.LGBM_BoosterUpdateOneIter(this, out var finished));
+        return finished != 0;
+    }
+
+    /// <summary>The first metric (binary log loss) on the first validation dataset.</summary>
+    public double ValidationLoss()
+    {
+        var results = new double[8];
+        LightGbmApi.Check(LightGbmApi.LGBM_BoosterGetEval(this, 1, out var length, results));
+        return length > 0 ? results[0] : double.NaN;
+    }
+
+    public int CurrentIteration()
+    {
+        LightGbmApi.Check(LightGbmApi.LGBM_BoosterGetCurrentIteration(this, out var iteration));
+        return iteration;
+    }
+
+    public float[] Predict(float[] matrix, int rows, int columns, int iterations)
+    {
+        var results = new double[rows];
+        lock (_predicting)
+            LightGbmApi.Check(LightGbmApi.LGBM_BoosterPredictForMat(this, matrix, LightGbmApi.Float32, rows, columns, 1, 0, 0, iterations,
+                "num_threads=1", out var length, results));
+        return [.. results.Select(v => (float)v)];
+    }
+}
+
+static class LightGbmApi
+{
+    const string Library = "lib_lightgbm";
+    public const int Float32 = 0;
+
+    public static void Check(int result)
+    {
+        if (result == 0) return;
+        var message = Marshal.PtrToStringUTF8(LGBM_GetLastError()) ?? "unknown error";
+        throw new InvalidOperationException($"LightGBM: {message}");
+    }
+
+    [DllImport(Library)] public static extern IntPtr LGBM_GetLastError();
+    [DllImport(Library)] public static extern int LGBM_DatasetCreateFromMat(float[] data, int dataType, int rows, int columns, int rowMajor,
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string parameters, IntPtr reference, out LightGbmDataset dataset);
+    [DllImport(Library)] public static extern int LGBM_DatasetSetField(LightGbmDataset dataset, [MarshalAs(UnmanagedType.LPUTF8Str)] string field,
+        float[] data, int count, int dataType);
+    [DllImport(Library)] public static extern int LGBM_DatasetFree(IntPtr dataset);
+    [DllImport(Library)] public static extern int LGBM_BoosterCreate(LightGbmDataset training, [MarshalAs(UnmanagedType.LPUTF8Str)] string parameters,
+        out LightGbmBooster booster);
+    [DllImport(Library)] public static extern int LGBM_BoosterAddValidData(LightGbmBooster booster, LightGbmDataset validation);
+    [DllImport(Library)] public static extern int LGBM_BoosterUpdateOneIter(LightGbmBooster booster, out int finished);
+    [DllImport(Library)] public static extern int LGBM_BoosterGetEval(LightGbmBooster booster, int dataIndex, out int length, [Out] double[] results);
+    [DllImport(Library)] public static extern int LGBM_BoosterGetCurrentIteration(LightGbmBooster booster, out int iteration);
+    [DllImport(Library)] public static extern int LGBM_BoosterPredictForMat(LightGbmBooster booster, float[] data, int dataType, int rows, int columns,
+        int rowMajor, int predictType, int startIteration, int iterations, [MarshalAs(UnmanagedType.LPUTF8Str)] string parameters,
+        out long length, [Out] double[] results);
+    [DllImport(Library)] public static extern int LGBM_BoosterFree(IntPtr booster);
+}
