@@ -85,6 +85,7 @@ static class RunCommand
         console.MarkupLineInterpolated($"[bold]{definition.Name}[/]: {data}, seed {definition.Seed}, {maxThreads} threads{resuming}");
         RunResult result;
         SweepStatus? sweepStatus = null;
+        string? runFolder = null;
         try
         {
             result = console.Progress()
@@ -111,6 +112,7 @@ static class RunCommand
                     {
                         RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress, FeatureCacheDirectory = cacheDirectory,
                         SweepStatus = new StatusCallback(status => Volatile.Write(ref sweepStatus, status)),
+                        RunFolderReady = folder => runFolder = folder.Path,
                     };
                     return resume is null
                         ? ExperimentRunner.Run(definition, text, definitionPath, options, cancellationToken)
@@ -119,7 +121,7 @@ static class RunCommand
         }
         catch (OperationCanceledException)
         {
-            console.MarkupLine("[yellow]cancelled[/]: the run folder keeps every trial finished so far; continue it with [bold]codeii run --resume <run folder>[/]");
+            console.MarkupLineInterpolated($"[yellow]cancelled[/]: the run folder keeps every trial finished so far; continue it with [bold]codeii run --resume {runFolder ?? "<run folder>"}[/]");
             ExitNowIfFitsAreRunning(130);
             return 130;
         }

@@ -125,4 +125,46 @@ public class CliTests
         Assert.DoesNotContain("   at ", stdout + stderr);
         Assert.False(Directory.Exists(Path.Combine(dir, "runs")), "a dataset that cannot be opened must not leave a run folder");
     }
+
+    [Fact]
+    public void A_run_stopped_by_a_termination_signal_names_its_folder_and_resumes_from_there_to_a_report()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(dir, "long.yaml"), """
+            name: long
+            dataset: { exams: 300 }
+            label_subsets: { rhythm: [SB, ST, AF] }
+            learners: { lightgbm: { trials: 200 } }
+            sweep: { trials: 200 }
+            evaluation: { bootstrap_replicates: 50 }
+            """);
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "codeii.dll"), "run", "long.yaml", "--runs", "out", "--max-threads", "1" })
+            start.ArgumentList.Add(a);
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        // SIGTERM, which a scheduler sends and which a background job cannot have ignored (Ctrl-C's SIGINT can).
+        string? folder = null;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < TimeSpan.FromMinutes(2) && !process.HasExited)
+        {
+            folder = Directory.Exists(Path.Combine(dir, "out", "long")) ? Directory.GetDirectories(Path.Combine(dir, "out", "long")).SingleOrDefault() : null;
+            var trials = folder is null ? null : Path.Combine(folder, "trials.jsonl");
+            if (trials is not null && File.Exists(trials) && File.ReadLines(trials).Count() >= 5) break;
+            Thread.Sleep(50);
+        }
+        // (The message reads the output only on failure: reading it waits for the process to end.)
+        if (process.HasExited) Assert.Fail("the run ended before it could be stopped: " + stdout.Result);
+        using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), "codeii did not stop within 10 s of SIGTERM");
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {stderr.Result}{stdout.Result}");
+        static string Squeezed(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", "");
+        Assert.Contains(Squeezed($"codeii run --resume {folder}"), Squeezed(stdout.Result));
+        Assert.Contains("\"status\": \"cancelled\"", File.ReadAllText(Path.Combine(folder!, "manifest.json")));
+
+        var (exit, resumedOut, resumedErr) = Codeii(dir, "run", "--resume", folder!);
+        Assert.True(exit == 0, resumedErr + resumedOut);
+        Assert.Equal(Path.Combine(folder!, "report.html"), resumedOut.TrimEnd().Split('\n')[^1].Trim());
+    }
 }

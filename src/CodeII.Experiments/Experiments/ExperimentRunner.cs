@@ -23,6 +23,8 @@ public sealed record RunOptions
     public string? FeatureCacheDirectory { get; init; } = Path.Combine("cache", "features");
     /// <summary>Every stream's trials and best score as the sweep goes, for a live table.</summary>
     public IProgress<SweepStatus>? SweepStatus { get; init; }
+    /// <summary>Told the run folder as soon as it exists, so a caller can name it if the run is cancelled.</summary>
+    public Action<RunFolder>? RunFolderReady { get; init; }
 }
 
 public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest);
@@ -38,6 +40,7 @@ public static class ExperimentRunner
         var source = CreateSource(definition);
         var extractors = CreateExtractors(definition);
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
+        options.RunFolderReady?.Invoke(folder);
         var (commit, dirty) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".");
 
         var manifest = new RunManifest
@@ -73,6 +76,7 @@ public static class ExperimentRunner
     public static RunResult Resume(string runFolder, RunOptions options, CancellationToken cancellationToken = default)
     {
         var folder = RunFolder.Open(runFolder);
+        options.RunFolderReady?.Invoke(folder);
         var definitionText = File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile));
         var manifest = folder.ReadManifest();
         var definition = ExperimentDefinitionLoader.Parse(definitionText, folder.FileIn(RunFolder.DefinitionFile));
