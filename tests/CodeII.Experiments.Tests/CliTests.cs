@@ -5,17 +5,24 @@ namespace CodeII.Experiments.Tests;
 /// <summary>Runs the real <c>codeii</c> executable as a user would.</summary>
 public class CliTests
 {
+    /// <summary>Starts codeii with its output read in the background (read the tasks only once it has ended).</summary>
+    static (Process Process, Task<string> StdOut, Task<string> StdErr) StartCodeii(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "codeii.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        var process = Process.Start(start)!;
+        return (process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+    }
+
     static (int ExitCode, string StdOut, string StdErr) Codeii(string workingDirectory, params string[] args)
     {
-        var cli = Path.Combine(AppContext.BaseDirectory, "codeii.dll");
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        start.ArgumentList.Add(cli);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "codeii did not finish in 3 minutes");
-        return (process.ExitCode, stdout.Result, stderr.Result);
+        var (process, stdout, stderr) = StartCodeii(workingDirectory, args);
+        using (process)
+        {
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "codeii did not finish in 3 minutes");
+            return (process.ExitCode, stdout.Result, stderr.Result);
+        }
     }
 
     [Fact]
@@ -127,7 +134,7 @@ public class CliTests
     }
 
     [Fact]
-    public void A_run_stopped_by_a_termination_signal_names_its_folder_and_resumes_from_there_to_a_report()
+    public async Task A_run_stopped_by_a_termination_signal_names_its_folder_and_resumes_from_there_to_a_report()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
         File.WriteAllText(Path.Combine(dir, "long.yaml"), """
@@ -138,12 +145,8 @@ public class CliTests
             sweep: { trials: 200 }
             evaluation: { bootstrap_replicates: 50 }
             """);
-        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { Path.Combine(AppContext.BaseDirectory, "codeii.dll"), "run", "long.yaml", "--runs", "out", "--max-threads", "1" })
-            start.ArgumentList.Add(a);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var (process, stdout, stderr) = StartCodeii(dir, "run", "long.yaml", "--runs", "out", "--max-threads", "1");
+        using var _ = process;
         // SIGTERM, which a scheduler sends and which a background job cannot have ignored (Ctrl-C's SIGINT can).
         string? folder = null;
         var clock = Stopwatch.StartNew();
@@ -152,15 +155,16 @@ public class CliTests
             folder = Directory.Exists(Path.Combine(dir, "out", "long")) ? Directory.GetDirectories(Path.Combine(dir, "out", "long")).SingleOrDefault() : null;
             var trials = folder is null ? null : Path.Combine(folder, "trials.jsonl");
             if (trials is not null && File.Exists(trials) && File.ReadLines(trials).Count() >= 5) break;
-            Thread.Sleep(50);
+            await Task.Delay(50);
         }
         // (The message reads the output only on failure: reading it waits for the process to end.)
-        if (process.HasExited) Assert.Fail("the run ended before it could be stopped: " + stdout.Result);
+        if (process.HasExited) Assert.Fail("the run ended before it could be stopped: " + await stdout);
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
         Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), "codeii did not stop within 10 s of SIGTERM");
-        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {stderr.Result}{stdout.Result}");
+        var (output, errors) = (await stdout, await stderr);
+        Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {errors}{output}");
         static string Squeezed(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", "");
-        Assert.Contains(Squeezed($"codeii run --resume {folder}"), Squeezed(stdout.Result));
+        Assert.Contains(Squeezed($"codeii run --resume {folder}"), Squeezed(output));
         Assert.Contains("\"status\": \"cancelled\"", File.ReadAllText(Path.Combine(folder!, "manifest.json")));
 
         var (exit, resumedOut, resumedErr) = Codeii(dir, "run", "--resume", folder!);

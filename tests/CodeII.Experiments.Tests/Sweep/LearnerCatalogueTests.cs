@@ -9,12 +9,6 @@ namespace CodeII.Experiments.Tests.Sweep;
 
 public class LearnerCatalogueTests
 {
-    sealed class Row
-    {
-        public bool Label { get; set; }
-        public float[] Features { get; set; } = [];
-    }
-
     static readonly Lazy<FeatureTable> Table = new(() =>
         FeatureTableBuilder.Extract(new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 400, Seed = 21 }), new HandcraftedFeatureExtractor(), 2));
 
@@ -30,10 +24,8 @@ public class LearnerCatalogueTests
         var learner = BinaryLearnerCatalog.Create(name);
         var table = Table.Value;
         var ml = new MLContext(seed: 1);
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, table.FeatureNames.Count);
-        IDataView View(IEnumerable<int> rows) => ml.Data.LoadFromEnumerable(
-            rows.Select(i => new Row { Label = table.Labels[i].Contains("SB"), Features = table.Row(i).ToArray() }), schema);
+        IDataView View(IEnumerable<int> rows) =>
+            LabelledViews.Create(ml, rows.Select(i => (table.Row(i).ToArray(), table.Labels[i].Contains("SB"))), table.FeatureNames.Count);
         var train = Enumerable.Range(0, 280).ToArray();
         var test = Enumerable.Range(280, table.RowCount - 280).ToArray();
         var truth = test.Select(i => table.Labels[i].Contains("SB")).ToArray();

@@ -6,18 +6,7 @@ namespace CodeII.Experiments.Tests.Sweep;
 
 public class LightGbmNativeTests
 {
-    sealed class Row
-    {
-        public bool Label { get; set; }
-        public float[] Features { get; set; } = [];
-    }
-
-    static IDataView View(MLContext ml, IEnumerable<(float[] Features, bool Label)> rows, int columns)
-    {
-        var schema = SchemaDefinition.Create(typeof(Row));
-        schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, columns);
-        return ml.Data.LoadFromEnumerable(rows.Select(r => new Row { Label = r.Label, Features = r.Features }).ToArray(), schema);
-    }
+    static IDataView View(MLContext ml, IEnumerable<(float[] Features, bool Label)> rows, int columns) => LabelledViews.Create(ml, rows, columns);
 
     static double Sigmoid(double x) => 1 / (1 + Math.Exp(-x));
 

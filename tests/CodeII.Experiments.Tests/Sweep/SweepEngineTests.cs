@@ -186,10 +186,8 @@ public class SweepEngineTests
         // 100,000 rounds of 64 leaves would take many minutes.
         var rows = Enumerable.Range(0, 8 * table.RowCount).Select(i => i % table.RowCount).ToArray();
         var ml = new MLContext(1);
-        var schema = SchemaDefinition.Create(typeof(Example));
-        schema[nameof(Example.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, table.FeatureNames.Count);
         var random = new Random(1);
-        var data = ml.Data.LoadFromEnumerable(rows.Select(i => new Example { Label = random.Next(2) == 0, Features = table.Row(i).ToArray() }).ToArray(), schema);
+        var data = LabelledViews.Create(ml, rows.Select(i => (table.Row(i).ToArray(), random.Next(2) == 0)), table.FeatureNames.Count);
         var learner = BinaryLearnerCatalog.Create("lightgbm");
         var configuration = new TrialParameters(learner.Default) { ["iterations"] = 100_000, ["leaves"] = 64, ["min_examples_per_leaf"] = 2 };
         using var cancellation = new CancellationTokenSource();
@@ -209,11 +207,6 @@ public class SweepEngineTests
         Assert.True(Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(2)), "the cancelled LightGBM fit was still running 2 s after the call returned");
     }
 
-    sealed class Example
-    {
-        public bool Label { get; set; }
-        public float[] Features { get; set; } = [];
-    }
 }
 
 public class LearnerSelectorTests
