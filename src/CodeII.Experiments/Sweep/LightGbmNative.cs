@@ -56,11 +56,12 @@ public sealed class LightGbmBinaryEstimator(MLContext ml, LightGbmOptions option
     public LightGbmBinaryModel FitModel(IDataView input)
     {
         var train = PreparedMatrix.Of(input);
-        lock (train)
+        lock (train.FitLock)
         {
             var trainSet = train.TrainingDataset(options.Threads);
             var booster = LightGbmBooster.Create(trainSet, options.BoosterParameters());
-            var validationSet = validation is null ? null : PreparedMatrix.Of(validation).ValidationDataset(train, options.Threads);
+            // Validation rows cost a score update every round, so they are watched only to stop early.
+            var validationSet = validation is null || options.EarlyStoppingRounds <= 0 ? null : PreparedMatrix.Of(validation).ValidationDataset(train, options.Threads);
             if (validationSet is not null) booster.AddValidation(validationSet);
             var best = double.PositiveInfinity;
             var bestIterations = 0;
@@ -68,15 +69,14 @@ public sealed class LightGbmBinaryEstimator(MLContext ml, LightGbmOptions option
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 if (booster.UpdateOneIteration()) break; // no split improves any more
-                if (validationSet is null || options.EarlyStoppingRounds <= 0) continue;
+                if (validationSet is null) continue;
                 var loss = booster.ValidationLoss();
                 if (loss < best) { best = loss; bestIterations = iteration; }
                 else if (iteration - bestIterations >= options.EarlyStoppingRounds) break;
             }
             var grown = booster.CurrentIteration();
-            var used = validationSet is not null && options.EarlyStoppingRounds > 0 && bestIterations > 0 ? bestIterations : grown;
-            GC.KeepAlive(validationSet);
-            return new LightGbmBinaryModel(ml, booster, train.Columns, grown, used, input.Schema);
+            var used = validationSet is not null && bestIterations > 0 ? bestIterations : grown;
+            return new LightGbmBinaryModel(ml, booster, [trainSet, validationSet], train.Columns, grown, used);
         }
     }
 
@@ -88,30 +88,36 @@ public sealed class LightGbmBinaryEstimator(MLContext ml, LightGbmOptions option
 public sealed class LightGbmBinaryModel
 {
     readonly LightGbmBooster _booster;
+    // The booster was built on these datasets and keeps pointers to them: they must not be freed before it.
+    readonly LightGbmDataset?[] _datasets;
     readonly int _columns;
+    readonly Lazy<ITransformer> _transformer;
 
-    internal LightGbmBinaryModel(MLContext ml, LightGbmBooster booster, int columns, int treesGrown, int treesUsed, DataViewSchema inputSchema)
+    internal LightGbmBinaryModel(MLContext ml, LightGbmBooster booster, LightGbmDataset?[] datasets, int columns, int treesGrown, int treesUsed)
     {
         _booster = booster;
+        _datasets = datasets;
         _columns = columns;
         TreesGrown = treesGrown;
         TreesUsed = treesUsed;
-        var empty = ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), FeatureSchema(columns));
-        Transformer = Mapping(ml, this, columns).Fit(empty);
+        // Built on first use: the sweep scores in batches and never needs it.
+        _transformer = new(() => Mapping(ml, this, columns).Fit(ml.Data.LoadFromEnumerable(Array.Empty<FeatureRow>(), FeatureSchema(columns))));
     }
 
     /// <summary>Trees boosted, including those after the best validation round (what the fit cost).</summary>
     public int TreesGrown { get; }
     /// <summary>Trees the predictions use: up to the best validation round when stopping early.</summary>
     public int TreesUsed { get; }
-    public ITransformer Transformer { get; }
+    public ITransformer Transformer => _transformer.Value;
 
     /// <summary>The probability of the positive class for each row.</summary>
     public float[] Predict(IReadOnlyList<float[]> rows)
     {
         var matrix = new float[rows.Count * _columns];
         for (var r = 0; r < rows.Count; r++) rows[r].AsSpan().CopyTo(matrix.AsSpan(r * _columns, _columns));
-        return _booster.Predict(matrix, rows.Count, _columns, TreesUsed);
+        var probabilities = _booster.Predict(matrix, rows.Count, _columns, TreesUsed);
+        GC.KeepAlive(_datasets);
+        return probabilities;
     }
 
     internal sealed class FeatureRow { public float[] Features { get; set; } = []; }
@@ -149,6 +155,9 @@ sealed class PreparedMatrix
     public required float[] Labels { get; init; }
     public required int Rows { get; init; }
     public required int Columns { get; init; }
+    /// <summary>Held while a fit trains on this matrix; fits that only validate on it do not need it.</summary>
+    public Lock FitLock { get; } = new();
+    readonly Lock _validationLock = new();
     LightGbmDataset? _training;
     (PreparedMatrix Reference, LightGbmDataset Dataset)? _validation;
 
@@ -168,12 +177,13 @@ sealed class PreparedMatrix
         return new PreparedMatrix { Matrix = matrix, Labels = labels, Rows = features.Length, Columns = columns };
     }
 
+    /// <summary>Call while holding <see cref="FitLock"/>.</summary>
     public LightGbmDataset TrainingDataset(int threads) =>
         _training ??= LightGbmDataset.Create(this, $"{DatasetParameters} num_threads={threads}", null);
 
     public LightGbmDataset ValidationDataset(PreparedMatrix training, int threads)
     {
-        lock (this)
+        lock (_validationLock)
         {
             if (_validation is { } kept && ReferenceEquals(kept.Reference, training)) return kept.Dataset;
             var dataset = LightGbmDataset.Create(this, $"{DatasetParameters} num_threads={threads}", training.TrainingDataset(threads));
