@@ -47,7 +47,7 @@ public sealed record SweepBudget
 
 public sealed record SweepSettings
 {
-    public string Tuner { get; init; } = Tuning.TunerCatalog.Cfo;
+    public string Tuner { get; init; } = Tuning.TunerCatalog.Blend;
     public SweepObjective Objective { get; init; } = SweepObjective.Auroc;
     public ConfigurationSharing Sharing { get; init; } = ConfigurationSharing.PerLabel;
     public SweepBudget Budget { get; init; } = new();

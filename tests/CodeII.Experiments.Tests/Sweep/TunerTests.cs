@@ -189,6 +189,29 @@ public class TunerTests
     }
 
     [Fact]
+    public void The_global_search_waits_while_local_results_keep_improving_and_takes_every_third_turn_once_they_stop()
+    {
+        var space = new SearchSpace([.. Enumerable.Range(0, 3).Select(i => new NumericParameter($"x{i}", 0, 1, LowCost: 0))]);
+        var tuner = new BlendTuner(space, seed: 2, globalEvery: 3);
+        // Every result better than the last: the local search is never stuck, so the global one never proposes.
+        for (var t = 0; t < 30; t++)
+        {
+            var p = tuner.Propose();
+            Assert.False(tuner.LastProposalWasGlobal, $"proposal {t + 1} was global while every result improved");
+            tuner.Update(p, 1.0 / (t + 1), 1);
+        }
+        // Then nothing improves: after two local results without improvement, every third proposal is global.
+        var global = new List<int>();
+        for (var t = 30; t < 60; t++)
+        {
+            var p = tuner.Propose();
+            if (tuner.LastProposalWasGlobal) global.Add(t + 1);
+            tuner.Update(p, 1, 1);
+        }
+        Assert.Equal([.. Enumerable.Range(1, 20).Select(k => 3 * k).Where(n => n > 32 && n <= 60)], global);
+    }
+
+    [Fact]
     public void A_CFO_search_told_not_to_restart_reports_convergence_instead()
     {
         var tuner = new CfoTuner(new SearchSpace([new NumericParameter("x", 0, 1, LowCost: 0)]), seed: 1, restartOnConvergence: false);

@@ -229,6 +229,7 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
     double _globalCostSinceImprovement;
     readonly bool[] _costDimension = [.. space.Parameters.Select(p => p is NumericParameter n && p.LowCostUnit == 0 && n.Max > n.Min)];
     int _proposals;
+    int _localResultsWithoutImprovement;
     int _globalProposals;
     int _localSearchesStarted = 1;
     LocalSearch? _proposer; // null when the last proposal was global
@@ -238,10 +239,13 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
 
     /// <summary>How many local searches are running now.</summary>
     public int LocalSearches => _locals.Count;
+    /// <summary>Whether the last proposal came from the global search.</summary>
+    public bool LastProposalWasGlobal => _proposer is null;
 
     public TrialParameters Propose()
     {
-        if (++_proposals % globalEvery != 0)
+        // The global search takes its turn only while local results have stopped improving the best.
+        if (++_proposals % globalEvery != 0 || _localResultsWithoutImprovement < globalEvery - 1)
         {
             _proposer = Fastest();
             return _proposer.Search.Propose();
@@ -263,6 +267,7 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
         _bestLoss = Math.Min(_bestLoss, loss);
         if (_proposer is { } local)
         {
+            _localResultsWithoutImprovement = loss < bestBefore ? 0 : _localResultsWithoutImprovement + 1;
             var before = local.Search.IncumbentLoss;
             local.Search.Update(configuration, loss, cost);
             local.Record(before, local.Search.IncumbentLoss, cost);
