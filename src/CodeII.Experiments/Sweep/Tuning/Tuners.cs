@@ -180,9 +180,10 @@ public sealed class CfoTuner : ITuner
 }
 
 /// <summary>
-/// Local and global search blended, after BlendSearch (Wang, Wu, Huang and Wang, ICLR 2021). A global model-based
-/// search (TPE, which learns from every result) proposes one configuration in <c>globalEvery</c>; the others come from
-/// cost-frugal local searches (CFO). The first local search starts at the low-cost corner; a global proposal better
+/// Local and global search blended, after BlendSearch (Wang, Wu, Huang and Wang, ICLR 2021). Cost-frugal local
+/// searches (CFO) propose while their results keep improving the best; once <c>globalEvery</c> − 1 local results in a
+/// row have not, a global model-based search (TPE, which learns from every result) takes every <c>globalEvery</c>-th
+/// proposal until one does again, so the global search costs nothing while the cheap path pays. The first local search starts at the low-cost corner; a global proposal better
 /// than every result so far starts another one there, so a plateau the cheap search cannot leave by small steps (one
 /// strong split can make every cheap neighbour score alike) is left without giving up the cheap search's progress.
 /// Each local proposal comes from the local search improving fastest per unit of cost: its last improvement divided
