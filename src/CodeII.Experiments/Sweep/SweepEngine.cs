@@ -243,7 +243,7 @@ public sealed record SweepEngine
         readonly int[] _train = engine.Split.Indices(SplitPart.Train);
         readonly int[] _validation = engine.Split.Indices(SplitPart.Validation);
         readonly int[] _test = engine.Split.Indices(SplitPart.Test);
-        readonly Lazy<int[]> _quarter = new(() => engine.Split.Indices(SplitPart.Train).Where((_, i) => i % 4 == 0).ToArray());
+        int[]? _quarter;
         readonly ConcurrentDictionary<(string Label, int[] Rows), IDataView> _views = new();
         SweepSettings Settings => engine.Settings;
 
@@ -357,7 +357,8 @@ public sealed record SweepEngine
             // corner) always runs in full, so the rung has a reference.
             if (Settings.Halving && learner.Space.Dimensions > 0 && selectedBefore > 0)
             {
-                var quarter = _quarter.Value;
+                // One array for the stream, so its data view (and LightGBM's binned copy) is made once.
+                var quarter = _quarter ??= _train.Where((_, i) => i % 4 == 0).ToArray();
                 var partial = stream.Labels.Select(label => FitLabel(learner, configuration, label, quarter, withScores: false)).ToArray();
                 var partialScore = Score(partial);
                 var ranked = quarterScores.Append(partialScore).OrderByDescending(v => v).ToList();
