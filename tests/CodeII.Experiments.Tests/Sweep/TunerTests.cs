@@ -212,6 +212,24 @@ public class TunerTests
     }
 
     [Fact]
+    public void When_its_only_local_search_converges_the_blend_restarts_it_at_a_random_point_not_at_the_cheap_corner()
+    {
+        // Flat everywhere: the local search at x = 0 never moves and its steps (at most 0.1) shrink until it
+        // converges. Until then every local proposal lies within 0.1 of the corner; after it, one lies elsewhere.
+        var space = new SearchSpace([new NumericParameter("x", 0, 1, LowCost: 0)]);
+        var tuner = new BlendTuner(space, seed: 4);
+        var farFromCorner = false;
+        for (var t = 0; t < 300 && !farFromCorner; t++)
+        {
+            var p = tuner.Propose();
+            farFromCorner = !tuner.LastProposalWasGlobal && p["x"] > 0.2;
+            tuner.Update(p, 1, 1);
+            Assert.Equal(1, tuner.LocalSearches);
+        }
+        Assert.True(farFromCorner, "no local proposal left the corner after convergence");
+    }
+
+    [Fact]
     public void A_CFO_search_told_not_to_restart_reports_convergence_instead()
     {
         var tuner = new CfoTuner(new SearchSpace([new NumericParameter("x", 0, 1, LowCost: 0)]), seed: 1, restartOnConvergence: false);

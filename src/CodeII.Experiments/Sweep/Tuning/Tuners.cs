@@ -156,12 +156,21 @@ public sealed class CfoTuner : ITuner
         _directionsWithoutImprovement = 0;
         _step /= 2;
         if (_step >= _minimumStep) return;
-        if (!_restartOnConvergence) { Converged = true; return; }
-        // Converged here: look elsewhere. The incumbent moves to a random point, which must then beat nothing
-        // (its own loss is unknown until evaluated), so the best-so-far is kept by the caller's log, not here.
+        if (_restartOnConvergence) RestartAtRandomPoint();
+        else Converged = true;
+    }
+
+    /// <summary>Looks elsewhere: the incumbent moves to a random point, which must then beat nothing (its own loss is
+    /// unknown until evaluated), so the best-so-far is kept by the caller's log, not here.</summary>
+    public void RestartAtRandomPoint()
+    {
         Restarts++;
+        Converged = false;
         _incumbent = [.. Enumerable.Range(0, _space.Dimensions).Select(_ => _random.NextDouble())];
         _incumbentLoss = double.PositiveInfinity;
+        _direction = null;
+        _pending = null;
+        _directionsWithoutImprovement = 0;
         _step = _initialStep;
     }
 
@@ -190,7 +199,7 @@ public sealed class CfoTuner : ITuner
 /// by the cost spent from the result before it until now, which decays while a search spends without improving.
 /// Global proposals are cost-bounded: on options whose cheap end is their minimum (trees, leaves) they may go only a
 /// widening margin beyond the best local point, so early ones stay cheap and the bound opens as the search goes on.
-/// A local search that has converged ends (and a fresh one starts at a random point if none is left).
+/// A local search that has converged ends; the last one left restarts at a random point instead.
 /// </summary>
 public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3, double marginPerGlobal = 0.15, int maximumLocalSearches = 4) : ITuner
 {
@@ -232,7 +241,7 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
     int _proposals;
     int _localResultsWithoutImprovement;
     int _globalProposals;
-    int _localSearchesStarted = 1;
+    int _localSearchesStarted;
     LocalSearch? _proposer; // null when the last proposal was global
     double _bestLoss = double.PositiveInfinity;
 
@@ -272,7 +281,12 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
             var before = local.Search.IncumbentLoss;
             local.Search.Update(configuration, loss, cost);
             local.Record(before, local.Search.IncumbentLoss, cost);
-            if (local.Search.Converged) _locals.Remove(local);
+            // A converged search ends; the last one left restarts at a random point instead.
+            if (local.Search.Converged)
+            {
+                if (_locals.Count > 1) _locals.Remove(local);
+                else local.Search.RestartAtRandomPoint();
+            }
         }
         else if (loss >= bestBefore) _globalCostSinceImprovement += cost;
         else
@@ -280,13 +294,11 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
             // The new search is credited with what the global search spent to find its start, not just the last trial.
             var searchCost = _globalCostSinceImprovement + cost;
             _globalCostSinceImprovement = 0;
-            var search = new CfoTuner(space, seed + 104729 * _localSearchesStarted++, restartOnConvergence: false);
+            var search = new CfoTuner(space, seed + 104729 * ++_localSearchesStarted, restartOnConvergence: false);
             search.MoveTo(configuration, loss);
             if (_locals.Count == maximumLocalSearches) _locals.Remove(_locals.MinBy(l => l.Speed)!);
             _locals.Add(LocalSearch.Starting(search, bestBefore - loss, searchCost));
         }
-        if (_locals.Count == 0) // every local search converged: look elsewhere
-            _locals.Add(new(new CfoTuner(space, seed + 104729 * _localSearchesStarted++, restartOnConvergence: false)));
     }
 
     // A search not yet evaluated (infinite loss) goes first; ties fall to the one started earliest.
