@@ -3,6 +3,8 @@ using CodeII.Experiments.Cli;
 
 var root = new RootCommand("codeii: automated machine-learning experiments on 12-lead ECGs (CODE-II workbench)");
 root.Subcommands.Add(RunCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ReportCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -96,7 +96,8 @@ static class RunCommand
                     var stages = new List<(string Stage, string Description)> { ("features", "Reading ECGs and extracting features") };
                     if (definition.Pretrain is not null)
                         stages.AddRange([("pretrain", "Training the network"), ("embeddings", "Computing learned features")]);
-                    stages.AddRange([("sweep", "Sweeping models over labels"), ("evaluation", "Bootstrapping test metrics")]);
+                    stages.AddRange([("sweep", "Sweeping models over labels"), ("models", "Saving the selected models"),
+                        ("predictions", "Scoring validation and test exams from the saved models"), ("evaluation", "Bootstrapping test metrics")]);
                     var tasks = stages.ToDictionary(s => s.Stage, s => context.AddTask(s.Description, maxValue: 1, autoStart: s.Stage == "features"));
                     var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
                     var progress = new ProgressCallback(p =>

@@ -75,6 +75,7 @@ static class SweepBench
         var split = PatientSplit.IterativeStratified(table.PatientIds, table.Labels, 0.6, 0.2, seed);
         var train = split.Indices(SplitPart.Train);
         var validation = split.Indices(SplitPart.Validation);
+        var (development, developmentSplit) = split.WithoutTest();
         console.MarkupLineInterpolated($"{table.RowCount:N0} exams × {table.FeatureNames.Count} features; label {label}: {train.Count(i => table.Labels[i].Contains(label))} positives in {train.Length:N0} training rows, {validation.Count(i => table.Labels[i].Contains(label))} in {validation.Length:N0} validation rows; one thread each");
 
         // scikit-learn first, on exactly these rows: its wall time is the budget for ours.
@@ -108,8 +109,8 @@ static class SweepBench
             console.MarkupLineInterpolated($"ours, {tuner}, LightGBM, budget {sklearnWall:F0} s …");
             var engine = new SweepEngine
             {
-                FeatureSets = [("handcrafted", table)],
-                Split = split,
+                FeatureSets = [("handcrafted", table.Take(development))],
+                Split = developmentSplit,
                 Subsets = [new LabelSubset(label, [label])],
                 Learners = [new LearnerBudget(BinaryLearnerCatalog.LightGbm)],
                 Seed = seed,

@@ -15,7 +15,7 @@ public class CliTests
         return (process, process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
     }
 
-    static (int ExitCode, string StdOut, string StdErr) Codeii(string workingDirectory, params string[] args)
+    internal static (int ExitCode, string StdOut, string StdErr) Codeii(string workingDirectory, params string[] args)
     {
         var (process, stdout, stderr) = StartCodeii(workingDirectory, args);
         using (process)

@@ -10,6 +10,14 @@ public sealed class PatientSplit
     public int[] Indices(SplitPart part) =>
         Enumerable.Range(0, PartOfExam.Length).Where(i => PartOfExam[i] == part).ToArray();
 
+    /// <summary>The training and validation exams (their indices, in order) and their split without the test part:
+    /// what a sweep is given, so that nothing it chooses can depend on a test exam.</summary>
+    public (int[] Rows, PatientSplit Split) WithoutTest()
+    {
+        var rows = Enumerable.Range(0, PartOfExam.Length).Where(i => PartOfExam[i] != SplitPart.Test).ToArray();
+        return (rows, new PatientSplit { PartOfExam = [.. rows.Select(i => PartOfExam[i])] });
+    }
+
     /// <summary>
     /// Stratifies by each patient's rarest positive class (or "no class"), then deals each stratum's shuffled patients
     /// into the parts by the requested fractions, so rare classes appear in every part.

@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using CodeII.Experiments.Labels;
-using CodeII.Experiments.Sweep;
 
 namespace CodeII.Experiments.Evaluation;
 
@@ -14,7 +13,24 @@ public sealed record ModelMetrics
     public required double Threshold { get; init; }
     public required double ValidationAuroc { get; init; }
     public required int Trial { get; init; }
-    public required TrialParameters Parameters { get; init; }
+    public required IReadOnlyDictionary<string, double> Parameters { get; init; }
+}
+
+/// <summary>One model's test scores for one label, with the threshold and the selection facts chosen on validation:
+/// what evaluation reads (from the run folder's predictions and model bundles), never the sweep's own objects.</summary>
+public sealed record ModelPredictions
+{
+    public required string Label { get; init; }
+    /// <summary>The model's name in reports, e.g. <c>handcrafted/lightgbm</c>.</summary>
+    public required string Model { get; init; }
+    /// <summary>Set when the configuration was shared across this subset's labels; the model then applies to it alone.</summary>
+    public string? Subset { get; init; }
+    public required double Threshold { get; init; }
+    /// <summary>One score per test exam, in the order of the test exams given to the evaluator.</summary>
+    public required float[] TestScores { get; init; }
+    public required double ValidationAuroc { get; init; }
+    public required int Trial { get; init; }
+    public required IReadOnlyDictionary<string, double> Parameters { get; init; }
 }
 
 public sealed record LabelMetrics
@@ -48,17 +64,17 @@ public sealed record ExperimentMetrics
 /// <summary>Scores each selected model on the test exams with patient-bootstrap intervals.</summary>
 public static class ExperimentEvaluator
 {
-    public static ExperimentMetrics Evaluate(SweepResult sweep, IReadOnlyList<LabelSubset> subsets, IReadOnlyList<string> learners,
+    public static ExperimentMetrics Evaluate(IReadOnlyList<ModelPredictions> predictions, IReadOnlyList<LabelSubset> subsets, IReadOnlyList<string> learners,
         IReadOnlyList<string> testPatients, Func<string, bool[]> testTruthOf, int replicates, double confidence, int seed,
         IProgress<Features.StageProgress>? progress = null)
     {
         var bootstrap = new PatientBootstrap(testPatients, replicates, seed, confidence);
         var n = testPatients.Count;
-        var truth = sweep.Selected.Select(s => s.Label).Distinct().ToDictionary(l => l, testTruthOf);
+        var truth = predictions.Select(s => s.Label).Distinct().ToDictionary(l => l, testTruthOf);
         // A model shared within a subset applies to that subset; otherwise a label's model serves every subset.
-        SelectedModel Model(string subset, string label, string learner) =>
-            sweep.Selected.FirstOrDefault(s => s.Subset == subset && s.Label == label && s.Learner == learner)
-            ?? sweep.Selected.First(s => s.Subset is null && s.Label == label && s.Learner == learner);
+        ModelPredictions Model(string subset, string label, string learner) =>
+            predictions.FirstOrDefault(s => s.Subset == subset && s.Label == label && s.Model == learner)
+            ?? predictions.First(s => s.Subset is null && s.Label == label && s.Model == learner);
 
         static (float[] Scores, bool[] Truth) Take(float[] scores, bool[] truth, int[] indices) =>
             (indices.Select(i => scores[i]).ToArray(), indices.Select(i => truth[i]).ToArray());
@@ -86,14 +102,14 @@ public static class ExperimentEvaluator
                 {
                     var metrics = new ModelMetrics
                     {
-                        Learner = model.Learner,
+                        Learner = model.Model,
                         Auroc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.Auroc(s, t); }),
                         Auprc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.AveragePrecision(s, t); }),
                         F1 = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.F1(s, t, model.Threshold); }),
                         Threshold = model.Threshold,
-                        ValidationAuroc = model.Trial.For(label).ValidationAuroc,
-                        Trial = model.Trial.Trial,
-                        Parameters = model.Trial.Parameters,
+                        ValidationAuroc = model.ValidationAuroc,
+                        Trial = model.Trial,
+                        Parameters = model.Parameters,
                     };
                     Step();
                     return metrics;

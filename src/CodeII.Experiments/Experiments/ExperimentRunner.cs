@@ -7,6 +7,7 @@ using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Evaluation;
 using CodeII.Experiments.Features;
 using CodeII.Experiments.Features.Learned;
+using CodeII.Experiments.Models;
 using CodeII.Experiments.Reports;
 using CodeII.Experiments.Sweep;
 
@@ -25,6 +26,8 @@ public sealed record RunOptions
     public IProgress<SweepStatus>? SweepStatus { get; init; }
     /// <summary>Told the run folder as soon as it exists, so a caller can name it if the run is cancelled.</summary>
     public Action<RunFolder>? RunFolderReady { get; init; }
+    /// <summary>Shown the sweep engine before it runs, with the rows it is given.</summary>
+    public Action<SweepEngine>? SweepStarting { get; init; }
 }
 
 public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest);
@@ -94,7 +97,7 @@ public static class ExperimentRunner
     static string Sha256(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
 
     static IEcgFeatureExtractor[] CreateExtractors(ExperimentDefinition definition) =>
-        [.. definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(CreateExtractor)];
+        [.. definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(FeatureSetCatalog.Create)];
 
     static RunResult ExecuteGuarded(ExperimentDefinition definition, RunOptions options, RunFolder folder, IEcgSource source,
         IReadOnlyList<IEcgFeatureExtractor> extractors, RunManifest manifest, IReadOnlyList<TrialRecord> replay, CancellationToken cancellationToken)
@@ -135,23 +138,24 @@ public static class ExperimentRunner
         var split = definition.Splits.Kind == SplitKind.Predefined
             ? PredefinedSplit(source, rows)
             : PatientSplit.IterativeStratified(rows.PatientIds, rows.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
+        folder.WriteText(RunFolder.SplitFile, SplitCsv(rows, split));
+        var train = split.Indices(SplitPart.Train);
         var validation = split.Indices(SplitPart.Validation);
         var test = split.Indices(SplitPart.Test);
 
-        var selected = new List<SelectedModel>();
-        var trials = new List<TrialRecord>();
         var pretrainProgress = new StageWatch(options.Progress, "pretrain");
         using var network = definition.Pretrain is { } pretrain ? Pretrain(definition, pretrain, options with { Progress = pretrainProgress }, source, rows, split, cancellationToken) : null;
         // A network taken whole from the cache trains no batch: its stage is complete all the same.
         if (network is not null && !pretrainProgress.Reported)
             options.Progress?.Report(new StageProgress("pretrain", 1, 1,
                 $"{network.State.CompletedEpochs} epochs, best {network.State.BestEpoch} (validation macro AUROC {network.State.BestValidationMacroAuroc:0.000})"));
-        float[]? networkOutputs = null;
+        FeatureTable? networkOutputs = null;
         if (network is not null)
         {
             var (embeddings, outputs, use) = NetworkFeatures(definition, options, source, rows, network, cancellationToken);
             tables[LearnedFeatures.SetName] = embeddings;
             networkOutputs = outputs;
+            RunNetwork.Write(folder, network, definition.Pretrain!);
             manifest = manifest with { FeatureCache = $"{manifest.FeatureCache}; learned: {use}" };
             manifest = manifest with
             {
@@ -161,10 +165,14 @@ public static class ExperimentRunner
             folder.WriteJson(RunFolder.ManifestFile, manifest);
         }
 
+        // The sweep sees the training and validation rows only.
+        var (development, developmentSplit) = split.WithoutTest();
+        var featureSets = definition.Features.ToDictionary(set => set,
+            set => FeatureSetCatalog.Parts(set).Select(part => tables[part]).Aggregate((a, b) => a.Concatenate(b)), StringComparer.Ordinal);
         var engine = new SweepEngine
         {
-            FeatureSets = [.. definition.Features.Select(set => (set, ExperimentDefinition.FeatureSetParts(set).Select(part => tables[part]).Aggregate((a, b) => a.Concatenate(b))))],
-            Split = split,
+            FeatureSets = [.. definition.Features.Select(set => (set, featureSets[set].Take(development)))],
+            Split = developmentSplit,
             Subsets = definition.LabelSubsets,
             Learners = definition.Learners,
             Seed = definition.Seed,
@@ -172,44 +180,144 @@ public static class ExperimentRunner
             MaxThreads = options.MaxThreads,
             Replay = replay,
         };
+        options.SweepStarting?.Invoke(engine);
         var swept = engine.Run(trial => folder.AppendJsonLine(RunFolder.TrialsFile, trial), options.Progress, options.SweepStatus, cancellationToken);
-        trials.AddRange(swept.Trials);
-        selected.AddRange(swept.Selected);
+
+        // Final models: every selected model as a bundle in the run folder.
+        var bundles = new List<string>();
+        var firstSet = definition.Features[0];
+        foreach (var model in swept.Selected)
+        {
+            var set = model.Trial.FeatureSet ?? firstSet;
+            var relative = ModelBundle.RelativeFolder(set, model.Learner, model.Label, model.Subset);
+            var description = Describe(definition, manifest, rows.DataFingerprint, model.Learner, model.Label, model.Subset, model.Threshold, model.Trial.Learner,
+                model.Trial.Parameters, model.Trial.Trial, model.Trial.For(model.Label).ValidationAuroc) with
+            {
+                FeatureSet = model.Trial.FeatureSet,
+                FeatureParts = model.Trial.FeatureSet is null ? [] : [.. FeatureSetCatalog.Parts(set).Select(part => new FeaturePartVersion(part, manifest.FeatureVersions[part]))],
+                FeatureNames = model.Trial.FeatureSet is null ? [] : featureSets[set].FeatureNames,
+                Network = model.Trial.FeatureSet is not null && FeatureSetCatalog.Parts(set).Contains(LearnedFeatures.SetName)
+                    ? RunNetwork.Reference(folder, relative, network!, definition.Pretrain!) : null,
+            };
+            ModelBundle.Save(folder.FileIn(relative), description, model.Fitted, featureSets[set].FeatureNames.Count);
+            bundles.Add(relative);
+            options.Progress?.Report(new StageProgress("models", bundles.Count, swept.Selected.Count));
+        }
         // The network's outputs compare only where it learned the experiment's labels (its own data, or fine-tuned).
         if (network is not null && networkOutputs is not null && definition.Pretrain!.EndToEnd && definition.AllLabels.All(network.Classes.Contains))
-            selected.AddRange(EndToEnd(network, networkOutputs, definition, rows, split.Indices(SplitPart.Train), validation, test));
-        var modelNames = selected.Select(m => m.Learner).Distinct().ToArray();
-        // Labels in definition order, then models in the order they were swept, as the report lays them out.
-        var labelOrder = definition.AllLabels.ToList();
-        var sweep = new SweepResult(trials, [.. selected.OrderBy(m => labelOrder.IndexOf(m.Label)).ThenBy(m => Array.IndexOf(modelNames, m.Learner))]);
+            foreach (var label in definition.AllLabels)
+            {
+                var relative = ModelBundle.RelativeFolder(firstSet, LearnedFeatures.EndToEndModel, label, null);
+                ModelBundle.Save(folder.FileIn(relative), EndToEnd(definition, manifest, network, networkOutputs, label, train, validation, relative, folder), null, 0);
+                bundles.Add(relative);
+            }
 
-        var metrics = ExperimentEvaluator.Evaluate(sweep, definition.LabelSubsets, modelNames,
+        // Predictions: every model loaded back from its bundle scores the validation and test exams.
+        var scored = new List<(ScoredModel Scores, BundleDescription Description)>();
+        foreach (var relative in bundles)
+        {
+            using var bundle = ModelBundle.Load(folder.FileIn(relative));
+            var d = bundle.Description;
+            var table = d.NetworkOutput is not null ? networkOutputs! : d.FeatureSet is { } set ? featureSets[set] : null;
+            float[] Score(int[] indices) => bundle.ScoreFeatures([.. indices.Select(i => table is null ? [] : table.Row(i).ToArray())]);
+            var validationScores = Score(validation);
+            // The threshold was chosen on the sweep's own scores of these exams: the saved model must give the same.
+            var threshold = BinaryMetrics.BestF1Threshold(validationScores, [.. validation.Select(i => rows.Labels[i].Contains(d.Label))]);
+            if (!threshold.Equals(d.Threshold))
+                throw new InvalidOperationException($"{bundle.Folder}: the saved model scores the validation exams differently from the model the sweep selected (threshold {threshold:R}, not {d.Threshold:R})");
+            scored.Add((new ScoredModel(d.Model, d.Label, d.Subset, d.Threshold, validationScores, Score(test)), d));
+            options.Progress?.Report(new StageProgress("predictions", scored.Count, bundles.Count));
+        }
+        // Labels in definition order, then models in the order they were swept, as the report lays them out.
+        var modelNames = scored.Select(m => m.Scores.Model).Distinct().ToArray();
+        var labelOrder = definition.AllLabels.ToList();
+        scored = [.. scored.OrderBy(m => labelOrder.IndexOf(m.Scores.Label)).ThenBy(m => Array.IndexOf(modelNames, m.Scores.Model))];
+        folder.WriteText(RunFolder.PredictionsFile, PredictionsFile.Write([.. scored.Select(m => m.Scores)], rows.ExamIds, rows.PatientIds, rows.Labels, validation, test));
+
+        var predictions = scored.Select(m => new ModelPredictions
+        {
+            Label = m.Scores.Label, Model = m.Scores.Model, Subset = m.Scores.Subset, Threshold = m.Scores.Threshold, TestScores = m.Scores.TestScores,
+            ValidationAuroc = m.Description.ValidationAuroc, Trial = m.Description.Trial, Parameters = m.Description.Parameters,
+        }).ToArray();
+        var metrics = ExperimentEvaluator.Evaluate(predictions, definition.LabelSubsets, modelNames,
             test.Select(i => rows.PatientIds[i]).ToArray(),
             label => test.Select(i => rows.Labels[i].Contains(label)).ToArray(),
             definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed, options.Progress);
-
-        folder.WriteText(RunFolder.PredictionsFile, PredictionsCsv(sweep, rows, test));
         folder.WriteJson(RunFolder.MetricsFile, metrics);
 
         manifest = manifest with { FinishedUtc = DateTime.UtcNow, DurationSeconds = (manifest.DurationSeconds ?? 0) + clock.Elapsed.TotalSeconds, Status = "complete" };
-        var report = HtmlReport.Render(new ReportModel(definition, manifest, metrics, sweep, test.Select(i => rows.Labels[i]).ToArray(), rows.Skipped));
-        folder.WriteText(RunFolder.ReportFile, report);
+        // The report is rendered from the folder's files, as `codeii report` renders it.
+        folder.WriteText(RunFolder.ReportFile, HtmlReport.Render(folder.ReadReportModel(manifest)));
         folder.WriteJson(RunFolder.ManifestFile, manifest);
         (source as IDisposable)?.Dispose();
         return new RunResult(folder, folder.FileIn(RunFolder.ReportFile), metrics, manifest);
+    }
+
+    /// <summary>What every bundle of this run shares, and the model's own choices.</summary>
+    static BundleDescription Describe(ExperimentDefinition definition, RunManifest manifest, string fingerprint, string model, string label, string? subset,
+        double threshold, string learner, IReadOnlyDictionary<string, double> parameters, int trial, double validationAuroc)
+    {
+        var taxonomy = definition.Dataset.Kind is DatasetDefinition.SyntheticKind or DatasetDefinition.CodeKind ? Labels.Taxonomy.Code6
+            : definition.Dataset.Kind == DatasetDefinition.PtbXlKind ? Labels.Taxonomy.PtbXlSnomed : null;
+        var known = taxonomy?.Find(label);
+        return new BundleDescription
+        {
+            FormatVersion = BundleDescription.CurrentFormatVersion,
+            Model = model,
+            Label = label,
+            Taxonomy = known is null ? null : taxonomy!.Name,
+            SnomedCt = known?.Snomed,
+            Subset = subset,
+            Threshold = threshold,
+            Learner = learner,
+            Parameters = new SortedDictionary<string, double>(parameters.ToDictionary(), StringComparer.Ordinal),
+            Trial = trial,
+            ValidationAuroc = validationAuroc,
+            Preprocessing = definition.Preprocessing,
+            TrainingDataFingerprint = fingerprint,
+            Packages = manifest.Packages,
+        };
+    }
+
+    /// <summary>The network's own sigmoid output for a label as one more model, thresholded on validation like the others.</summary>
+    static BundleDescription EndToEnd(ExperimentDefinition definition, RunManifest manifest, PretrainedNetwork network, FeatureTable outputs, string label,
+        int[] train, int[] validation, string relative, RunFolder folder)
+    {
+        var c = network.Classes.ToList().IndexOf(label);
+        var validationScores = validation.Select(i => outputs.Row(i)[c]).ToArray();
+        var validationTruth = validation.Select(i => outputs.Labels[i].Contains(label)).ToArray();
+        var (result, threshold) = LabelResult.FromValidation(label, validationScores, validationTruth, train.Count(i => outputs.Labels[i].Contains(label)));
+        var parameters = new Dictionary<string, double> { ["epochs"] = network.State.CompletedEpochs, ["best_epoch"] = network.State.BestEpoch, ["parameters"] = network.Parameters };
+        return Describe(definition, manifest, outputs.DataFingerprint, LearnedFeatures.EndToEndModel, label, null, threshold, LearnedFeatures.EndToEndModel,
+            parameters, 0, result.ValidationAuroc) with
+        {
+            NetworkOutput = c,
+            FeatureNames = outputs.FeatureNames,
+            Network = RunNetwork.Reference(folder, relative, network, definition.Pretrain!),
+        };
+    }
+
+    /// <summary>Every exam's split, by patient: <c>exam_id,patient_id,split</c>.</summary>
+    static string SplitCsv(FeatureTable rows, PatientSplit split)
+    {
+        var csv = new StringBuilder("exam_id,patient_id,split\n");
+        for (var i = 0; i < rows.RowCount; i++)
+            csv.Append(rows.ExamIds[i]).Append(',').Append(rows.PatientIds[i]).Append(',').Append(split.PartOfExam[i].ToString().ToLowerInvariant()).Append('\n');
+        return csv.ToString();
     }
 
     /// <summary>
     /// The network's embeddings (the learned features) and sigmoid outputs for every row, from the feature cache when
     /// this checkpoint has already been run over these data: the key is the feature cache's plus the checkpoint hash.
     /// </summary>
-    static (FeatureTable Embeddings, float[] Outputs, string CacheUse) NetworkFeatures(ExperimentDefinition definition, RunOptions options,
+    static (FeatureTable Embeddings, FeatureTable Outputs, string CacheUse) NetworkFeatures(ExperimentDefinition definition, RunOptions options,
         IEcgSource source, FeatureTable rows, PretrainedNetwork network, CancellationToken cancellationToken)
     {
         var width = network.Model.Shape.EmbeddingSize;
         var embeddingNames = NetworkPretraining.FeatureNames(width);
         IReadOnlyList<string> names = [.. embeddingNames, .. network.Classes.Select(c => $"{LearnedFeatures.EndToEndModel}_{c}")];
-        (FeatureTable, float[]) Split(FeatureTable both)
+        var outputNames = names.Skip(width).ToArray();
+        (FeatureTable, FeatureTable) Split(FeatureTable both)
         {
             var classes = network.Classes.Count;
             var embeddings = new float[(long)rows.RowCount * width];
@@ -219,12 +327,12 @@ public static class ExperimentRunner
                 both.Row(r)[..width].CopyTo(embeddings.AsSpan(r * width, width));
                 both.Row(r)[width..].CopyTo(outputs.AsSpan(r * classes, classes));
             }
-            return (rows.WithFeatures(embeddingNames, embeddings), outputs);
+            return (rows.WithFeatures(embeddingNames, embeddings), rows.WithFeatures(outputNames, outputs));
         }
         if (options.FeatureCacheDirectory is not { } cacheDirectory)
         {
-            var (e, o) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
-            return (rows.WithFeatures(embeddingNames, e), o, "off");
+            var (e, o) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: NetworkPretraining.InferenceBatch, options.Progress, cancellationToken);
+            return (rows.WithFeatures(embeddingNames, e), rows.WithFeatures(outputNames, o), "off");
         }
         var cache = new FeatureCache(cacheDirectory);
         var key = FeatureCache.Key(source, $"network sha256:{network.CheckpointSha256}", names, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
@@ -234,11 +342,12 @@ public static class ExperimentRunner
             var (e, o) = Split(cached);
             return (e, o, $"hit {Path.GetFullPath(cache.PathOf(key))}");
         }
-        var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: 64, options.Progress, cancellationToken);
+        var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: NetworkPretraining.InferenceBatch, options.Progress, cancellationToken);
         var embeddingTable = rows.WithFeatures(embeddingNames, embeddings);
         // Cached together, as one table: the outputs follow the embeddings in each row.
-        cache.Save(key, embeddingTable.Concatenate(rows.WithFeatures(names.Skip(width).ToArray(), outputs)));
-        return (embeddingTable, outputs, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
+        var outputTable = rows.WithFeatures(outputNames, outputs);
+        cache.Save(key, embeddingTable.Concatenate(outputTable));
+        return (embeddingTable, outputTable, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
     }
 
     /// <summary>Trains the network on the training exams (early stopping on the validation ones), or reuses a finished
@@ -322,41 +431,6 @@ public static class ExperimentRunner
         History = network.State.History,
     };
 
-    /// <summary>The network's own sigmoid output per label as one more model, thresholded on validation like the others.</summary>
-    static IEnumerable<SelectedModel> EndToEnd(PretrainedNetwork network, float[] outputs, ExperimentDefinition definition, FeatureTable rows,
-        int[] train, int[] validation, int[] test)
-    {
-        var classes = network.Classes.Count;
-        foreach (var label in definition.AllLabels)
-        {
-            var c = network.Classes.ToList().IndexOf(label);
-            float[] Scores(int[] indices) => indices.Select(i => outputs[i * classes + c]).ToArray();
-            var validationScores = Scores(validation);
-            var validationTruth = validation.Select(i => rows.Labels[i].Contains(label)).ToArray();
-            var (result, threshold) = LabelResult.FromValidation(label, validationScores, validationTruth, train.Count(i => rows.Labels[i].Contains(label)));
-            var trial = new TrialRecord
-            {
-                Stream = $"{LearnedFeatures.EndToEndModel}|{label}",
-                Trial = 0,
-                Learner = LearnedFeatures.EndToEndModel,
-                Model = LearnedFeatures.EndToEndModel,
-                Labels = [label],
-                Parameters = new TrialParameters { ["epochs"] = network.State.CompletedEpochs, ["best_epoch"] = network.State.BestEpoch, ["parameters"] = network.Parameters },
-                Seed = definition.Seed,
-                Objective = "auroc",
-                ValidationScore = result.ValidationAuroc,
-                ValidationAuroc = result.ValidationAuroc,
-                ValidationAuprc = result.ValidationAuprc,
-                PerLabel = [result],
-                DurationSeconds = network.State.History.Sum(e => e.Seconds),
-                Work = 0,
-                TrainRows = train.Length,
-                FeatureSet = "ecg",
-            };
-            yield return new SelectedModel(label, LearnedFeatures.EndToEndModel, trial, threshold, Scores(test));
-        }
-    }
-
     static (FeatureTable Table, string CacheUse) ExtractOrLoad(ExperimentDefinition definition, RunOptions options, IEcgSource source,
         IEcgFeatureExtractor extractor, CancellationToken cancellationToken)
     {
@@ -407,27 +481,4 @@ public static class ExperimentRunner
         ? new PatientSplit { PartOfExam = features.SourceIndex.Select(i => Data.PtbXl.PtbXlDatabase.PartOfFold(ptbXl.ExamAt(i).StratFold)).ToArray() }
         : throw new ArgumentException($"dataset '{source.Name}' has no predefined split");
 
-    static IEcgFeatureExtractor CreateExtractor(string name) => name switch
-    {
-        BasicFeatureExtractor.SetName => new BasicFeatureExtractor(),
-        HandcraftedFeatureExtractor.SetName => new HandcraftedFeatureExtractor(),
-        _ => throw new ArgumentException($"feature set '{name}' is not supported yet"),
-    };
-
-    /// <summary>Long format, one row per test exam, label and learner, scores at full precision.</summary>
-    static string PredictionsCsv(SweepResult sweep, FeatureTable features, int[] test)
-    {
-        var csv = new StringBuilder("exam_id,patient_id,label,learner,score,truth,threshold\n");
-        foreach (var model in sweep.Selected)
-            for (var k = 0; k < test.Length; k++)
-            {
-                var exam = test[k];
-                csv.Append(features.ExamIds[exam]).Append(',').Append(features.PatientIds[exam]).Append(',')
-                    .Append(model.Label).Append(',').Append(model.Learner).Append(',')
-                    .Append(model.TestScores[k].ToString("R", CultureInfo.InvariantCulture)).Append(',')
-                    .Append(features.Labels[exam].Contains(model.Label) ? '1' : '0').Append(',')
-                    .Append(model.Threshold.ToString("R", CultureInfo.InvariantCulture)).Append('\n');
-            }
-        return csv.ToString();
-    }
 }

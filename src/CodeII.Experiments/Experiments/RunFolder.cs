@@ -1,6 +1,5 @@
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace CodeII.Experiments.Experiments;
 
@@ -18,18 +17,10 @@ public sealed class RunFolder
     public const string MetricsFile = "metrics.json";
     public const string ReportFile = "report.html";
     public const string SkippedRecordsFile = "skipped_records.csv";
+    public const string SplitFile = "split.csv";
+    public const string ModelsFolder = "models";
 
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        // Plain '+' and non-ASCII in names (handcrafted+learned): these files are read by people and scripts, not embedded in HTML.
-        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
-    };
-
-    static readonly JsonSerializerOptions JsonLine = new(Json) { WriteIndented = false };
+    public static JsonSerializerOptions Json => JsonConventions.Options;
 
     RunFolder(string path) => Path = path;
 
@@ -67,6 +58,36 @@ public sealed class RunFolder
         JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(FileIn(ManifestFile)), Json)
         ?? throw new InvalidDataException($"{FileIn(ManifestFile)}: empty manifest");
 
+    /// <summary>
+    /// What the report shows, from this folder's files alone: the definition, the manifest (or the one given, when the
+    /// run is finishing), <c>metrics.json</c>, the trial log, the test rows of <c>predictions.csv</c> and the skipped records.
+    /// </summary>
+    public Reports.ReportModel ReadReportModel(RunManifest? manifest = null)
+    {
+        string Required(string name) => File.Exists(FileIn(name)) ? FileIn(name)
+            : throw new FileNotFoundException($"{Path}: the run folder has no {name}; the run did not finish (resume it with codeii run --resume {Path})", FileIn(name));
+        var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(Required(DefinitionFile)), FileIn(DefinitionFile));
+        var metrics = JsonSerializer.Deserialize<Evaluation.ExperimentMetrics>(File.ReadAllText(Required(MetricsFile)), Json)
+            ?? throw new InvalidDataException($"{FileIn(MetricsFile)}: empty");
+        var trials = Sweep.TrialLog.Read(Required(TrialsFile), repairTornTail: false);
+        var (models, _, testLabels) = Experiments.PredictionsFile.ReadTest(Required(PredictionsFile));
+        // Selection facts (trial, validation AUROC, parameters) come from metrics.json, where evaluation wrote them.
+        var facts = metrics.Subsets.SelectMany(s => s.PerLabel.SelectMany(l => l.Models.Select(m => (l.Label, m)))).ToLookup(x => (x.Label, x.m.Learner), x => x.m);
+        var predictions = models.Select(m =>
+        {
+            var fact = facts[(m.Label, m.Model)].FirstOrDefault();
+            return new Evaluation.ModelPredictions
+            {
+                Label = m.Label, Model = m.Model, Subset = m.Subset, Threshold = m.Threshold, TestScores = m.TestScores,
+                ValidationAuroc = fact?.ValidationAuroc ?? double.NaN, Trial = fact?.Trial ?? 0, Parameters = fact?.Parameters ?? new Dictionary<string, double>(),
+            };
+        }).ToArray();
+        var skipped = File.Exists(FileIn(SkippedRecordsFile))
+            ? Data.CsvTable.Read(FileIn(SkippedRecordsFile)).Rows.Select(r => new Features.SkippedRecord(-1, r[0], r[1])).ToArray()
+            : [];
+        return new Reports.ReportModel(definition, manifest ?? ReadManifest(), metrics, trials, predictions, testLabels, skipped);
+    }
+
     public void WriteText(string name, string content) => AtomicFile.WriteText(FileIn(name), content);
 
     public void WriteJson<T>(string name, T value) => WriteText(name, JsonSerializer.Serialize(value, Json) + "\n");
@@ -75,7 +96,7 @@ public sealed class RunFolder
     public void AppendJsonLine<T>(string name, T value)
     {
         using var stream = new FileStream(FileIn(name), FileMode.Append, FileAccess.Write, FileShare.Read);
-        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, JsonLine) + "\n");
+        var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, JsonConventions.Line) + "\n");
         stream.Write(bytes);
         stream.Flush(flushToDisk: true);
     }

@@ -34,6 +34,20 @@ public sealed class FeatureTable
         };
     }
 
+    /// <summary>These rows only, in the order given (the sweep gets the training and validation rows, never the test rows).</summary>
+    public FeatureTable Take(IReadOnlyList<int> rows)
+    {
+        var width = FeatureNames.Count;
+        var values = new float[(long)rows.Count * width];
+        for (var k = 0; k < rows.Count; k++) Row(rows[k]).CopyTo(values.AsSpan(k * width, width));
+        return new FeatureTable
+        {
+            FeatureNames = FeatureNames, Values = values, DataFingerprint = DataFingerprint, Skipped = Skipped,
+            ExamIds = [.. rows.Select(r => ExamIds[r])], PatientIds = [.. rows.Select(r => PatientIds[r])],
+            Labels = [.. rows.Select(r => Labels[r])], SourceIndex = [.. rows.Select(r => SourceIndex[r])],
+        };
+    }
+
     /// <summary>This table's features followed by <paramref name="other"/>'s, for the same exams: a fused feature set.</summary>
     public FeatureTable Concatenate(FeatureTable other)
     {

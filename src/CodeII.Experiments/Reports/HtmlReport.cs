@@ -13,7 +13,8 @@ public sealed record ReportModel(
     ExperimentDefinition Definition,
     RunManifest Manifest,
     ExperimentMetrics Metrics,
-    SweepResult Sweep,
+    IReadOnlyList<TrialRecord> Trials,
+    IReadOnlyList<ModelPredictions> TestPredictions,
     IReadOnlySet<string>[] TestLabels,
     IReadOnlyList<Features.SkippedRecord>? Skipped = null);
 
@@ -166,15 +167,15 @@ public static class HtmlReport
     static void RenderRocCurves(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)
     {
         html.Append("<h2 id=\"roc\">ROC curves on the test patients</h2>\n<div class=\"grid\">\n");
-        var labels = model.Sweep.Selected.Select(s => s.Label).Distinct().ToArray();
+        var labels = model.TestPredictions.Select(s => s.Label).Distinct().ToArray();
         foreach (var label in labels)
         {
             var truth = model.TestLabels.Select(l => l.Contains(label)).ToArray();
             var traces = new List<object>();
-            foreach (var selected in model.Sweep.Selected.Where(s => s.Label == label))
+            foreach (var selected in model.TestPredictions.Where(s => s.Label == label))
             {
                 var (fpr, tpr) = BinaryMetrics.RocCurve(selected.TestScores, truth);
-                traces.Add(new { type = "scatter", mode = "lines", name = selected.Subset is { } shared ? $"{selected.Learner} ({shared})" : selected.Learner, x = fpr, y = tpr, line = new { shape = "hv" } });
+                traces.Add(new { type = "scatter", mode = "lines", name = selected.Subset is { } shared ? $"{selected.Model} ({shared})" : selected.Model, x = fpr, y = tpr, line = new { shape = "hv" } });
             }
             traces.Add(new { type = "scatter", mode = "lines", name = "chance", x = new[] { 0, 1 }, y = new[] { 0, 1 },
                 line = new { dash = "dot", color = "#9aa5b1" }, showlegend = false, hoverinfo = "skip" });
@@ -188,7 +189,7 @@ public static class HtmlReport
                 yaxis = new { title = new { text = "true positive rate" }, range = new[] { 0, 1.02 } },
                 // Below the plot: with several feature sets the model names would cover the curves.
                 legend = new { orientation = "h", x = 0, y = -0.3, yanchor = "top", font = new { size = 10 } },
-                height = 330 + 18 * ((model.Sweep.Selected.Count(s => s.Label == label) + 1) / 2),
+                height = 330 + 18 * ((model.TestPredictions.Count(s => s.Label == label) + 1) / 2),
                 margin = new { l = 55, r = 10, t = 40, b = 45 },
             }));
         }
@@ -208,7 +209,7 @@ public static class HtmlReport
             .Append(sweep.EarlyStoppingRounds > 0 ? $"; boosting stops after {sweep.EarlyStoppingRounds} rounds without a lower validation log loss" : "")
             .Append(sweep.Halving ? "; successive halving on a quarter of the training rows" : "")
             .Append(".</p>\n<table class=\"trials\"><tr><th class=\"text\">model</th><th>trials</th><th>pruned</th><th>reused</th><th>labels</th><th>training time (s)</th><th>work (M visits)</th></tr>\n");
-        foreach (var group in model.Sweep.Trials.GroupBy(t => t.Model))
+        foreach (var group in model.Trials.GroupBy(t => t.Model))
             html.Append($"<tr><td class=\"text\">{E(group.Key)}</td><td>{group.Count()}</td><td>{group.Count(t => t.Status == TrialStatus.Pruned)}</td>")
                 .Append($"<td>{group.Count(t => t.Status == TrialStatus.Reused)}</td><td>{group.SelectMany(t => t.Labels).Distinct().Count()}</td>")
                 .Append($"<td>{group.Sum(t => t.DurationSeconds).ToString("F1", CultureInfo.InvariantCulture)}</td><td>{group.Sum(t => t.Work).ToString("F1", CultureInfo.InvariantCulture)}</td></tr>\n");
@@ -222,7 +223,7 @@ public static class HtmlReport
     /// </summary>
     static void RenderConvergence(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)
     {
-        var tuned = model.Sweep.Trials.Where(t => t.FeatureSet is not null && t.Learner != BinaryLearnerCatalog.Prior && t.Learner != Features.Learned.LearnedFeatures.EndToEndModel).ToArray();
+        var tuned = model.Trials.Where(t => t.FeatureSet is not null && t.Learner != BinaryLearnerCatalog.Prior && t.Learner != Features.Learned.LearnedFeatures.EndToEndModel).ToArray();
         if (tuned.Length == 0) return;
         var objective = model.Definition.Sweep.Objective.DisplayName();
         html.Append($"<h3 id=\"convergence\">Convergence</h3>\n<p class=\"meta\">Validation {E(objective)} of the best configuration found so far, averaged over the streams ")

@@ -31,6 +31,8 @@ public sealed record FittedModel(ITransformer Model, double WorkUnits)
     /// <summary>Probabilities for feature rows straight from the model, faster than a data view through
     /// <see cref="Model"/> when a learner offers it; the same values.</summary>
     public Func<IReadOnlyList<float[]>, float[]>? ScoreRows { get; init; }
+    /// <summary>Set for LightGBM, whose booster is saved in LightGBM's own format rather than with ML.NET's.</summary>
+    public LightGbmBinaryModel? Booster { get; init; }
 }
 
 /// <summary>
@@ -187,6 +189,7 @@ public sealed class LightGbmLearner : IBinaryLearner
         return new FittedModel(model.Transformer, TreeSpaces.Work(model.TreesGrown, BinaryLearnerCatalog.Int(parameters, "leaves", 15), SampledFraction(parameters), rows, features))
         {
             ScoreRows = model.Predict,
+            Booster = model,
         };
     }
 }

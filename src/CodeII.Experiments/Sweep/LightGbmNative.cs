@@ -95,6 +95,7 @@ public sealed class LightGbmBinaryModel
 
     internal LightGbmBinaryModel(MLContext ml, LightGbmBooster booster, LightGbmDataset?[] datasets, int columns, int treesGrown, int treesUsed)
     {
+        Columns = columns;
         _booster = booster;
         _datasets = datasets;
         _columns = columns;
@@ -109,6 +110,24 @@ public sealed class LightGbmBinaryModel
     /// <summary>Trees the predictions use: up to the best validation round when stopping early.</summary>
     public int TreesUsed { get; }
     public ITransformer Transformer => _transformer.Value;
+    /// <summary>The number of features each row must have.</summary>
+    public int Columns { get; }
+
+    /// <summary>LightGBM's own text format, holding the trees the predictions use; <see cref="Load"/> reads it back,
+    /// and LightGBM's Python and R packages read it too (thresholds and leaf values are written at full precision).</summary>
+    public string ToModelString()
+    {
+        var text = _booster.SaveToString(TreesUsed);
+        GC.KeepAlive(_datasets);
+        return text;
+    }
+
+    /// <summary>A booster from <see cref="ToModelString"/>; it predicts exactly as the one saved.</summary>
+    public static LightGbmBinaryModel Load(MLContext ml, string modelString, int columns)
+    {
+        var booster = LightGbmBooster.FromString(modelString, out var trees);
+        return new LightGbmBinaryModel(ml, booster, [], columns, trees, trees);
+    }
 
     /// <summary>The probability of the positive class for each row.</summary>
     public float[] Predict(IReadOnlyList<float[]> rows)
@@ -249,6 +268,24 @@ sealed class LightGbmBooster : SafeHandle
         return iteration;
     }
 
+    public string SaveToString(int iterations)
+    {
+        lock (_predicting)
+        {
+            LightGbmApi.Check(LightGbmApi.LGBM_BoosterSaveModelToString(this, 0, iterations, 0, 0, out var length, null));
+            var buffer = new byte[length];
+            LightGbmApi.Check(LightGbmApi.LGBM_BoosterSaveModelToString(this, 0, iterations, 0, length, out length, buffer));
+            // The length counts the terminating NUL.
+            return System.Text.Encoding.UTF8.GetString(buffer, 0, (int)Math.Max(0, length - 1));
+        }
+    }
+
+    public static LightGbmBooster FromString(string modelString, out int iterations)
+    {
+        LightGbmApi.Check(LightGbmApi.LGBM_BoosterLoadModelFromString(modelString, out iterations, out var booster));
+        return booster;
+    }
+
     public float[] Predict(float[] matrix, int rows, int columns, int iterations)
     {
         var results = new double[rows];
@@ -287,4 +324,8 @@ static class LightGbmApi
         int rowMajor, int predictType, int startIteration, int iterations, [MarshalAs(UnmanagedType.LPUTF8Str)] string parameters,
         out long length, [Out] double[] results);
     [DllImport(Library)] public static extern int LGBM_BoosterFree(IntPtr booster);
+    [DllImport(Library)] public static extern int LGBM_BoosterSaveModelToString(LightGbmBooster booster, int startIteration, int iterations,
+        int featureImportanceType, long bufferLength, out long length, [Out] byte[]? buffer);
+    [DllImport(Library)] public static extern int LGBM_BoosterLoadModelFromString([MarshalAs(UnmanagedType.LPUTF8Str)] string modelString,
+        out int iterations, out LightGbmBooster booster);
 }

@@ -96,8 +96,9 @@ public static class TrialStatus
 }
 
 /// <summary>A learner's best configuration for one label (in one subset when configurations are shared), chosen and
-/// thresholded on validation data only.</summary>
-public sealed record SelectedModel(string Label, string Learner, TrialRecord Trial, double Threshold, float[] TestScores)
+/// thresholded on validation data only, with the model fitted on the training rows. <paramref name="Learner"/> is the
+/// model's name in reports (e.g. <c>handcrafted/lightgbm</c>); the catalogue's learner is <c>Trial.Learner</c>.</summary>
+public sealed record SelectedModel(string Label, string Learner, TrialRecord Trial, double Threshold, FittedModel Fitted)
 {
     /// <summary>Set when the configuration was shared across this subset's labels; the model then applies to it alone.</summary>
     public string? Subset { get; init; }
@@ -126,6 +127,8 @@ public sealed record SweepStatus(IReadOnlyList<StreamStatus> Streams, TimeSpan E
 /// proposes its next configuration. Each label gets one-vs-rest models. Everything a stream does follows from the
 /// run's seed and the results before it, so the same definition gives the same trials, and a trial log replayed into
 /// the tuners resumes a run exactly where it stopped. Streams run in parallel with one thread per trial.
+/// The engine is given training and validation rows only: it selects, fits and thresholds models, and test rows are
+/// scored later from the saved models, so no choice made here can depend on them.
 /// </summary>
 public sealed record SweepEngine
 {
@@ -148,8 +151,8 @@ public sealed record SweepEngine
 
     sealed record SetData(FeatureTable Table, float[][] Rows, SchemaDefinition Schema);
 
-    /// <summary>One label's fit: its metrics, decisions at the validation-F1 threshold, and (when just trained) its test scores.</summary>
-    sealed record LabelFit(LabelResult Result, double Threshold, bool[] ValidationDecisions, double Work, float[]? TestScores);
+    /// <summary>One label's fit: its metrics, decisions at the validation-F1 threshold, and (when kept) the fitted model.</summary>
+    sealed record LabelFit(LabelResult Result, double Threshold, bool[] ValidationDecisions, double Work, FittedModel? Model);
 
     bool NameBySet => FeatureSets.Count > 1;
     int _labelFits;
@@ -181,6 +184,11 @@ public sealed record SweepEngine
         IProgress<SweepStatus>? status = null, CancellationToken cancellationToken = default)
     {
         _labelFits = 0;
+        if (Split.PartOfExam.Contains(SplitPart.Test))
+            throw new ArgumentException("the sweep takes training and validation rows only; test rows are scored from the saved models after it");
+        foreach (var (name, table) in FeatureSets)
+            if (table.RowCount != Split.PartOfExam.Length)
+                throw new ArgumentException($"feature set '{name}' has {table.RowCount} rows; the split has {Split.PartOfExam.Length}");
         var sets = FeatureSets.ToDictionary(s => s.Name, s =>
         {
             var schema = SchemaDefinition.Create(typeof(ExampleRow));
@@ -242,7 +250,6 @@ public sealed record SweepEngine
     {
         readonly int[] _train = engine.Split.Indices(SplitPart.Train);
         readonly int[] _validation = engine.Split.Indices(SplitPart.Validation);
-        readonly int[] _test = engine.Split.Indices(SplitPart.Test);
         int[]? _quarter;
         readonly ConcurrentDictionary<(string Label, int[] Rows), IDataView> _views = new();
         SweepSettings Settings => engine.Settings;
@@ -312,10 +319,10 @@ public sealed record SweepEngine
                 var (record, fits) = best[learner];
                 foreach (var label in stream.Labels)
                 {
-                    var fit = fits?.FirstOrDefault(f => f.Result.Label == label) is { TestScores: not null } kept
+                    var fit = fits?.FirstOrDefault(f => f.Result.Label == label) is { Model: not null } kept
                         ? kept
-                        : FitLabel(learners[learner], record.Parameters, label, _train, withScores: true);
-                    models.Add(new SelectedModel(label, record.Model, record, fit.Threshold, fit.TestScores!) { Subset = stream.Subset });
+                        : FitLabel(learners[learner], record.Parameters, label, _train, keepModel: true);
+                    models.Add(new SelectedModel(label, record.Model, record, fit.Threshold, fit.Model!) { Subset = stream.Subset });
                 }
             }
             return models;
@@ -359,7 +366,7 @@ public sealed record SweepEngine
             {
                 // One array for the stream, so its data view (and LightGBM's binned copy) is made once.
                 var quarter = _quarter ??= _train.Where((_, i) => i % 4 == 0).ToArray();
-                var partial = stream.Labels.Select(label => FitLabel(learner, configuration, label, quarter, withScores: false)).ToArray();
+                var partial = stream.Labels.Select(label => FitLabel(learner, configuration, label, quarter, keepModel: false)).ToArray();
                 var partialScore = Score(partial);
                 var ranked = quarterScores.Append(partialScore).OrderByDescending(v => v).ToList();
                 quarterScores.Add(partialScore);
@@ -378,7 +385,7 @@ public sealed record SweepEngine
             LabelFit Train()
             {
                 Interlocked.Increment(ref engine._labelFits);
-                return FitLabel(learner, configuration, label, _train, withScores: true);
+                return FitLabel(learner, configuration, label, _train, keepModel: true);
             }
             if (Settings.Sharing != ConfigurationSharing.PerSubset) return Train();
             var key = $"{stream.FeatureSet}|{label}|{learner.Name}|{configuration.Identity}";
@@ -386,7 +393,7 @@ public sealed record SweepEngine
             var fit = shared.GetOrAdd(key, mine).Value;
             // Whichever stream trains it, every stream counts the same work, so budgets and choices stay deterministic;
             // the cache then keeps the metrics only, and a stream whose best was trained elsewhere refits it at the end.
-            if (ReferenceEquals(shared[key], mine)) shared[key] = new Lazy<LabelFit>(fit with { TestScores = null });
+            if (ReferenceEquals(shared[key], mine)) shared[key] = new Lazy<LabelFit>(fit with { Model = null });
             return fit;
         }
 
@@ -395,7 +402,7 @@ public sealed record SweepEngine
         IDataView View(string label, int[] indices) => _views.GetOrAdd((label, indices), key => new MLContext(engine.Seed).Data.LoadFromEnumerable(
             key.Rows.Select(i => new ExampleRow { Label = data.Table.Labels[i].Contains(key.Label), Features = data.Rows[i] }), data.Schema));
 
-        LabelFit FitLabel(IBinaryLearner learner, TrialParameters configuration, string label, int[] trainRows, bool withScores)
+        LabelFit FitLabel(IBinaryLearner learner, TrialParameters configuration, string label, int[] trainRows, bool keepModel)
         {
             var ml = new MLContext(engine.Seed);
             var settings = new TrainingSettings
@@ -410,7 +417,7 @@ public sealed record SweepEngine
             var validationScores = Score(_validation);
             var truth = _validation.Select(i => data.Table.Labels[i].Contains(label)).ToArray();
             var (result, threshold) = LabelResult.FromValidation(label, validationScores, truth, trainRows.Count(i => data.Table.Labels[i].Contains(label)));
-            return new LabelFit(result, threshold, [.. validationScores.Select(s => s >= threshold)], fitted.WorkUnits, withScores ? Score(_test) : null);
+            return new LabelFit(result, threshold, [.. validationScores.Select(s => s >= threshold)], fitted.WorkUnits, keepModel ? fitted : null);
         }
 
         double Score(IReadOnlyList<LabelFit> fits) => Settings.Objective switch

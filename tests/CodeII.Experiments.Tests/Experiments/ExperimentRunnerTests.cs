@@ -45,8 +45,10 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
     public void Predictions_cover_every_test_exam_label_and_learner()
     {
         var lines = File.ReadAllLines(small.Result.Folder.FileIn(RunFolder.PredictionsFile));
-        Assert.Equal("exam_id,patient_id,label,learner,score,truth,threshold", lines[0]);
-        Assert.Equal(small.Result.Metrics.TestExams * 6 * 3, lines.Length - 1);
+        Assert.Equal("exam_id,patient_id,split,label,model,subset,score,threshold,decision,truth", lines[0]);
+        // Validation and test exams, 6 labels, 3 models (LightGBM, logistic regression, prior).
+        var validation = File.ReadAllLines(small.Result.Folder.FileIn(RunFolder.SplitFile)).Count(l => l.EndsWith(",validation"));
+        Assert.Equal((small.Result.Metrics.TestExams + validation) * 6 * 3, lines.Length - 1);
     }
 
     [Fact]

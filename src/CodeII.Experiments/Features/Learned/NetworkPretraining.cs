@@ -101,6 +101,12 @@ public static class NetworkPretraining
         return (new EcgBatchLoader(input, classes, samples, decodeThreads, inputCache: inputs) { Labels = labelsOfSource }, inputs);
     }
 
+    /// <summary>A loader of any source's exams shaped for a network (resampled to its rate, centred-padded or cropped to its
+    /// input), without an input cache: what scoring new records uses, the same steps as <see cref="Loader"/>.</summary>
+    public static EcgBatchLoader InputLoader(IEcgSource source, ResNetShape shape, int inputRateHz, int decodeThreads) =>
+        new(new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = inputRateHz, Length = shape.InputSamples })),
+            [], shape.InputSamples, decodeThreads);
+
     /// <summary>Every weight but the classification head's: what fine-tuning starts from.</summary>
     static void CopyEncoder(ResNet1d from, ResNet1d to)
     {
@@ -129,6 +135,10 @@ public static class NetworkPretraining
             .Append("training=").Append(JsonSerializer.Serialize(definition.Training with { Threads = null, DecodeThreads = 1 }));
         return Hash(text.ToString());
     }
+
+    /// <summary>Exams per inference batch, in runs and in <c>codeii predict</c> alike: libtorch's results for an exam can
+    /// differ in the last bit with the batch it is in, so both score the same exams in the same batches.</summary>
+    public const int InferenceBatch = 64;
 
     /// <summary>
     /// Embeddings (row-major, <see cref="ResNetShape.EmbeddingSize"/> per exam) and sigmoid outputs (one per class) for the

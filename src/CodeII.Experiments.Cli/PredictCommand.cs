@@ -1,0 +1,128 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Models;
+using Spectre.Console;
+
+namespace CodeII.Experiments.Cli;
+
+/// <summary><c>codeii predict &lt;run folder or bundle&gt; &lt;dataset or record&gt;</c>: scores ECGs with a run's saved models.</summary>
+static class PredictCommand
+{
+    public static Command Create()
+    {
+        var models = new Argument<DirectoryInfo>("models") { Description = "A run folder (every model it saved) or one model bundle (a folder with bundle.json)" };
+        var data = new Argument<string>("data") { Description = "A dataset folder (CODE, PTB-XL, Challenge, WFDB) or one WFDB record" };
+        var model = new Option<string[]>("--model") { Description = "Only these models, by their report names (e.g. handcrafted/lightgbm, resnet)", AllowMultipleArgumentsPerToken = true };
+        var labels = new Option<string[]>("--labels") { Description = "Only these labels", AllowMultipleArgumentsPerToken = true };
+        var output = new Option<FileInfo?>("--out") { Description = "Output file, .csv (long format: exam_id,label,model,score,decision) or .json; default: CSV on standard output" };
+        var threads = new Option<int>("--max-threads") { Description = "Threads for decoding and features (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var command = new Command("predict", "Score ECGs with the models a run saved, as the run scored its test exams") { models, data, model, labels, output, threads };
+        command.SetAction((parse, cancellationToken) => Task.FromResult(Execute(parse.GetValue(models)!, parse.GetValue(data)!, parse.GetValue(model) ?? [],
+            parse.GetValue(labels) ?? [], parse.GetValue(output), parse.GetValue(threads), cancellationToken)));
+        return command;
+    }
+
+    static int Execute(DirectoryInfo modelsPath, string dataPath, string[] modelNames, string[] labels, FileInfo? output, int maxThreads, CancellationToken cancellationToken)
+    {
+        // Progress goes to standard error, so standard output holds only the predictions when no file is given.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        if (maxThreads < 1) { console.MarkupLine("[red]error:[/] --max-threads must be at least 1"); return 2; }
+        if (output is not null && output.Extension is not (".csv" or ".json"))
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] --out {output}: give a .csv or a .json file");
+            return 2;
+        }
+        var bundles = new List<ModelBundle>();
+        try
+        {
+            foreach (var folder in BundleFolders(modelsPath.FullName))
+            {
+                var bundle = ModelBundle.Load(folder);
+                if ((modelNames.Length == 0 || modelNames.Contains(bundle.Description.Model) || modelNames.Contains(BatchPredictor.ModelName(bundle.Description)))
+                    && (labels.Length == 0 || labels.Contains(bundle.Description.Label)))
+                    bundles.Add(bundle);
+                else bundle.Dispose();
+            }
+            if (bundles.Count == 0)
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {modelsPath}: no saved model matches {Describe(modelNames, labels)}");
+                return 2;
+            }
+            var source = EcgSources.Open(dataPath);
+            console.MarkupLineInterpolated($"{bundles.Count} models × {source.Count:N0} records from {dataPath}");
+            using var writer = output is null ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) : new StreamWriter(output.FullName + ".tmp", false, new UTF8Encoding(false));
+            var json = output?.Extension == ".json";
+            var first = true;
+            writer.Write(json ? "[\n" : "exam_id,label,model,score,decision\n");
+            IReadOnlyList<Features.SkippedRecord> skipped = [];
+            console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+                .Start(context =>
+                {
+                    var task = context.AddTask("Scoring records", maxValue: Math.Max(1, source.Count));
+                    skipped = new BatchPredictor(bundles, maxThreads).Run(source, rows =>
+                    {
+                        foreach (var row in rows)
+                        {
+                            if (json)
+                            {
+                                writer.Write(first ? "  " : ",\n  ");
+                                writer.Write(JsonSerializer.Serialize(new { exam_id = row.ExamId, label = row.Label, model = row.Model, score = (double)row.Score, decision = row.Decision }));
+                            }
+                            else
+                                writer.Write($"{Csv(row.ExamId)},{Csv(row.Label)},{Csv(row.Model)},{PredictionsFile.Score(row.Score)},{(row.Decision ? 1 : 0)}\n");
+                            first = false;
+                        }
+                    }, new ProgressCallback(p => task.Value = p.Done), cancellationToken);
+                });
+            writer.Write(json ? "\n]\n" : "");
+            writer.Flush();
+            writer.Close();
+            if (output is not null) File.Move(output.FullName + ".tmp", output.FullName, overwrite: true);
+            (source as IDisposable)?.Dispose();
+            foreach (var s in skipped) console.MarkupLineInterpolated($"[yellow]not scored[/] {s.ExamId}: {s.Reason}");
+            if (skipped.Count > 0) console.MarkupLineInterpolated($"[yellow]{skipped.Count} records could not be read and were not scored[/]");
+            if (output is not null) Console.WriteLine(output.FullName);
+            return 0;
+        }
+        catch (OperationCanceledException)
+        {
+            console.MarkupLine("[yellow]cancelled[/]");
+            return 130;
+        }
+        catch (Exception e) when (e is ModelBundleException or EcgDataException or IOException or ArgumentException or UnauthorizedAccessException
+                                  && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
+        {
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 2;
+        }
+        finally
+        {
+            foreach (var b in bundles) b.Dispose();
+        }
+    }
+
+    static string Describe(string[] models, string[] labels) =>
+        (models.Length, labels.Length) switch
+        {
+            (0, 0) => "(the folder holds none)",
+            _ => string.Join(" and ", new[] { models.Length > 0 ? $"--model {string.Join(" ", models)}" : null, labels.Length > 0 ? $"--labels {string.Join(" ", labels)}" : null }.OfType<string>()),
+        };
+
+    /// <summary>The bundle itself, or every bundle under a run folder's <c>models/</c>, in a fixed order.</summary>
+    static IEnumerable<string> BundleFolders(string path)
+    {
+        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such folder");
+        if (File.Exists(Path.Combine(path, ModelBundle.DescriptionFile))) return [path];
+        var models = Path.Combine(path, RunFolder.ModelsFolder);
+        if (!Directory.Exists(models))
+            throw new ModelBundleException(path, $"neither a model bundle (no {ModelBundle.DescriptionFile}) nor a run folder with saved models (no {RunFolder.ModelsFolder}/); runs made before models were saved have none");
+        return Directory.EnumerateFiles(models, ModelBundle.DescriptionFile, SearchOption.AllDirectories)
+            .Select(f => Path.GetDirectoryName(f)!).Order(StringComparer.Ordinal);
+    }
+
+    static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) < 0 ? value : $"\"{value.Replace("\"", "\"\"")}\"";
+}

@@ -1,0 +1,34 @@
+using System.CommandLine;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Reports;
+using Spectre.Console;
+
+namespace CodeII.Experiments.Cli;
+
+/// <summary><c>codeii report &lt;run folder&gt;</c>: rebuilds report.html from the folder's files alone.</summary>
+static class ReportCommand
+{
+    public static Command Create()
+    {
+        var folder = new Argument<DirectoryInfo>("run-folder") { Description = "A finished run folder (runs/<experiment>/<timestamp>)" };
+        var command = new Command("report", "Rebuild a run's HTML report from its folder (no retraining, no cache needed)") { folder };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            try
+            {
+                var run = RunFolder.Open(parse.GetValue(folder)!.FullName);
+                run.WriteText(RunFolder.ReportFile, HtmlReport.Render(run.ReadReportModel()));
+                Console.WriteLine(run.FileIn(RunFolder.ReportFile));
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException
+                                           or ExperimentDefinitionException or Data.EcgDataException && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+}

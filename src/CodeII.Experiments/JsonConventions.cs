@@ -1,0 +1,27 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CodeII.Experiments;
+
+/// <summary>How every JSON file the workbench writes looks: snake_case keys, indented, enums as snake_case strings,
+/// NaN and infinities allowed (an undefined AUROC is NaN, not a missing key).</summary>
+public static class JsonConventions
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        WriteIndented = true,
+        // Plain '+' and non-ASCII in names (handcrafted+learned): these files are read by people and scripts, not embedded in HTML.
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower) },
+    };
+
+    /// <summary>The same, on one line (JSON Lines files).</summary>
+    public static readonly JsonSerializerOptions Line = new(Options) { WriteIndented = false };
+
+    /// <summary>Strict reading for files whose format we version: a key this version does not know is an error, not ignored.</summary>
+    public static readonly JsonSerializerOptions Strict = new(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
+
+    public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options) + "\n";
+}

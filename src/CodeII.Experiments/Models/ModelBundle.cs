@@ -1,0 +1,332 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Features;
+using CodeII.Experiments.Features.Learned;
+using CodeII.Experiments.Preprocessing;
+using CodeII.Experiments.Sweep;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+
+namespace CodeII.Experiments.Models;
+
+/// <summary>A feature set's part and the version of its extractor (for <c>learned</c>, the checkpoint's hash).</summary>
+public sealed record FeaturePartVersion(string Name, string Version);
+
+/// <summary>The network a bundle needs: its learned features or its own outputs come from this checkpoint.</summary>
+public sealed record BundleNetwork
+{
+    /// <summary>The checkpoint's path relative to the bundle's folder (the run folder's <c>network/best.bin</c>).</summary>
+    public required string Checkpoint { get; init; }
+    public required string Sha256 { get; init; }
+    public required ResNetShape Shape { get; init; }
+    /// <summary>The classes of the network's outputs, in order.</summary>
+    public required IReadOnlyList<string> Classes { get; init; }
+    public required int InputRateHz { get; init; }
+}
+
+/// <summary>What <c>bundle.json</c> holds: everything needed to score a new ECG exactly as the run scored its test exams.</summary>
+public sealed record BundleDescription
+{
+    /// <summary>Bumped when the layout changes; a library reads only the versions it knows.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    public required int FormatVersion { get; init; }
+    /// <summary>The model's name in reports and predictions, e.g. <c>handcrafted/lightgbm</c>, <c>prior</c>, <c>resnet</c>.</summary>
+    public required string Model { get; init; }
+    public required string Label { get; init; }
+    /// <summary>The taxonomy the label is a code of, and its SNOMED-CT concept where one is known.</summary>
+    public string? Taxonomy { get; init; }
+    public string? SnomedCt { get; init; }
+    /// <summary>The label subset whose labels shared this configuration; null when the label had its own.</summary>
+    public string? Subset { get; init; }
+    /// <summary>Scores at or above this are positive: the threshold that maximised F1 on the validation patients.</summary>
+    public required double Threshold { get; init; }
+    /// <summary>The catalogue's learner (<c>lightgbm</c>, <c>logistic_regression</c>, …, <c>prior</c>, <c>resnet</c>).</summary>
+    public required string Learner { get; init; }
+    public required IReadOnlyDictionary<string, double> Parameters { get; init; }
+    /// <summary>The trial that chose the configuration, and its validation AUROC for this label.</summary>
+    public required int Trial { get; init; }
+    public required double ValidationAuroc { get; init; }
+    /// <summary>The feature set the learner reads; null for models that read no features (<c>prior</c>, <c>resnet</c>).</summary>
+    public string? FeatureSet { get; init; }
+    public IReadOnlyList<FeaturePartVersion> FeatureParts { get; init; } = [];
+    public IReadOnlyList<string> FeatureNames { get; init; } = [];
+    /// <summary>Applied to every record before its features are extracted, as in the run.</summary>
+    public PreprocessingOptions Preprocessing { get; init; } = new();
+    public BundleNetwork? Network { get; init; }
+    /// <summary>For <c>resnet</c>: which of the network's outputs is this label's score.</summary>
+    public int? NetworkOutput { get; init; }
+    /// <summary>For <c>prior</c>: the score every exam gets (the training prevalence as ML.NET's prior computes it).</summary>
+    public double? ConstantScore { get; init; }
+    /// <summary>The file holding the fitted learner: <c>model.zip</c> (ML.NET, <c>ml.Model.Save</c>) or <c>booster.txt</c>
+    /// (LightGBM's own model format); null when the score needs no learner file.</summary>
+    public string? ModelFile { get; init; }
+    public required string TrainingDataFingerprint { get; init; }
+    public required IReadOnlyDictionary<string, string> Packages { get; init; }
+}
+
+/// <summary>A bundle that cannot be loaded: the message names the folder and what is wrong.</summary>
+public sealed class ModelBundleException(string folder, string message) : Exception($"{folder}: {message}")
+{
+    public string Folder { get; } = folder;
+}
+
+/// <summary>
+/// A fitted model as a folder a fresh process can load: <c>bundle.json</c> (<see cref="BundleDescription"/>) and the
+/// learner's own file. Features are not stored: the bundle names its feature set and extractor versions, and loading
+/// refuses a library whose extractors differ. Learned features and the network's outputs come from the checkpoint the
+/// bundle points to, checked against its SHA-256.
+/// </summary>
+public sealed class ModelBundle : IDisposable
+{
+    public const string DescriptionFile = "bundle.json";
+    public const string MlNetModelFile = "model.zip";
+    public const string LightGbmModelFile = "booster.txt";
+
+    readonly MLContext _ml = new(seed: 0);
+    readonly Func<IReadOnlyList<float[]>, float[]> _score;
+    readonly LightGbmBinaryModel? _booster;
+    readonly ITransformer? _learner;
+    ResNet1d? _network;
+    IEcgFeatureExtractor? _extractor;
+    EcgPreprocessor? _preprocessor;
+
+    ModelBundle(string folder, BundleDescription description, Func<IReadOnlyList<float[]>, float[]> score, LightGbmBinaryModel? booster, ITransformer? learner)
+    {
+        Folder = folder;
+        Description = description;
+        _score = score;
+        _booster = booster;
+        _learner = learner;
+    }
+
+    public string Folder { get; }
+    public BundleDescription Description { get; }
+
+    /// <summary>The folder of a model inside a run folder: <c>models/&lt;feature set&gt;/&lt;learner&gt;/&lt;label&gt;</c>
+    /// (<c>models/prior/&lt;label&gt;</c>, <c>models/resnet/&lt;label&gt;</c>); a configuration shared by a subset adds
+    /// <c>@&lt;subset&gt;</c> to the label.</summary>
+    public static string RelativeFolder(string featureSet, string model, string label, string? subset)
+    {
+        var parts = new List<string> { "models" };
+        var learner = model.Contains('/') ? model[(model.LastIndexOf('/') + 1)..] : model;
+        if (learner is not (BinaryLearnerCatalog.Prior or LearnedFeatures.EndToEndModel)) parts.Add(featureSet);
+        parts.Add(learner);
+        parts.Add(subset is null ? label : $"{label}@{subset}");
+        return Path.Combine([.. parts.Select(SafeName)]);
+    }
+
+    static string SafeName(string name) => string.Concat(name.Select(c => Path.GetInvalidFileNameChars().Contains(c) || c == '/' ? '_' : c));
+
+    /// <summary>Writes a bundle; the description is written last, so a folder with a <c>bundle.json</c> is complete.</summary>
+    public static void Save(string folder, BundleDescription description, FittedModel? fitted, int featureCount)
+    {
+        Directory.CreateDirectory(folder);
+        if (fitted?.Booster is { } booster)
+        {
+            AtomicFile.WriteText(Path.Combine(folder, LightGbmModelFile), booster.ToModelString());
+            description = description with { ModelFile = LightGbmModelFile };
+        }
+        else if (fitted is not null && description.Learner != BinaryLearnerCatalog.Prior)
+        {
+            var ml = new MLContext(seed: 0);
+            AtomicFile.WriteStream(Path.Combine(folder, MlNetModelFile), stream => ml.Model.Save(fitted.Model, FeatureRows.Schema(ml, featureCount), stream));
+            description = description with { ModelFile = MlNetModelFile };
+        }
+        else if (fitted is not null)
+            description = description with { ConstantScore = FeatureRows.Score(new MLContext(seed: 0), fitted.Model, [new float[featureCount]], featureCount)[0] };
+        AtomicFile.WriteText(Path.Combine(folder, DescriptionFile), JsonConventions.Serialize(description));
+    }
+
+    /// <summary>Loads a bundle written by <see cref="Save"/>, checking that this library can score it as it was scored.</summary>
+    public static ModelBundle Load(string folder)
+    {
+        var path = Path.Combine(folder, DescriptionFile);
+        if (!File.Exists(path)) throw new ModelBundleException(folder, $"not a model bundle: it has no {DescriptionFile}");
+        BundleDescription description;
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllText(path));
+            // The version first, so a newer layout is named as such rather than failing on a key this version lacks.
+            if (!document.RootElement.TryGetProperty("format_version", out var version) || version.ValueKind != JsonValueKind.Number)
+                throw new ModelBundleException(folder, $"{DescriptionFile} has no format_version");
+            if (version.GetInt32() != BundleDescription.CurrentFormatVersion)
+                throw new ModelBundleException(folder, $"{DescriptionFile} has format_version {version.GetInt32()}; this version of codeii reads format_version {BundleDescription.CurrentFormatVersion} only");
+            description = document.RootElement.Deserialize<BundleDescription>(JsonConventions.Strict)
+                ?? throw new ModelBundleException(folder, $"{DescriptionFile} is empty");
+        }
+        catch (JsonException e)
+        {
+            throw new ModelBundleException(folder, $"{DescriptionFile}: {e.Message}");
+        }
+        CheckFeatureSet(folder, description);
+
+        var width = description.FeatureNames.Count;
+        string File_(string name)
+        {
+            var file = Path.Combine(folder, name);
+            if (!File.Exists(file)) throw new ModelBundleException(folder, $"the learner's file {name} is missing");
+            return file;
+        }
+        var ml = new MLContext(seed: 0);
+        switch (description)
+        {
+            case { ModelFile: LightGbmModelFile }:
+                LightGbmBinaryModel booster;
+                try { booster = LightGbmBinaryModel.Load(ml, File.ReadAllText(File_(LightGbmModelFile)), width); }
+                catch (InvalidOperationException e) { throw new ModelBundleException(folder, $"{LightGbmModelFile}: {e.Message}"); }
+                return new ModelBundle(folder, description, booster.Predict, booster, null);
+            case { ModelFile: MlNetModelFile }:
+                ITransformer learner;
+                try
+                {
+                    using var stream = File.OpenRead(File_(MlNetModelFile));
+                    learner = ml.Model.Load(stream, out _);
+                }
+                catch (Exception e) when (e is InvalidOperationException or FormatException or InvalidDataException or ArgumentException)
+                {
+                    throw new ModelBundleException(folder, $"{MlNetModelFile} cannot be read by ML.NET: {e.Message}");
+                }
+                return new ModelBundle(folder, description, rows => FeatureRows.Score(ml, learner, rows, width), null, learner);
+            case { ModelFile: not null }:
+                throw new ModelBundleException(folder, $"unknown model file '{description.ModelFile}'");
+            case { ConstantScore: { } constant }:
+                return new ModelBundle(folder, description, rows => [.. rows.Select(_ => (float)constant)], null, null);
+            case { NetworkOutput: { } output } when description.Network is not null:
+                return new ModelBundle(folder, description, rows => [.. rows.Select(r => r[output])], null, null);
+            default:
+                throw new ModelBundleException(folder, $"{DescriptionFile} names no model file, constant score or network output");
+        }
+    }
+
+    /// <summary>Refuses a bundle whose features this library would compute differently.</summary>
+    static void CheckFeatureSet(string folder, BundleDescription description)
+    {
+        foreach (var part in description.FeatureParts)
+        {
+            if (part.Name == LearnedFeatures.SetName)
+            {
+                if (description.Network is null) throw new ModelBundleException(folder, "the bundle uses learned features but names no network");
+                continue;
+            }
+            IEcgFeatureExtractor extractor;
+            try { extractor = FeatureSetCatalog.Create(part.Name); }
+            catch (ArgumentException e) { throw new ModelBundleException(folder, e.Message); }
+            if ($"v{extractor.Version}" != part.Version)
+                throw new ModelBundleException(folder, $"feature set '{part.Name}' is {part.Version} in the bundle; this version of codeii computes v{extractor.Version}, whose values differ");
+        }
+        var expected = description.FeatureParts.Sum(p => p.Name == LearnedFeatures.SetName ? description.Network!.Shape.EmbeddingSize
+            : FeatureSetCatalog.Create(p.Name).FeatureNames.Count);
+        if (description.NetworkOutput is { } output && description.Network is { } outputs && (output < 0 || output >= outputs.Classes.Count))
+            throw new ModelBundleException(folder, $"network_output {output} is not one of the network's {outputs.Classes.Count} outputs");
+        if (description.FeatureSet is not null && expected != description.FeatureNames.Count)
+            throw new ModelBundleException(folder, $"the bundle lists {description.FeatureNames.Count} feature names; its feature set '{description.FeatureSet}' has {expected}");
+        if (description.Network is { } network)
+        {
+            var checkpoint = Path.GetFullPath(Path.Combine(folder, network.Checkpoint));
+            if (!File.Exists(checkpoint)) throw new ModelBundleException(folder, $"the network checkpoint {network.Checkpoint} is missing");
+        }
+    }
+
+    /// <summary>The checkpoint's full path, after checking its hash (a changed network would give other features).</summary>
+    public string NetworkCheckpoint()
+    {
+        var network = Description.Network ?? throw new InvalidOperationException($"{Folder}: the bundle uses no network");
+        var checkpoint = Path.GetFullPath(Path.Combine(Folder, network.Checkpoint));
+        using (var stream = File.OpenRead(checkpoint))
+            if (Convert.ToHexStringLower(SHA256.HashData(stream)) != network.Sha256)
+                throw new ModelBundleException(Folder, $"the network checkpoint {network.Checkpoint} does not have the SHA-256 the bundle records");
+        return checkpoint;
+    }
+
+    /// <summary>Scores rows of the bundle's features (for <c>resnet</c>, rows of the network's outputs; for <c>prior</c>, any rows).</summary>
+    public float[] ScoreFeatures(IReadOnlyList<float[]> rows) => _score(rows);
+
+    /// <summary>This bundle's probability for one record, with the bundle's own preprocessing and features.</summary>
+    public float Predict(EcgRecord record)
+    {
+        _preprocessor ??= new EcgPreprocessor(Description.Preprocessing);
+        var prepared = Description.Preprocessing.IsIdentity ? record : _preprocessor.Apply(record);
+        if (Description.NetworkOutput is { } output)
+        {
+            var network = Network();
+            var loader = NetworkPretraining.InputLoader(new SingleRecordSource(prepared), network.Shape, Description.Network!.InputRateHz, decodeThreads: 1);
+            var (_, outputs) = NetworkPretraining.Infer(network, loader, [0], batchSize: 1);
+            return outputs[output];
+        }
+        if (Description.FeatureSet is null) return _score([[]])[0];
+        var extractor = Extractor();
+        var features = new float[extractor.FeatureNames.Count];
+        extractor.Extract(prepared, features);
+        return _score([features])[0];
+    }
+
+    /// <summary>The bundle's feature extractor, rebuilt from the catalogue (and the checkpoint for learned features).</summary>
+    public IEcgFeatureExtractor Extractor() => _extractor ??= Description.FeatureParts.Count == 1 ? Part(Description.FeatureParts[0])
+        : new FusedFeatureExtractor([.. Description.FeatureParts.Select(Part)]);
+
+    IEcgFeatureExtractor Part(FeaturePartVersion part) => part.Name == LearnedFeatures.SetName
+        ? new NetworkEmbeddingExtractor(Network(), Description.Network!.InputRateHz)
+        : FeatureSetCatalog.Create(part.Name);
+
+    /// <summary>The bundle's network, loaded once from its checkpoint (hash checked); owned by the bundle.</summary>
+    public ResNet1d Network()
+    {
+        if (_network is not null) return _network;
+        TorchRuntime.EnsureLoaded();
+        var model = new ResNet1d(Description.Network!.Shape);
+        model.load(NetworkCheckpoint());
+        model.eval();
+        return _network = model;
+    }
+
+    /// <summary>
+    /// The bundle as an ML.NET transformer from <see cref="EcgSignalRow"/> columns to "Features" and "Probability":
+    /// feature extraction followed by the learner, for composing in a notebook. Models that read no features
+    /// (prior, resnet) have no such pipeline; use <see cref="Predict"/>.
+    /// </summary>
+    public ITransformer Transformer(MLContext ml)
+    {
+        if (Description.FeatureSet is null)
+            throw new InvalidOperationException($"{Description.Model} reads no features; score records with Predict");
+        var empty = ml.Data.LoadFromEnumerable(Array.Empty<EcgSignalRow>());
+        var features = ml.Transforms.ExtractEcgFeatures(Extractor()).Fit(empty);
+        return features.Append(_booster?.Transformer ?? _learner!);
+    }
+
+    public void Dispose() => _network?.Dispose();
+
+    /// <summary>Feature rows as the ML.NET view a learner was trained on: a "Features" vector of known width.</summary>
+    static class FeatureRows
+    {
+        sealed class Row
+        {
+            public bool Label { get; set; }
+            public float[] Features { get; set; } = [];
+        }
+
+        public static DataViewSchema Schema(MLContext ml, int width) => View(ml, [], width).Schema;
+
+        static IDataView View(MLContext ml, IReadOnlyList<float[]> rows, int width)
+        {
+            var schema = SchemaDefinition.Create(typeof(Row));
+            schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
+            return ml.Data.LoadFromEnumerable(rows.Select(r => new Row { Features = r }), schema);
+        }
+
+        public static float[] Score(MLContext ml, ITransformer model, IReadOnlyList<float[]> rows, int width) =>
+            [.. model.Transform(View(ml, rows, width)).GetColumn<float>("Probability")];
+    }
+
+    /// <summary>One record as a source, for the network's batch loader.</summary>
+    sealed class SingleRecordSource(EcgRecord record) : IEcgSource
+    {
+        public string Name => record.ExamId;
+        public int Count => 1;
+        public IReadOnlyList<string> ClassNames => [];
+        public EcgRecord Read(int index) => record;
+        public string Describe() => record.ExamId;
+        public string ExamIdAt(int index) => record.ExamId;
+    }
+}

@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Synthetic;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Models;
+using CodeII.Experiments.Reports;
+using CodeII.Experiments.Sweep;
+using CodeII.Experiments.Tests.Features.Learned;
+
+namespace CodeII.Experiments.Tests.Experiments;
+
+/// <summary>One small run with every kind of model (LightGBM, an ML.NET learner, the prior, learned and fused features,
+/// the network's own outputs), shared by the tests of what its folder keeps.</summary>
+public sealed class KeptModelsRun : IDisposable
+{
+    public const string Yaml = """
+        name: kept
+        seed: 7
+        dataset:
+          kind: synthetic
+          exams: 300
+        label_subsets:
+          rhythm: [SB, ST, AF]
+        features: [basic, learned, basic+learned]
+        pretrain:
+          model: small
+          epochs: 1
+        learners:
+          lightgbm: { trials: 2 }
+          logistic_regression: { trials: 1 }
+        evaluation:
+          bootstrap_replicates: 50
+        """;
+
+    public KeptModelsRun()
+    {
+        Root = RepoPaths.NewTemporaryDirectory();
+        var definition = ExperimentDefinitionLoader.Parse(Yaml, "kept.yaml");
+        Result = ExperimentRunner.Run(definition, Yaml, "kept.yaml", new RunOptions
+        {
+            RunsRoot = Path.Combine(Root, "runs"), FeatureCacheDirectory = Path.Combine(Root, "cache", "features"), MaxThreads = 2,
+            SweepStarting = engine => SweptExams = [.. engine.FeatureSets.SelectMany(s => s.Table.ExamIds)],
+        });
+        Source = new SyntheticEcgGenerator(definition.Dataset.Synthetic);
+    }
+
+    public string Root { get; }
+    public RunResult Result { get; }
+    public IEcgSource Source { get; }
+    public IReadOnlyList<string> SweptExams { get; private set; } = [];
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+[Collection(nameof(LibtorchCollection))]
+public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModelsRun>
+{
+    RunFolder Folder => run.Result.Folder;
+
+    static CsvTable Csv(string path) => CsvTable.Read(path);
+
+    [Fact]
+    public void Split_csv_lists_every_exam_once_and_no_patient_straddles_two_parts()
+    {
+        var split = Csv(Folder.FileIn(RunFolder.SplitFile));
+        Assert.Equal(["exam_id", "patient_id", "split"], split.Header);
+        Assert.Equal(300, split.Rows.Count);
+        Assert.Equal(300, split.Rows.Select(r => r[0]).Distinct().Count());
+        Assert.All(split.Rows.GroupBy(r => r[1]), patient => Assert.Single(patient.Select(r => r[2]).Distinct()));
+        Assert.Equal(["test", "train", "validation"], split.Rows.Select(r => r[2]).Distinct().Order());
+        // The exams are the dataset's, in its order.
+        Assert.Equal(Enumerable.Range(0, 300).Select(run.Source.ExamIdAt), split.Rows.Select(r => r[0]));
+    }
+
+    [Fact]
+    public void The_sweep_is_given_the_training_and_validation_exams_and_no_test_exam()
+    {
+        var split = Csv(Folder.FileIn(RunFolder.SplitFile)).Rows.ToLookup(r => r[2], r => r[0]);
+        Assert.NotEmpty(run.SweptExams);
+        Assert.Empty(run.SweptExams.Intersect(split["test"]));
+        Assert.Equal(split["train"].Concat(split["validation"]).Order(), run.SweptExams.Distinct().Order());
+    }
+
+    [Fact]
+    public void Every_metric_recomputed_from_predictions_csv_equals_metrics_json()
+    {
+        var predictions = Csv(Folder.FileIn(RunFolder.PredictionsFile));
+        Assert.Equal(["exam_id", "patient_id", "split", "label", "model", "subset", "score", "threshold", "decision", "truth"], predictions.Header);
+        var metrics = JsonDocument.Parse(File.ReadAllText(Folder.FileIn(RunFolder.MetricsFile))).RootElement;
+        var checkedModels = 0;
+        foreach (var label in metrics.GetProperty("subsets")[0].GetProperty("per_label").EnumerateArray())
+            foreach (var model in label.GetProperty("models").EnumerateArray())
+            {
+                var name = model.GetProperty("learner").GetString()!;
+                var rows = predictions.Rows.Where(r => r[2] == "test" && r[3] == label.GetProperty("label").GetString() && r[4] == name).ToArray();
+                Assert.Equal(metrics.GetProperty("test_exams").GetInt32(), rows.Length);
+                var scores = rows.Select(r => double.Parse(r[6], CultureInfo.InvariantCulture)).ToArray();
+                var threshold = double.Parse(rows[0][7], CultureInfo.InvariantCulture);
+                var truth = rows.Select(r => r[9] == "1").ToArray();
+                // The decision column is score ≥ threshold on the values as written, ties included.
+                Assert.Equal(rows.Select(r => r[8] == "1"), scores.Select(s => s >= threshold));
+                Assert.Equal(threshold, model.GetProperty("threshold").GetDouble());
+                Assert.Equal(Reference.Auroc(scores, truth), model.GetProperty("auroc").GetProperty("value").GetDouble(), 12);
+                Assert.Equal(Reference.AveragePrecision(scores, truth), model.GetProperty("auprc").GetProperty("value").GetDouble(), 12);
+                Assert.Equal(Reference.F1(rows.Select(r => r[8] == "1").ToArray(), truth), model.GetProperty("f1").GetProperty("value").GetDouble(), 12);
+                checkedModels++;
+            }
+        // basic, learned and fused × (LightGBM, logistic regression), the prior and the network, for each of 3 labels.
+        Assert.Equal(3 * (3 * 2 + 2), checkedModels);
+    }
+
+    [Fact]
+    public void Every_selected_model_is_a_bundle_that_a_fresh_load_scores_exactly_as_the_run_did()
+    {
+        var bundles = Directory.EnumerateFiles(Folder.FileIn(RunFolder.ModelsFolder), ModelBundle.DescriptionFile, SearchOption.AllDirectories).ToArray();
+        Assert.Equal(3 * 8, bundles.Length);
+        Assert.True(File.Exists(Folder.FileIn(Path.Combine("models", "basic+learned", "lightgbm", "SB", ModelBundle.LightGbmModelFile))));
+        Assert.True(File.Exists(Folder.FileIn(Path.Combine("models", "learned", "logistic_regression", "AF", ModelBundle.MlNetModelFile))));
+        var sb = JsonDocument.Parse(File.ReadAllText(Folder.FileIn(Path.Combine("models", "basic", "lightgbm", "SB", ModelBundle.DescriptionFile)))).RootElement;
+        Assert.Equal("426177001", sb.GetProperty("snomed_ct").GetString()); // sinus bradycardia
+        Assert.Equal(1, sb.GetProperty("format_version").GetInt32());
+        Assert.Equal(run.Result.Manifest.DataFingerprint, sb.GetProperty("training_data_fingerprint").GetString());
+
+        // Scored in this process from the files alone, the test exams get the run's scores to the bit.
+        var expected = Csv(Folder.FileIn(RunFolder.PredictionsFile)).Rows.Where(r => r[2] == "test")
+            .ToDictionary(r => (r[0], r[3], r[4]), r => (Score: float.Parse(r[6], CultureInfo.InvariantCulture), Decision: r[8] == "1"));
+        var loaded = bundles.Select(b => ModelBundle.Load(Path.GetDirectoryName(b)!)).ToArray();
+        var actual = new List<Prediction>();
+        var skipped = new BatchPredictor(loaded, maxThreads: 2).Run(run.Source, actual.AddRange);
+        Assert.Empty(skipped);
+        Assert.Equal(300 * 24, actual.Count);
+        var compared = 0;
+        foreach (var p in actual)
+            if (expected.TryGetValue((p.ExamId, p.Label, p.Model), out var e))
+            {
+                Assert.Equal(e.Score, p.Score);
+                Assert.Equal(e.Decision, p.Decision);
+                compared++;
+            }
+        Assert.Equal(expected.Count, compared);
+
+        // One record through a bundle's own Predict: the same score for features that need no network.
+        var basic = loaded.First(b => b.Description.Model == "basic/lightgbm" && b.Description.Label == "AF");
+        var first = expected.First(e => e.Key.Item2 == "AF" && e.Key.Item3 == "basic/lightgbm");
+        var index = Enumerable.Range(0, 300).First(i => run.Source.ExamIdAt(i) == first.Key.Item1);
+        Assert.Equal(first.Value.Score, basic.Predict(run.Source.Read(index)));
+        foreach (var b in loaded) b.Dispose();
+    }
+
+    [Fact]
+    public void Codeii_predict_in_a_separate_process_reproduces_the_test_scores_of_every_model_from_the_same_exams_written_to_disk()
+    {
+        var data = Path.Combine(run.Root, "exams-" + Guid.NewGuid().ToString("N"));
+        var synth = CliTests.Codeii(run.Root, "data", "synth", "--out", data, "--exams", "300", "--seed", "7");
+        Assert.True(synth.ExitCode == 0, synth.StdErr);
+        var output = Path.Combine(run.Root, "predictions-" + Guid.NewGuid().ToString("N") + ".csv");
+        var (exit, stdout, stderr) = CliTests.Codeii(run.Root, "predict", Folder.Path, data, "--out", output, "--max-threads", "2");
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(output, stdout.Trim().Split('\n')[^1]);
+        var predicted = Csv(output);
+        Assert.Equal(["exam_id", "label", "model", "score", "decision"], predicted.Header);
+        var byKey = predicted.Rows.ToDictionary(r => (r[0], r[1], r[2]), r => (Score: double.Parse(r[3], CultureInfo.InvariantCulture), Decision: r[4]));
+        var test = Csv(Folder.FileIn(RunFolder.PredictionsFile)).Rows.Where(r => r[2] == "test").ToArray();
+        Assert.Equal(8, test.Select(r => r[4]).Distinct().Count());
+        Assert.All(test, r =>
+        {
+            var p = byKey[(r[0], r[3], r[4])];
+            Assert.Equal(double.Parse(r[6], CultureInfo.InvariantCulture), p.Score, 1e-6);
+            Assert.Equal(r[8], p.Decision);
+        });
+
+        // A damaged bundle is named, with what is wrong, and no stack trace.
+        var bundle = Path.Combine(run.Root, "one-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(bundle);
+        File.Copy(Folder.FileIn(Path.Combine("models", "basic", "logistic_regression", "SB", ModelBundle.DescriptionFile)), Path.Combine(bundle, ModelBundle.DescriptionFile));
+        var damaged = CliTests.Codeii(run.Root, "predict", bundle, data);
+        Assert.Equal(2, damaged.ExitCode);
+        Assert.Contains($"error: {bundle}: the learner's file model.zip is missing", damaged.StdErr.ReplaceLineEndings(""));
+        Assert.DoesNotContain("   at ", damaged.StdErr);
+    }
+
+    [Fact]
+    public void A_damaged_bundle_gets_an_error_that_names_the_folder_and_what_is_wrong()
+    {
+        var original = Folder.FileIn(Path.Combine("models", "basic", "lightgbm", "ST"));
+        var copy = Path.Combine(run.Root, "damaged-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.EnumerateFiles(original)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        using (ModelBundle.Load(copy)) { }
+
+        File.Delete(Path.Combine(copy, ModelBundle.LightGbmModelFile));
+        var missing = Assert.Throws<ModelBundleException>(() => ModelBundle.Load(copy));
+        Assert.Equal($"{copy}: the learner's file booster.txt is missing", missing.Message);
+
+        var description = Path.Combine(copy, ModelBundle.DescriptionFile);
+        File.WriteAllText(description, File.ReadAllText(description).Replace("\"format_version\": 1", "\"format_version\": 2"));
+        var version = Assert.Throws<ModelBundleException>(() => ModelBundle.Load(copy));
+        Assert.Contains("format_version 2; this version of codeii reads format_version 1 only", version.Message);
+    }
+
+    [Fact]
+    public void The_report_rebuilt_from_a_copy_of_the_folder_without_any_cache_is_the_report_the_run_wrote()
+    {
+        var copy = Path.Combine(run.Root, "copy-" + Guid.NewGuid().ToString("N"));
+        CopyDirectory(Folder.Path, copy);
+        File.Delete(Path.Combine(copy, RunFolder.ReportFile));
+        var rebuilt = HtmlReport.Render(RunFolder.Open(copy).ReadReportModel());
+        Assert.Equal(File.ReadAllText(run.Result.ReportPath), rebuilt);
+    }
+
+    static void CopyDirectory(string from, string to)
+    {
+        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
+    /// <summary>Textbook definitions, written apart from the library's: AUROC as the share of positive–negative pairs
+    /// ordered correctly (ties count half), average precision as scikit-learn defines it (precision at each distinct
+    /// threshold weighted by the recall it adds), F1 from the decisions.</summary>
+    static class Reference
+    {
+        public static double Auroc(double[] scores, bool[] truth)
+        {
+            double pairs = 0, correct = 0;
+            for (var i = 0; i < scores.Length; i++)
+                if (truth[i])
+                    for (var j = 0; j < scores.Length; j++)
+                        if (!truth[j]) { pairs++; correct += scores[i] > scores[j] ? 1 : scores[i] == scores[j] ? 0.5 : 0; }
+            return pairs == 0 ? double.NaN : correct / pairs;
+        }
+
+        public static double AveragePrecision(double[] scores, bool[] truth)
+        {
+            var positives = truth.Count(t => t);
+            if (positives == 0) return double.NaN;
+            double ap = 0, previousRecall = 0;
+            foreach (var threshold in scores.Distinct().OrderDescending())
+            {
+                var selected = Enumerable.Range(0, scores.Length).Where(i => scores[i] >= threshold).ToArray();
+                var tp = selected.Count(i => truth[i]);
+                var recall = (double)tp / positives;
+                ap += (recall - previousRecall) * tp / selected.Length;
+                previousRecall = recall;
+            }
+            return ap;
+        }
+
+        public static double F1(bool[] decisions, bool[] truth)
+        {
+            var tp = decisions.Zip(truth).Count(x => x.First && x.Second);
+            var fp = decisions.Zip(truth).Count(x => x.First && !x.Second);
+            var fn = decisions.Zip(truth).Count(x => !x.First && x.Second);
+            return 2.0 * tp / (2 * tp + fp + fn);
+        }
+    }
+}
