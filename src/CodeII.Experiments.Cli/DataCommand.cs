@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
 using Spectre.Console;
 
@@ -81,7 +82,7 @@ static class DataCommand
                 else
                 {
                     Data.Code.CodeHdf5Writer.Write(generator, directory, parse.GetValue(perPart),
-                        progress: new Progress<Features.StageProgress>(p => task.Value = p.Done));
+                        progress: new Progress<StageProgress>(p => task.Value = p.Done));
                     task.Value = count;
                 }
             });

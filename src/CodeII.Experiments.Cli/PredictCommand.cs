@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Models;
 using Spectre.Console;

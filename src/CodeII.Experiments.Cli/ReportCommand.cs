@@ -1,5 +1,6 @@
 using System.CommandLine;
 using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Reports;
 using Spectre.Console;
 
@@ -18,7 +19,7 @@ static class ReportCommand
             try
             {
                 var run = RunFolder.Open(parse.GetValue(folder)!.FullName);
-                run.WriteText(RunFolder.ReportFile, HtmlReport.Render(run.ReadReportModel()));
+                run.WriteText(RunFolder.ReportFile, HtmlReport.Render(RunReport.Read(run)));
                 Console.WriteLine(run.FileIn(RunFolder.ReportFile));
                 return 0;
             }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.CommandLine;
 using CodeII.Experiments.Evaluation;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Features;
 using CodeII.Experiments.Sweep;
@@ -62,7 +63,7 @@ static class RunCommand
         {
             if (resume is not null)
             {
-                if (RunFolder.Open(resume.FullName).ReadManifest().Status == "complete")
+                if (RunFolder.Open(resume.FullName).IsFinished)
                 {
                     console.MarkupLineInterpolated($"{resume}: this run is already complete; its report:");
                     Console.WriteLine(Path.Combine(resume.FullName, RunFolder.ReportFile));
@@ -93,11 +94,12 @@ static class RunCommand
                 .UseRenderHook((bars, _) => Volatile.Read(ref sweepStatus) is { } status ? new Rows(bars, SweepTable.Render(status, definition)) : bars)
                 .Start(context =>
                 {
-                    var stages = new List<(string Stage, string Description)> { ("features", "Reading ECGs and extracting features") };
+                    var stages = new List<(string Stage, string Description)> { ("features", "Reading ECGs and extracting features"), ("split", "Splitting by patient") };
                     if (definition.Pretrain is not null)
                         stages.AddRange([("pretrain", "Training the network"), ("embeddings", "Computing learned features")]);
                     stages.AddRange([("sweep", "Sweeping models over labels"), ("models", "Saving the selected models"),
-                        ("predictions", "Scoring validation and test exams from the saved models"), ("evaluation", "Bootstrapping test metrics")]);
+                        ("predictions", "Scoring validation and test exams from the saved models"), ("evaluation", "Bootstrapping test metrics"),
+                        ("report", "Writing the report")]);
                     var tasks = stages.ToDictionary(s => s.Stage, s => context.AddTask(s.Description, maxValue: 1, autoStart: s.Stage == "features"));
                     var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
                     var progress = new ProgressCallback(p =>

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Features;
 using CodeII.Experiments.Labels;
@@ -124,7 +125,7 @@ static class SweepBench
             File.Delete(log);
             engine.Run(trial =>
             {
-                File.AppendAllText(log, System.Text.Json.JsonSerializer.Serialize(trial with { DurationSeconds = clock.Elapsed.TotalSeconds }, CodeII.Experiments.Experiments.RunFolder.Json).ReplaceLineEndings("") + "\n");
+                File.AppendAllText(log, System.Text.Json.JsonSerializer.Serialize(trial with { DurationSeconds = clock.Elapsed.TotalSeconds }, JsonConventions.Options).ReplaceLineEndings("") + "\n");
                 if (trial.Learner != BinaryLearnerCatalog.LightGbm) return;
                 times.Add(clock.Elapsed.TotalSeconds);
                 aurocs.Add(trial.ValidationAuroc);

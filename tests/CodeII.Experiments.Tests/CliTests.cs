@@ -6,7 +6,7 @@ namespace CodeII.Experiments.Tests;
 public class CliTests
 {
     /// <summary>Starts codeii with its output read in the background (read the tasks only once it has ended).</summary>
-    static (Process Process, Task<string> StdOut, Task<string> StdErr) StartCodeii(string workingDirectory, params string[] args)
+    internal static (Process Process, Task<string> StdOut, Task<string> StdErr) StartCodeii(string workingDirectory, params string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "codeii.dll"));
@@ -165,7 +165,8 @@ public class CliTests
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {errors}{output}");
         static string Squeezed(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", "");
         Assert.Contains(Squeezed($"codeii run --resume {folder}"), Squeezed(output));
-        Assert.Contains("\"status\": \"cancelled\"", File.ReadAllText(Path.Combine(folder!, "manifest.json")));
+        Assert.EndsWith("\"event\":\"cancelled\"}", File.ReadAllLines(Path.Combine(folder!, "events.jsonl"))[^1]);
+        Assert.False(File.Exists(Path.Combine(folder!, "manifest.json")));
 
         var (exit, resumedOut, resumedErr) = Codeii(dir, "run", "--resume", folder!);
         Assert.True(exit == 0, resumedErr + resumedOut);

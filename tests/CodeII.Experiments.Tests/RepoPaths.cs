@@ -25,6 +25,18 @@ static class RepoPaths
         return Path.Combine([SharedData, .. parts]);
     }
 
+    /// <summary>A copy of a folder and everything in it, e.g. a run folder sent to a reviewer.</summary>
+    public static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
     public static string NewTemporaryDirectory()
     {
         var path = Path.Combine(Path.GetTempPath(), "codeii-tests", Guid.NewGuid().ToString("N"));

@@ -66,7 +66,7 @@ public static class ExperimentEvaluator
 {
     public static ExperimentMetrics Evaluate(IReadOnlyList<ModelPredictions> predictions, IReadOnlyList<LabelSubset> subsets, IReadOnlyList<string> learners,
         IReadOnlyList<string> testPatients, Func<string, bool[]> testTruthOf, int replicates, double confidence, int seed,
-        IProgress<Features.StageProgress>? progress = null)
+        IProgress<StageProgress>? progress = null)
     {
         var bootstrap = new PatientBootstrap(testPatients, replicates, seed, confidence);
         var n = testPatients.Count;
@@ -84,7 +84,7 @@ public static class ExperimentEvaluator
             learners.Any(learner => Model(subset, label, learner).Subset is not null) ? $"{subset}/{label}" : label;
         var steps = subsets.SelectMany(s => s.Labels.Select(l => LabelKey(s.Name, l))).Distinct().Count() * learners.Count + subsets.Count * learners.Count;
         var done = 0;
-        void Step() => progress?.Report(new Features.StageProgress("evaluation", ++done, steps));
+        void Step() => progress?.Report(new StageProgress("evaluation", ++done, steps));
         // By label; by subset and label where the subset shared configurations across its labels.
         var perLabel = new Dictionary<string, LabelMetrics>();
         LabelMetrics LabelMetricsOf(string subset, string label)

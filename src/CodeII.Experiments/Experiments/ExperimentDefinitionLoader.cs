@@ -61,7 +61,7 @@ public static class ExperimentDefinitionLoader
         static readonly string[] Objectives = ["auroc", "auprc", "f1", "challenge"];
         static readonly string[] Sharings = ["per_label", "per_subset"];
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
-        static readonly string[] FeatureSets = [BasicFeatureExtractor.SetName, HandcraftedFeatureExtractor.SetName, LearnedFeatures.SetName];
+        static readonly string[] FeatureSets = [.. FeatureSetCatalog.RecordOnlySets, LearnedFeatures.SetName];
         static readonly string[] PretrainKeys = ["model", "sampling_rate_hz", "epochs", "batch_size", "learning_rate", "weight_positives",
             "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end", "dataset", "labels", "transfer", "fine_tune_epochs"];
         static readonly string[] TransferModes = ["frozen", "fine_tune"];
@@ -341,6 +341,8 @@ public static class ExperimentDefinitionLoader
                     if (!FeatureSets.Contains(part))
                         throw Error(item, path, $"'{part}' is not one of: {string.Join(", ", FeatureSets)} (fuse sets with '+', e.g. handcrafted+learned)");
                 if (parts.Distinct().Count() != parts.Length) throw Error(item, path, $"'{set}' names a set twice");
+                if (FeatureSetCatalog.SharedNames(set) is { Count: > 0 } shared)
+                    throw Error(item, path, $"'{set}' fuses sets that share features ({string.Join(", ", shared.Take(5))}{(shared.Count > 5 ? ", …" : "")}); fuse sets whose features differ, e.g. handcrafted+learned");
                 if (sets.Contains(set)) throw Error(item, path, $"'{set}' is listed twice");
                 sets.Add(set);
             }

@@ -12,9 +12,9 @@ public sealed class BasicFeatureExtractor : IEcgFeatureExtractor
     public const string SetName = "basic";
     public string Name => SetName;
     // 2: the R-peak detector computes its slope energy in single precision.
-    public int Version => 2;
+    public int Version => 3;
 
-    static readonly string[] RhythmFeatures = ["hr_bpm", "rr_mean_ms", "rr_sd_ms", "rr_rmssd_ms", "rr_min_ms", "rr_max_ms", "rr_cv"];
+    static readonly string[] RhythmFeatures = ["hr_bpm", "rr_mean_ms", "rr_sd_ms", "rr_rmssd_ms", "rr_min_ms", "rr_max_ms", "rr_cv_ratio"];
     static readonly string[] LeadStatistics = ["beat_max_mv", "beat_min_mv", "beat_range_mv", "signal_sd_mv"];
     static readonly string[] TemplateLeads = ["II", "V1", "V6"];
 
@@ -76,6 +76,8 @@ public sealed class BasicFeatureExtractor : IEcgFeatureExtractor
             var median = MedianBeat(detrended, beats.Select(b => b - start).ToArray(), before, after);
             var max = median.Max();
             var min = median.Min();
+            // A dead lead (electrode off) has a flat median beat: no beat to measure, so its beat features stay NaN.
+            if (max == min) continue;
             destination[slot] = (float)max;
             destination[slot + 1] = (float)min;
             destination[slot + 2] = (float)(max - min);

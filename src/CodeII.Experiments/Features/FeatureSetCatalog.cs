@@ -14,6 +14,12 @@ public static class FeatureSetCatalog
     /// <summary>The parts of a fused set, in order: <c>handcrafted+learned</c> → handcrafted, learned.</summary>
     public static IReadOnlyList<string> Parts(string featureSet) => featureSet.Split('+');
 
+    /// <summary>Feature names that two parts of a fused set would both give (learned features never collide): such a
+    /// fusion would have ambiguous columns, so it is refused.</summary>
+    public static IReadOnlyList<string> SharedNames(string featureSet) =>
+        [.. Parts(featureSet).Where(RecordOnlySets.Contains).SelectMany(p => Create(p).FeatureNames).GroupBy(n => n, StringComparer.Ordinal)
+            .Where(g => g.Count() > 1).Select(g => g.Key)];
+
     public static IEcgFeatureExtractor Create(string name) => name switch
     {
         BasicFeatureExtractor.SetName => new BasicFeatureExtractor(),
@@ -24,12 +30,21 @@ public static class FeatureSetCatalog
 }
 
 /// <summary>Several extractors' features side by side, as one set (<c>handcrafted+learned</c>).</summary>
-public sealed class FusedFeatureExtractor(IReadOnlyList<IEcgFeatureExtractor> parts) : IEcgFeatureExtractor
+public sealed class FusedFeatureExtractor : IEcgFeatureExtractor
 {
-    public IReadOnlyList<IEcgFeatureExtractor> Parts { get; } = parts;
-    public string Name { get; } = string.Join("+", parts.Select(p => p.Name));
+    public FusedFeatureExtractor(IReadOnlyList<IEcgFeatureExtractor> parts)
+    {
+        Parts = parts;
+        Name = string.Join("+", parts.Select(p => p.Name));
+        FeatureNames = [.. parts.SelectMany(p => p.FeatureNames)];
+        var shared = FeatureNames.GroupBy(n => n, StringComparer.Ordinal).Where(g => g.Count() > 1).Select(g => g.Key).ToArray();
+        if (shared.Length > 0) throw new ArgumentException($"'{Name}' fuses sets that share features ({string.Join(", ", shared.Take(5))}): their columns would be ambiguous");
+    }
+
+    public IReadOnlyList<IEcgFeatureExtractor> Parts { get; }
+    public string Name { get; }
     public int Version => 1;
-    public IReadOnlyList<string> FeatureNames { get; } = [.. parts.SelectMany(p => p.FeatureNames)];
+    public IReadOnlyList<string> FeatureNames { get; }
 
     public void Extract(EcgRecord record, Span<float> destination)
     {

@@ -52,6 +52,8 @@ public sealed class FeatureTable
     public FeatureTable Concatenate(FeatureTable other)
     {
         if (!other.ExamIds.SequenceEqual(ExamIds)) throw new ArgumentException("the tables hold different exams and cannot be fused");
+        if (FeatureNames.Intersect(other.FeatureNames, StringComparer.Ordinal).FirstOrDefault() is { } shared)
+            throw new ArgumentException($"both tables have a feature '{shared}': fused, its column would be ambiguous");
         var (a, b) = (FeatureNames.Count, other.FeatureNames.Count);
         var values = new float[(long)RowCount * (a + b)];
         for (var i = 0; i < RowCount; i++)
@@ -62,9 +64,6 @@ public sealed class FeatureTable
         return WithFeatures([.. FeatureNames, .. other.FeatureNames], values);
     }
 }
-
-/// <summary>How far a stage is; <paramref name="Detail"/> carries live figures such as a training loss.</summary>
-public readonly record struct StageProgress(string Stage, int Done, int Total, string? Detail = null);
 
 /// <summary>No features: reads ids, patients and labels only, for runs whose every feature set is learned.</summary>
 public sealed class MetadataOnlyExtractor : IEcgFeatureExtractor

@@ -14,17 +14,17 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
 {
     public const string SetName = "handcrafted";
     public string Name => SetName;
-    public int Version => 3;
+    public int Version => 4;
 
     static readonly string[] Global =
     [
-        "hr_bpm", "rr_mean_ms", "rr_sdnn_ms", "rr_rmssd_ms", "rr_pnn50", "rr_cv", "rr_min_ms", "rr_max_ms",
+        "hr_bpm", "rr_mean_ms", "rr_sdnn_ms", "rr_rmssd_ms", "rr_pnn50_share", "rr_cv_ratio", "rr_min_ms", "rr_max_ms",
         // Median absolute successive RR difference over the median RR: near 0 in sinus rhythm, large in AF.
-        "rr_irregularity",
-        "p_present", "p_duration_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "qtc_framingham_ms",
+        "rr_irregularity_ratio",
+        "p_present_flag", "p_duration_ms", "pr_ms", "qrs_ms", "qt_ms", "qtc_bazett_ms", "qtc_fridericia_ms", "qtc_framingham_ms",
         "qrs_axis_deg", "p_axis_deg", "t_axis_deg",
-        "sokolow_lyon_mv", "cornell_mv", "r_transition_lead", "qrs_notches_max",
-        "age_years", "sex_male", "delineation_missing",
+        "sokolow_lyon_mv", "cornell_mv", "r_transition_lead", "qrs_notches_max_count",
+        "age_years", "sex_male_flag", "delineation_missing_flag",
     ];
 
     /// <summary>Bands whose share of the median beat's energy is reported: baseline and T (0.5–5 Hz), P and QRS body
@@ -34,7 +34,7 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
     const int MaximumBinHz = 40;
 
     enum LeadFeature { PAmp, QAmp, RAmp, SAmp, TAmp, St60, QrsArea, QrsNotches, Quality }
-    static readonly string[] PerLead = ["p_amp_mv", "q_amp_mv", "r_amp_mv", "s_amp_mv", "t_amp_mv", "st60_mv", "qrs_area_mvms", "qrs_notches", "quality"];
+    static readonly string[] PerLead = ["p_amp_mv", "q_amp_mv", "r_amp_mv", "s_amp_mv", "t_amp_mv", "st60_mv", "qrs_area_mvms", "qrs_notches_count", "quality_corr"];
 
     readonly BeatDelineator _delineator = new();
 
@@ -76,15 +76,15 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         destination.Fill(float.NaN);
         var f = new Slots(destination);
         f["age_years"] = record.Age ?? double.NaN;
-        f["sex_male"] = record.Sex switch { Sex.Male => 1, Sex.Female => 0, _ => double.NaN };
-        f["delineation_missing"] = 1;
+        f["sex_male_flag"] = record.Sex switch { Sex.Male => 1, Sex.Female => 0, _ => double.NaN };
+        f["delineation_missing_flag"] = 1;
         var beats = _delineator.MedianBeats(record);
         if (beats is null) return;
         Rhythm(beats, f);
         BandEnergies(beats, f);
         var d = _delineator.Delineate(beats);
         if (double.IsNaN(d.QrsOnset)) return;
-        f["delineation_missing"] = 0;
+        f["delineation_missing_flag"] = 0;
         Intervals(d, f);
         Morphology(beats, d, f);
     }
@@ -97,15 +97,15 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         f["rr_min_ms"] = rr.MinMs;
         f["rr_max_ms"] = rr.MaxMs;
         f["rr_sdnn_ms"] = rr.SdnnMs;
-        f["rr_cv"] = rr.Cv;
+        f["rr_cv_ratio"] = rr.Cv;
         f["rr_rmssd_ms"] = rr.RmssdMs;
-        f["rr_pnn50"] = rr.Pnn50;
-        f["rr_irregularity"] = rr.Irregularity;
+        f["rr_pnn50_share"] = rr.Pnn50;
+        f["rr_irregularity_ratio"] = rr.Irregularity;
     }
 
     static void Intervals(BeatDelineation d, Slots f)
     {
-        f["p_present"] = double.IsNaN(d.POnset) ? 0 : 1;
+        f["p_present_flag"] = double.IsNaN(d.POnset) ? 0 : 1;
         f["p_duration_ms"] = d.PDurationMs;
         f["pr_ms"] = d.PrMs;
         f["qrs_ms"] = d.QrsMs;
@@ -132,7 +132,9 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         for (var l = 0; l < beats.Leads.Count; l++)
         {
             var lead = StandardLeads.IndexOf(beats.Leads[l]);
-            if (lead < 0) continue;
+            // A dead lead (electrode off: its median beat does not vary, so its beat correlation is undefined) shows no
+            // wave to measure; its morphology stays NaN rather than a made-up 0 mV.
+            if (lead < 0 || double.IsNaN(beats.BeatCorrelation[l])) continue;
             var x = beats.Beats[l];
             var baseline = Mean(x, Math.Max(0, on - isoelectric), on - 1);
             var rIndex = on;
@@ -182,7 +184,7 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
         for (var k = 1; k <= 6; k++)
             if (Wave(f, $"V{k}", LeadFeature.RAmp) > -Wave(f, $"V{k}", LeadFeature.SAmp)) { transition = k; break; }
         f["r_transition_lead"] = transition;
-        f["qrs_notches_max"] = maxNotches;
+        f["qrs_notches_max_count"] = maxNotches;
     }
 
     /// <summary>

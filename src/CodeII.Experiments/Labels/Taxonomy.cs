@@ -22,24 +22,6 @@ public sealed class Taxonomy
     /// <summary>The PTB-XL SCP statements that have a SNOMED-CT counterpart in the PhysioNet Challenge tables.</summary>
     public static Taxonomy PtbXlSnomed { get; } = Embedded("ptbxl-snomed");
 
-    /// <summary>
-    /// PTB-XL's vocabulary from the dataset's own scp_statements.csv: the 71 statements (grouped diagnostic, form or
-    /// rhythm), the 5 diagnostic superclasses and their subclasses; SNOMED-CT codes come from ptbxl-snomed.csv.
-    /// </summary>
-    public static (Taxonomy Statements, Taxonomy Superclasses, Taxonomy Subclasses) FromPtbXl(Data.PtbXl.PtbXlDatabase database)
-    {
-        string? SnomedOf(string code) => PtbXlSnomed.Find(code)?.Snomed;
-        var statements = database.Statements.Values.OrderBy(s => s.Code, StringComparer.Ordinal)
-            .Select(s => new LabelClass(s.Code, s.Description, s.Diagnostic ? "diagnostic" : s.Rhythm ? "rhythm" : "form", SnomedOf(s.Code))).ToArray();
-        var superclasses = Data.PtbXl.PtbXlDatabase.Superclasses.Select(c => new LabelClass(c, c, "superclass", null)).ToArray();
-        var subclasses = database.Statements.Values.Where(s => s.Diagnostic && s.DiagnosticSubclass is not null)
-            .GroupBy(s => s.DiagnosticSubclass!).OrderBy(g => g.Key, StringComparer.Ordinal)
-            .Select(g => new LabelClass(g.Key, g.Key, g.First().DiagnosticClass ?? "", null)).ToArray();
-        return (new Taxonomy { Name = "ptb-xl statements", Classes = statements },
-                new Taxonomy { Name = "ptb-xl superclasses", Classes = superclasses },
-                new Taxonomy { Name = "ptb-xl subclasses", Classes = subclasses });
-    }
-
     /// <summary>Classes named only by their codes, e.g. CODE-II's columns; they map to nothing until a SNOMED-CT code is known.</summary>
     public static Taxonomy FromCodes(string name, IEnumerable<string> codes) =>
         new() { Name = name, Classes = codes.Select(c => new LabelClass(c, c, "", null)).ToArray() };
@@ -75,11 +57,11 @@ public sealed class LabelMap
     public static LabelMap Between(Taxonomy source, Taxonomy target)
     {
         var byConcept = target.Classes.Where(c => c.Snomed is not null)
-            .GroupBy(c => Data.Challenge.SnomedMapping.Canonical(c.Snomed!))
+            .GroupBy(c => SnomedCt.Canonical(c.Snomed!))
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.Select(c => c.Code).ToArray());
         var mapping = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
         foreach (var c in source.Classes)
-            if (c.Snomed is not null && byConcept.TryGetValue(Data.Challenge.SnomedMapping.Canonical(c.Snomed), out var targets))
+            if (c.Snomed is not null && byConcept.TryGetValue(SnomedCt.Canonical(c.Snomed), out var targets))
                 mapping[c.Code] = targets;
         return new LabelMap { Source = source, Target = target, Mapping = mapping };
     }

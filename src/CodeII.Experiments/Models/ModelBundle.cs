@@ -139,8 +139,8 @@ public sealed class ModelBundle : IDisposable
         AtomicFile.WriteText(Path.Combine(folder, DescriptionFile), JsonConventions.Serialize(description));
     }
 
-    /// <summary>Loads a bundle written by <see cref="Save"/>, checking that this library can score it as it was scored.</summary>
-    public static ModelBundle Load(string folder)
+    /// <summary>A bundle's <c>bundle.json</c>, checked for a format version this library reads.</summary>
+    public static BundleDescription ReadDescription(string folder)
     {
         var path = Path.Combine(folder, DescriptionFile);
         if (!File.Exists(path)) throw new ModelBundleException(folder, $"not a model bundle: it has no {DescriptionFile}");
@@ -160,6 +160,13 @@ public sealed class ModelBundle : IDisposable
         {
             throw new ModelBundleException(folder, $"{DescriptionFile}: {e.Message}");
         }
+        return description;
+    }
+
+    /// <summary>Loads a bundle written by <see cref="Save"/>, checking that this library can score it as it was scored.</summary>
+    public static ModelBundle Load(string folder)
+    {
+        var description = ReadDescription(folder);
         CheckFeatureSet(folder, description);
 
         var width = description.FeatureNames.Count;
@@ -258,13 +265,27 @@ public sealed class ModelBundle : IDisposable
         if (Description.FeatureSet is null) return _score([[]])[0];
         var extractor = Extractor();
         var features = new float[extractor.FeatureNames.Count];
-        extractor.Extract(prepared, features);
+        extractor.Extract(record, features);
         return _score([features])[0];
     }
 
-    /// <summary>The bundle's feature extractor, rebuilt from the catalogue (and the checkpoint for learned features).</summary>
-    public IEcgFeatureExtractor Extractor() => _extractor ??= Description.FeatureParts.Count == 1 ? Part(Description.FeatureParts[0])
-        : new FusedFeatureExtractor([.. Description.FeatureParts.Select(Part)]);
+    /// <summary>The bundle's feature extractor, rebuilt from the catalogue (and the checkpoint for learned features),
+    /// applying the bundle's preprocessing to each record first.</summary>
+    public IEcgFeatureExtractor Extractor()
+    {
+        if (_extractor is not null) return _extractor;
+        var features = Description.FeatureParts.Count == 1 ? Part(Description.FeatureParts[0]) : new FusedFeatureExtractor([.. Description.FeatureParts.Select(Part)]);
+        return _extractor = Description.Preprocessing.IsIdentity ? features : new PreprocessingExtractor(features, new EcgPreprocessor(Description.Preprocessing));
+    }
+
+    /// <summary>An extractor that reads records through a preprocessing, as the run's source did.</summary>
+    sealed class PreprocessingExtractor(IEcgFeatureExtractor inner, EcgPreprocessor preprocessor) : IEcgFeatureExtractor
+    {
+        public string Name => inner.Name;
+        public int Version => inner.Version;
+        public IReadOnlyList<string> FeatureNames => inner.FeatureNames;
+        public void Extract(EcgRecord record, Span<float> destination) => inner.Extract(preprocessor.Apply(record), destination);
+    }
 
     IEcgFeatureExtractor Part(FeaturePartVersion part) => part.Name == LearnedFeatures.SetName
         ? new NetworkEmbeddingExtractor(Network(), Description.Network!.InputRateHz)
@@ -283,7 +304,7 @@ public sealed class ModelBundle : IDisposable
 
     /// <summary>
     /// The bundle as an ML.NET transformer from <see cref="EcgSignalRow"/> columns to "Features" and "Probability":
-    /// feature extraction followed by the learner, for composing in a notebook. Models that read no features
+    /// the bundle's preprocessing and feature extraction followed by the learner, for composing in a notebook. Models that read no features
     /// (prior, resnet) have no such pipeline; use <see cref="Predict"/>.
     /// </summary>
     public ITransformer Transformer(MLContext ml)

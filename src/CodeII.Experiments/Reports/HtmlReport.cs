@@ -3,14 +3,15 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using CodeII.Experiments.Evaluation;
-using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Sweep;
 
 namespace CodeII.Experiments.Reports;
 
 /// <summary>Everything a report shows; all of it also lives in the run folder, so a report can be rebuilt without retraining.</summary>
 public sealed record ReportModel(
-    ExperimentDefinition Definition,
+    string Experiment,
+    SweepSettings Sweep,
     RunManifest Manifest,
     ExperimentMetrics Metrics,
     IReadOnlyList<TrialRecord> Trials,
@@ -38,7 +39,7 @@ public static class HtmlReport
         var charts = new List<PlotlyPage.Chart>();
         var html = new StringBuilder();
         var m = model.Manifest;
-        var title = $"CodeII experiment report: {model.Definition.Name}";
+        var title = $"CodeII experiment report: {model.Experiment}";
         html.Append($$"""
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8">
@@ -58,7 +59,7 @@ public static class HtmlReport
             <h1>{{E(title)}}</h1>
             <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}}
             · data <code>{{E(m.DataFingerprint ?? "")}}</code> · {{model.Metrics.TestExams}} test exams from {{model.Metrics.TestPatients}} patients</p>
-            <p>Each label is a one-vs-rest problem. Each model's configuration was chosen by its validation {{E(model.Definition.Sweep.Objective.DisplayName())}} and its F1 threshold was tuned on
+            <p>Each label is a one-vs-rest problem. Each model's configuration was chosen by its validation {{E(model.Sweep.Objective.DisplayName())}} and its F1 threshold was tuned on
             validation; every number below is on the held-out test patients, with {{model.Metrics.Confidence:P0}} intervals from
             {{model.Metrics.BootstrapReplicates}} patient-level bootstrap resamples. <em>prior</em> is the trivial baseline that scores every exam
             with the training prevalence: a model is only useful where it beats it.</p>
@@ -198,7 +199,7 @@ public static class HtmlReport
 
     static void RenderTrials(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)
     {
-        var sweep = model.Definition.Sweep;
+        var sweep = model.Sweep;
         var budget = sweep.Budget;
         html.Append("<h2 id=\"trials\">Sweep</h2>\n")
             .Append($"<p class=\"meta\">Tuner <code>{E(sweep.Tuner)}</code>, objective validation {E(sweep.Objective.DisplayName())}, ")
@@ -225,7 +226,7 @@ public static class HtmlReport
     {
         var tuned = model.Trials.Where(t => t.FeatureSet is not null && t.Learner != BinaryLearnerCatalog.Prior && t.Learner != Features.Learned.LearnedFeatures.EndToEndModel).ToArray();
         if (tuned.Length == 0) return;
-        var objective = model.Definition.Sweep.Objective.DisplayName();
+        var objective = model.Sweep.Objective.DisplayName();
         html.Append($"<h3 id=\"convergence\">Convergence</h3>\n<p class=\"meta\">Validation {E(objective)} of the best configuration found so far, averaged over the streams ")
             .Append("(labels, or subsets sharing a configuration) of each feature set, against the trial number and against the training time spent in a stream. ")
             .Append("A learner's line starts at its first trial.</p>\n");

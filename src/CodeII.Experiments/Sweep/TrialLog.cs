@@ -1,5 +1,4 @@
 using System.Text.Json;
-using CodeII.Experiments.Experiments;
 
 namespace CodeII.Experiments.Sweep;
 
@@ -21,7 +20,7 @@ public static class TrialLog
             if (string.IsNullOrWhiteSpace(lines[i])) continue;
             try
             {
-                trials.Add(JsonSerializer.Deserialize<TrialRecord>(lines[i], RunFolder.Json) ?? throw new JsonException("null record"));
+                trials.Add(JsonSerializer.Deserialize<TrialRecord>(lines[i], JsonConventions.Options) ?? throw new JsonException("null record"));
             }
             catch (JsonException e) when (i == lines.Length - 1)
             {

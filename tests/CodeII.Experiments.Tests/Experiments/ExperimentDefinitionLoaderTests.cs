@@ -40,6 +40,10 @@ public class ExperimentDefinitionLoaderTests
         Assert.Equal((7, 16, 0.0005, true, TimeSpan.FromSeconds(90)), (p.Training.Epochs, p.Training.BatchSize, p.Training.LearningRate, p.Training.WeightPositives, p.Training.TimeBudget));
         Assert.False(p.EndToEnd);
         Assert.Equal(["basic"], ExperimentDefinitionLoader.Parse("name: x\n", "x.yaml").Features);
+
+        // basic and handcrafted both measure the heart rate and RR statistics: fused, the columns would be ambiguous.
+        var shared = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse("features: [basic+handcrafted]\n", "s.yaml"));
+        Assert.Contains("s.yaml:1:12: 'features': 'basic+handcrafted' fuses sets that share features (hr_bpm, rr_mean_ms", shared.Message);
     }
 
     [Fact]
@@ -187,7 +191,7 @@ public class PreprocessingDefinitionTests
         var d = ExperimentDefinitionLoader.Parse(yaml, "f.yaml");
         Assert.Equal(["I", "II", "V1", "V2", "V3", "V4", "V5", "V6"], d.Preprocessing.Leads);
         Assert.Equal(0.8, d.Preprocessing.HighPassHz);
-        var source = ExperimentRunner.CreateSource(d);
+        var source = Datasets.CreateSource(d);
         var record = source.Read(0);
         Assert.Equal(400, record.SamplingRateHz);
         Assert.Equal(8, record.Leads.Count);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Runs;
 
 namespace CodeII.Experiments.Tests.Experiments;
 
@@ -9,7 +10,7 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
     public void A_run_folder_holds_definition_manifest_trials_predictions_metrics_and_report()
     {
         var folder = small.Result.Folder;
-        foreach (var file in new[] { RunFolder.DefinitionFile, RunFolder.ResolvedDefinitionFile, RunFolder.ManifestFile,
+        foreach (var file in new[] { RunFolder.DefinitionFile, RunFolder.ResolvedDefinitionFile, RunFolder.ManifestFile, RunEvents.File, RunFolder.SplitFile,
                      RunFolder.TrialsFile, RunFolder.PredictionsFile, RunFolder.MetricsFile, RunFolder.ReportFile })
             Assert.True(File.Exists(folder.FileIn(file)), $"{file} is missing");
         Assert.Equal(SmallExperiment.Yaml, File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)));
@@ -22,6 +23,15 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
         Assert.StartsWith("sha256:", m.GetProperty("data_fingerprint").GetString());
         Assert.Matches("^[0-9a-f]{40}$|^unknown", m.GetProperty("git_commit").GetString()!);
         Assert.True(m.GetProperty("packages").TryGetProperty("Microsoft.ML", out var ml) && ml.GetString()!.StartsWith("5.0"));
+
+        // The event log: started, then each stage of the plan started and done in order, then finished.
+        var events = new RunEvents(folder).Read();
+        Assert.Equal(RunEvent.Started, events[0].Event);
+        Assert.Equal(5, events[0].Manifest!.Seed);
+        Assert.Equal(RunEvent.Finished, events[^1].Event);
+        string[] plan = ["features", "split", "sweep", "models", "predictions", "evaluation", "report"];
+        Assert.Equal(plan.SelectMany(s => new[] { $"{RunEvent.StageStarted} {s}", $"{RunEvent.StageDone} {s}" }),
+            events.Skip(1).SkipLast(1).Select(e => $"{e.Event} {e.Stage}"));
     }
 
     [Fact]
@@ -76,9 +86,9 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
 
 public class ExperimentCancellationTests
 {
-    sealed class CancelDuringSweep(CancellationTokenSource cts, int afterTrials = 2) : IProgress<CodeII.Experiments.Features.StageProgress>
+    sealed class CancelDuringSweep(CancellationTokenSource cts, int afterTrials = 2) : IProgress<StageProgress>
     {
-        public void Report(CodeII.Experiments.Features.StageProgress value)
+        public void Report(StageProgress value)
         {
             if (value.Stage == "sweep" && value.Done >= afterTrials) cts.Cancel();
         }
@@ -126,8 +136,11 @@ public class ExperimentCancellationTests
         Assert.True(CodeII.Experiments.Sweep.Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(60)));
 
         var folder = Directory.GetDirectories(Path.Combine(root, "small")).Single();
-        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, RunFolder.ManifestFile)));
-        Assert.Equal("cancelled", manifest.RootElement.GetProperty("status").GetString());
+        // No manifest (a run's summary is written when it finishes); the event log says the session was cancelled in the sweep.
+        Assert.False(File.Exists(Path.Combine(folder, RunFolder.ManifestFile)));
+        var events = new RunEvents(RunFolder.Open(folder)).Read();
+        Assert.Equal(RunEvent.Cancelled, events[^1].Event);
+        Assert.Equal($"{RunEvent.StageStarted} sweep", $"{events[^2].Event} {events[^2].Stage}");
         var trials = File.ReadAllLines(Path.Combine(folder, RunFolder.TrialsFile));
         Assert.InRange(trials.Length, 2, 23);
         Assert.All(trials, line => JsonDocument.Parse(line).Dispose());

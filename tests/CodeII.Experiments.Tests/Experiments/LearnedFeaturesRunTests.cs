@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Tests.Features.Learned;
 
 namespace CodeII.Experiments.Tests.Experiments;
@@ -28,7 +29,7 @@ public class LearnedFeaturesRunTests : IDisposable
 
     readonly string _root = RepoPaths.NewTemporaryDirectory();
 
-    RunResult Run(string yaml = Yaml, IProgress<CodeII.Experiments.Features.StageProgress>? progress = null) =>
+    RunResult Run(string yaml = Yaml, IProgress<StageProgress>? progress = null) =>
         ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "learned.yaml"), yaml, "learned.yaml",
             new RunOptions { RunsRoot = Path.Combine(_root, "runs"), FeatureCacheDirectory = Path.Combine(_root, "cache", "features"), MaxThreads = 2, Progress = progress });
 

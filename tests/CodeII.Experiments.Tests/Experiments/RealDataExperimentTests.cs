@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
 
 namespace CodeII.Experiments.Tests.Experiments;
@@ -48,7 +49,7 @@ public class RealDataExperimentTests
     {
         var yaml = Yaml(RepoPaths.Shared("ptbxl"), skip: false).Replace("[NORM, MI, STTC, CD, HYP]", "[NORM, AFIB]");
         var definition = ExperimentDefinitionLoader.Parse(yaml, "x.yaml");
-        var e = Assert.Throws<EcgDataException>(() => ExperimentRunner.CreateSource(definition));
+        var e = Assert.Throws<EcgDataException>(() => Datasets.CreateSource(definition));
         Assert.Equal("label_subsets.superclasses", e.Field);
         Assert.Contains("'AFIB' is not a class", e.Message);
     }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Models;
@@ -145,6 +146,18 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         var first = expected.First(e => e.Key.Item2 == "AF" && e.Key.Item3 == "basic/lightgbm");
         var index = Enumerable.Range(0, 300).First(i => run.Source.ExamIdAt(i) == first.Key.Item1);
         Assert.Equal(first.Value.Score, basic.Predict(run.Source.Read(index)));
+
+        // As an ML.NET transformer over ECG rows (feature extraction, then the learner), for LightGBM and an ML.NET learner.
+        foreach (var model in new[] { "basic/lightgbm", "basic/logistic_regression" })
+        {
+            var bundle = loaded.First(b => b.Description.Model == model && b.Description.Label == "ST");
+            var ml = new Microsoft.ML.MLContext(seed: 1);
+            var rows = Microsoft.ML.Data.ColumnCursorExtensions.GetColumn<float>(bundle.Transformer(ml).Transform(CodeII.Experiments.Features.EcgDataView.Load(ml, run.Source)), "Probability").ToArray();
+            var scored = 0;
+            for (var i = 0; i < 300; i++)
+                if (expected.TryGetValue((run.Source.ExamIdAt(i), "ST", model), out var e)) { Assert.Equal(e.Score, rows[i]); scored++; }
+            Assert.True(scored > 30, $"{scored} test exams compared");
+        }
         foreach (var b in loaded) b.Dispose();
     }
 
@@ -181,6 +194,36 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
     }
 
     [Fact]
+    public void A_record_that_cannot_be_read_is_listed_with_its_reason_and_the_others_are_scored()
+    {
+        var folder = Path.Combine(run.Root, "wfdb-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(folder);
+        for (var i = 0; i < 12; i++) CodeII.Experiments.Data.Wfdb.WfdbWriter.Write(run.Source.Read(i), folder);
+        var broken = run.Source.ExamIdAt(5);
+        var dat = Directory.GetFiles(folder, broken + "*.dat").Single();
+        File.WriteAllBytes(dat, File.ReadAllBytes(dat)[..100]);
+
+        string[] models = ["basic/lightgbm", "basic+learned/logistic_regression", "resnet"];
+        var bundles = models.Select(m => ModelBundle.Load(Folder.FileIn(ModelBundle.RelativeFolder(m.Split('/')[0], m, "SB", null)))).ToArray();
+        var predictions = new List<Prediction>();
+        var skipped = new BatchPredictor(bundles, maxThreads: 2).Run(EcgSources.Open(folder), predictions.AddRange);
+        foreach (var b in bundles) b.Dispose();
+
+        var only = Assert.Single(skipped);
+        Assert.Equal(broken, only.ExamId);
+        Assert.Contains(Path.GetFileName(dat), only.Reason);
+        Assert.Contains("truncated", only.Reason);
+        Assert.Equal(11 * 3, predictions.Count);
+        Assert.DoesNotContain(predictions, p => p.ExamId == broken);
+        // Read back from WFDB (µV integers), the other records still get the run's scores.
+        var expected = Csv(Folder.FileIn(RunFolder.PredictionsFile)).Rows.Where(r => r[3] == "SB" && models.Contains(r[4]))
+            .GroupBy(r => (r[0], r[4])).ToDictionary(g => g.Key, g => double.Parse(g.First()[6], CultureInfo.InvariantCulture));
+        var compared = predictions.Where(p => expected.ContainsKey((p.ExamId, p.Model))).ToArray();
+        Assert.NotEmpty(compared);
+        Assert.All(compared, p => Assert.Equal(expected[(p.ExamId, p.Model)], p.Score, 0.02));
+    }
+
+    [Fact]
     public void A_damaged_bundle_gets_an_error_that_names_the_folder_and_what_is_wrong()
     {
         var original = Folder.FileIn(Path.Combine("models", "basic", "lightgbm", "ST"));
@@ -203,19 +246,10 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
     public void The_report_rebuilt_from_a_copy_of_the_folder_without_any_cache_is_the_report_the_run_wrote()
     {
         var copy = Path.Combine(run.Root, "copy-" + Guid.NewGuid().ToString("N"));
-        CopyDirectory(Folder.Path, copy);
+        RepoPaths.CopyDirectory(Folder.Path, copy);
         File.Delete(Path.Combine(copy, RunFolder.ReportFile));
-        var rebuilt = HtmlReport.Render(RunFolder.Open(copy).ReadReportModel());
+        var rebuilt = HtmlReport.Render(RunReport.Read(RunFolder.Open(copy)));
         Assert.Equal(File.ReadAllText(run.Result.ReportPath), rebuilt);
-    }
-
-    static void CopyDirectory(string from, string to)
-    {
-        foreach (var directory in Directory.EnumerateDirectories(from, "*", SearchOption.AllDirectories))
-            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, directory)));
-        Directory.CreateDirectory(to);
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
     }
 
     /// <summary>Textbook definitions, written apart from the library's: AUROC as the share of positive–negative pairs

@@ -75,7 +75,7 @@ public class HandcraftedFeaturesOnPtbXlTests
         Assert.All(sbrad, r => Assert.True(Feature(r, "hr_bpm") < 60, $"SBRAD exam {table.ExamIds[r]} at {Feature(r, "hr_bpm")} bpm"));
         Assert.All(stach, r => Assert.True(Feature(r, "hr_bpm") > 100, $"STACH exam {table.ExamIds[r]} at {Feature(r, "hr_bpm")} bpm"));
         // Nearly every record delineates; QRS durations are physiological.
-        var delineated = Enumerable.Range(0, table.RowCount).Count(r => Feature(r, "delineation_missing") == 0);
+        var delineated = Enumerable.Range(0, table.RowCount).Count(r => Feature(r, "delineation_missing_flag") == 0);
         Assert.True(delineated >= 0.98 * table.RowCount, $"{delineated} of {table.RowCount} delineated");
         var qrs = Enumerable.Range(0, table.RowCount).Select(r => Feature(r, "qrs_ms")).Where(v => !float.IsNaN(v)).ToArray();
         Assert.InRange(BeatDelineator.Median(qrs.Select(v => (double)v).ToArray()), 70, 120);
@@ -85,14 +85,14 @@ public class HandcraftedFeaturesOnPtbXlTests
     public void Features_have_documented_units_and_no_made_up_zeros_for_a_flat_record()
     {
         var extractor = new HandcraftedFeatureExtractor();
-        Assert.All(extractor.FeatureNames, n => Assert.Matches("_(bpm|ms|mv|mvms|deg|years|male|present|missing|cv|pnn50|irregularity|lead|notches|notches_max|quality|share)$", n));
+        Assert.All(extractor.FeatureNames, n => Assert.Matches("_(bpm|ms|mv|mvms|deg|years|flag|count|corr|ratio|lead|share)$", n));
         Assert.Equal(extractor.FeatureNames.Count, extractor.FeatureNames.Distinct().Count());
         var record = new CodeII.Experiments.Data.Synthetic.SyntheticEcgGenerator(new() { Exams = 1 }).Read(0);
         foreach (var lead in record.Signals) Array.Clear(lead);
         var values = new float[extractor.FeatureNames.Count];
         extractor.Extract(record, values);
         var names = extractor.FeatureNames.ToList();
-        Assert.Equal(1f, values[names.IndexOf("delineation_missing")]);
+        Assert.Equal(1f, values[names.IndexOf("delineation_missing_flag")]);
         Assert.True(float.IsNaN(values[names.IndexOf("qrs_ms")]));
         Assert.True(float.IsNaN(values[names.IndexOf("hr_bpm")]));
         Assert.Equal((float)record.Age!.Value, values[names.IndexOf("age_years")]);

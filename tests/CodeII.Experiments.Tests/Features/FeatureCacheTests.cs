@@ -1,4 +1,5 @@
 using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Features;
 
 namespace CodeII.Experiments.Tests.Features;
@@ -33,7 +34,7 @@ public class FeatureCacheTests
     public void Cached_tables_equal_extracted_ones_bit_for_bit_NaN_included()
     {
         var definition = ExperimentDefinitionLoader.Parse(Yaml, "c.yaml");
-        var source = ExperimentRunner.CreateSource(definition);
+        var source = Datasets.CreateSource(definition);
         var extractor = new HandcraftedFeatureExtractor();
         var table = FeatureTableBuilder.Extract(source, extractor, 2);
         var cache = new FeatureCache(RepoPaths.NewTemporaryDirectory());

@@ -70,7 +70,7 @@ public class DatasetTaxonomyTests
     [Fact]
     public void PTB_XL_gives_71_statements_5_superclasses_and_23_subclasses()
     {
-        var (statements, superclasses, subclasses) = Taxonomy.FromPtbXl(PtbXlDatabase.Load(RepoPaths.Shared("ptbxl")));
+        var (statements, superclasses, subclasses) = PtbXlDatabase.Load(RepoPaths.Shared("ptbxl")).Taxonomies();
         Assert.Equal(71, statements.Classes.Count);
         Assert.Equal(44, statements.Classes.Count(c => c.Group == "diagnostic"));
         Assert.Equal(12, statements.Classes.Count(c => c.Group == "rhythm"));

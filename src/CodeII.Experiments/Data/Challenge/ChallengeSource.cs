@@ -108,18 +108,8 @@ public sealed class ChallengeSource : IEcgSource
 /// <summary>The Challenge's SNOMED-CT tables (<c>dx_mapping_scored.csv</c>, <c>dx_mapping_unscored.csv</c>).</summary>
 public sealed class SnomedMapping
 {
-    /// <summary>Pairs the Challenge scores as one class (evaluate_model.py, 2020–2021): CRBBB/RBBB, CLBBB/LBBB, PAC/SVPB,
-    /// PVC/VPB; kept in Labels/Taxonomies/snomed-equivalents.csv.</summary>
-    public static readonly IReadOnlyDictionary<string, string> ScoredAsOne = LoadEquivalents();
-
-    static Dictionary<string, string> LoadEquivalents()
-    {
-        using var stream = typeof(SnomedMapping).Assembly.GetManifestResourceStream("CodeII.Experiments.Labels.Taxonomies.snomed-equivalents.csv")
-                           ?? throw new InvalidOperationException("snomed-equivalents.csv is missing from the library");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Skip(1)
-            .Select(l => l.Split(',')).ToDictionary(f => f[0], f => f[1]);
-    }
+    /// <summary>Pairs the Challenge scores as one class: see <see cref="Labels.SnomedCt.ScoredAsOne"/>.</summary>
+    public static IReadOnlyDictionary<string, string> ScoredAsOne => Labels.SnomedCt.ScoredAsOne;
 
     /// <summary>The Challenge classes as a taxonomy: SNOMED-CT code as the code, abbreviation as the name, scored or not as the group.</summary>
     public Labels.Taxonomy ToTaxonomy() => new()
@@ -143,7 +133,7 @@ public sealed class SnomedMapping
     }
 
     /// <summary>The code the Challenge scores in place of <paramref name="snomed"/> (itself unless it is one of a pair).</summary>
-    public static string Canonical(string snomed) => ScoredAsOne.TryGetValue(snomed, out var c) ? c : snomed;
+    public static string Canonical(string snomed) => Labels.SnomedCt.Canonical(snomed);
 
     public string AbbreviationOf(string snomed, string file, string record) =>
         Classes.TryGetValue(snomed, out var c) ? c.Abbreviation

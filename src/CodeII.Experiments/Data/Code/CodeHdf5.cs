@@ -184,7 +184,7 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
 public static class CodeHdf5Writer
 {
     public static void Write(IEcgSource source, string directory, int examsPerPart = 20_000, int batchSize = 256,
-        IProgress<Features.StageProgress>? progress = null, int maxThreads = 0)
+        IProgress<StageProgress>? progress = null, int maxThreads = 0)
     {
         System.IO.Directory.CreateDirectory(directory);
         if (maxThreads <= 0) maxThreads = Environment.ProcessorCount;
@@ -229,7 +229,7 @@ public static class CodeHdf5Writer
                             .Append(CultureInfo.InvariantCulture, $",{record.PatientId},{(record.Labels.Count == 0 ? "True" : "False")},,,{fileName}\n");
                     }
                     writer.Write(tracings, buffer, fileSelection: new HyperslabSelection(3, [(ulong)start, 0, 0], [(ulong)n, CodeLayout.Samples, CodeLayout.Leads]));
-                    progress?.Report(new Features.StageProgress("write", first + start + n, source.Count));
+                    progress?.Report(new StageProgress("write", first + start + n, source.Count));
                 }
                 writer.Write(ids, examIds);
             });

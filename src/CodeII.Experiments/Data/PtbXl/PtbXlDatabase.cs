@@ -1,3 +1,4 @@
+using CodeII.Experiments.Labels;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
@@ -103,4 +104,22 @@ public sealed partial class PtbXlDatabase
     /// <summary>The SCP statements themselves (all 71 kinds: diagnostic, form and rhythm).</summary>
     public IReadOnlySet<string> StatementsOf(PtbXlExam exam, LikelihoodRule rule = LikelihoodRule.Any) =>
         CountedCodes(exam, rule).ToHashSet(StringComparer.Ordinal);
+
+    /// <summary>
+    /// PTB-XL's vocabulary from the dataset's own scp_statements.csv: the 71 statements (grouped diagnostic, form or
+    /// rhythm), the 5 diagnostic superclasses and their subclasses; SNOMED-CT codes come from ptbxl-snomed.csv.
+    /// </summary>
+    public (Taxonomy Statements, Taxonomy Superclasses, Taxonomy Subclasses) Taxonomies()
+    {
+        string? SnomedOf(string code) => Taxonomy.PtbXlSnomed.Find(code)?.Snomed;
+        var statements = Statements.Values.OrderBy(s => s.Code, StringComparer.Ordinal)
+            .Select(s => new LabelClass(s.Code, s.Description, s.Diagnostic ? "diagnostic" : s.Rhythm ? "rhythm" : "form", SnomedOf(s.Code))).ToArray();
+        var superclasses = Superclasses.Select(c => new LabelClass(c, c, "superclass", null)).ToArray();
+        var subclasses = Statements.Values.Where(s => s.Diagnostic && s.DiagnosticSubclass is not null)
+            .GroupBy(s => s.DiagnosticSubclass!).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new LabelClass(g.Key, g.Key, g.First().DiagnosticClass ?? "", null)).ToArray();
+        return (new Taxonomy { Name = "ptb-xl statements", Classes = statements },
+                new Taxonomy { Name = "ptb-xl superclasses", Classes = superclasses },
+                new Taxonomy { Name = "ptb-xl subclasses", Classes = subclasses });
+    }
 }

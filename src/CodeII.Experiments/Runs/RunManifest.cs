@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using System.Runtime.InteropServices;
 
-namespace CodeII.Experiments.Experiments;
+namespace CodeII.Experiments.Runs;
 
 /// <summary>What is needed to reproduce a run: seed, definition, code version, package versions and data fingerprint.</summary>
 public sealed record RunManifest

@@ -1,7 +1,7 @@
 using CodeII.Experiments.Features.Learned;
 using CodeII.Experiments.Models;
 
-namespace CodeII.Experiments.Experiments;
+namespace CodeII.Experiments.Runs;
 
 /// <summary>
 /// The run folder's <c>network/</c>: a copy of the checkpoint the run used (<c>best.bin</c>) and <c>network.json</c>

@@ -2,7 +2,10 @@ using System.Globalization;
 using System.Text;
 using CodeII.Experiments.Data;
 
-namespace CodeII.Experiments.Experiments;
+namespace CodeII.Experiments.Runs;
+
+/// <summary>The test rows of a run's predictions: each model's scores, and each test exam's patient and labels.</summary>
+public sealed record TestPredictions(IReadOnlyList<ScoredModel> Models, IReadOnlyList<string> TestExams, IReadOnlyList<string> TestPatients, IReadOnlySet<string>[] TestLabels);
 
 /// <summary>One model's scores for one label on the validation and test exams of a run.</summary>
 public sealed record ScoredModel(string Model, string Label, string? Subset, double Threshold, float[] ValidationScores, float[] TestScores);
@@ -45,11 +48,12 @@ public static class PredictionsFile
 
     /// <summary>The test rows of a run's predictions, per model and label in file order, with each test exam's labels
     /// (among the labels the file holds) in the order of the first model's rows.</summary>
-    public static (IReadOnlyList<ScoredModel> Models, IReadOnlyList<string> TestExams, IReadOnlySet<string>[] TestLabels) ReadTest(string path)
+    public static TestPredictions ReadTest(string path)
     {
         var table = CsvTable.Read(path);
-        int[] columns = [.. new[] { "split", "model", "label", "subset", "threshold", "score", "exam_id", "truth" }.Select(table.Column)];
+        int[] columns = [.. new[] { "split", "model", "label", "subset", "threshold", "score", "exam_id", "truth", "patient_id" }.Select(table.Column)];
         var (split, model, label, subset, threshold, score, examId, truth) = (columns[0], columns[1], columns[2], columns[3], columns[4], columns[5], columns[6], columns[7]);
+        var patients = new List<string>();
         var models = new List<(string Model, string Label, string? Subset, double Threshold, List<float> Scores)>();
         var exams = new List<string>();
         var labels = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
@@ -65,10 +69,15 @@ public static class PredictionsFile
             }
             models[^1].Scores.Add((float)double.Parse(row[score], CultureInfo.InvariantCulture));
             var exam = row[examId];
-            if (!labels.TryGetValue(exam, out var set)) { labels[exam] = set = new HashSet<string>(StringComparer.Ordinal); exams.Add(exam); }
+            if (!labels.TryGetValue(exam, out var set))
+            {
+                labels[exam] = set = new HashSet<string>(StringComparer.Ordinal);
+                exams.Add(exam);
+                patients.Add(row[columns[8]]);
+            }
             if (row[truth] == "1") set.Add(row[label]);
         }
-        return ([.. models.Select(m => new ScoredModel(m.Model, m.Label, m.Subset, m.Threshold, [], [.. m.Scores]))], exams,
+        return new TestPredictions([.. models.Select(m => new ScoredModel(m.Model, m.Label, m.Subset, m.Threshold, [], [.. m.Scores]))], exams, patients,
             [.. exams.Select(e => (IReadOnlySet<string>)labels[e])]);
     }
 }

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace CodeII.Experiments.Experiments;
+namespace CodeII.Experiments.Runs;
 
 /// <summary>
 /// A run's own folder, <c>runs/&lt;experiment&gt;/&lt;UTC timestamp&gt;/</c>. Files are written whole through a temporary
@@ -47,46 +47,20 @@ public sealed class RunFolder
     public static RunFolder Open(string path)
     {
         if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such run folder");
-        foreach (var required in new[] { DefinitionFile, ManifestFile })
-            if (!File.Exists(System.IO.Path.Combine(path, required)))
-                throw new FileNotFoundException($"{path}: not a run folder (it has no {required})");
+        if (!File.Exists(System.IO.Path.Combine(path, DefinitionFile)))
+            throw new FileNotFoundException($"{path}: not a run folder (it has no {DefinitionFile})");
+        if (!File.Exists(System.IO.Path.Combine(path, RunEvents.File)) && !File.Exists(System.IO.Path.Combine(path, ManifestFile)))
+            throw new FileNotFoundException($"{path}: not a run folder (it has no {RunEvents.File})");
         return new RunFolder(path);
     }
 
-    /// <summary>The manifest the run last wrote (how it started, and how it ended if it did).</summary>
+    /// <summary>Whether the run finished: its manifest is written once, at the end.</summary>
+    public bool IsFinished => File.Exists(FileIn(ManifestFile));
+
+    /// <summary>The manifest of a finished run.</summary>
     public RunManifest ReadManifest() =>
         JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(FileIn(ManifestFile)), Json)
         ?? throw new InvalidDataException($"{FileIn(ManifestFile)}: empty manifest");
-
-    /// <summary>
-    /// What the report shows, from this folder's files alone: the definition, the manifest (or the one given, when the
-    /// run is finishing), <c>metrics.json</c>, the trial log, the test rows of <c>predictions.csv</c> and the skipped records.
-    /// </summary>
-    public Reports.ReportModel ReadReportModel(RunManifest? manifest = null)
-    {
-        string Required(string name) => File.Exists(FileIn(name)) ? FileIn(name)
-            : throw new FileNotFoundException($"{Path}: the run folder has no {name}; the run did not finish (resume it with codeii run --resume {Path})", FileIn(name));
-        var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(Required(DefinitionFile)), FileIn(DefinitionFile));
-        var metrics = JsonSerializer.Deserialize<Evaluation.ExperimentMetrics>(File.ReadAllText(Required(MetricsFile)), Json)
-            ?? throw new InvalidDataException($"{FileIn(MetricsFile)}: empty");
-        var trials = Sweep.TrialLog.Read(Required(TrialsFile), repairTornTail: false);
-        var (models, _, testLabels) = Experiments.PredictionsFile.ReadTest(Required(PredictionsFile));
-        // Selection facts (trial, validation AUROC, parameters) come from metrics.json, where evaluation wrote them.
-        var facts = metrics.Subsets.SelectMany(s => s.PerLabel.SelectMany(l => l.Models.Select(m => (l.Label, m)))).ToLookup(x => (x.Label, x.m.Learner), x => x.m);
-        var predictions = models.Select(m =>
-        {
-            var fact = facts[(m.Label, m.Model)].FirstOrDefault();
-            return new Evaluation.ModelPredictions
-            {
-                Label = m.Label, Model = m.Model, Subset = m.Subset, Threshold = m.Threshold, TestScores = m.TestScores,
-                ValidationAuroc = fact?.ValidationAuroc ?? double.NaN, Trial = fact?.Trial ?? 0, Parameters = fact?.Parameters ?? new Dictionary<string, double>(),
-            };
-        }).ToArray();
-        var skipped = File.Exists(FileIn(SkippedRecordsFile))
-            ? Data.CsvTable.Read(FileIn(SkippedRecordsFile)).Rows.Select(r => new Features.SkippedRecord(-1, r[0], r[1])).ToArray()
-            : [];
-        return new Reports.ReportModel(definition, manifest ?? ReadManifest(), metrics, trials, predictions, testLabels, skipped);
-    }
 
     public void WriteText(string name, string content) => AtomicFile.WriteText(FileIn(name), content);
 

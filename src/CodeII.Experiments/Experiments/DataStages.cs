@@ -1,0 +1,98 @@
+using System.Text;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
+using CodeII.Experiments.Features;
+using CodeII.Experiments.Features.Learned;
+
+namespace CodeII.Experiments.Experiments;
+
+/// <summary>
+/// Reads every exam once and extracts each record-based feature set. Its artefacts are the feature cache's Arrow files
+/// (named in the manifest) and <c>skipped_records.csv</c>; with the cache, a later session reads the tables back at
+/// no cost, so the stage always runs and is a cache hit when its work was done before.
+/// </summary>
+public sealed class FeaturesStage : IRunStage
+{
+    public string Name => "features";
+
+    public bool IsComplete(RunContext run) => false;
+
+    public void Run(RunContext run)
+    {
+        var extractors = run.Definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(FeatureSetCatalog.Create).ToArray();
+        var uses = new List<string>();
+        foreach (var extractor in extractors.DefaultIfEmpty<IEcgFeatureExtractor>(new MetadataOnlyExtractor()))
+        {
+            var (table, use) = ExtractOrLoad(run.Definition.Dataset, run.Options, run.Source, extractor, run.Cancellation);
+            run.Tables[extractor.Name] = table;
+            uses.Add(extractors.Length > 1 ? $"{extractor.Name}: {use}" : use);
+        }
+        var rows = run.Rows;
+        run.Manifest = run.Manifest with { DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, FeatureCache = string.Join("; ", uses) };
+        if (rows.Skipped.Count > 0)
+            run.Folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,reason\n" + string.Concat(rows.Skipped.Select(r => $"{r.ExamId},\"{r.Reason.Replace("\"", "\"\"")}\"\n")));
+    }
+
+    /// <summary>A feature table from the cache, or extracted (and cached) when the cache does not hold it.</summary>
+    public static (FeatureTable Table, string CacheUse) ExtractOrLoad(DatasetDefinition dataset, RunOptions options, IEcgSource source,
+        IEcgFeatureExtractor extractor, CancellationToken cancellationToken)
+    {
+        FeatureTable Extract() => FeatureTableBuilder.Extract(source, extractor, options.MaxThreads, options.Progress, cancellationToken, dataset.SkipBadRecords);
+        if (options.FeatureCacheDirectory is null) return (Extract(), "off");
+        var cache = new FeatureCache(options.FeatureCacheDirectory);
+        var key = FeatureCache.Key(source, extractor, dataset.SkipBadRecords, dataset.Path);
+        var (table, hit) = cache.LoadOrExtract(key, extractor, Extract);
+        if (!hit) return (table, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
+        options.Progress?.Report(new StageProgress("features", table.RowCount, table.RowCount));
+        return (table, $"hit {Path.GetFullPath(cache.PathOf(key))}");
+    }
+}
+
+/// <summary>The patient-level split, written to <c>split.csv</c> (<c>exam_id,patient_id,split</c>) and read back from it.</summary>
+public sealed class SplitStage : IRunStage
+{
+    public string Name => "split";
+
+    public bool IsComplete(RunContext run) => File.Exists(run.Folder.FileIn(RunFolder.SplitFile));
+
+    public void Run(RunContext run)
+    {
+        var rows = run.Rows;
+        var definition = run.Definition;
+        var split = definition.Splits.Kind == SplitKind.Predefined
+            ? PredefinedSplit(run.Source, rows)
+            : PatientSplit.IterativeStratified(rows.PatientIds, rows.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
+        var csv = new StringBuilder("exam_id,patient_id,split\n");
+        for (var i = 0; i < rows.RowCount; i++)
+            csv.Append(rows.ExamIds[i]).Append(',').Append(rows.PatientIds[i]).Append(',').Append(split.PartOfExam[i].ToString().ToLowerInvariant()).Append('\n');
+        run.Folder.WriteText(RunFolder.SplitFile, csv.ToString());
+        run.Split = split;
+        run.Report(Name, 1, 1);
+    }
+
+    public void Load(RunContext run)
+    {
+        var path = run.Folder.FileIn(RunFolder.SplitFile);
+        var table = CsvTable.Read(path);
+        var rows = run.Rows;
+        if (table.Rows.Count != rows.RowCount || !table.Rows.Select(r => r[table.Column("exam_id")]).SequenceEqual(rows.ExamIds))
+            throw new InvalidDataException($"{path}: the split lists other exams than the data now gives ({table.Rows.Count} against {rows.RowCount}); the data changed since the run started");
+        var column = table.Column("split");
+        run.Split = new PatientSplit
+        {
+            PartOfExam = [.. table.Rows.Select((r, i) => r[column] switch
+            {
+                "train" => SplitPart.Train,
+                "validation" => SplitPart.Validation,
+                "test" => SplitPart.Test,
+                var other => throw new InvalidDataException($"{path}, row {i + 2}, split: '{other}' is not train, validation or test"),
+            })],
+        };
+    }
+
+    /// <summary>PTB-XL's recommended folds (Wagner et al. 2020): strat_fold 1–8 train, 9 validation, 10 test, by patient.</summary>
+    static PatientSplit PredefinedSplit(IEcgSource source, FeatureTable features) =>
+        (source is Preprocessing.PreprocessedSource p ? p.Inner : source) is Data.PtbXl.PtbXlSource ptbXl
+        ? new PatientSplit { PartOfExam = features.SourceIndex.Select(i => Data.PtbXl.PtbXlDatabase.PartOfFold(ptbXl.ExamAt(i).StratFold)).ToArray() }
+        : throw new ArgumentException($"dataset '{source.Name}' has no predefined split");
+}

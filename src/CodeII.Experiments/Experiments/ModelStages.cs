@@ -1,0 +1,253 @@
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
+using CodeII.Experiments.Evaluation;
+using CodeII.Experiments.Features;
+using CodeII.Experiments.Features.Learned;
+using CodeII.Experiments.Models;
+using CodeII.Experiments.Reports;
+using CodeII.Experiments.Sweep;
+
+namespace CodeII.Experiments.Experiments;
+
+/// <summary>
+/// The sweep, on the training and validation exams only. Its artefact is the append-only trial log; a later session
+/// replays the log into the tuners, so only unfinished trials train again. Its result, the selected models, is
+/// complete once they are saved (<see cref="ModelsStage"/>).
+/// </summary>
+public sealed class SweepStage : IRunStage
+{
+    public string Name => "sweep";
+
+    public bool IsComplete(RunContext run) => ModelsStage.Saved(run);
+
+    public void Run(RunContext run)
+    {
+        var definition = run.Definition;
+        var (development, developmentSplit) = run.Split!.WithoutTest();
+        var engine = new SweepEngine
+        {
+            FeatureSets = [.. definition.Features.Select(set => (set, run.FeatureSet(set).Take(development)))],
+            Split = developmentSplit,
+            Subsets = definition.LabelSubsets,
+            Learners = definition.Learners,
+            Seed = definition.Seed,
+            Settings = definition.Sweep,
+            MaxThreads = run.Options.MaxThreads,
+            Replay = TrialLog.Read(run.Folder.FileIn(RunFolder.TrialsFile), repairTornTail: true),
+        };
+        run.Options.SweepStarting?.Invoke(engine);
+        run.Swept = engine.Run(trial => run.Folder.AppendJsonLine(RunFolder.TrialsFile, trial), run.Options.Progress, run.Options.SweepStatus, run.Cancellation);
+    }
+}
+
+/// <summary>
+/// Every selected model as a bundle under <c>models/</c>, and the network's own outputs as the model <c>resnet</c>
+/// where it learned every label. <c>models/index.json</c>, written last, lists the bundles in report order: a run
+/// folder that has it has every model.
+/// </summary>
+public sealed class ModelsStage : IRunStage
+{
+    public const string IndexFile = "index.json";
+
+    public sealed record Index(IReadOnlyList<string> Bundles);
+
+    public string Name => "models";
+
+    public static bool Saved(RunContext run) => File.Exists(run.Folder.FileIn(Path.Combine(RunFolder.ModelsFolder, IndexFile)));
+
+    /// <summary>The bundles' folders, relative to the run folder, in report order.</summary>
+    public static IReadOnlyList<string> Bundles(RunFolder folder)
+    {
+        var path = folder.FileIn(Path.Combine(RunFolder.ModelsFolder, IndexFile));
+        return (JsonSerializer.Deserialize<Index>(File.ReadAllText(path), JsonConventions.Options) ?? throw new InvalidDataException($"{path}: empty")).Bundles;
+    }
+
+    public bool IsComplete(RunContext run) => Saved(run);
+
+    public void Run(RunContext run)
+    {
+        var (definition, folder, swept) = (run.Definition, run.Folder, run.Swept!);
+        var saved = new List<(string Relative, string Label, string Model)>();
+        var firstSet = definition.Features[0];
+        var total = swept.Selected.Count + (EndToEnd(run) ? definition.AllLabels.Count : 0);
+        foreach (var model in swept.Selected)
+        {
+            var set = model.Trial.FeatureSet ?? firstSet;
+            var relative = ModelBundle.RelativeFolder(set, model.Learner, model.Label, model.Subset);
+            var table = run.FeatureSet(set);
+            var parts = FeatureSetCatalog.Parts(set);
+            var description = Describe(run, model.Learner, model.Label, model.Subset, model.Threshold, model.Trial.Learner,
+                model.Trial.Parameters, model.Trial.Trial, model.Trial.For(model.Label).ValidationAuroc) with
+            {
+                FeatureSet = model.Trial.FeatureSet,
+                FeatureParts = model.Trial.FeatureSet is null ? [] : [.. parts.Select(part => new FeaturePartVersion(part, run.Manifest.FeatureVersions[part]))],
+                FeatureNames = model.Trial.FeatureSet is null ? [] : table.FeatureNames,
+                Network = model.Trial.FeatureSet is not null && parts.Contains(LearnedFeatures.SetName)
+                    ? RunNetwork.Reference(folder, relative, run.Network!, definition.Pretrain!) : null,
+            };
+            ModelBundle.Save(folder.FileIn(relative), description, model.Fitted, table.FeatureNames.Count);
+            saved.Add((relative, model.Label, model.Learner));
+            run.Report(Name, saved.Count, total);
+        }
+        if (EndToEnd(run))
+            foreach (var label in definition.AllLabels)
+            {
+                var relative = ModelBundle.RelativeFolder(firstSet, LearnedFeatures.EndToEndModel, label, null);
+                ModelBundle.Save(folder.FileIn(relative), EndToEndDescription(run, label, relative), null, 0);
+                saved.Add((relative, label, LearnedFeatures.EndToEndModel));
+                run.Report(Name, saved.Count, total);
+            }
+        // Labels in definition order, then models in the order they were swept, as the report lays them out.
+        var models = saved.Select(s => s.Model).Distinct().ToList();
+        var labels = definition.AllLabels.ToList();
+        var ordered = saved.OrderBy(s => labels.IndexOf(s.Label)).ThenBy(s => models.IndexOf(s.Model)).Select(s => s.Relative.Replace('\\', '/')).ToArray();
+        folder.WriteJson(Path.Combine(RunFolder.ModelsFolder, IndexFile), new Index(ordered));
+    }
+
+    /// <summary>The network's outputs compare only where it learned the experiment's labels (its own data, or fine-tuned).</summary>
+    static bool EndToEnd(RunContext run) => run.Network is { } network && run.NetworkOutputs is not null && run.Definition.Pretrain!.EndToEnd
+        && run.Definition.AllLabels.All(network.Classes.Contains);
+
+    /// <summary>What every bundle of this run shares, and the model's own choices.</summary>
+    static BundleDescription Describe(RunContext run, string model, string label, string? subset,
+        double threshold, string learner, IReadOnlyDictionary<string, double> parameters, int trial, double validationAuroc)
+    {
+        var kind = run.Definition.Dataset.Kind;
+        var taxonomy = kind is DatasetDefinition.SyntheticKind or DatasetDefinition.CodeKind ? Labels.Taxonomy.Code6
+            : kind == DatasetDefinition.PtbXlKind ? Labels.Taxonomy.PtbXlSnomed : null;
+        var known = taxonomy?.Find(label);
+        return new BundleDescription
+        {
+            FormatVersion = BundleDescription.CurrentFormatVersion,
+            Model = model,
+            Label = label,
+            Taxonomy = known is null ? null : taxonomy!.Name,
+            SnomedCt = known?.Snomed,
+            Subset = subset,
+            Threshold = threshold,
+            Learner = learner,
+            Parameters = new SortedDictionary<string, double>(parameters.ToDictionary(), StringComparer.Ordinal),
+            Trial = trial,
+            ValidationAuroc = validationAuroc,
+            Preprocessing = run.Definition.Preprocessing,
+            TrainingDataFingerprint = run.Rows.DataFingerprint,
+            Packages = run.Manifest.Packages,
+        };
+    }
+
+    /// <summary>The network's own sigmoid output for a label as one more model, thresholded on validation like the others.</summary>
+    static BundleDescription EndToEndDescription(RunContext run, string label, string relative)
+    {
+        var (network, outputs, split) = (run.Network!, run.NetworkOutputs!, run.Split!);
+        var (train, validation) = (split.Indices(SplitPart.Train), split.Indices(SplitPart.Validation));
+        var c = network.Classes.ToList().IndexOf(label);
+        var validationScores = validation.Select(i => outputs.Row(i)[c]).ToArray();
+        var validationTruth = validation.Select(i => outputs.Labels[i].Contains(label)).ToArray();
+        var (result, threshold) = LabelResult.FromValidation(label, validationScores, validationTruth, train.Count(i => outputs.Labels[i].Contains(label)));
+        var parameters = new Dictionary<string, double> { ["epochs"] = network.State.CompletedEpochs, ["best_epoch"] = network.State.BestEpoch, ["parameters"] = network.Parameters };
+        return Describe(run, LearnedFeatures.EndToEndModel, label, null, threshold, LearnedFeatures.EndToEndModel, parameters, 0, result.ValidationAuroc) with
+        {
+            NetworkOutput = c,
+            FeatureNames = outputs.FeatureNames,
+            Network = RunNetwork.Reference(run.Folder, relative, network, run.Definition.Pretrain!),
+        };
+    }
+}
+
+/// <summary>
+/// Every saved model, loaded back from its bundle, scores the validation and test exams: <c>predictions.csv</c>.
+/// The threshold each bundle records was chosen on the sweep's own validation scores; the loaded model must give
+/// the same, which checks that saving lost nothing.
+/// </summary>
+public sealed class PredictionsStage : IRunStage
+{
+    public string Name => "predictions";
+
+    public bool IsComplete(RunContext run) => File.Exists(run.Folder.FileIn(RunFolder.PredictionsFile));
+
+    public void Run(RunContext run)
+    {
+        var (rows, split) = (run.Rows, run.Split!);
+        var (validation, test) = (split.Indices(SplitPart.Validation), split.Indices(SplitPart.Test));
+        var bundles = ModelsStage.Bundles(run.Folder);
+        var scored = new List<ScoredModel>();
+        foreach (var relative in bundles)
+        {
+            using var bundle = ModelBundle.Load(run.Folder.FileIn(relative));
+            var d = bundle.Description;
+            var table = d.NetworkOutput is not null ? run.NetworkOutputs! : d.FeatureSet is { } set ? run.FeatureSet(set) : null;
+            float[] Score(int[] indices) => bundle.ScoreFeatures([.. indices.Select(i => table is null ? [] : table.Row(i).ToArray())]);
+            var validationScores = Score(validation);
+            var threshold = BinaryMetrics.BestF1Threshold(validationScores, [.. validation.Select(i => rows.Labels[i].Contains(d.Label))]);
+            if (!threshold.Equals(d.Threshold))
+                throw new InvalidOperationException($"{bundle.Folder}: the saved model scores the validation exams differently from the model the sweep selected (threshold {threshold:R}, not {d.Threshold:R})");
+            scored.Add(new ScoredModel(d.Model, d.Label, d.Subset, d.Threshold, validationScores, Score(test)));
+            run.Report(Name, scored.Count, bundles.Count);
+        }
+        run.Folder.WriteText(RunFolder.PredictionsFile, PredictionsFile.Write(scored, rows.ExamIds, rows.PatientIds, rows.Labels, validation, test));
+    }
+}
+
+/// <summary>
+/// Test metrics with patient-bootstrap intervals, computed from the test rows of <c>predictions.csv</c> as written (so
+/// the file reproduces them exactly) and the selection facts in the bundles: <c>metrics.json</c>.
+/// </summary>
+public sealed class EvaluationStage : IRunStage
+{
+    public string Name => "evaluation";
+
+    public bool IsComplete(RunContext run) => File.Exists(run.Folder.FileIn(RunFolder.MetricsFile));
+
+    public void Run(RunContext run)
+    {
+        var definition = run.Definition;
+        var test = PredictionsFile.ReadTest(run.Folder.FileIn(RunFolder.PredictionsFile));
+        var facts = ModelsStage.Bundles(run.Folder).Select(b => ModelBundle.ReadDescription(run.Folder.FileIn(b)))
+            .ToDictionary(d => (d.Model, d.Label, d.Subset));
+        var predictions = test.Models.Select(m =>
+        {
+            var d = facts[(m.Model, m.Label, m.Subset)];
+            return new ModelPredictions
+            {
+                Label = m.Label, Model = m.Model, Subset = m.Subset, Threshold = m.Threshold, TestScores = m.TestScores,
+                ValidationAuroc = d.ValidationAuroc, Trial = d.Trial, Parameters = d.Parameters,
+            };
+        }).ToArray();
+        var metrics = ExperimentEvaluator.Evaluate(predictions, definition.LabelSubsets, [.. predictions.Select(p => p.Model).Distinct()],
+            test.TestPatients, label => [.. test.TestLabels.Select(l => l.Contains(label))],
+            definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed, run.Options.Progress);
+        run.Folder.WriteJson(RunFolder.MetricsFile, metrics);
+        run.Metrics = metrics;
+    }
+
+    public void Load(RunContext run) =>
+        run.Metrics = JsonSerializer.Deserialize<ExperimentMetrics>(File.ReadAllText(run.Folder.FileIn(RunFolder.MetricsFile)), JsonConventions.Options);
+}
+
+/// <summary>
+/// The report, rendered from the folder's files as <c>codeii report</c> renders it, then the manifest: the run's
+/// summary, written once, last. It always runs; it is quick and reads only what the folder holds.
+/// </summary>
+public sealed class ReportStage : IRunStage
+{
+    public string Name => "report";
+
+    public bool IsComplete(RunContext run) => false;
+
+    public void Run(RunContext run)
+    {
+        var now = DateTime.UtcNow;
+        var events = run.Events.Read();
+        run.Manifest = run.Manifest with
+        {
+            FinishedUtc = now,
+            DurationSeconds = RunEvents.WorkingSeconds(events, now),
+            Resumes = events.Count(e => e.Event == RunEvent.Resumed),
+            Status = "complete",
+        };
+        run.Folder.WriteText(RunFolder.ReportFile, HtmlReport.Render(RunReport.Read(run.Folder, run.Manifest)));
+        run.ReportPath = run.Folder.FileIn(RunFolder.ReportFile);
+        run.Report(Name, 1, 1);
+    }
+}

@@ -1,0 +1,204 @@
+using System.Text.Json;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Runs;
+using CodeII.Experiments.Features;
+using CodeII.Experiments.Features.Learned;
+
+namespace CodeII.Experiments.Experiments;
+
+/// <summary>
+/// Trains the definition's network on the training exams (early stopping on the validation ones), or pre-trains it on
+/// another dataset and uses it frozen or fine-tuned. Training checkpoints every epoch under the network cache, so an
+/// interrupted training resumes from its last epoch; the stage's artefact is the run folder's <c>network/</c>, and a
+/// later session loads the network from there.
+/// </summary>
+public sealed class PretrainStage : IRunStage
+{
+    public string Name => "pretrain";
+
+    public bool IsComplete(RunContext run) =>
+        File.Exists(run.Folder.FileIn(Path.Combine(RunNetwork.Folder, RunNetwork.DescriptionFile)))
+        && File.Exists(run.Folder.FileIn(Path.Combine(RunNetwork.Folder, RunNetwork.Checkpoint)));
+
+    public void Run(RunContext run)
+    {
+        var watch = new StageWatch(run.Options.Progress, Name);
+        var network = Pretrain(run, run.Options with { Progress = watch });
+        run.Network = network;
+        // A network taken whole from the cache trains no batch: its stage is complete all the same.
+        if (!watch.Reported)
+            run.Report(Name, 1, 1, $"{network.State.CompletedEpochs} epochs, best {network.State.BestEpoch} (validation macro AUROC {network.State.BestValidationMacroAuroc:0.000})");
+        RunNetwork.Write(run.Folder, network, run.Definition.Pretrain!);
+        Record(run);
+    }
+
+    public void Load(RunContext run)
+    {
+        var folder = run.Folder.FileIn(RunNetwork.Folder);
+        var path = Path.Combine(folder, RunNetwork.DescriptionFile);
+        var description = JsonSerializer.Deserialize<RunNetwork.Description>(File.ReadAllText(path), JsonConventions.Options)
+            ?? throw new InvalidDataException($"{path}: empty");
+        var model = new ResNet1d(description.Shape);
+        try
+        {
+            model.load(Path.Combine(folder, RunNetwork.Checkpoint));
+            var labels = LabelsBySourceIndex(run.Rows);
+            var (loader, inputs) = NetworkPretraining.Loader(run.Source, run.Rows.DataFingerprint, description.Classes, run.Definition.Pretrain!,
+                run.NetworkCacheRoot, run.Options.MaxThreads, i => labels[i]);
+            run.Network = new PretrainedNetwork(model, description.Training, description.Classes, description.Sha256, folder, loader, description.Parameters, inputs)
+            {
+                TrainedOn = description.TrainedOn,
+            };
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        Record(run);
+    }
+
+    static void Record(RunContext run)
+    {
+        var network = run.Network!;
+        var pretrain = run.Definition.Pretrain!;
+        run.Manifest = run.Manifest with
+        {
+            FeatureVersions = new Dictionary<string, string>(run.Manifest.FeatureVersions) { [LearnedFeatures.SetName] = $"checkpoint sha256:{network.CheckpointSha256}" },
+            Network = new NetworkSummary
+            {
+                Model = pretrain.Model,
+                TrainedOn = network.TrainedOn,
+                Parameters = network.Parameters,
+                InputRateHz = pretrain.InputRateHz,
+                InputSamples = network.Model.Shape.InputSamples,
+                EpochsTrained = network.State.CompletedEpochs,
+                BestEpoch = network.State.BestEpoch,
+                BestValidationMacroAuroc = network.State.BestValidationMacroAuroc,
+                StopReason = network.State.StopReason ?? "",
+                CheckpointSha256 = network.CheckpointSha256,
+                CheckpointFolder = network.CheckpointFolder,
+                History = network.State.History,
+            },
+        };
+    }
+
+    static PretrainedNetwork Pretrain(RunContext run, RunOptions options)
+    {
+        var (definition, source, rows, split, cancellationToken) = (run.Definition, run.Source, run.Rows, run.Split!, run.Cancellation);
+        var cacheRoot = run.NetworkCacheRoot;
+        var progress = options.Progress is null ? null : new TrainingProgressAdapter(options.Progress);
+        var pretrain = definition.Pretrain! with { Training = definition.Pretrain!.Training with { Seed = definition.Seed } };
+
+        PretrainedNetwork OnTarget(PretrainedNetwork? startFrom)
+        {
+            int[] SourceRows(SplitPart part) => split.Indices(part).Select(i => rows.SourceIndex[i]).ToArray();
+            var labels = LabelsBySourceIndex(rows);
+            return NetworkPretraining.TrainOrResume(source, rows.DataFingerprint, definition.AllLabels, SourceRows(SplitPart.Train), SourceRows(SplitPart.Validation),
+                pretrain, cacheRoot, options.MaxThreads, i => labels[i], progress, cancellationToken, startFrom);
+        }
+        if (definition.PretrainDataset is not { } sourceDataset) return OnTarget(startFrom: null);
+
+        // Transfer: pre-train on another dataset, split by patient into training and validation parts of its own.
+        var pretrainSource = Datasets.Open(sourceDataset, new Preprocessing.PreprocessingOptions());
+        var classes = definition.PretrainLabels ?? definition.AllLabels;
+        foreach (var label in classes)
+            if (!pretrainSource.ClassNames.Contains(label))
+                throw new EcgDataException(sourceDataset.Path ?? sourceDataset.Kind, "(dataset)", "pretrain.labels",
+                    $"'{label}' is not a class of the pre-training dataset; it has {string.Join(", ", pretrainSource.ClassNames)}");
+        var (sourceRows, _) = FeaturesStage.ExtractOrLoad(sourceDataset, options, pretrainSource, new MetadataOnlyExtractor(), cancellationToken);
+        var sourceSplit = PatientSplit.IterativeStratified(sourceRows.PatientIds, sourceRows.Labels, 0.8, 0.15, definition.Seed);
+        int[] PretrainRows(SplitPart part) => sourceSplit.Indices(part).Select(i => sourceRows.SourceIndex[i]).ToArray();
+        var sourceLabels = LabelsBySourceIndex(sourceRows);
+        var pretrained = NetworkPretraining.TrainOrResume(pretrainSource, sourceRows.DataFingerprint, classes, PretrainRows(SplitPart.Train), PretrainRows(SplitPart.Validation),
+            pretrain, cacheRoot, options.MaxThreads, i => sourceLabels[i], progress, cancellationToken);
+        var origin = $"{pretrainSource.Describe()} (classes {string.Join(", ", classes)}; checkpoint sha256 {pretrained.CheckpointSha256[..16]}…)";
+        if (pretrain.Transfer == TransferMode.FineTune)
+            using (pretrained)
+                return OnTarget(startFrom: pretrained) with { TrainedOn = $"pre-trained on {origin}, then fine-tuned on the experiment's training patients" };
+
+        // Frozen: the source's network, reading the experiment's exams.
+        var targetLabels = LabelsBySourceIndex(rows);
+        var (loader, inputs) = NetworkPretraining.Loader(source, rows.DataFingerprint, classes, pretrain, cacheRoot, options.MaxThreads, i => targetLabels[i]);
+        pretrained.Inputs.Dispose();
+        return pretrained with { Loader = loader, Inputs = inputs, TrainedOn = $"{origin}, frozen" };
+    }
+
+    internal static Dictionary<int, IReadOnlySet<string>> LabelsBySourceIndex(FeatureTable rows) =>
+        Enumerable.Range(0, rows.RowCount).ToDictionary(r => rows.SourceIndex[r], r => rows.Labels[r]);
+
+    /// <summary>Passes progress on and notes whether a stage reported any.</summary>
+    sealed class StageWatch(IProgress<StageProgress>? inner, string stage) : IProgress<StageProgress>
+    {
+        public bool Reported { get; private set; }
+        public void Report(StageProgress value)
+        {
+            Reported |= value.Stage == stage;
+            inner?.Report(value);
+        }
+    }
+
+    sealed class TrainingProgressAdapter(IProgress<StageProgress> inner) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p) => inner.Report(new StageProgress("pretrain", (p.Epoch - 1) * p.Batches + p.Batch, p.Epochs * p.Batches,
+            $"epoch {p.Epoch}/{p.Epochs} · loss {p.RunningLoss:0.000}" + (p.LastValidationMacroAuroc is { } a ? $" · val AUROC {a:0.000}" : "") + $" · {p.SamplesPerSecond:N0} ECGs/s"));
+    }
+}
+
+/// <summary>
+/// The network's embeddings (the learned features) and sigmoid outputs for every exam, from the feature cache when this
+/// checkpoint has already been run over these data (the key is the feature cache's plus the checkpoint hash).
+/// Like <see cref="FeaturesStage"/> it always runs, and is a cache hit when its work was done before.
+/// </summary>
+public sealed class EmbeddingsStage : IRunStage
+{
+    public string Name => "embeddings";
+
+    public bool IsComplete(RunContext run) => false;
+
+    public void Run(RunContext run)
+    {
+        var (definition, options, source, rows, network, cancellationToken) = (run.Definition, run.Options, run.Source, run.Rows, run.Network!, run.Cancellation);
+        var width = network.Model.Shape.EmbeddingSize;
+        var embeddingNames = NetworkPretraining.FeatureNames(width);
+        IReadOnlyList<string> names = [.. embeddingNames, .. network.Classes.Select(c => $"{LearnedFeatures.EndToEndModel}_{c}")];
+        var outputNames = names.Skip(width).ToArray();
+        string use;
+        if (options.FeatureCacheDirectory is not { } cacheDirectory)
+        {
+            var (e, o) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: NetworkPretraining.InferenceBatch, options.Progress, cancellationToken);
+            (run.Tables[LearnedFeatures.SetName], run.NetworkOutputs, use) = (rows.WithFeatures(embeddingNames, e), rows.WithFeatures(outputNames, o), "off");
+        }
+        else
+        {
+            var cache = new FeatureCache(cacheDirectory);
+            var key = FeatureCache.Key(source, $"network sha256:{network.CheckpointSha256}", names, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
+            FeatureTable both;
+            if (cache.TryLoad(key, names) is { } cached && cached.ExamIds.SequenceEqual(rows.ExamIds))
+            {
+                run.Report(Name, rows.RowCount, rows.RowCount);
+                both = cached;
+                use = $"hit {Path.GetFullPath(cache.PathOf(key))}";
+            }
+            else
+            {
+                var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: NetworkPretraining.InferenceBatch, options.Progress, cancellationToken);
+                // Cached together, as one table: the outputs follow the embeddings in each row.
+                both = rows.WithFeatures(embeddingNames, embeddings).Concatenate(rows.WithFeatures(outputNames, outputs));
+                cache.Save(key, both);
+                use = $"miss, written to {Path.GetFullPath(cache.PathOf(key))}";
+            }
+            var classes = network.Classes.Count;
+            var e = new float[(long)rows.RowCount * width];
+            var o = new float[rows.RowCount * classes];
+            for (var r = 0; r < rows.RowCount; r++)
+            {
+                both.Row(r)[..width].CopyTo(e.AsSpan(r * width, width));
+                both.Row(r)[width..].CopyTo(o.AsSpan(r * classes, classes));
+            }
+            run.Tables[LearnedFeatures.SetName] = rows.WithFeatures(embeddingNames, e);
+            run.NetworkOutputs = rows.WithFeatures(outputNames, o);
+        }
+        run.Manifest = run.Manifest with { FeatureCache = $"{run.Manifest.FeatureCache}; learned: {use}" };
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CodeII.Experiments.Runs;
+
+/// <summary>What happened to a run, one line of <c>events.jsonl</c> each: started (with the manifest as it began),
+/// resumed, stage_started, stage_done, cancelled, failed, finished.</summary>
+public sealed record RunEvent
+{
+    public const string Started = "started";
+    public const string Resumed = "resumed";
+    public const string StageStarted = "stage_started";
+    public const string StageDone = "stage_done";
+    public const string Cancelled = "cancelled";
+    public const string Failed = "failed";
+    public const string Finished = "finished";
+
+    public required DateTime TimeUtc { get; init; }
+    public required string Event { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Stage { get; init; }
+    /// <summary>What the stage left behind or why the run ended, in words.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public string? Detail { get; init; }
+    /// <summary>On <c>started</c>: the run's seed, definition, code and package versions, as the manifest begins.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public RunManifest? Manifest { get; init; }
+}
+
+/// <summary>
+/// The run folder's append-only event log. Every line is flushed as it is written, so a run killed at any moment
+/// leaves a log that says how far it got; a torn last line (killed mid-write) is ignored when read.
+/// </summary>
+public sealed class RunEvents(RunFolder folder)
+{
+    public const string File = "events.jsonl";
+
+    public void Append(RunEvent e) => folder.AppendJsonLine(File, e);
+
+    public void Append(string @event, string? stage = null, string? detail = null) =>
+        Append(new RunEvent { TimeUtc = DateTime.UtcNow, Event = @event, Stage = stage, Detail = detail });
+
+    public IReadOnlyList<RunEvent> Read()
+    {
+        var path = folder.FileIn(File);
+        if (!System.IO.File.Exists(path)) return [];
+        var events = new List<RunEvent>();
+        var lines = System.IO.File.ReadAllLines(path);
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (string.IsNullOrWhiteSpace(lines[i])) continue;
+            try { events.Add(JsonSerializer.Deserialize<RunEvent>(lines[i], JsonConventions.Options)!); }
+            catch (JsonException) when (i == lines.Length - 1) { } // killed while writing its last line
+            catch (JsonException e) { throw new InvalidDataException($"{path}, line {i + 1}: unreadable event ({e.Message})"); }
+        }
+        return events;
+    }
+
+    /// <summary>The manifest the run started with.</summary>
+    public RunManifest StartingManifest() =>
+        Read().FirstOrDefault(e => e.Event == RunEvent.Started)?.Manifest
+        ?? throw new InvalidDataException($"{folder.FileIn(File)}: no '{RunEvent.Started}' event; this folder was not made by codeii run, or by a version before run folders kept their events");
+
+    /// <summary>Seconds the run has been working, summed over its sessions (each from its start or resume to its last event).</summary>
+    public static double WorkingSeconds(IReadOnlyList<RunEvent> events, DateTime now)
+    {
+        var seconds = 0.0;
+        DateTime? sessionStart = null, last = null;
+        foreach (var e in events)
+        {
+            if (e.Event is RunEvent.Started or RunEvent.Resumed)
+            {
+                if (sessionStart is { } s && last is { } l) seconds += (l - s).TotalSeconds;
+                sessionStart = e.TimeUtc;
+            }
+            last = e.TimeUtc;
+        }
+        if (sessionStart is { } start) seconds += (now - start).TotalSeconds;
+        return seconds;
+    }
+}
