@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
 using Spectre.Console;

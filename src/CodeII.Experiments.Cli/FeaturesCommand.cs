@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Data.Wfdb;
 using CodeII.Experiments.Experiments;

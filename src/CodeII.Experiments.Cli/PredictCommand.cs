@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Models;
@@ -60,11 +61,12 @@ static class PredictCommand
             var first = true;
             writer.Write(json ? "[\n" : "exam_id,label,model,score,decision\n");
             IReadOnlyList<Features.SkippedRecord> skipped = [];
+            var predictor = new BatchPredictor(bundles, maxThreads);
             console.Progress().Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
                 .Start(context =>
                 {
                     var task = context.AddTask("Scoring records", maxValue: Math.Max(1, source.Count));
-                    skipped = new BatchPredictor(bundles, maxThreads).Run(source, rows =>
+                    skipped = predictor.Run(source, rows =>
                     {
                         foreach (var row in rows)
                         {
@@ -84,6 +86,8 @@ static class PredictCommand
             writer.Close();
             if (output is not null) File.Move(output.FullName + ".tmp", output.FullName, overwrite: true);
             (source as IDisposable)?.Dispose();
+            foreach (var (leads, (records, example)) in predictor.MissingLeads)
+                console.MarkupLineInterpolated($"[yellow]warning:[/] {records} record(s) lack lead(s) {leads} (e.g. {example}); the models were trained on them and read them as flat or unmeasured, so these scores are less reliable");
             foreach (var s in skipped) console.MarkupLineInterpolated($"[yellow]not scored[/] {s.ExamId}: {s.Reason}");
             if (skipped.Count > 0) console.MarkupLineInterpolated($"[yellow]{skipped.Count} records could not be read and were not scored[/]");
             if (output is not null) Console.WriteLine(output.FullName);
@@ -95,9 +99,11 @@ static class PredictCommand
             return 130;
         }
         catch (Exception e) when (e is ModelBundleException or EcgDataException or IOException or ArgumentException or UnauthorizedAccessException
+                                      or InvalidOperationException or InvalidDataException or System.Text.Json.JsonException
                                   && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
         {
             console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            if (output is not null) File.Delete(output.FullName + ".tmp");
             return 2;
         }
         finally
@@ -121,8 +127,10 @@ static class PredictCommand
         var models = Path.Combine(path, RunFolder.ModelsFolder);
         if (!Directory.Exists(models))
             throw new ModelBundleException(path, $"neither a model bundle (no {ModelBundle.DescriptionFile}) nor a run folder with saved models (no {RunFolder.ModelsFolder}/); runs made before models were saved have none");
-        return Directory.EnumerateFiles(models, ModelBundle.DescriptionFile, SearchOption.AllDirectories)
-            .Select(f => Path.GetDirectoryName(f)!).Order(StringComparer.Ordinal);
+        // The index lists the run's models, written once all are saved: a folder without it holds a partial set.
+        if (!File.Exists(Path.Combine(models, ModelsStage.IndexFile)))
+            throw new ModelBundleException(path, $"the run has not finished saving its models (no {RunFolder.ModelsFolder}/{ModelsStage.IndexFile}); resume it with codeii run --resume {path}");
+        return ModelsStage.Bundles(RunFolder.Open(path)).Select(b => Path.Combine(path, b));
     }
 
     static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) < 0 ? value : $"\"{value.Replace("\"", "\"\"")}\"";

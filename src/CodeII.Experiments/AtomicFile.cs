@@ -12,6 +12,8 @@ public static class AtomicFile
     {
         var temporary = path + ".tmp";
         writeTemporary(temporary);
+        // On disk before the rename, so a crash of the machine cannot leave the new name on an empty file.
+        using (var written = new FileStream(temporary, FileMode.Open, FileAccess.ReadWrite)) written.Flush(flushToDisk: true);
         File.Move(temporary, path, overwrite: true);
     }
 

@@ -17,32 +17,37 @@ public class LayeringTests
 
     const string Root = "CodeII.Experiments";
 
-    static string? FloorOf(Type type)
-    {
-        while (type.IsNested) type = type.DeclaringType!;
-        var ns = type.Namespace ?? "";
-        if (ns == Root) return "";
-        return ns.StartsWith(Root + ".", StringComparison.Ordinal) ? ns[(Root.Length + 1)..].Split('.')[0] : null;
-    }
-
     static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
         .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
 
-    /// <summary>Every (user floor, used floor) pair in the library, with one example of each.</summary>
-    static Dictionary<(string From, string To), string> Dependencies()
+    static string NamespaceOf(Type type)
+    {
+        while (type.IsNested) type = type.DeclaringType!;
+        return type.Namespace ?? "";
+    }
+
+    /// <summary>Every (user, used) pair of namespaces in the library, with one example of each.</summary>
+    static readonly Lazy<Dictionary<(string From, string To), string>> NamespaceDependencies = new(() =>
     {
         var assembly = typeof(JsonConventions).Assembly;
         var found = new Dictionary<(string, string), string>();
         foreach (var type in assembly.GetTypes())
-        {
-            var from = FloorOf(type);
-            if (from is null) continue;
             foreach (var used in UsedBy(type).SelectMany(Expand).Where(t => t.Assembly == assembly))
-                if (FloorOf(used) is { } to && to != from)
+                if (NamespaceOf(type) is var from && NamespaceOf(used) is var to && from != to)
                     found.TryAdd((from, to), $"{type.FullName} uses {used.FullName}");
-        }
+        return found;
+    });
+
+    /// <summary>Every (user floor, used floor) pair in the library, with one example of each.</summary>
+    static Dictionary<(string From, string To), string> Dependencies()
+    {
+        var found = new Dictionary<(string, string), string>();
+        foreach (var ((from, to), example) in NamespaceDependencies.Value)
+            if (Floor(from) is { } f && Floor(to) is { } t && f != t) found.TryAdd((f, t), example);
         return found;
     }
+
+    static string? Floor(string ns) => ns == Root ? "" : ns.StartsWith(Root + ".", StringComparison.Ordinal) ? ns[(Root.Length + 1)..].Split('.')[0] : null;
 
     static IEnumerable<Type> Expand(Type type)
     {
@@ -123,10 +128,21 @@ public class LayeringTests
         Assert.Contains(("Experiments", "Reports"), dependencies.Keys);
         Assert.Contains(("Sweep", "Evaluation"), dependencies.Keys);
         Assert.Contains(("Models", "Sweep"), dependencies.Keys);
-        Assert.All(dependencies.Keys, d => Assert.Contains(d.From, Floors));
+        // A namespace outside the floors would be neither above nor below anything: every one must be placed.
+        Assert.All(dependencies.Keys, d => { Assert.Contains(d.From, Floors); Assert.Contains(d.To, Floors); });
 
         var upward = dependencies.Where(d => Array.IndexOf(Floors, d.Key.To) > Array.IndexOf(Floors, d.Key.From))
             .Select(d => $"{d.Key.From} → {d.Key.To}: {d.Value}").ToArray();
         Assert.True(upward.Length == 0, "reaching up a floor:\n" + string.Join("\n", upward));
+    }
+
+    [Fact]
+    public void No_two_namespaces_depend_on_each_other_also_within_a_floor()
+    {
+        var dependencies = NamespaceDependencies.Value;
+        Assert.Contains(("CodeII.Experiments.Features.Learned", "CodeII.Experiments.Features"), dependencies.Keys);
+        var mutual = dependencies.Keys.Where(d => string.CompareOrdinal(d.From, d.To) < 0 && dependencies.ContainsKey((d.To, d.From)))
+            .Select(d => $"{d.From} ⇄ {d.To}: {dependencies[d]}; {dependencies[(d.To, d.From)]}").ToArray();
+        Assert.True(mutual.Length == 0, "namespaces that depend on each other:\n" + string.Join("\n", mutual));
     }
 }

@@ -28,7 +28,17 @@ public sealed class FeaturesStage : IRunStage
             uses.Add(extractors.Length > 1 ? $"{extractor.Name}: {use}" : use);
         }
         var rows = run.Rows;
-        run.Manifest = run.Manifest with { DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, FeatureCache = string.Join("; ", uses) };
+        // Every later stage of a resumed run builds on what the first session read: the data and the extractors must be the same.
+        var versions = extractors.ToDictionary(e => e.Name, e => $"v{e.Version}");
+        var read = $"data {rows.DataFingerprint}; features {string.Join(", ", versions.Select(v => $"{v.Key} {v.Value}"))}";
+        if (run.Events.Read().LastOrDefault(e => e.Event == RunEvent.StageDone && e.Stage == Name)?.Detail is { } before && before != read)
+            throw new InvalidDataException($"{run.Folder.Path}: the data or the feature extractors changed since this run started ({before}; now {read}): its split, network and models no longer fit them; start a new run");
+        run.StageDetail = read;
+        run.Manifest = run.Manifest with
+        {
+            DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, FeatureCache = string.Join("; ", uses),
+            FeatureVersions = new Dictionary<string, string>(run.Manifest.FeatureVersions.Concat(versions).GroupBy(v => v.Key).Select(g => g.Last())),
+        };
         if (rows.Skipped.Count > 0)
             run.Folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,reason\n" + string.Concat(rows.Skipped.Select(r => $"{r.ExamId},\"{r.Reason.Replace("\"", "\"\"")}\"\n")));
     }
@@ -75,8 +85,9 @@ public sealed class SplitStage : IRunStage
         var path = run.Folder.FileIn(RunFolder.SplitFile);
         var table = CsvTable.Read(path);
         var rows = run.Rows;
-        if (table.Rows.Count != rows.RowCount || !table.Rows.Select(r => r[table.Column("exam_id")]).SequenceEqual(rows.ExamIds))
-            throw new InvalidDataException($"{path}: the split lists other exams than the data now gives ({table.Rows.Count} against {rows.RowCount}); the data changed since the run started");
+        if (table.Rows.Count != rows.RowCount || !table.Rows.Select(r => r[table.Column("exam_id")]).SequenceEqual(rows.ExamIds)
+            || !table.Rows.Select(r => r[table.Column("patient_id")]).SequenceEqual(rows.PatientIds))
+            throw new InvalidDataException($"{path}: the split lists other exams or patients than the data now gives; the data changed since the run started");
         var column = table.Column("split");
         run.Split = new PatientSplit
         {

@@ -88,6 +88,8 @@ public static class ExperimentRunner
         options.RunFolderReady?.Invoke(folder);
         var definitionText = File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile));
         var events = new RunEvents(folder);
+        // A line cut short by a crash would otherwise sit in the middle of the log once this session appends to it.
+        events.RepairTornTail();
         var manifest = events.StartingManifest();
         var definition = ExperimentDefinitionLoader.Parse(definitionText, folder.FileIn(RunFolder.DefinitionFile));
         var (commit, _) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(manifest.DefinitionFile)) ?? ".");
@@ -117,8 +119,9 @@ public static class ExperimentRunner
                         continue;
                     }
                     run.Events.Append(RunEvent.StageStarted, stage.Name);
+                    run.StageDetail = null;
                     stage.Run(run);
-                    run.Events.Append(RunEvent.StageDone, stage.Name);
+                    run.Events.Append(RunEvent.StageDone, stage.Name, run.StageDetail);
                 }
                 // The manifest is the run's summary: written once, after everything else.
                 run.Folder.WriteJson(RunFolder.ManifestFile, run.Manifest);

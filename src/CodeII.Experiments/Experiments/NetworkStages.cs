@@ -38,10 +38,14 @@ public sealed class PretrainStage : IRunStage
         var path = Path.Combine(folder, RunNetwork.DescriptionFile);
         var description = JsonSerializer.Deserialize<RunNetwork.Description>(File.ReadAllText(path), JsonConventions.Options)
             ?? throw new InvalidDataException($"{path}: empty");
+        var checkpoint = Path.Combine(folder, RunNetwork.Checkpoint);
+        using (var stream = File.OpenRead(checkpoint))
+            if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)) != description.Sha256)
+                throw new InvalidDataException($"{checkpoint}: the checkpoint does not have the SHA-256 {RunNetwork.DescriptionFile} records; the run folder was changed");
         var model = new ResNet1d(description.Shape);
         try
         {
-            model.load(Path.Combine(folder, RunNetwork.Checkpoint));
+            model.load(checkpoint);
             var labels = LabelsBySourceIndex(run.Rows);
             var (loader, inputs) = NetworkPretraining.Loader(run.Source, run.Rows.DataFingerprint, description.Classes, run.Definition.Pretrain!,
                 run.NetworkCacheRoot, run.Options.MaxThreads, i => labels[i]);
@@ -77,7 +81,8 @@ public sealed class PretrainStage : IRunStage
                 BestValidationMacroAuroc = network.State.BestValidationMacroAuroc,
                 StopReason = network.State.StopReason ?? "",
                 CheckpointSha256 = network.CheckpointSha256,
-                CheckpointFolder = network.CheckpointFolder,
+                // The run's own copy, whether this session trained the network or read it back.
+                CheckpointFolder = run.Folder.FileIn(RunNetwork.Folder),
                 History = network.State.History,
             },
         };

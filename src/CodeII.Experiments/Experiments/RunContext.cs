@@ -60,6 +60,8 @@ public sealed class RunContext : IDisposable
     public FeatureTable? NetworkOutputs { get; set; }
     public SweepResult? Swept { get; set; }
     public ExperimentMetrics? Metrics { get; set; }
+    /// <summary>What the stage that just ran leaves in its <c>stage_done</c> event, for later sessions to check against.</summary>
+    public string? StageDetail { get; set; }
     public string? ReportPath { get; set; }
 
     /// <summary>Each compared feature set's table; fused sets (<c>a+b</c>) put their parts' features side by side.</summary>

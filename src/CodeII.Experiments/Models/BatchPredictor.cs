@@ -20,6 +20,12 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
     /// <summary>Records per chunk: a multiple of the network's batch, so batches line up with a run's.</summary>
     public const int ChunkSize = 8 * NetworkPretraining.InferenceBatch;
 
+    readonly ConcurrentDictionary<string, (int Records, string Example)> _missingLeads = new(StringComparer.Ordinal);
+
+    /// <summary>Records scored without some of the leads the models were trained on (they read as flat or unmeasured),
+    /// by the missing leads: how many, and one exam id as an example.</summary>
+    public IReadOnlyDictionary<string, (int Records, string Example)> MissingLeads => _missingLeads;
+
     /// <summary>The name a bundle's predictions carry: its model, and its subset when the configuration was shared.</summary>
     public static string ModelName(BundleDescription d) => d.Subset is null ? d.Model : $"{d.Model}@{d.Subset}";
 
@@ -28,29 +34,34 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
     {
         var skipped = new List<SkippedRecord>();
         // Bundles read their inputs through their own preprocessing; those sharing one read each record once.
-        var inputs = bundles.GroupBy(b => b.Description.Preprocessing.Describe()).Select(g => new InputGroup(source, g.ToArray())).ToArray();
+        var inputs = bundles.GroupBy(b => b.Description.Preprocessing.Describe()).Select(g => new InputGroup(source, g.ToArray(), _missingLeads)).ToArray();
         var networks = new Dictionary<string, ResNet1d>(StringComparer.Ordinal);
         foreach (var bundle in bundles)
-            if (bundle.Description.Network is { } n && !networks.ContainsKey(n.Sha256)) networks[n.Sha256] = bundle.Network();
+            if (bundle.Description.Network is { } n && !networks.ContainsKey(n.Sha256)) networks[n.Sha256] = bundle.Network(maxThreads);
 
         for (var start = 0; start < source.Count; start += ChunkSize)
         {
             cancellationToken.ThrowIfCancellationRequested();
             var count = Math.Min(ChunkSize, source.Count - start);
-            var failed = new ConcurrentDictionary<int, string>();
-            foreach (var input in inputs) input.Compute(start, count, maxThreads, failed, networks, cancellationToken);
+            // A record that cannot be read is not scored by any model; one the network cannot take is not scored by
+            // the models that need the network, and the others still score it.
+            var unreadable = new ConcurrentDictionary<int, string>();
+            var failures = inputs.Select(input => input.Compute(start, count, maxThreads, unreadable, networks, cancellationToken)).ToArray();
+            var scores = inputs.SelectMany(input => input.Score(count, unreadable)).ToArray();
             var rows = new List<Prediction>();
-            var scores = inputs.SelectMany(input => input.Score(start, count, failed)).ToArray();
             for (var k = 0; k < count; k++)
             {
-                if (failed.TryGetValue(k, out var reason))
+                if (unreadable.TryGetValue(k, out var reason))
                 {
                     skipped.Add(new SkippedRecord(start + k, SafeExamId(source, start + k), reason));
                     continue;
                 }
                 var examId = source.ExamIdAt(start + k);
                 foreach (var (bundle, values) in scores)
-                    rows.Add(new Prediction(examId, bundle.Description.Label, ModelName(bundle.Description), values[k], values[k] >= bundle.Description.Threshold));
+                    if (values[k] is { } score)
+                        rows.Add(new Prediction(examId, bundle.Description.Label, ModelName(bundle.Description), score, score >= bundle.Description.Threshold));
+                foreach (var failure in failures.SelectMany(f => f).Where(f => f.Index == k))
+                    skipped.Add(new SkippedRecord(start + k, examId, $"{failure.Reason} (not scored by {string.Join(", ", failure.Models)})"));
             }
             write(rows);
             progress?.Report(new StageProgress("predict", start + count, source.Count));
@@ -71,18 +82,25 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
         readonly ModelBundle[] _bundles;
         readonly IReadOnlyList<string> _recordParts;
         readonly Dictionary<string, float[][]> _parts = new(StringComparer.Ordinal);
-        readonly Dictionary<string, (float[][] Embeddings, float[][] Outputs)> _network = new(StringComparer.Ordinal);
+        readonly Dictionary<string, (float[]?[] Embeddings, float[]?[] Outputs)> _network = new(StringComparer.Ordinal);
 
-        public InputGroup(IEcgSource source, ModelBundle[] bundles)
+        readonly ConcurrentDictionary<string, (int Records, string Example)> _missingLeads;
+        readonly IReadOnlyList<string> _expectedLeads;
+
+        public InputGroup(IEcgSource source, ModelBundle[] bundles, ConcurrentDictionary<string, (int Records, string Example)> missingLeads)
         {
             _bundles = bundles;
+            _missingLeads = missingLeads;
             var preprocessing = bundles[0].Description.Preprocessing;
+            _expectedLeads = preprocessing.Leads ?? StandardLeads.Twelve;
             _source = preprocessing.IsIdentity ? source : new PreprocessedSource(source, new EcgPreprocessor(preprocessing));
             _recordParts = [.. bundles.SelectMany(b => b.Description.FeatureParts).Select(p => p.Name).Where(p => p != LearnedFeatures.SetName).Distinct()];
         }
 
-        public void Compute(int start, int count, int threads, ConcurrentDictionary<int, string> failed, IReadOnlyDictionary<string, ResNet1d> networks,
-            CancellationToken cancellationToken)
+        /// <summary>Decodes the chunk's records and computes every feature part and network output its bundles read;
+        /// returns the records the network could not take, and which models that leaves without a score.</summary>
+        public IReadOnlyList<(int Index, string Reason, IReadOnlyList<string> Models)> Compute(int start, int count, int threads,
+            ConcurrentDictionary<int, string> unreadable, IReadOnlyDictionary<string, ResNet1d> networks, CancellationToken cancellationToken)
         {
             var extractors = _recordParts.ToDictionary(p => p, FeatureSetCatalog.Create);
             foreach (var part in _recordParts) _parts[part] = new float[count][];
@@ -93,6 +111,9 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
                 try
                 {
                     var record = _source.Read(start + k);
+                    var missing = _expectedLeads.Where(l => !record.Leads.Contains(l, StringComparer.OrdinalIgnoreCase)).ToArray();
+                    if (missing.Length > 0)
+                        _missingLeads.AddOrUpdate(string.Join(", ", missing), _ => (1, record.ExamId), (_, seen) => (seen.Records + 1, seen.Example));
                     foreach (var part in _recordParts)
                     {
                         var values = new float[extractors[part].FeatureNames.Count];
@@ -102,47 +123,62 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
                 }
                 catch (EcgDataException e)
                 {
-                    failed.TryAdd(k, e.Message);
+                    unreadable.TryAdd(k, e.Message);
                 }
             });
             _network.Clear();
+            var failures = new List<(int, string, IReadOnlyList<string>)>();
             foreach (var network in _bundles.Select(b => b.Description.Network).OfType<BundleNetwork>().DistinctBy(n => n.Sha256))
             {
-                var readable = Enumerable.Range(0, count).Where(k => !failed.ContainsKey(k)).ToArray();
+                var readable = Enumerable.Range(0, count).Where(k => !unreadable.ContainsKey(k)).ToArray();
                 var loader = NetworkPretraining.InputLoader(_source, network.Shape, network.InputRateHz, threads);
-                float[][] embeddings = new float[count][], outputs = new float[count][];
-                try
+                float[]?[] embeddings = new float[count][], outputs = new float[count][];
+                var (width, classes) = (network.Shape.EmbeddingSize, network.Shape.Classes);
+                void Infer(int[] ks)
                 {
-                    var (e, o) = NetworkPretraining.Infer(networks[network.Sha256], loader, [.. readable.Select(k => start + k)], NetworkPretraining.InferenceBatch,
+                    var (e, o) = NetworkPretraining.Infer(networks[network.Sha256], loader, [.. ks.Select(k => start + k)], NetworkPretraining.InferenceBatch,
                         cancellation: cancellationToken);
-                    var (width, classes) = (network.Shape.EmbeddingSize, network.Shape.Classes);
-                    for (var r = 0; r < readable.Length; r++)
+                    for (var r = 0; r < ks.Length; r++)
                     {
-                        embeddings[readable[r]] = e.AsSpan(r * width, width).ToArray();
-                        outputs[readable[r]] = o.AsSpan(r * classes, classes).ToArray();
+                        embeddings[ks[r]] = e.AsSpan(r * width, width).ToArray();
+                        outputs[ks[r]] = o.AsSpan(r * classes, classes).ToArray();
                     }
                 }
-                catch (EcgDataException e)
+                try
                 {
-                    // The record decoded, but not into the network's input (e.g. too few leads): name it and go on.
-                    foreach (var k in readable) failed.TryAdd(k, e.Message);
+                    Infer(readable);
+                }
+                catch (EcgDataException)
+                {
+                    // A record decoded, but not into the network's input (a rate or lead set it cannot take): the
+                    // records are tried one by one, so only those the network cannot take go without its scores.
+                    var models = _bundles.Where(b => b.Description.Network?.Sha256 == network.Sha256).Select(b => ModelName(b.Description)).ToArray();
+                    foreach (var k in readable)
+                    {
+                        try { Infer([k]); }
+                        catch (EcgDataException e) { failures.Add((k, e.Message, models)); }
+                    }
                 }
                 _network[network.Sha256] = (embeddings, outputs);
             }
+            return failures;
         }
 
-        public IEnumerable<(ModelBundle Bundle, float[] Scores)> Score(int start, int count, ConcurrentDictionary<int, string> failed)
+        /// <summary>Each bundle's score per record of the chunk; null where it could not score the record.</summary>
+        public IEnumerable<(ModelBundle Bundle, float?[] Scores)> Score(int count, ConcurrentDictionary<int, string> unreadable)
         {
-            var readable = Enumerable.Range(0, count).Where(k => !failed.ContainsKey(k)).ToArray();
             foreach (var bundle in _bundles)
             {
                 var d = bundle.Description;
-                float[] Row(int k) => d.NetworkOutput is not null ? _network[d.Network!.Sha256].Outputs[k]
+                float[]? Row(int k) => d.NetworkOutput is not null ? _network[d.Network!.Sha256].Outputs[k]
                     : d.FeatureSet is null ? []
-                    : [.. d.FeatureParts.SelectMany(p => p.Name == LearnedFeatures.SetName ? _network[d.Network!.Sha256].Embeddings[k] : _parts[p.Name][k])];
-                var values = bundle.ScoreFeatures([.. readable.Select(Row)]);
-                var scores = new float[count];
-                for (var r = 0; r < readable.Length; r++) scores[readable[r]] = values[r];
+                    : d.FeatureParts.Any(p => p.Name == LearnedFeatures.SetName) && _network[d.Network!.Sha256].Embeddings[k] is null ? null
+                    : [.. d.FeatureParts.SelectMany(p => p.Name == LearnedFeatures.SetName ? _network[d.Network!.Sha256].Embeddings[k]! : _parts[p.Name][k])];
+                var rows = Enumerable.Range(0, count).Select(k => unreadable.ContainsKey(k) ? null : Row(k)).ToArray();
+                var scorable = Enumerable.Range(0, count).Where(k => rows[k] is not null).ToArray();
+                var values = bundle.ScoreFeatures([.. scorable.Select(k => rows[k]!)]);
+                var scores = new float?[count];
+                for (var r = 0; r < scorable.Length; r++) scores[scorable[r]] = values[r];
                 yield return (bundle, scores);
             }
         }

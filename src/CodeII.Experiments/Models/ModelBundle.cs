@@ -151,8 +151,8 @@ public sealed class ModelBundle : IDisposable
             // The version first, so a newer layout is named as such rather than failing on a key this version lacks.
             if (!document.RootElement.TryGetProperty("format_version", out var version) || version.ValueKind != JsonValueKind.Number)
                 throw new ModelBundleException(folder, $"{DescriptionFile} has no format_version");
-            if (version.GetInt32() != BundleDescription.CurrentFormatVersion)
-                throw new ModelBundleException(folder, $"{DescriptionFile} has format_version {version.GetInt32()}; this version of codeii reads format_version {BundleDescription.CurrentFormatVersion} only");
+            if (!version.TryGetInt32(out var number) || number != BundleDescription.CurrentFormatVersion)
+                throw new ModelBundleException(folder, $"{DescriptionFile} has format_version {version.GetRawText()}; this version of codeii reads format_version {BundleDescription.CurrentFormatVersion} only");
             description = document.RootElement.Deserialize<BundleDescription>(JsonConventions.Strict)
                 ?? throw new ModelBundleException(folder, $"{DescriptionFile} is empty");
         }
@@ -229,18 +229,33 @@ public sealed class ModelBundle : IDisposable
             throw new ModelBundleException(folder, $"network_output {output} is not one of the network's {outputs.Classes.Count} outputs");
         if (description.FeatureSet is not null && expected != description.FeatureNames.Count)
             throw new ModelBundleException(folder, $"the bundle lists {description.FeatureNames.Count} feature names; its feature set '{description.FeatureSet}' has {expected}");
-        if (description.Network is { } network)
-        {
-            var checkpoint = Path.GetFullPath(Path.Combine(folder, network.Checkpoint));
-            if (!File.Exists(checkpoint)) throw new ModelBundleException(folder, $"the network checkpoint {network.Checkpoint} is missing");
-        }
+        if (description.Network is { } network && !File.Exists(CheckpointPath(folder, network)))
+            throw new ModelBundleException(folder, $"the network checkpoint {network.Checkpoint} is missing");
+    }
+
+    /// <summary>
+    /// Where the checkpoint is: a <c>network/</c> folder of the run folder holding the bundle, named relative to the
+    /// bundle. Anything else (an absolute path, one that climbs out of the bundle's enclosing folders) is refused before
+    /// the file system is asked, so a bundle cannot make codeii read an arbitrary file.
+    /// </summary>
+    static string CheckpointPath(string folder, BundleNetwork network)
+    {
+        // The run folder is the parent of the nearest enclosing models/ folder.
+        var bundle = Path.GetFullPath(folder);
+        var models = new DirectoryInfo(bundle);
+        while (models is not null && models.Name != "models") models = models.Parent;
+        var run = models?.Parent?.FullName;
+        var checkpoint = Path.IsPathRooted(network.Checkpoint) ? null : Path.GetFullPath(Path.Combine(bundle, network.Checkpoint));
+        if (run is null || checkpoint is null || Path.GetDirectoryName(checkpoint) != Path.Combine(run, "network"))
+            throw new ModelBundleException(folder, $"network.checkpoint '{network.Checkpoint}' must name a file in the network/ folder of the run that holds the bundle (e.g. ../../../../network/best.bin)");
+        return checkpoint;
     }
 
     /// <summary>The checkpoint's full path, after checking its hash (a changed network would give other features).</summary>
     public string NetworkCheckpoint()
     {
         var network = Description.Network ?? throw new InvalidOperationException($"{Folder}: the bundle uses no network");
-        var checkpoint = Path.GetFullPath(Path.Combine(Folder, network.Checkpoint));
+        var checkpoint = CheckpointPath(Folder, network);
         using (var stream = File.OpenRead(checkpoint))
             if (Convert.ToHexStringLower(SHA256.HashData(stream)) != network.Sha256)
                 throw new ModelBundleException(Folder, $"the network checkpoint {network.Checkpoint} does not have the SHA-256 the bundle records");
@@ -292,12 +307,22 @@ public sealed class ModelBundle : IDisposable
         : FeatureSetCatalog.Create(part.Name);
 
     /// <summary>The bundle's network, loaded once from its checkpoint (hash checked); owned by the bundle.</summary>
-    public ResNet1d Network()
+    /// <param name="threads">libtorch's threads, when this is the process's first use of it (all cores otherwise).</param>
+    public ResNet1d Network(int? threads = null)
     {
         if (_network is not null) return _network;
-        TorchRuntime.EnsureLoaded();
+        TorchRuntime.EnsureLoaded(threads);
+        var checkpoint = NetworkCheckpoint();
         var model = new ResNet1d(Description.Network!.Shape);
-        model.load(NetworkCheckpoint());
+        try
+        {
+            model.load(checkpoint);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
+        {
+            model.Dispose();
+            throw new ModelBundleException(Folder, $"the network checkpoint does not fit the network shape the bundle records: {e.Message}");
+        }
         model.eval();
         return _network = model;
     }
@@ -316,7 +341,11 @@ public sealed class ModelBundle : IDisposable
         return features.Append(_booster?.Transformer ?? _learner!);
     }
 
-    public void Dispose() => _network?.Dispose();
+    public void Dispose()
+    {
+        _network?.Dispose();
+        _booster?.Dispose();
+    }
 
     /// <summary>Feature rows as the ML.NET view a learner was trained on: a "Features" vector of known width.</summary>
     static class FeatureRows

@@ -53,6 +53,26 @@ public sealed class RunEvents(RunFolder folder)
         return events;
     }
 
+    /// <summary>Drops a last line cut short (the process died while writing it), so that appends continue cleanly.</summary>
+    public void RepairTornTail()
+    {
+        var path = folder.FileIn(File);
+        if (!System.IO.File.Exists(path)) return;
+        var text = System.IO.File.ReadAllText(path);
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
+        if (lines.Count == 0) return;
+        var torn = !IsEvent(lines[^1]);
+        if (!torn && text.EndsWith('\n')) return;
+        if (torn) lines.RemoveAt(lines.Count - 1);
+        AtomicFile.WriteText(path, string.Concat(lines.Select(l => l + "\n")));
+    }
+
+    static bool IsEvent(string line)
+    {
+        try { return JsonSerializer.Deserialize<RunEvent>(line, JsonConventions.Options) is not null; }
+        catch (JsonException) { return false; }
+    }
+
     /// <summary>The manifest the run started with.</summary>
     public RunManifest StartingManifest() =>
         Read().FirstOrDefault(e => e.Event == RunEvent.Started)?.Manifest

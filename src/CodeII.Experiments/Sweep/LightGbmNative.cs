@@ -85,7 +85,7 @@ public sealed class LightGbmBinaryEstimator(MLContext ml, LightGbmOptions option
 }
 
 /// <summary>A trained booster: batch scoring for the sweep, and an ML.NET transformer for pipelines.</summary>
-public sealed class LightGbmBinaryModel
+public sealed class LightGbmBinaryModel : IDisposable
 {
     readonly LightGbmBooster _booster;
     // The booster was built on these datasets and keeps pointers to them: they must not be freed before it.
@@ -128,6 +128,10 @@ public sealed class LightGbmBinaryModel
         var booster = LightGbmBooster.FromString(modelString, out var trees);
         return new LightGbmBinaryModel(ml, booster, [], columns, trees, trees);
     }
+
+    /// <summary>Frees the native booster now rather than when the garbage collector gets to it (the datasets it was
+    /// trained on may serve other fits, so they stay with their views).</summary>
+    public void Dispose() => _booster.Dispose();
 
     /// <summary>The probability of the positive class for each row.</summary>
     public float[] Predict(IReadOnlyList<float[]> rows)

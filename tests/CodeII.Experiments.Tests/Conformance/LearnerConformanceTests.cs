@@ -5,6 +5,7 @@ using CodeII.Experiments.Features;
 using CodeII.Experiments.Labels;
 using CodeII.Experiments.Models;
 using CodeII.Experiments.Sweep;
+using CodeII.Experiments.Sweep.Tuning;
 using CodeII.Experiments.Tests.Sweep;
 using Microsoft.ML;
 using Microsoft.ML.Data;

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Experiments;
@@ -202,6 +203,13 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         var broken = run.Source.ExamIdAt(5);
         var dat = Directory.GetFiles(folder, broken + "*.dat").Single();
         File.WriteAllBytes(dat, File.ReadAllBytes(dat)[..100]);
+        // A record that reads but that the network cannot take (a rate it cannot resample from): only the models that
+        // need the network go without its scores.
+        var odd = run.Source.ExamIdAt(7);
+        var header = Directory.GetFiles(folder, odd + "*.hea").Single();
+        var lines = File.ReadAllLines(header);
+        lines[0] = string.Join(' ', lines[0].Split(' ').Select((f, i) => i == 2 ? "400.5" : f));
+        File.WriteAllLines(header, lines);
 
         string[] models = ["basic/lightgbm", "basic+learned/logistic_regression", "resnet"];
         var bundles = models.Select(m => ModelBundle.Load(Folder.FileIn(ModelBundle.RelativeFolder(m.Split('/')[0], m, "SB", null)))).ToArray();
@@ -209,18 +217,29 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         var skipped = new BatchPredictor(bundles, maxThreads: 2).Run(EcgSources.Open(folder), predictions.AddRange);
         foreach (var b in bundles) b.Dispose();
 
-        var only = Assert.Single(skipped);
-        Assert.Equal(broken, only.ExamId);
-        Assert.Contains(Path.GetFileName(dat), only.Reason);
-        Assert.Contains("truncated", only.Reason);
-        Assert.Equal(11 * 3, predictions.Count);
+        Assert.Equal([broken, odd], skipped.Select(s => s.ExamId));
+        Assert.Contains(Path.GetFileName(dat), skipped[0].Reason);
+        Assert.Contains("truncated", skipped[0].Reason);
+        Assert.EndsWith("(not scored by basic+learned/logistic_regression, resnet)", skipped[1].Reason);
+        Assert.Equal(10 * 3 + 1, predictions.Count);
         Assert.DoesNotContain(predictions, p => p.ExamId == broken);
+        Assert.Equal(["basic/lightgbm"], predictions.Where(p => p.ExamId == odd).Select(p => p.Model));
         // Read back from WFDB (µV integers), the other records still get the run's scores.
         var expected = Csv(Folder.FileIn(RunFolder.PredictionsFile)).Rows.Where(r => r[3] == "SB" && models.Contains(r[4]))
             .GroupBy(r => (r[0], r[4])).ToDictionary(g => g.Key, g => double.Parse(g.First()[6], CultureInfo.InvariantCulture));
         var compared = predictions.Where(p => expected.ContainsKey((p.ExamId, p.Model))).ToArray();
         Assert.NotEmpty(compared);
         Assert.All(compared, p => Assert.Equal(expected[(p.ExamId, p.Model)], p.Score, 0.02));
+
+        // MIT-BIH record 100 has two leads (MLII, V5): it is scored, and the predictor says which standard leads it lacked.
+        using var basicBundle = ModelBundle.Load(Folder.FileIn(ModelBundle.RelativeFolder("basic", "basic/lightgbm", "SB", null)));
+        var twoLeads = new BatchPredictor([basicBundle], maxThreads: 1);
+        var mitbih = new List<Prediction>();
+        Assert.Empty(twoLeads.Run(EcgSources.Open(RepoPaths.Shared("wfdb-samples", "100")), mitbih.AddRange));
+        Assert.Single(mitbih);
+        var (leads, (records, example)) = Assert.Single(twoLeads.MissingLeads);
+        // MIT-BIH's modified lead II (MLII) is not taken for II.
+        Assert.Equal(("I, II, III, aVR, aVL, aVF, V1, V2, V3, V4, V6", 1, "100"), (leads, records, example));
     }
 
     [Fact]
@@ -240,6 +259,26 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         File.WriteAllText(description, File.ReadAllText(description).Replace("\"format_version\": 1", "\"format_version\": 2"));
         var version = Assert.Throws<ModelBundleException>(() => ModelBundle.Load(copy));
         Assert.Contains("format_version 2; this version of codeii reads format_version 1 only", version.Message);
+        File.WriteAllText(description, File.ReadAllText(description).Replace("\"format_version\": 2", "\"format_version\": 1.5"));
+        Assert.Contains("format_version 1.5; this version", Assert.Throws<ModelBundleException>(() => ModelBundle.Load(copy)).Message);
+    }
+
+    [Fact]
+    public void A_bundle_cannot_point_its_network_at_a_file_outside_its_run()
+    {
+        var original = Folder.FileIn(Path.Combine("models", "learned", "lightgbm", "AF"));
+        using (var fine = ModelBundle.Load(original)) Assert.Equal("../../../../network/best.bin", fine.Description.Network!.Checkpoint);
+        foreach (var outside in new[] { "/etc/passwd", "../../../../../network/best.bin", "../../../../network/../split.csv" })
+        {
+            var copy = Path.Combine(Folder.Path, "models", "learned", "lightgbm", "AF-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(copy);
+            foreach (var file in Directory.EnumerateFiles(original)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+            var description = Path.Combine(copy, ModelBundle.DescriptionFile);
+            File.WriteAllText(description, File.ReadAllText(description).Replace("\"../../../../network/best.bin\"", JsonSerializer.Serialize(outside)));
+            var error = Assert.Throws<ModelBundleException>(() => ModelBundle.Load(copy));
+            Assert.Contains("must name a file in the network/ folder of the run that holds the bundle", error.Message);
+            Directory.Delete(copy, recursive: true);
+        }
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Preprocessing;
 
 namespace CodeII.Experiments.Tests.Preprocessing;

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Reports;
 
 namespace CodeII.Experiments.Tests.Reports;

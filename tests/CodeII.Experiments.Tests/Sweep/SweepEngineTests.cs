@@ -5,6 +5,7 @@ using CodeII.Experiments.Evaluation;
 using CodeII.Experiments.Features;
 using CodeII.Experiments.Labels;
 using CodeII.Experiments.Sweep;
+using CodeII.Experiments.Sweep.Tuning;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

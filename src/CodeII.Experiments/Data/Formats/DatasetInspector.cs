@@ -2,7 +2,7 @@ using CodeII.Experiments.Data.Challenge;
 using CodeII.Experiments.Data.PtbXl;
 using CodeII.Experiments.Data.Wfdb;
 
-namespace CodeII.Experiments.Data;
+namespace CodeII.Experiments.Data.Formats;
 
 /// <summary>What <c>codeii data inspect</c> reports about a dataset.</summary>
 public sealed record DatasetSummary

@@ -3,7 +3,7 @@ using CodeII.Experiments.Data.Code;
 using CodeII.Experiments.Data.PtbXl;
 using CodeII.Experiments.Data.Wfdb;
 
-namespace CodeII.Experiments.Data;
+namespace CodeII.Experiments.Data.Formats;
 
 public enum DatasetFormat { PtbXl, Code, PhysioNetChallenge, Wfdb }
 
