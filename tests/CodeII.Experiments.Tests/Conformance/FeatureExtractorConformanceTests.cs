@@ -371,14 +371,18 @@ static class ExtractorChecks
         var order = Enumerable.Range(0, 3 * records.Count).Select(k => k % records.Count).ToArray();
         new Random(7).Shuffle(order);
         var parallel = new float[order.Length][];
-        var threads = new System.Collections.Concurrent.ConcurrentDictionary<int, bool>();
-        Parallel.For(0, order.Length, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(4, Environment.ProcessorCount) }, k =>
+        // Four threads of our own, started together and taking records from one queue: a thread pool busy with other
+        // tests could otherwise run the whole pass on one thread, and the check would be void.
+        var next = -1;
+        using var start = new Barrier(4);
+        var workers = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
         {
-            threads[Environment.CurrentManagedThreadId] = true;
-            parallel[k] = Extract(extractor, records[order[k]], Sentinel);
-        });
-        // The check is void if the loop happened to run on one thread.
-        Assert.True(threads.Count >= 2, $"the parallel pass ran on {threads.Count} thread");
+            start.SignalAndWait();
+            for (int k; (k = Interlocked.Increment(ref next)) < order.Length;)
+                parallel[k] = Extract(extractor, records[order[k]], Sentinel);
+        })).ToArray();
+        foreach (var worker in workers) worker.Start();
+        foreach (var worker in workers) worker.Join();
         for (var k = 0; k < order.Length; k++)
             AssertBitIdentical(extractor, sequential[order[k]], parallel[k], $"'{records[order[k]].ExamId}' extracted in parallel vs in sequence");
     }
