@@ -104,7 +104,7 @@ public static class HtmlReport
                     html.Append($"<td class=\"text label\" rowspan=\"{span}\">{E(label.Label)}</td><td rowspan=\"{span}\">{label.TestPositives}</td>")
                         .Append(MetricCell(subset.Name, label.Label, "*", "prevalence", new Estimate(label.Prevalence, double.NaN, double.NaN), span));
                 }
-                html.Append($"<td class=\"text\" title=\"{E(mm.Parameters.ToString())}\">{E(mm.Learner)}</td>")
+                html.Append($"<td class=\"text\" title=\"{E(string.Join(", ", mm.Parameters.Select(p => $"{p.Key}={p.Value.ToString("G6", CultureInfo.InvariantCulture)}")))}\">{E(mm.Learner)}</td>")
                     .Append(MetricCell(subset.Name, label.Label, mm.Learner, "auroc", mm.Auroc))
                     .Append(MetricCell(subset.Name, label.Label, mm.Learner, "auprc", mm.Auprc))
                     .Append(MetricCell(subset.Name, label.Label, mm.Learner, "f1", mm.F1))

@@ -39,8 +39,11 @@ public sealed record RunManifest
     /// <summary>Versions of the assemblies whose behaviour decides the numbers.</summary>
     public static IReadOnlyDictionary<string, string> PackageVersions()
     {
+        // Not GetCustomAttribute: reading Plotly.NET's attributes resolves FSharp.Core 10.1, which a .NET Interactive
+        // kernel (FSharp.Core 10.0 already loaded) cannot supply, and report writing then fails in a notebook. The
+        // file's version resource needs no type loading.
         static string VersionOf(Assembly a) =>
-            a.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion.Split('+')[0]
+            (string.IsNullOrEmpty(a.Location) ? null : System.Diagnostics.FileVersionInfo.GetVersionInfo(a.Location).ProductVersion)?.Split('+')[0]
             ?? a.GetName().Version?.ToString() ?? "unknown";
         var packages = new (string Package, Assembly Assembly)[]
         {

@@ -289,6 +289,9 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         File.Delete(Path.Combine(copy, RunFolder.ReportFile));
         var rebuilt = HtmlReport.Render(RunReport.Read(RunFolder.Open(copy)));
         Assert.Equal(File.ReadAllText(run.Result.ReportPath), rebuilt);
+        // Each model's cell names its configuration, read back from metrics.json.
+        Assert.Contains("title=\"booster=0, feature_fraction=1, iterations=", rebuilt);
+        Assert.DoesNotContain("System.Collections", rebuilt);
     }
 
     /// <summary>Textbook definitions, written apart from the library's: AUROC as the share of positive–negative pairs
