@@ -3,35 +3,35 @@
 // Debian 12's libstdc++ stops at GLIBCXX_3.4.30, so the loader refuses the library. No relocation uses the symbol,
 // so the fix is two byte edits in the ELF file (see ../shared/PLATFORM.md): mark the GLIBCXX_3.4.32 requirement weak
 // (VER_FLG_WEAK in its Vernaux entry) and make the symbol's version entry global. Both edits are idempotent.
-// This file is compiled by MSBuild's RoslynCodeTaskFactory (build/TorchSharp.targets); it runs after every build.
+// This file is compiled twice: by MSBuild's RoslynCodeTaskFactory (build/TorchSharp.targets), whose task patches the
+// natives of every build output after the build, and into the library (CODEII_RUNTIME), whose TorchSharpNativeLoader
+// patches a private copy at run time where no build of ours placed the natives (a notebook's package reference).
 using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Text;
+#if !CODEII_RUNTIME
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
+#endif
 
+#if !CODEII_RUNTIME
 public sealed class PatchLibTorchSharpForDebian12 : Task
 {
-    const string MissingVersion = "GLIBCXX_3.4.32";
-    const string Symbol = "_ZSt21ios_base_library_initv";
-    const uint ShtDynsym = 11, ShtGnuVerneed = 0x6ffffffe, ShtGnuVersym = 0x6fffffff;
-    const ushort VerFlagWeak = 0x2;
-
     [Required] public string LibraryPath { get; set; } = "";
 
     public override bool Execute()
     {
         if (!File.Exists(LibraryPath)) return true;
-        if (SystemLibstdcxxHas(MissingVersion))
+        if (LibTorchSharpElf.SystemLibstdcxxHas(LibTorchSharpElf.MissingVersion))
         {
-            Log.LogMessage(MessageImportance.Low, $"libstdc++ provides {MissingVersion}; {LibraryPath} left as shipped");
+            Log.LogMessage(MessageImportance.Low, $"libstdc++ provides {LibTorchSharpElf.MissingVersion}; {LibraryPath} left as shipped");
             return true;
         }
         try
         {
             var elf = File.ReadAllBytes(LibraryPath);
-            var edits = Patch(elf);
+            var edits = LibTorchSharpElf.Patch(elf);
             if (edits.Count > 0)
             {
                 // Only the changed bytes are written, in place: the file keeps its mode and cannot be left truncated.
@@ -41,7 +41,7 @@ public sealed class PatchLibTorchSharpForDebian12 : Task
                         file.Position = at;
                         file.Write(elf, (int)at, 2);
                     }
-                Log.LogMessage(MessageImportance.High, $"TorchSharp load fix applied to {LibraryPath} (this system's libstdc++ lacks {MissingVersion})");
+                Log.LogMessage(MessageImportance.High, $"TorchSharp load fix applied to {LibraryPath} (this system's libstdc++ lacks {LibTorchSharpElf.MissingVersion})");
             }
             return true;
         }
@@ -51,8 +51,18 @@ public sealed class PatchLibTorchSharpForDebian12 : Task
             return false;
         }
     }
+}
+#endif
 
-    static bool SystemLibstdcxxHas(string version)
+/// <summary>The two byte edits, and whether this system needs them.</summary>
+internal static class LibTorchSharpElf
+{
+    public const string MissingVersion = "GLIBCXX_3.4.32";
+    const string Symbol = "_ZSt21ios_base_library_initv";
+    const uint ShtDynsym = 11, ShtGnuVerneed = 0x6ffffffe, ShtGnuVersym = 0x6fffffff;
+    const ushort VerFlagWeak = 0x2;
+
+    public static bool SystemLibstdcxxHas(string version)
     {
         foreach (var directory in new[] { "/usr/lib/x86_64-linux-gnu", "/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib" })
         {
@@ -76,7 +86,7 @@ public sealed class PatchLibTorchSharpForDebian12 : Task
     }
 
     /// <summary>Edits <paramref name="elf"/> and returns the offsets of the two-byte fields it changed.</summary>
-    static List<long> Patch(byte[] elf)
+    public static List<long> Patch(byte[] elf)
     {
         if (elf.Length < 64 || elf[0] != 0x7f || elf[1] != (byte)'E' || elf[2] != (byte)'L' || elf[3] != (byte)'F' || elf[4] != 2 || elf[5] != 1)
             throw new InvalidDataException("not a little-endian ELF64 file");

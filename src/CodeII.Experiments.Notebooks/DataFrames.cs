@@ -104,6 +104,18 @@ public static class DataFrames
             new BooleanDataFrameColumn("truth", Text("truth").Select(t => t == "1")));
     }
 
+    /// <summary>Predictions from <c>BatchPredictor</c> (what <c>codeii predict</c> writes), one row each.</summary>
+    public static DataFrame ToDataFrame(this IEnumerable<Models.Prediction> predictions)
+    {
+        var list = predictions.ToList();
+        return new DataFrame(
+            new StringDataFrameColumn("exam_id", list.Select(p => p.ExamId)),
+            new StringDataFrameColumn("label", list.Select(p => p.Label)),
+            new StringDataFrameColumn("model", list.Select(p => p.Model)),
+            new SingleDataFrameColumn("score", list.Select(p => p.Score)),
+            new BooleanDataFrameColumn("decision", list.Select(p => p.Decision)));
+    }
+
     /// <summary>A dataset's label counts and prevalence, one row per class, most frequent first.</summary>
     public static DataFrame LabelPrevalence(this DatasetSummary summary)
     {

@@ -72,6 +72,7 @@ public static class TorchRuntime
                 ConfigureNativeAllocator();
                 try
                 {
+                    TorchSharpNativeLoader.PrepareIfNeeded();
                     torch.InitializeDeviceType(DeviceType.CPU);
                 }
                 catch (Exception e) when (e is TypeInitializationException or DllNotFoundException or NotSupportedException)

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.DotNet.Interactive.Documents;
+using Microsoft.DotNet.Interactive.Documents.Jupyter;
+
+namespace CodeII.Experiments.Tests.Notebooks;
+
+/// <summary>
+/// The notebooks that reference the library's package run, cell by cell, in the kernel VS Code's Polyglot Notebooks
+/// extension runs: the Microsoft.dotnet-interactive tool (the repository's tool manifest), over its stdio protocol.
+/// The packages are packed into the repository's local feed first, as <c>notebooks/pack.sh</c> does for a user.
+/// </summary>
+public class KernelNotebookTests(LocalFeed feed) : IClassFixture<LocalFeed>
+{
+    /// <summary>Whether a notebook loads the library as a package (its first cell names the notebook package).</summary>
+    public static bool UsesThePackage(string notebook) => File.ReadAllText(notebook).Contains("CodeII.Experiments.Notebooks, ", StringComparison.Ordinal);
+
+    public static TheoryData<string> PackageNotebooks() =>
+        new(Directory.GetFiles(Path.Combine(RepoPaths.Root, "notebooks"), "*.ipynb").Where(UsesThePackage).Select(Path.GetFileName).Order().ToArray()!);
+
+    [Theory, MemberData(nameof(PackageNotebooks))]
+    public async Task Every_cell_runs_in_the_dotnet_interactive_kernel_and_shows_a_DataFrame(string notebook)
+    {
+        Assert.True(feed.Ready, feed.Problem);
+        var runs = await StdioKernel.RunNotebook(Path.Combine(RepoPaths.Root, "notebooks", notebook));
+        var failed = runs.Where(r => r.Failure is not null).Select(r => $"cell {r.Index}: {r.Failure}").ToArray();
+        Assert.True(failed.Length == 0, string.Join("\n", failed));
+        Assert.Contains(runs.SelectMany(r => r.Outputs), o => o.MimeType == "text/html" && o.Value.Contains("<table", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_cell_that_throws_fails_the_notebook()
+    {
+        Assert.True(feed.Ready, feed.Problem);
+        var notebook = Path.Combine(RepoPaths.NewTemporaryDirectory(), "broken.ipynb");
+        File.WriteAllText(notebook, """
+            {"cells":[
+             {"cell_type":"code","metadata":{"polyglot_notebook":{"kernelName":"csharp"}},"outputs":[],"source":["var x = 1 + 1;"]},
+             {"cell_type":"code","metadata":{"polyglot_notebook":{"kernelName":"csharp"}},"outputs":[],"source":["throw new InvalidOperationException(\"deliberately broken\");"]}
+            ],"metadata":{"polyglot_notebook":{"kernelInfo":{"defaultKernelName":"csharp","items":[{"aliases":[],"name":"csharp"}]}}},"nbformat":4,"nbformat_minor":5}
+            """);
+        var runs = await StdioKernel.RunNotebook(notebook);
+        Assert.Null(runs[0].Failure);
+        Assert.Contains("deliberately broken", runs[1].Failure);
+    }
+}
+
+/// <summary>Packs the library and its notebook companion into <c>local-feed/</c> once per test run with
+/// <c>notebooks/pack.sh</c>, which also removes the copies NuGet and the kernel cached from an earlier pack.</summary>
+public sealed class LocalFeed
+{
+    public LocalFeed()
+    {
+        // The same script a user runs: one way to make the feed.
+        var start = new ProcessStartInfo("bash") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true, RedirectStandardError = true };
+        start.ArgumentList.Add(Path.Combine(RepoPaths.Root, "notebooks", "pack.sh"));
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != 0) Problem = $"notebooks/pack.sh failed ({process.ExitCode}): {output.Result}{errors.Result}";
+        else Ready = true;
+    }
+
+    public bool Ready { get; }
+    public string Problem { get; } = "";
+}
+
+/// <summary>
+/// Runs every C# cell of a notebook, in order, in the Microsoft.dotnet-interactive tool over its stdio protocol: one
+/// command envelope per line in (SubmitCode), event envelopes out until the command succeeds or fails. A cell fails on
+/// CommandFailed or any error output.
+/// </summary>
+static class StdioKernel
+{
+    public sealed record Output(string Kind, string MimeType, string Value);
+    public sealed record CellRun(int Index, string? Failure, IReadOnlyList<Output> Outputs);
+
+    public static async Task<IReadOnlyList<CellRun>> RunNotebook(string path)
+    {
+        var kernels = new KernelInfoCollection { new KernelInfo("csharp", "C#", aliases: ["c#", "C#"]) };
+        var document = Notebook.Parse(await File.ReadAllTextAsync(path), kernels);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            // `dotnet tool run` finds the tool manifest from the repository; the kernel works in the notebook's folder, as in VS Code.
+            WorkingDirectory = RepoPaths.Root, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
+        };
+        foreach (var a in new[] { "tool", "run", "dotnet-interactive", "--", "stdio", "--default-kernel", "csharp", "--working-dir", Path.GetDirectoryName(Path.GetFullPath(path))! })
+            start.ArgumentList.Add(a);
+        start.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var process = Process.Start(start)!;
+        var events = Channel.CreateUnbounded<JsonObject>();
+        _ = Task.Run(async () =>
+        {
+            while (await process.StandardOutput.ReadLineAsync() is { } line)
+            {
+                if (!line.StartsWith('{')) continue; // the welcome banner
+                try { if (JsonNode.Parse(line) is JsonObject o) await events.Writer.WriteAsync(o); }
+                catch (JsonException) { }
+            }
+            events.Writer.Complete();
+        });
+        _ = process.StandardError.ReadToEndAsync();
+        var runs = new List<CellRun>();
+        try
+        {
+            var index = 0;
+            foreach (var cell in document.Elements)
+            {
+                index++;
+                if (cell.KernelName is not ("csharp" or "C#" or "c#")) continue;
+                var token = $"cell-{index}";
+                var envelope = new JsonObject
+                {
+                    ["token"] = token, ["commandType"] = "SubmitCode",
+                    ["command"] = new JsonObject { ["code"] = cell.Contents, ["targetKernelName"] = "csharp" },
+                };
+                await process.StandardInput.WriteLineAsync(envelope.ToJsonString());
+                await process.StandardInput.FlushAsync();
+                var outputs = new List<Output>();
+                string? failure = null;
+                using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
+                while (true)
+                {
+                    JsonObject e;
+                    try { e = await events.Reader.ReadAsync(timeout.Token); }
+                    catch (OperationCanceledException) { failure = "timed out after 5 minutes"; break; }
+                    catch (ChannelClosedException) { failure = "the kernel exited"; break; }
+                    var type = (string?)e["eventType"];
+                    var body = e["event"] as JsonObject;
+                    if (type is "DisplayedValueProduced" or "ReturnValueProduced" or "StandardOutputValueProduced")
+                        foreach (var v in body?["formattedValues"]?.AsArray() ?? [])
+                            outputs.Add(new Output(type, (string?)v?["mimeType"] ?? "", (string?)v?["value"] ?? ""));
+                    if (type == "ErrorProduced") failure ??= "error output: " + (string?)body?["message"];
+                    if (type == "CommandFailed" && (string?)e["command"]?["token"] == token) failure = (string?)body?["message"] ?? "CommandFailed";
+                    if (type is "CommandSucceeded" or "CommandFailed" && (string?)e["command"]?["token"] == token) break;
+                }
+                runs.Add(new CellRun(index, failure, outputs));
+                if (failure is "the kernel exited" or "timed out after 5 minutes") break;
+            }
+        }
+        finally
+        {
+            try { process.StandardInput.Close(); } catch (IOException) { }
+            if (!process.WaitForExit(5000)) process.Kill(entireProcessTree: true);
+        }
+        return runs;
+    }
+}
