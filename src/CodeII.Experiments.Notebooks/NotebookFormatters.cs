@@ -23,6 +23,10 @@ public static class NotebookFormatters
         Formatter.Register<EcgRecord>((record, writer) => writer.Write(EcgRecordHtml(record)), Html);
         Formatter.Register<ExperimentMetrics>((metrics, writer) => writer.Write(MetricsHtml(metrics)), Html);
         Formatter.Register<RunResult>((run, writer) => writer.Write(RunHtml(run)), Html);
+        // Plotly's own renderers draw the figure; plain text says what it is where none is installed.
+        Formatter.Register<PlotlyFigure>((figure, writer) => writer.Write(figure.ToJson()), PlotlyFigure.MimeType);
+        Formatter.Register<PlotlyFigure>((figure, writer) => writer.Write($"Plotly chart ({figure.Data.Count} traces)"), "text/plain");
+        Formatter.SetPreferredMimeTypesFor(typeof(PlotlyFigure), PlotlyFigure.MimeType, "text/plain");
     }
 
     /// <summary>The 12-lead plot of <c>codeii data plot</c>, in a frame of its own so its page styles stay inside it.</summary>

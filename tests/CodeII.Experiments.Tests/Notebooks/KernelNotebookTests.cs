@@ -21,13 +21,18 @@ public class KernelNotebookTests(LocalFeed feed) : IClassFixture<LocalFeed>
         new(Directory.GetFiles(Path.Combine(RepoPaths.Root, "notebooks"), "*.ipynb").Where(UsesThePackage).Select(Path.GetFileName).Order().ToArray()!);
 
     [Theory, MemberData(nameof(PackageNotebooks))]
-    public async Task Every_cell_runs_in_the_dotnet_interactive_kernel_and_shows_a_DataFrame(string notebook)
+    public async Task Every_cell_runs_in_the_dotnet_interactive_kernel_and_shows_a_DataFrame_and_a_chart(string notebook)
     {
         Assert.True(feed.Ready, feed.Problem);
-        var runs = await StdioKernel.RunNotebook(Path.Combine(RepoPaths.Root, "notebooks", notebook));
+        var path = Path.Combine(RepoPaths.Root, "notebooks", notebook);
+        var runs = await StdioKernel.RunNotebook(path);
         var failed = runs.Where(r => r.Failure is not null).Select(r => $"cell {r.Index}: {r.Failure}").ToArray();
         Assert.True(failed.Length == 0, string.Join("\n", failed));
+        if (Environment.GetEnvironmentVariable("CODEII_REFRESH_NOTEBOOK_OUTPUTS") == "1") SavedOutputs.Write(path, runs);
         Assert.Contains(runs.SelectMany(r => r.Outputs), o => o.MimeType == "text/html" && o.Value.Contains("<table", StringComparison.Ordinal));
+        // And a chart, as Plotly figure JSON (data and layout).
+        Assert.Contains(runs.SelectMany(r => r.Outputs), o => o.MimeType == "application/vnd.plotly.v1+json"
+            && JsonNode.Parse(o.Value) is JsonObject figure && figure["data"] is JsonArray { Count: > 0 } && figure["layout"] is JsonObject);
     }
 
     [Fact]
@@ -75,7 +80,8 @@ public sealed class LocalFeed
 /// </summary>
 static class StdioKernel
 {
-    public sealed record Output(string Kind, string MimeType, string Value);
+    /// <summary>One formatted value of one kernel event (<paramref name="Event"/> numbers the events of a cell).</summary>
+    public sealed record Output(int Event, string Kind, string MimeType, string Value);
     public sealed record CellRun(int Index, string? Failure, IReadOnlyList<Output> Outputs);
 
     public static async Task<IReadOnlyList<CellRun>> RunNotebook(string path)
@@ -121,6 +127,7 @@ static class StdioKernel
                 await process.StandardInput.WriteLineAsync(envelope.ToJsonString());
                 await process.StandardInput.FlushAsync();
                 var outputs = new List<Output>();
+                var eventNumber = 0;
                 string? failure = null;
                 using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
                 while (true)
@@ -132,8 +139,11 @@ static class StdioKernel
                     var type = (string?)e["eventType"];
                     var body = e["event"] as JsonObject;
                     if (type is "DisplayedValueProduced" or "ReturnValueProduced" or "StandardOutputValueProduced")
+                    {
+                        eventNumber++;
                         foreach (var v in body?["formattedValues"]?.AsArray() ?? [])
-                            outputs.Add(new Output(type, (string?)v?["mimeType"] ?? "", (string?)v?["value"] ?? ""));
+                            outputs.Add(new Output(eventNumber, type, (string?)v?["mimeType"] ?? "", (string?)v?["value"] ?? ""));
+                    }
                     if (type == "ErrorProduced") failure ??= "error output: " + (string?)body?["message"];
                     if (type == "CommandFailed" && (string?)e["command"]?["token"] == token) failure = (string?)body?["message"] ?? "CommandFailed";
                     if (type is "CommandSucceeded" or "CommandFailed" && (string?)e["command"]?["token"] == token) break;
@@ -148,5 +158,50 @@ static class StdioKernel
             if (!process.WaitForExit(5000)) process.Kill(entireProcessTree: true);
         }
         return runs;
+    }
+}
+
+/// <summary>
+/// Writes a kernel run's outputs into the notebook file, so a reader on a code host sees the results without running
+/// it (<c>notebooks/refresh-outputs.sh</c>). An output over 300,000 characters (an ECG plot embeds plotly.js) is left
+/// out with a note. The notebook's metadata names the commit the outputs came from.
+/// </summary>
+static class SavedOutputs
+{
+    const int Largest = 300_000;
+
+    public static void Write(string path, IReadOnlyList<StdioKernel.CellRun> runs)
+    {
+        var notebook = JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        var cells = notebook["cells"]!.AsArray();
+        foreach (var run in runs)
+        {
+            var outputs = new JsonArray();
+            foreach (var group in run.Outputs.GroupBy(o => o.Event))
+            {
+                if (group.First().Kind == "StandardOutputValueProduced")
+                {
+                    outputs.Add(new JsonObject { ["output_type"] = "stream", ["name"] = "stdout", ["text"] = Lines(group.First().Value) });
+                    continue;
+                }
+                var data = new JsonObject();
+                foreach (var o in group)
+                    data[o.MimeType] = o.Value.Length <= Largest ? Lines(o.Value)
+                        : Lines($"(an output of {o.Value.Length / 1e6:F1} million characters is not saved here: run the cell to see it)");
+                outputs.Add(new JsonObject { ["output_type"] = "display_data", ["data"] = data, ["metadata"] = new JsonObject() });
+            }
+            cells[run.Index - 1]!["outputs"] = outputs;
+        }
+        var commit = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { WorkingDirectory = RepoPaths.Root, RedirectStandardOutput = true })!;
+        var sha = commit.StandardOutput.ReadToEnd().Trim();
+        commit.WaitForExit();
+        notebook["metadata"]!["codeii"] = new JsonObject { ["outputs_from_commit"] = sha };
+        File.WriteAllText(path, notebook.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
+    }
+
+    static JsonArray Lines(string text)
+    {
+        var lines = text.Split('\n');
+        return [.. lines.Select((l, i) => (JsonNode)JsonValue.Create(i < lines.Length - 1 ? l + "\n" : l)!).Where(n => n.GetValue<string>().Length > 0)];
     }
 }
