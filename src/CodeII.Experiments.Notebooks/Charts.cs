@@ -27,6 +27,21 @@ public static class Charts
         new([.. groups.Select(g => (object)new { type = "histogram", name = g.Key, x = g.Value.Where(double.IsFinite).ToArray(), opacity = 0.6, histnorm = "probability" })],
             Layout(title, xTitle, "share of exams") with { barmode = "overlay" });
 
+    /// <summary>A network's training: loss and validation macro-AUROC per epoch.</summary>
+    public static PlotlyFigure Training(IReadOnlyList<Features.Learned.EpochSummary> history) => new(
+        [
+            new { type = "scatter", mode = "lines+markers", name = "training loss", x = history.Select(e => e.Epoch).ToArray(), y = history.Select(e => e.TrainingLoss).ToArray() },
+            new { type = "scatter", mode = "lines+markers", name = "validation macro-AUROC", x = history.Select(e => e.Epoch).ToArray(), y = history.Select(e => e.ValidationMacroAuroc).ToArray(), yaxis = "y2" },
+        ],
+        new
+        {
+            title = new { text = "Network training" },
+            xaxis = new { title = new { text = "epoch" }, dtick = 1 },
+            yaxis = new { title = new { text = "loss" } },
+            yaxis2 = new { title = new { text = "AUROC" }, overlaying = "y", side = "right" },
+            height = 380,
+        });
+
     /// <summary>Each stream's best validation score so far against the trial number.</summary>
     public static PlotlyFigure Convergence(IEnumerable<TrialRecord> trials)
     {
