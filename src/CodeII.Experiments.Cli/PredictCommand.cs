@@ -76,7 +76,7 @@ static class PredictCommand
                                 writer.Write(JsonSerializer.Serialize(new { exam_id = row.ExamId, label = row.Label, model = row.Model, score = (double)row.Score, decision = row.Decision }));
                             }
                             else
-                                writer.Write($"{Csv(row.ExamId)},{Csv(row.Label)},{Csv(row.Model)},{PredictionsFile.Score(row.Score)},{(row.Decision ? 1 : 0)}\n");
+                                writer.Write($"{CsvTable.Field(row.ExamId)},{CsvTable.Field(row.Label)},{CsvTable.Field(row.Model)},{PredictionsFile.Score(row.Score)},{(row.Decision ? 1 : 0)}\n");
                             first = false;
                         }
                     }, new ProgressCallback(p => task.Value = p.Done), cancellationToken);
@@ -132,6 +132,4 @@ static class PredictCommand
             throw new ModelBundleException(path, $"the run has not finished saving its models (no {RunFolder.ModelsFolder}/{ModelsStage.IndexFile}); resume it with codeii run --resume {path}");
         return ModelsStage.Bundles(RunFolder.Open(path)).Select(b => Path.Combine(path, b));
     }
-
-    static string Csv(string value) => value.IndexOfAny([',', '"', '\n']) < 0 ? value : $"\"{value.Replace("\"", "\"\"")}\"";
 }

@@ -15,6 +15,10 @@ public sealed class CsvTable
 
     public bool HasColumn(string name) => Header.Contains(name);
 
+    /// <summary>A value as a CSV field that <see cref="Read"/> (or any RFC 4180 reader) reads back unchanged: quoted, with
+    /// quotes doubled, when it holds a comma, a quote or a line break.</summary>
+    public static string Field(string value) => value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : $"\"{value.Replace("\"", "\"\"")}\"";
+
     public static CsvTable Read(string path)
     {
         if (!File.Exists(path)) throw new EcgDataException(path, "(file)", "label file", "file not found");

@@ -131,11 +131,11 @@ public sealed class ModelBundle : IDisposable
         else if (fitted is not null && description.Learner != BinaryLearnerCatalog.Prior)
         {
             var ml = new MLContext(seed: 0);
-            AtomicFile.WriteStream(Path.Combine(folder, MlNetModelFile), stream => ml.Model.Save(fitted.Model, FeatureRows.Schema(ml, featureCount), stream));
+            AtomicFile.WriteStream(Path.Combine(folder, MlNetModelFile), stream => ml.Model.Save(fitted.Model, LabelledFeatureRows.Load(ml, [], featureCount).Schema, stream));
             description = description with { ModelFile = MlNetModelFile };
         }
         else if (fitted is not null)
-            description = description with { ConstantScore = FeatureRows.Score(new MLContext(seed: 0), fitted.Model, [new float[featureCount]], featureCount)[0] };
+            description = description with { ConstantScore = LabelledFeatureRows.Probabilities(new MLContext(seed: 0), fitted.Model, [new float[featureCount]], featureCount)[0] };
         AtomicFile.WriteText(Path.Combine(folder, DescriptionFile), JsonConventions.Serialize(description));
     }
 
@@ -195,7 +195,7 @@ public sealed class ModelBundle : IDisposable
                 {
                     throw new ModelBundleException(folder, $"{MlNetModelFile} cannot be read by ML.NET: {e.Message}");
                 }
-                return new ModelBundle(folder, description, rows => FeatureRows.Score(ml, learner, rows, width), null, learner);
+                return new ModelBundle(folder, description, rows => LabelledFeatureRows.Probabilities(ml, learner, rows, width), null, learner);
             case { ModelFile: not null }:
                 throw new ModelBundleException(folder, $"unknown model file '{description.ModelFile}'");
             case { ConstantScore: { } constant }:
@@ -345,28 +345,6 @@ public sealed class ModelBundle : IDisposable
     {
         _network?.Dispose();
         _booster?.Dispose();
-    }
-
-    /// <summary>Feature rows as the ML.NET view a learner was trained on: a "Features" vector of known width.</summary>
-    static class FeatureRows
-    {
-        sealed class Row
-        {
-            public bool Label { get; set; }
-            public float[] Features { get; set; } = [];
-        }
-
-        public static DataViewSchema Schema(MLContext ml, int width) => View(ml, [], width).Schema;
-
-        static IDataView View(MLContext ml, IReadOnlyList<float[]> rows, int width)
-        {
-            var schema = SchemaDefinition.Create(typeof(Row));
-            schema[nameof(Row.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, width);
-            return ml.Data.LoadFromEnumerable(rows.Select(r => new Row { Features = r }), schema);
-        }
-
-        public static float[] Score(MLContext ml, ITransformer model, IReadOnlyList<float[]> rows, int width) =>
-            [.. model.Transform(View(ml, rows, width)).GetColumn<float>("Probability")];
     }
 
     /// <summary>One record as a source, for the network's batch loader.</summary>

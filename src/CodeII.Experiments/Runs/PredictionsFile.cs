@@ -35,16 +35,14 @@ public static class PredictionsFile
                 for (var k = 0; k < rows.Length; k++)
                 {
                     var exam = rows[k];
-                    csv.Append(Csv(examIds[exam])).Append(',').Append(Csv(patientIds[exam])).Append(',').Append(part).Append(',')
-                        .Append(Csv(model.Label)).Append(',').Append(Csv(model.Model)).Append(',').Append(Csv(model.Subset ?? "")).Append(',')
+                    csv.Append(CsvTable.Field(examIds[exam])).Append(',').Append(CsvTable.Field(patientIds[exam])).Append(',').Append(part).Append(',')
+                        .Append(CsvTable.Field(model.Label)).Append(',').Append(CsvTable.Field(model.Model)).Append(',').Append(CsvTable.Field(model.Subset ?? "")).Append(',')
                         .Append(Score(scores[k])).Append(',').Append(Threshold(model.Threshold)).Append(',')
                         .Append(scores[k] >= model.Threshold ? '1' : '0').Append(',')
                         .Append(labels[exam].Contains(model.Label) ? '1' : '0').Append('\n');
                 }
         return csv.ToString();
     }
-
-    static string Csv(string value) => value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : $"\"{value.Replace("\"", "\"\"")}\"";
 
     /// <summary>The test rows of a run's predictions, per model and label in file order, with each test exam's labels
     /// (among the labels the file holds) in the order of the first model's rows.</summary>

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace CodeII.Experiments.Runs;
@@ -37,41 +36,11 @@ public sealed class RunEvents(RunFolder folder)
     public void Append(string @event, string? stage = null, string? detail = null) =>
         Append(new RunEvent { TimeUtc = DateTime.UtcNow, Event = @event, Stage = stage, Detail = detail });
 
-    public IReadOnlyList<RunEvent> Read()
-    {
-        var path = folder.FileIn(File);
-        if (!System.IO.File.Exists(path)) return [];
-        var events = new List<RunEvent>();
-        var lines = System.IO.File.ReadAllLines(path);
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (string.IsNullOrWhiteSpace(lines[i])) continue;
-            try { events.Add(JsonSerializer.Deserialize<RunEvent>(lines[i], JsonConventions.Options)!); }
-            catch (JsonException) when (i == lines.Length - 1) { } // killed while writing its last line
-            catch (JsonException e) { throw new InvalidDataException($"{path}, line {i + 1}: unreadable event ({e.Message})"); }
-        }
-        return events;
-    }
+    /// <summary>Every event so far; a last line cut short by a crash is read past.</summary>
+    public IReadOnlyList<RunEvent> Read() => JsonLines.Read<RunEvent>(folder.FileIn(File), JsonLines.TornTail.Ignore, "event");
 
     /// <summary>Drops a last line cut short (the process died while writing it), so that appends continue cleanly.</summary>
-    public void RepairTornTail()
-    {
-        var path = folder.FileIn(File);
-        if (!System.IO.File.Exists(path)) return;
-        var text = System.IO.File.ReadAllText(path);
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries).ToList();
-        if (lines.Count == 0) return;
-        var torn = !IsEvent(lines[^1]);
-        if (!torn && text.EndsWith('\n')) return;
-        if (torn) lines.RemoveAt(lines.Count - 1);
-        AtomicFile.WriteText(path, string.Concat(lines.Select(l => l + "\n")));
-    }
-
-    static bool IsEvent(string line)
-    {
-        try { return JsonSerializer.Deserialize<RunEvent>(line, JsonConventions.Options) is not null; }
-        catch (JsonException) { return false; }
-    }
+    public void RepairTornTail() => JsonLines.Read<RunEvent>(folder.FileIn(File), JsonLines.TornTail.Repair, "event");
 
     /// <summary>The manifest the run started with.</summary>
     public RunManifest StartingManifest() =>

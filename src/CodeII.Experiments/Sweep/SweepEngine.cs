@@ -143,13 +143,7 @@ public sealed record SweepEngine
     /// <summary>Trials already logged by an interrupted run of the same definition; they are replayed, not retrained.</summary>
     public IReadOnlyList<TrialRecord> Replay { get; init; } = [];
 
-    sealed class ExampleRow
-    {
-        public bool Label { get; set; }
-        public float[] Features { get; set; } = [];
-    }
-
-    sealed record SetData(FeatureTable Table, float[][] Rows, SchemaDefinition Schema);
+    sealed record SetData(FeatureTable Table, float[][] Rows);
 
     /// <summary>One label's fit: its metrics, decisions at the validation-F1 threshold, and (when kept) the fitted model.</summary>
     sealed record LabelFit(LabelResult Result, double Threshold, bool[] ValidationDecisions, double Work, FittedModel? Model);
@@ -189,12 +183,7 @@ public sealed record SweepEngine
         foreach (var (name, table) in FeatureSets)
             if (table.RowCount != Split.PartOfExam.Length)
                 throw new ArgumentException($"feature set '{name}' has {table.RowCount} rows; the split has {Split.PartOfExam.Length}");
-        var sets = FeatureSets.ToDictionary(s => s.Name, s =>
-        {
-            var schema = SchemaDefinition.Create(typeof(ExampleRow));
-            schema[nameof(ExampleRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, s.Table.FeatureNames.Count);
-            return new SetData(s.Table, [.. Enumerable.Range(0, s.Table.RowCount).Select(i => s.Table.Row(i).ToArray())], schema);
-        });
+        var sets = FeatureSets.ToDictionary(s => s.Name, s => new SetData(s.Table, [.. Enumerable.Range(0, s.Table.RowCount).Select(i => s.Table.Row(i).ToArray())]));
         var streams = Streams();
         var replay = Replay.GroupBy(t => t.Stream).ToDictionary(g => g.Key, g => g.OrderBy(t => t.Trial).ToList());
         var clock = Stopwatch.StartNew();
@@ -399,8 +388,8 @@ public sealed record SweepEngine
 
         /// <summary>One data view per label and row set for the whole stream, not per trial: learners that prepare
         /// data per view (LightGBM's binned dataset) then prepare it once.</summary>
-        IDataView View(string label, int[] indices) => _views.GetOrAdd((label, indices), key => new MLContext(engine.Seed).Data.LoadFromEnumerable(
-            key.Rows.Select(i => new ExampleRow { Label = data.Table.Labels[i].Contains(key.Label), Features = data.Rows[i] }), data.Schema));
+        IDataView View(string label, int[] indices) => _views.GetOrAdd((label, indices), key => LabelledFeatureRows.Load(new MLContext(engine.Seed),
+            key.Rows.Select(i => (data.Rows[i], data.Table.Labels[i].Contains(key.Label))), data.Table.FeatureNames.Count));
 
         LabelFit FitLabel(IBinaryLearner learner, TrialParameters configuration, string label, int[] trainRows, bool keepModel)
         {

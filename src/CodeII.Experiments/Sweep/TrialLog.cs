@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace CodeII.Experiments.Sweep;
 
 /// <summary>Reads the append-only trial log (JSON lines) of a run folder.</summary>
@@ -10,28 +8,6 @@ public static class TrialLog
     /// incomplete: with <paramref name="repairTornTail"/> it is removed from the file, so appends continue cleanly;
     /// any other unreadable line is an error naming the file and line.
     /// </summary>
-    public static IReadOnlyList<TrialRecord> Read(string path, bool repairTornTail = false)
-    {
-        if (!File.Exists(path)) return [];
-        var lines = File.ReadAllLines(path);
-        var trials = new List<TrialRecord>();
-        for (var i = 0; i < lines.Length; i++)
-        {
-            if (string.IsNullOrWhiteSpace(lines[i])) continue;
-            try
-            {
-                trials.Add(JsonSerializer.Deserialize<TrialRecord>(lines[i], JsonConventions.Options) ?? throw new JsonException("null record"));
-            }
-            catch (JsonException e) when (i == lines.Length - 1)
-            {
-                if (!repairTornTail) throw new InvalidDataException($"{path}, line {i + 1}: incomplete trial record ({e.Message})");
-                AtomicFile.WriteText(path, string.Concat(lines.Take(i).Select(l => l + "\n")));
-            }
-            catch (JsonException e)
-            {
-                throw new InvalidDataException($"{path}, line {i + 1}: unreadable trial record ({e.Message})");
-            }
-        }
-        return trials;
-    }
+    public static IReadOnlyList<TrialRecord> Read(string path, bool repairTornTail = false) =>
+        JsonLines.Read<TrialRecord>(path, repairTornTail ? JsonLines.TornTail.Repair : JsonLines.TornTail.Error, "trial record");
 }

@@ -117,7 +117,7 @@ static class StdioKernel
     {
         var kernels = new KernelInfoCollection { new KernelInfo("csharp", "C#", aliases: ["c#", "C#"]) };
         var document = Notebook.Parse(await File.ReadAllTextAsync(path), kernels);
-        var cellsToRun = document.Elements.Select(e => (KernelName: e.KernelName, Contents: e.Contents)).Concat(checks.Select(c => (KernelName: "csharp", Contents: c))).ToArray();
+        var cellsToRun = document.Elements.Select(e => (KernelName: e.KernelName, Contents: e.Contents)).Concat(checks.Select(c => (KernelName: (string?)"csharp", Contents: c))).ToArray();
         var start = new ProcessStartInfo("dotnet")
         {
             // `dotnet tool run` finds the tool manifest from the repository; the kernel works in the notebook's folder, as in VS Code.
