@@ -25,8 +25,8 @@ static class DataCommand
     {
         var path = new Argument<string>("path") { Description = "A dataset folder or one WFDB record" };
         var record = new Option<string>("--record") { Description = "Exam id of the record to plot (ecg_id for PTB-XL, record name for WFDB)", Required = true };
-        var output = new Option<FileInfo?>("--out") { Description = "HTML file to write (default: ecg-<record>.html)" };
-        var command = new Command("plot", "Write a standard 12-lead HTML plot (Plotly, works offline) of one record") { path, record, output };
+        var output = new Option<FileInfo?>("--out") { Description = "File to write: .html for the interactive plot (Plotly, works offline), .svg for a static one on ECG paper (default: ecg-<record>.html)" };
+        var command = new Command("plot", "Write a standard 12-lead plot of one record: interactive HTML, or a static SVG") { path, record, output };
         command.SetAction(parse =>
         {
             var console = AnsiConsole.Console;
@@ -37,7 +37,9 @@ static class DataCommand
                 var source = EcgSources.Open(dataset);
                 var ecg = source.Read(EcgSources.IndexOf(source, id, dataset));
                 var target = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"ecg-{id}.html");
-                File.WriteAllText(target, Reports.EcgPlot.Render(ecg, source.Describe()));
+                File.WriteAllText(target, target.EndsWith(".svg", StringComparison.OrdinalIgnoreCase)
+                    ? Reports.EcgSvg.Render(ecg)
+                    : Reports.EcgPlot.Render(ecg, source.Describe()));
                 (source as IDisposable)?.Dispose();
                 Console.WriteLine(target);
                 return 0;

@@ -10,7 +10,8 @@ using Microsoft.DotNet.Interactive.Formatting;
 namespace CodeII.Experiments.Notebooks;
 
 /// <summary>
-/// How the workbench's objects show in a notebook: an ECG as the standard 12-lead plot, metrics as the report's AUROC
+/// How the workbench's objects show in a notebook: an ECG as the standard 12-lead plot on ECG paper (SVG), charts as
+/// Plotly figures with an SVG copy, metrics as the report's AUROC
 /// table, a run as a summary with a link to its report. <see cref="Register"/> once per kernel (the notebooks' first
 /// cell does it).
 /// </summary>
@@ -20,20 +21,17 @@ public static class NotebookFormatters
 
     public static void Register()
     {
-        Formatter.Register<EcgRecord>((record, writer) => writer.Write(EcgRecordHtml(record)), Html);
+        // Static SVG, so an ECG shows in saved outputs on a code host too; `codeii data plot` gives the interactive one.
+        Formatter.Register<EcgRecord>((record, writer) => writer.Write(EcgSvg.Render(record)), Chart.SvgMimeType);
+        Formatter.Register<EcgRecord>((record, writer) => writer.Write(EcgSheet.Title(record)), "text/plain");
+        Formatter.SetPreferredMimeTypesFor(typeof(EcgRecord), Chart.SvgMimeType, "text/plain");
         Formatter.Register<ExperimentMetrics>((metrics, writer) => writer.Write(MetricsHtml(metrics)), Html);
         Formatter.Register<RunResult>((run, writer) => writer.Write(RunHtml(run)), Html);
-        // Plotly's own renderers draw the figure; plain text says what it is where none is installed.
-        Formatter.Register<PlotlyFigure>((figure, writer) => writer.Write(figure.ToJson()), PlotlyFigure.MimeType);
-        Formatter.Register<PlotlyFigure>((figure, writer) => writer.Write($"Plotly chart ({figure.Data.Count} traces)"), "text/plain");
-        Formatter.SetPreferredMimeTypesFor(typeof(PlotlyFigure), PlotlyFigure.MimeType, "text/plain");
-    }
-
-    /// <summary>The 12-lead plot of <c>codeii data plot</c>, in a frame of its own so its page styles stay inside it.</summary>
-    public static string EcgRecordHtml(EcgRecord record)
-    {
-        var page = EcgPlot.Render(record, record.ExamId);
-        return $"<iframe srcdoc=\"{WebUtility.HtmlEncode(page)}\" style=\"width:100%;height:640px;border:0\" title=\"ECG {WebUtility.HtmlEncode(record.ExamId)}\"></iframe>";
+        // Plotly's renderers draw the figure interactively; the SVG is what a code host shows in saved outputs.
+        Formatter.Register<Chart>((chart, writer) => writer.Write(chart.ToPlotlyJson()), Chart.PlotlyMimeType);
+        Formatter.Register<Chart>((chart, writer) => writer.Write(chart.ToSvg()), Chart.SvgMimeType);
+        Formatter.Register<Chart>((chart, writer) => writer.Write(chart.ToString()), "text/plain");
+        Formatter.SetPreferredMimeTypesFor(typeof(Chart), Chart.PlotlyMimeType, Chart.SvgMimeType, "text/plain");
     }
 
     /// <summary>Test AUROC per label subset, one row per model and one column per label, with the macro average and its interval.</summary>

@@ -11,55 +11,30 @@ namespace CodeII.Experiments.Reports;
 /// </summary>
 public static class EcgPlot
 {
-    static readonly string[][] Columns = [["I", "II", "III"], ["aVR", "aVL", "aVF"], ["V1", "V2", "V3"], ["V4", "V5", "V6"]];
-    const double ColumnSeconds = 2.5;
-    const double RowSpacingMv = 3;
-
     public static string Render(EcgRecord record, string source)
     {
         var fs = record.SamplingRateHz;
-        var (start, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
-        var duration = length / fs;
+        var sheet = EcgSheet.Lay(record);
         var traces = new List<object>();
         var annotations = new List<object>();
-        int Lead(string name) => record.Leads.ToList().FindIndex(l => l == name);
-        void Segment(int lead, double fromSeconds, double toSeconds, double xOffset, double yOffset, string label)
+        foreach (var segment in sheet.Segments)
         {
-            var first = start + (int)Math.Round(fromSeconds * fs);
-            var last = Math.Min(start + length, start + (int)Math.Round(toSeconds * fs));
-            var x = new double[Math.Max(0, last - first)];
-            var y = new double?[x.Length];
+            var samples = record.Signals[segment.Lead].AsSpan(segment.FirstSample, segment.SampleCount);
+            var yOffset = -segment.Row * EcgSheet.RowSpacingMv;
+            var x = new double[samples.Length];
+            var y = new double?[samples.Length];
             for (var k = 0; k < x.Length; k++)
             {
-                x[k] = xOffset + k / fs;
-                var v = record.Signals[lead][first + k];
-                y[k] = float.IsNaN(v) ? null : v + yOffset;
+                x[k] = segment.StartSeconds + k / fs;
+                y[k] = float.IsNaN(samples[k]) ? null : samples[k] + yOffset;
             }
-            traces.Add(new { type = "scattergl", mode = "lines", x, y, name = label, line = new { color = "#111", width = 1 }, hovertemplate = $"{label}: %{{customdata:.3f}} mV<extra></extra>",
+            traces.Add(new { type = "scattergl", mode = "lines", x, y, name = segment.Label, line = new { color = "#111", width = 1 }, hovertemplate = $"{segment.Label}: %{{customdata:.3f}} mV<extra></extra>",
                 customdata = y.Select(v => v - yOffset).ToArray() });
-            annotations.Add(new { x = xOffset + 0.05, y = yOffset + 1.1, text = label, showarrow = false, xanchor = "left", font = new { size = 13 } });
+            annotations.Add(new { x = segment.StartSeconds + 0.05, y = yOffset + 1.1, text = segment.Label, showarrow = false, xanchor = "left", font = new { size = 13 } });
         }
+        var (width, rows) = (sheet.WidthSeconds, sheet.Rows);
 
-        double width, rows;
-        if (Columns.SelectMany(c => c).All(l => Lead(l) >= 0))
-        {
-            for (var c = 0; c < Columns.Length; c++)
-                for (var r = 0; r < 3; r++)
-                    Segment(Lead(Columns[c][r]), c * ColumnSeconds, (c + 1) * ColumnSeconds, c * ColumnSeconds, -r * RowSpacingMv, Columns[c][r]);
-            Segment(Lead("II"), 0, 4 * ColumnSeconds, 0, -3 * RowSpacingMv, "II");
-            width = 4 * ColumnSeconds;
-            rows = 4;
-        }
-        else
-        {
-            for (var l = 0; l < record.Leads.Count; l++) Segment(l, 0, duration, 0, -l * RowSpacingMv, record.Leads[l]);
-            width = duration;
-            rows = record.Leads.Count;
-        }
-
-        var title = $"Exam {record.ExamId} · patient {record.PatientId}" +
-                    (record.Age is { } age ? $" · {age} y" : "") + (record.Sex != Sex.Unknown ? $" · {record.Sex.ToString().ToLowerInvariant()}" : "") +
-                    $" · {fs:0.##} Hz · {duration:0.##} s · labels: {(record.Labels.Count == 0 ? "none" : string.Join(", ", record.Labels.Order(StringComparer.Ordinal)))}";
+        var title = EcgSheet.Title(record);
         var paper = "#f4b6b6";
         var majorTicks = Enumerable.Range(0, (int)Math.Floor(width / 0.2) + 1).Select(k => Math.Round(k * 0.2, 6)).ToArray();
         var layout = new
@@ -72,7 +47,7 @@ public static class EcgPlot
             // A tick (and major gridline) every 200 ms, labelled only on whole seconds.
             xaxis = new { range = new[] { 0, width }, tickmode = "array", tickvals = majorTicks, ticktext = majorTicks.Select(t => Math.Abs(t - Math.Round(t)) < 1e-9 ? $"{t:0} s" : "").ToArray(),
                 gridcolor = paper, gridwidth = 1, zeroline = false, minor = new { dtick = 0.04, gridcolor = "#fbe3e3", showgrid = true } },
-            yaxis = new { range = new[] { -(rows - 1) * RowSpacingMv - 1.8, 1.8 }, dtick = 0.5, gridcolor = paper, gridwidth = 1, zeroline = false, showticklabels = false,
+            yaxis = new { range = new[] { -(rows - 1) * EcgSheet.RowSpacingMv - 1.8, 1.8 }, dtick = 0.5, gridcolor = paper, gridwidth = 1, zeroline = false, showticklabels = false,
                 minor = new { dtick = 0.1, gridcolor = "#fbe3e3", showgrid = true }, scaleanchor = "x", scaleratio = 0.4 },
             annotations,
         };

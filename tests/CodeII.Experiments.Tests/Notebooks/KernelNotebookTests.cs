@@ -32,9 +32,12 @@ public class KernelNotebookTests(LocalFeed feed) : IClassFixture<LocalFeed>
         Assert.True(failed.Length == 0, string.Join("\n", failed));
         if (Environment.GetEnvironmentVariable("CODEII_REFRESH_NOTEBOOK_OUTPUTS") == "1") SavedOutputs.Write(path, runs);
         Assert.Contains(runs.SelectMany(r => r.Outputs), o => o.MimeType == "text/html" && o.Value.Contains("<table", StringComparison.Ordinal));
-        // And a chart, as Plotly figure JSON (data and layout).
-        Assert.Contains(runs.SelectMany(r => r.Outputs), o => o.MimeType == "application/vnd.plotly.v1+json"
-            && JsonNode.Parse(o.Value) is JsonObject figure && figure["data"] is JsonArray { Count: > 0 } && figure["layout"] is JsonObject);
+        // And a chart, as Plotly figure JSON (data and layout) with its SVG copy in the same output, for code hosts.
+        var charts = runs.SelectMany(r => r.Outputs).Where(o => o.MimeType == "application/vnd.plotly.v1+json"
+            && JsonNode.Parse(o.Value) is JsonObject figure && figure["data"] is JsonArray { Count: > 0 } && figure["layout"] is JsonObject).ToArray();
+        Assert.NotEmpty(charts);
+        Assert.All(charts, chart => Assert.Contains(runs.SelectMany(r => r.Outputs), o => o.Event == chart.Event && o.MimeType == "image/svg+xml"
+            && System.Xml.Linq.XDocument.Parse(o.Value).Root!.Name.LocalName == "svg"));
     }
 
     [Fact]
@@ -193,7 +196,7 @@ static class StdioKernel
 
 /// <summary>
 /// Writes a kernel run's outputs into the notebook file, so a reader on a code host sees the results without running
-/// it (<c>notebooks/refresh-outputs.sh</c>). An output over 300,000 characters (an ECG plot embeds plotly.js) is left
+/// it (<c>notebooks/refresh-outputs.sh</c>). An output over 300,000 characters is left
 /// out with a note. The notebook's metadata names the commit the outputs came from.
 /// </summary>
 static class SavedOutputs

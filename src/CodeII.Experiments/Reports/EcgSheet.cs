@@ -1,0 +1,55 @@
+using CodeII.Experiments.Data;
+
+namespace CodeII.Experiments.Reports;
+
+/// <summary>
+/// Where each lead goes on a printed ECG: the standard 3 × 4 layout (2.5 s per column: I/II/III, aVR/aVL/aVF, V1–V3,
+/// V4–V6) above a lead II rhythm strip, or one full-length row per lead for records without the 12 standard leads.
+/// The interactive plot (<see cref="EcgPlot"/>) and the static one (<see cref="EcgSvg"/>) draw the same sheet.
+/// </summary>
+public sealed record EcgSheet(IReadOnlyList<EcgSheet.Segment> Segments, int Rows, double WidthSeconds, double DurationSeconds)
+{
+    /// <summary>Samples <see cref="FirstSample"/> … + <see cref="SampleCount"/> of <see cref="Lead"/>, drawn from
+    /// <see cref="StartSeconds"/> on the sheet's time axis in row <see cref="Row"/> (0 at the top).</summary>
+    public sealed record Segment(int Lead, string Label, int FirstSample, int SampleCount, double StartSeconds, int Row);
+
+    public const double ColumnSeconds = 2.5;
+
+    /// <summary>Baseline to baseline between rows, in mV: 30 mm at 10 mm/mV.</summary>
+    public const double RowSpacingMv = 3;
+
+    static readonly string[][] Columns = [["I", "II", "III"], ["aVR", "aVL", "aVF"], ["V1", "V2", "V3"], ["V4", "V5", "V6"]];
+
+    public static EcgSheet Lay(EcgRecord record)
+    {
+        var fs = record.SamplingRateHz;
+        var (start, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
+        var duration = length / fs;
+        var segments = new List<Segment>();
+        int Lead(string name) => record.Leads.ToList().FindIndex(l => l == name);
+        void Add(int lead, double fromSeconds, double toSeconds, double xOffset, int row, string label)
+        {
+            var first = start + (int)Math.Round(fromSeconds * fs);
+            var last = Math.Min(start + length, start + (int)Math.Round(toSeconds * fs));
+            segments.Add(new Segment(lead, label, Math.Min(first, start + length), Math.Max(0, last - first), xOffset, row));
+        }
+
+        if (Columns.SelectMany(c => c).All(l => Lead(l) >= 0))
+        {
+            for (var c = 0; c < Columns.Length; c++)
+                for (var r = 0; r < 3; r++)
+                    Add(Lead(Columns[c][r]), c * ColumnSeconds, (c + 1) * ColumnSeconds, c * ColumnSeconds, r, Columns[c][r]);
+            Add(Lead("II"), 0, 4 * ColumnSeconds, 0, 3, "II");
+            return new EcgSheet(segments, 4, 4 * ColumnSeconds, duration);
+        }
+        for (var l = 0; l < record.Leads.Count; l++) Add(l, 0, duration, 0, l, record.Leads[l]);
+        return new EcgSheet(segments, record.Leads.Count, duration, duration);
+    }
+
+    /// <summary>The line above the plot: exam, patient, age, sex, rate, duration and labels.</summary>
+    public static string Title(EcgRecord record) =>
+        $"Exam {record.ExamId} · patient {record.PatientId}" +
+        (record.Age is { } age ? $" · {age} y" : "") + (record.Sex != Sex.Unknown ? $" · {record.Sex.ToString().ToLowerInvariant()}" : "") +
+        $" · {record.SamplingRateHz:0.##} Hz · {record.RecordedSamples.GetOffsetAndLength(record.SampleCount).Length / record.SamplingRateHz:0.##} s" +
+        $" · labels: {(record.Labels.Count == 0 ? "none" : string.Join(", ", record.Labels.Order(StringComparer.Ordinal)))}";
+}
