@@ -7,6 +7,18 @@ namespace CodeII.Experiments.Features.Learned;
 /// <summary>One residual unit: its filters and by how much it shortens the signal.</summary>
 public sealed record ResidualUnit(int Filters, int Downsample);
 
+/// <summary>The two published forms of the network, which differ in padding and in the first block's activation.</summary>
+public enum ResNetVariant
+{
+    /// <summary>Ribeiro et al.'s Keras model: TensorFlow "same" padding (⌈L / stride⌉ samples out, the odd extra
+    /// sample of padding on the right) and a ReLU after the first batch norm. Any input length.</summary>
+    Keras,
+    /// <summary>The authors' PyTorch port (their ecg-age-prediction code and the PyTorch CODE models): ⌊(kernel − stride
+    /// + 1) / 2⌋ samples of padding on both sides and no ReLU after the first batch norm; every unit's input length must
+    /// be a multiple of its downsample, as the port requires.</summary>
+    PyTorch,
+}
+
 /// <summary>
 /// Shape of the 1-D ResNet of Ribeiro et al. (2020, Nature Communications 11:1760), which CODE was trained with.
 /// Plain data, so an experiment definition can name or change it.
@@ -20,6 +32,7 @@ public sealed record ResNetShape
     public int KernelSize { get; init; } = 17;
     public double Dropout { get; init; } = 0.2;
     public int Classes { get; init; } = 6;
+    public ResNetVariant Variant { get; init; } = ResNetVariant.Keras;
 
     /// <summary>The published network: 12 × 4096 at 400 Hz, units of (1024, 128), (256, 196), (64, 256), (16, 320).</summary>
     public static ResNetShape Ribeiro2020 { get; } = new();
@@ -30,13 +43,21 @@ public sealed record ResNetShape
         InputSamples = 1000, FirstFilters = 6, Units = [new(13, 4), new(20, 4), new(26, 4), new(32, 4)],
     };
 
-    /// <summary>Samples after each "same"-padded stage: ⌈L / downsample⌉.</summary>
+    /// <summary>Samples after the first <paramref name="units"/> units: ⌈L / downsample⌉ per unit for the Keras variant,
+    /// ⌊(L + 2p − kernel) / downsample⌋ + 1 with p = <see cref="SymmetricPadding"/> for the PyTorch one.</summary>
     public int SamplesAfter(int units)
     {
         var length = InputSamples;
-        for (var u = 0; u < units; u++) length = (length + Units[u].Downsample - 1) / Units[u].Downsample;
+        for (var u = 0; u < units; u++) length = After(length, Units[u].Downsample);
         return length;
     }
+
+    int After(int length, int downsample) => Variant == ResNetVariant.Keras
+        ? (length + downsample - 1) / downsample
+        : (length + 2 * SymmetricPadding(KernelSize, downsample) - KernelSize) / downsample + 1;
+
+    /// <summary>The PyTorch port's padding on each side of a convolution of this kernel and stride.</summary>
+    public static int SymmetricPadding(int kernel, int stride) => Math.Max(0, (kernel - stride + 1) / 2);
 
     /// <summary>The penultimate layer's width: the flattened output of the last unit, which the head reads.</summary>
     public int EmbeddingSize => Units[^1].Filters * SamplesAfter(Units.Count);
@@ -47,23 +68,38 @@ public sealed record ResNetShape
             throw new ArgumentException($"network shape: leads, input samples, filters, kernel, classes and units must be positive ({this})");
         if (Dropout is < 0 or >= 1) throw new ArgumentException($"network shape: dropout {Dropout} must lie in [0, 1)");
         if (Units.Any(u => u.Filters < 1 || u.Downsample < 1)) throw new ArgumentException("network shape: every unit needs filters ≥ 1 and downsample ≥ 1");
+        if (Variant == ResNetVariant.PyTorch)
+        {
+            if (KernelSize % 2 == 0) throw new ArgumentException($"network shape: the PyTorch variant needs an odd kernel, not {KernelSize}");
+            for (var u = 0; u < Units.Count; u++)
+                if (SamplesAfter(u) % Units[u].Downsample != 0 || After(SamplesAfter(u), Units[u].Downsample) != SamplesAfter(u) / Units[u].Downsample)
+                    throw new ArgumentException($"network shape: in the PyTorch variant unit {u + 1}'s input of {SamplesAfter(u)} samples must be a multiple of its downsample {Units[u].Downsample} (input samples {InputSamples})");
+        }
     }
 }
 
 /// <summary>
-/// Convolution with TensorFlow-style "same" padding, as in the original Keras model: the output is ⌈L / stride⌉
-/// long for any kernel, odd or even, with the extra sample of an odd total padded on the right.
+/// Convolution padded as the variant's: TensorFlow-style "same" for the Keras model (⌈L / stride⌉ long for any kernel,
+/// the extra sample of an odd total padded on the right), or the PyTorch port's equal padding on both sides.
 /// </summary>
-sealed class SameConv1d : nn.Module<Tensor, Tensor>
+sealed class PaddedConv1d : nn.Module<Tensor, Tensor>
 {
     readonly Conv1d conv;
     readonly long[] _padding;
 
-    public SameConv1d(long inChannels, long outChannels, int kernel, int stride, int inputLength) : base(nameof(SameConv1d))
+    public PaddedConv1d(long inChannels, long outChannels, int kernel, int stride, int inputLength, ResNetVariant variant) : base(nameof(PaddedConv1d))
     {
-        var output = (inputLength + stride - 1) / stride;
-        var total = Math.Max(0, (output - 1) * stride + kernel - inputLength);
-        _padding = [total / 2, total - total / 2];
+        if (variant == ResNetVariant.PyTorch)
+        {
+            var each = ResNetShape.SymmetricPadding(kernel, stride);
+            _padding = [each, each];
+        }
+        else
+        {
+            var output = (inputLength + stride - 1) / stride;
+            var total = Math.Max(0, (output - 1) * stride + kernel - inputLength);
+            _padding = [total / 2, total - total / 2];
+        }
         conv = nn.Conv1d(inChannels, outChannels, kernel, stride: stride, bias: false);
         RegisterComponents();
     }
@@ -78,21 +114,22 @@ sealed class SameConv1d : nn.Module<Tensor, Tensor>
 /// </summary>
 sealed class ResidualBlock : nn.Module<(Tensor X, Tensor Skip), (Tensor X, Tensor Skip)>
 {
-    readonly SameConv1d conv1, conv2;
+    readonly PaddedConv1d conv1, conv2;
     readonly BatchNorm1d bn1, bn2;
     readonly Dropout dropout1, dropout2;
     readonly MaxPool1d? pool;
     readonly Conv1d? widen;
 
-    public ResidualBlock(int inFilters, int outFilters, int downsample, int kernel, double dropout, int inputLength) : base(nameof(ResidualBlock))
+    public ResidualBlock(int inFilters, int outFilters, int downsample, int kernel, double dropout, int inputLength, ResNetVariant variant) : base(nameof(ResidualBlock))
     {
-        conv1 = new SameConv1d(inFilters, outFilters, kernel, 1, inputLength);
+        conv1 = new PaddedConv1d(inFilters, outFilters, kernel, 1, inputLength, variant);
         bn1 = nn.BatchNorm1d(outFilters);
         dropout1 = nn.Dropout(dropout);
-        conv2 = new SameConv1d(outFilters, outFilters, kernel, downsample, inputLength);
+        conv2 = new PaddedConv1d(outFilters, outFilters, kernel, downsample, inputLength, variant);
         bn2 = nn.BatchNorm1d(outFilters);
         dropout2 = nn.Dropout(dropout);
-        if (downsample > 1) pool = nn.MaxPool1d(downsample, downsample, ceil_mode: true);
+        // Ceiling for "same" padding's ⌈L / d⌉; the PyTorch port's lengths divide evenly.
+        if (downsample > 1) pool = nn.MaxPool1d(downsample, downsample, ceil_mode: variant == ResNetVariant.Keras);
         if (inFilters != outFilters) widen = nn.Conv1d(inFilters, outFilters, 1, bias: false);
         RegisterComponents();
     }
@@ -115,7 +152,7 @@ sealed class ResidualBlock : nn.Module<(Tensor X, Tensor Skip), (Tensor X, Tenso
 /// </summary>
 public sealed class ResNet1d : nn.Module<Tensor, Tensor>
 {
-    readonly SameConv1d conv1;
+    readonly PaddedConv1d conv1;
     readonly BatchNorm1d bn1;
     readonly ModuleList<ResidualBlock> blocks;
     readonly Linear head;
@@ -130,13 +167,13 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
         torch.manual_seed(seed);
         blocks = new ModuleList<ResidualBlock>();
         Shape = shape;
-        conv1 = new SameConv1d(shape.Leads, shape.FirstFilters, shape.KernelSize, 1, shape.InputSamples);
+        conv1 = new PaddedConv1d(shape.Leads, shape.FirstFilters, shape.KernelSize, 1, shape.InputSamples, shape.Variant);
         bn1 = nn.BatchNorm1d(shape.FirstFilters);
         var filters = shape.FirstFilters;
         for (var u = 0; u < shape.Units.Count; u++)
         {
             var unit = shape.Units[u];
-            blocks.Add(new ResidualBlock(filters, unit.Filters, unit.Downsample, shape.KernelSize, shape.Dropout, shape.SamplesAfter(u)));
+            blocks.Add(new ResidualBlock(filters, unit.Filters, unit.Downsample, shape.KernelSize, shape.Dropout, shape.SamplesAfter(u), shape.Variant));
             filters = unit.Filters;
         }
         head = nn.Linear(shape.EmbeddingSize, shape.Classes);
@@ -152,7 +189,8 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
     /// <summary>Input (batch, leads, samples) → penultimate features (batch, <see cref="ResNetShape.EmbeddingSize"/>).</summary>
     public Tensor Embed(Tensor x)
     {
-        x = nn.functional.relu(bn1.forward(conv1.forward(x)));
+        x = bn1.forward(conv1.forward(x));
+        if (Shape.Variant == ResNetVariant.Keras) x = nn.functional.relu(x);
         var state = (x, x);
         foreach (var block in blocks) state = block.forward(state);
         return state.Item1.flatten(1);
