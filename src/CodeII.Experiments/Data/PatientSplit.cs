@@ -1,6 +1,14 @@
 namespace CodeII.Experiments.Data;
 
-public enum SplitPart { Train, Validation, Test }
+public enum SplitPart
+{
+    Train,
+    Validation,
+    Test,
+    /// <summary>A training patient left out of a smaller training set (<see cref="PatientSplit.KeepTrainingShare"/>):
+    /// neither trained on nor evaluated.</summary>
+    Unused,
+}
 
 /// <summary>Which split each exam belongs to. Built from patients, so a patient's exams never straddle two parts.</summary>
 public sealed class PatientSplit
@@ -14,8 +22,36 @@ public sealed class PatientSplit
     /// what a sweep is given, so that nothing it chooses can depend on a test exam.</summary>
     public (int[] Rows, PatientSplit Split) WithoutTest()
     {
-        var rows = Enumerable.Range(0, PartOfExam.Length).Where(i => PartOfExam[i] != SplitPart.Test).ToArray();
+        var rows = Enumerable.Range(0, PartOfExam.Length).Where(i => PartOfExam[i] is SplitPart.Train or SplitPart.Validation).ToArray();
         return (rows, new PatientSplit { PartOfExam = [.. rows.Select(i => PartOfExam[i])] });
+    }
+
+    /// <summary>
+    /// Keeps <paramref name="share"/> of the training patients (at least one per stratum that has any) and marks the
+    /// rest <see cref="SplitPart.Unused"/>; validation and test are untouched. Patients are stratified by their rarest
+    /// class, as in <see cref="Stratified"/>, and taken in one seeded order per stratum, so the subsets for growing
+    /// shares are nested: every patient kept at 5 % is kept at 25 %. That pairs the points of a data-efficiency curve.
+    /// </summary>
+    public PatientSplit KeepTrainingShare(double share, IReadOnlyList<string> patientOfExam, IReadOnlyList<IReadOnlySet<string>> labelsOfExam, int seed)
+    {
+        if (share is <= 0 or > 1) throw new ArgumentOutOfRangeException(nameof(share), $"a training share must lie in (0, 1], not {share}");
+        if (share == 1) return this;
+        var train = Indices(SplitPart.Train);
+        var classCounts = train.SelectMany(i => labelsOfExam[i]).GroupBy(c => c, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+        var patients = train.GroupBy(i => patientOfExam[i], StringComparer.Ordinal).ToArray();
+        string Stratum(IEnumerable<int> exams) => exams.SelectMany(e => labelsOfExam[e])
+            .OrderBy(c => classCounts[c]).ThenBy(c => c, StringComparer.Ordinal).FirstOrDefault() ?? "";
+        var parts = (SplitPart[])PartOfExam.Clone();
+        var rng = new Random(seed);
+        foreach (var stratum in patients.GroupBy(p => Stratum(p)).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var members = stratum.OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
+            rng.Shuffle(members);
+            var keep = Math.Max(1, (int)Math.Ceiling(share * members.Length - 1e-9));
+            foreach (var patient in members.Skip(keep))
+                foreach (var exam in patient) parts[exam] = SplitPart.Unused;
+        }
+        return new PatientSplit { PartOfExam = parts };
     }
 
     /// <summary>

@@ -72,6 +72,8 @@ public sealed class SplitStage : IRunStage
         var split = definition.Splits.Kind == SplitKind.Predefined
             ? PredefinedSplit(run.Source, rows)
             : PatientSplit.IterativeStratified(rows.PatientIds, rows.Labels, definition.Splits.Train, definition.Splits.Validation, definition.Seed);
+        // A smaller training set (a point of a data-efficiency curve): the same validation and test patients.
+        split = split.KeepTrainingShare(definition.Splits.TrainShare, rows.PatientIds, rows.Labels, definition.Seed);
         var csv = new StringBuilder("exam_id,patient_id,split\n");
         for (var i = 0; i < rows.RowCount; i++)
             csv.Append(rows.ExamIds[i]).Append(',').Append(rows.PatientIds[i]).Append(',').Append(split.PartOfExam[i].ToString().ToLowerInvariant()).Append('\n');
@@ -96,7 +98,8 @@ public sealed class SplitStage : IRunStage
                 "train" => SplitPart.Train,
                 "validation" => SplitPart.Validation,
                 "test" => SplitPart.Test,
-                var other => throw new InvalidDataException($"{path}, row {i + 2}, split: '{other}' is not train, validation or test"),
+                "unused" => SplitPart.Unused,
+                var other => throw new InvalidDataException($"{path}, row {i + 2}, split: '{other}' is not train, validation, test or unused"),
             })],
         };
     }

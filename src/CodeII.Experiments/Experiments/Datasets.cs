@@ -19,6 +19,35 @@ public static class Datasets
         return source;
     }
 
+    /// <summary>
+    /// The classes a dataset's labels are written in, with their SNOMED-CT concepts where known: what label maps between
+    /// datasets are made from. Synthetic data: code6 or cpsc9; CODE: code6; PTB-XL statements: their SNOMED-CT
+    /// counterparts (superclasses and subclasses have none); Challenge folders: the definition's taxonomy.
+    /// </summary>
+    public static Labels.Taxonomy TaxonomyOf(DatasetDefinition d) => d.Kind switch
+    {
+        DatasetDefinition.SyntheticKind => Labels.Taxonomy.Named(d.Synthetic.Taxonomy),
+        DatasetDefinition.CodeKind => Labels.Taxonomy.Code6,
+        DatasetDefinition.PtbXlKind when d.PtbXl.Labels == Data.PtbXl.PtbXlLabelLevel.Statement => Labels.Taxonomy.PtbXlSnomed,
+        DatasetDefinition.PtbXlKind => Labels.Taxonomy.FromCodes($"ptb-xl {d.PtbXl.Labels.ToString().ToLowerInvariant()}", []),
+        DatasetDefinition.ChallengeKind when d.Taxonomy == Data.Challenge.SnomedMapping.ScoredTaxonomyName =>
+            Data.Challenge.SnomedMapping.LoadScored(ScoredTableOf(d)).ScoredTaxonomy(),
+        DatasetDefinition.ChallengeKind => Labels.Taxonomy.Named(d.Taxonomy),
+        var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported"),
+    };
+
+    /// <summary>Where a Challenge folder's <c>dx_mapping_scored.csv</c> is: as the definition says, or found beside the records.</summary>
+    static string ScoredTableOf(DatasetDefinition d)
+    {
+        if (d.TaxonomyFile is { } file) return file;
+        var folder = Path.GetFullPath(d.Path!);
+        string[] candidates = [Path.Combine(folder, "_label_maps", "dx_mapping_scored.csv"), Path.Combine(folder, "dx_mapping_scored.csv"),
+            Path.Combine(Path.GetDirectoryName(folder) ?? folder, "_label_maps", "dx_mapping_scored.csv")];
+        return candidates.FirstOrDefault(File.Exists)
+            ?? throw new EcgDataException(d.Path!, "(dataset)", "taxonomy_file",
+                $"the Challenge's scored classes come from its dx_mapping_scored.csv, which is in none of {string.Join(", ", candidates)}; set 'taxonomy_file', or use 'taxonomy: cpsc9'");
+    }
+
     public static IEcgSource Open(DatasetDefinition d, Preprocessing.PreprocessingOptions preprocessing)
     {
         IEcgSource source = d.Kind switch
@@ -29,6 +58,8 @@ public static class Datasets
                 IncludeEcgId = d.EcgIds is { } range ? id => id >= range.First && id <= range.Last : null,
             }),
             DatasetDefinition.CodeKind => new Data.Code.CodeHdf5Source(d.Path!),
+            DatasetDefinition.ChallengeKind => new Data.Challenge.ChallengeSource(d.Path!,
+                d.RecordPrefixes is { } prefixes ? name => prefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) : null, TaxonomyOf(d)),
             var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported"),
         };
         if (!preprocessing.IsIdentity)

@@ -44,7 +44,10 @@ public sealed record DatasetDefinition
     public const string SyntheticKind = "synthetic";
     public const string PtbXlKind = "ptb-xl";
     public const string CodeKind = "code";
-    public static readonly IReadOnlyList<string> Kinds = [SyntheticKind, PtbXlKind, CodeKind];
+    /// <summary>PhysioNet/CinC Challenge 2020/21 folders (<c>.hea</c> + MATLAB v4 <c>.mat</c>): CPSC 2018, CPSC-Extra,
+    /// Georgia, Chapman, Ningbo, PTB-XL in Challenge form.</summary>
+    public const string ChallengeKind = "challenge";
+    public static readonly IReadOnlyList<string> Kinds = [SyntheticKind, PtbXlKind, CodeKind, ChallengeKind];
 
     public string Kind { get; init; } = SyntheticKind;
     /// <summary>The dataset folder for every kind but synthetic; relative paths resolve against the working directory.</summary>
@@ -53,6 +56,13 @@ public sealed record DatasetDefinition
     public Data.PtbXl.PtbXlOptions PtbXl { get; init; } = new();
     /// <summary>Inclusive ecg_id range for PTB-XL, e.g. to leave out records reserved for a final check.</summary>
     public (int First, int Last)? EcgIds { get; init; }
+    /// <summary>The classes a Challenge folder's SNOMED-CT codes are read as: <c>cpsc9</c> or <c>challenge-scored</c>
+    /// (the Challenge's scored classes from <see cref="TaxonomyFile"/>).</summary>
+    public string Taxonomy { get; init; } = Data.Challenge.SnomedMapping.ScoredTaxonomyName;
+    /// <summary>The Challenge's <c>dx_mapping_scored.csv</c>; null looks in the folder's <c>_label_maps/</c>, the folder, and its parent.</summary>
+    public string? TaxonomyFile { get; init; }
+    /// <summary>For a Challenge folder: only records whose names start with one of these (e.g. <c>[E, HR]</c>).</summary>
+    public IReadOnlyList<string>? RecordPrefixes { get; init; }
     /// <summary>Skip records that fail to decode instead of stopping; skipped ids are written to the run folder and report.</summary>
     public bool SkipBadRecords { get; init; }
 }
@@ -71,6 +81,9 @@ public sealed record SplitDefinition
     public double Train { get; init; } = 0.6;
     public double Validation { get; init; } = 0.2;
     public double Test => 1 - Train - Validation;
+    /// <summary>The share of the training patients trained on (nested across shares with the seed); the rest are
+    /// left unused. Validation and test keep every patient, so runs at different shares are compared on the same ones.</summary>
+    public double TrainShare { get; init; } = 1;
 }
 
 public sealed record EvaluationDefinition

@@ -51,11 +51,14 @@ public static class ExperimentDefinitionLoader
     {
         static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "pretrain", "learners", "sweep", "evaluation"];
         static readonly string[] PreprocessingKeys = ["leads", "resample_hz", "highpass_hz", "lowpass_hz", "notch_hz", "filter_order", "normalize", "length"];
-        static readonly string[] DatasetKeys = ["kind", "path", "exams", "seed", "sampling_rate_hz", "duration_s", "padded_length", "max_exams_per_patient",
-            "prevalence", "missed_label_rate", "spurious_label_rate", "labels", "likelihood", "ecg_ids", "skip_bad_records"];
-        static readonly string[] SyntheticOnlyKeys = ["exams", "seed", "duration_s", "padded_length", "max_exams_per_patient", "prevalence", "missed_label_rate", "spurious_label_rate"];
+        static readonly string[] DatasetKeys = ["kind", "path", "exams", "seed", "sampling_rate_hz", "duration_s", "max_duration_s", "padded_length", "max_exams_per_patient",
+            "prevalence", "missed_label_rate", "spurious_label_rate", "labels", "likelihood", "ecg_ids", "taxonomy", "taxonomy_file", "record_prefixes", "skip_bad_records"];
+        static readonly string[] SyntheticOnlyKeys = ["exams", "seed", "duration_s", "max_duration_s", "padded_length", "max_exams_per_patient", "prevalence", "missed_label_rate", "spurious_label_rate"];
         static readonly string[] PtbXlOnlyKeys = ["labels", "likelihood", "ecg_ids"];
-        static readonly string[] SplitKeys = ["kind", "train", "validation"];
+        static readonly string[] ChallengeOnlyKeys = ["taxonomy_file", "record_prefixes"];
+        static readonly string[] SyntheticTaxonomies = [SyntheticClasses.TaxonomyName, "cpsc9"];
+        static readonly string[] ChallengeTaxonomies = [Data.Challenge.SnomedMapping.ScoredTaxonomyName, "cpsc9"];
+        static readonly string[] SplitKeys = ["kind", "train", "validation", "train_share"];
         static readonly string[] LearnerKeys = ["trials", "space"];
         static readonly string[] SweepKeys = ["tuner", "objective", "share", "trials", "work", "seconds", "early_stopping_rounds", "threads_per_trial", "memory_limit_mb", "halving"];
         static readonly string[] Objectives = ["auroc", "auprc", "f1", "challenge"];
@@ -121,10 +124,11 @@ public static class ExperimentDefinitionLoader
                     if (!SyntheticClasses.All.Contains(label))
                         throw Error(node, "pretrain.labels", $"the synthetic dataset has no class '{label}'; it has {string.Join(", ", SyntheticClasses.All)}");
             if (d.Dataset.Kind != DatasetDefinition.SyntheticKind) return; // other datasets name their classes in their files; checked when opened
+            var classes = Taxonomy.Named(d.Dataset.Synthetic.Taxonomy).Classes.Select(c => c.Code).ToArray();
             foreach (var (subset, label, node) in _labelNodes)
-                if (!SyntheticClasses.All.Contains(label))
+                if (!classes.Contains(label))
                     throw Error(node, $"label_subsets.{subset}",
-                        $"the synthetic dataset has no class '{label}'; it has {string.Join(", ", SyntheticClasses.All)}");
+                        $"the synthetic dataset ({d.Dataset.Synthetic.Taxonomy}) has no class '{label}'; it has {string.Join(", ", classes)}");
         }
 
         DatasetDefinition Dataset(YamlNode node, string path, out bool seedGiven)
@@ -143,6 +147,8 @@ public static class ExperimentDefinitionLoader
                     throw Error(keyNode, key, $"applies to synthetic data only, not to kind '{dataset.Kind}'");
                 if (dataset.Kind != DatasetDefinition.PtbXlKind && PtbXlOnlyKeys.Contains(name))
                     throw Error(keyNode, key, $"applies to kind 'ptb-xl' only, not to '{dataset.Kind}'");
+                if (dataset.Kind != DatasetDefinition.ChallengeKind && ChallengeOnlyKeys.Contains(name))
+                    throw Error(keyNode, key, $"applies to kind 'challenge' only, not to '{dataset.Kind}'");
                 switch (name)
                 {
                     case "path": dataset = dataset with { Path = Scalar(value, key) }; break;
@@ -155,6 +161,18 @@ public static class ExperimentDefinitionLoader
                         else throw Error(keyNode, key, $"is fixed by the data for kind '{dataset.Kind}'");
                         break;
                     case "duration_s": options = options with { DurationSeconds = Double(value, key, 2, 600) }; break;
+                    case "max_duration_s": options = options with { MaxDurationSeconds = Double(value, key, 2, 600) }; break;
+                    case "taxonomy":
+                        if (dataset.Kind == DatasetDefinition.SyntheticKind) options = options with { Taxonomy = OneOf(value, key, SyntheticTaxonomies) };
+                        else if (dataset.Kind == DatasetDefinition.ChallengeKind) dataset = dataset with { Taxonomy = OneOf(value, key, ChallengeTaxonomies) };
+                        else throw Error(keyNode, key, $"is fixed by the data for kind '{dataset.Kind}'");
+                        break;
+                    case "taxonomy_file": dataset = dataset with { TaxonomyFile = Scalar(value, key) }; break;
+                    case "record_prefixes":
+                        dataset = dataset with { RecordPrefixes = value is YamlSequenceNode { Children.Count: > 0 } prefixes
+                            ? [.. prefixes.Children.Select(c => Scalar(c, key))]
+                            : throw Error(value, key, "expected a non-empty list of record name prefixes, e.g. [E, HR]") };
+                        break;
                     case "padded_length": options = options with { PaddedLength = Int(value, key, 0, 10_000_000) }; break;
                     case "max_exams_per_patient": options = options with { MaxExamsPerPatient = Int(value, key, 1, 100) }; break;
                     case "missed_label_rate": options = options with { MissedLabelRate = Double(value, key, 0, 0.5) }; break;
@@ -178,6 +196,8 @@ public static class ExperimentDefinitionLoader
             }
             if (dataset.Kind != DatasetDefinition.SyntheticKind && dataset.Path is null)
                 throw Error(node, $"{path}.path", $"kind '{dataset.Kind}' needs the dataset folder as 'path'");
+            if (options.MaxDurationSeconds < options.DurationSeconds)
+                throw Error(node, $"{path}.max_duration_s", $"{options.MaxDurationSeconds} s is below duration_s ({options.DurationSeconds} s)");
             return dataset with { Synthetic = options };
         }
 
@@ -231,6 +251,7 @@ public static class ExperimentDefinitionLoader
                 {
                     "kind" => s with { Kind = OneOf(value, key, ["stratified", "predefined"]) == "stratified" ? SplitKind.Stratified : SplitKind.Predefined },
                     "train" => s with { Train = Double(value, key, 0.05, 0.95) },
+                    "train_share" => s with { TrainShare = Double(value, key, 0.001, 1) },
                     _ => s with { Validation = Double(value, key, 0.05, 0.95) },
                 };
             }

@@ -22,6 +22,30 @@ public sealed class Taxonomy
     /// <summary>The PTB-XL SCP statements that have a SNOMED-CT counterpart in the PhysioNet Challenge tables.</summary>
     public static Taxonomy PtbXlSnomed { get; } = Embedded("ptbxl-snomed");
 
+    /// <summary>The built-in taxonomies by name; the Challenge's scored classes come from its table (<c>SnomedMapping</c>).</summary>
+    public static IReadOnlyList<string> BuiltIn { get; } = ["code6", "cpsc9", "ptbxl-snomed"];
+
+    public static Taxonomy Named(string name) => name switch
+    {
+        "code6" => Code6,
+        "cpsc9" => Cpsc9,
+        "ptbxl-snomed" => PtbXlSnomed,
+        _ => throw new ArgumentException($"no built-in taxonomy '{name}'; there are {string.Join(", ", BuiltIn)}"),
+    };
+
+    /// <summary>The classes a set of SNOMED-CT codes (a Challenge record's <c># Dx</c>) stands for: each code, or the
+    /// code the Challenge scores in its place, matched to the classes of the same concept.</summary>
+    public IReadOnlySet<string> ClassesOf(IEnumerable<string> snomedCodes)
+    {
+        _byConcept ??= Classes.Where(c => c.Snomed is not null).GroupBy(c => SnomedCt.Canonical(c.Snomed!))
+            .ToDictionary(g => g.Key, g => g.Select(c => c.Code).ToArray(), StringComparer.Ordinal);
+        var classes = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var code in snomedCodes)
+            if (_byConcept.TryGetValue(SnomedCt.Canonical(code), out var matched)) classes.UnionWith(matched);
+        return classes;
+    }
+    Dictionary<string, string[]>? _byConcept;
+
     /// <summary>Classes named only by their codes, e.g. CODE-II's columns; they map to nothing until a SNOMED-CT code is known.</summary>
     public static Taxonomy FromCodes(string name, IEnumerable<string> codes) =>
         new() { Name = name, Classes = codes.Select(c => new LabelClass(c, c, "", null)).ToArray() };

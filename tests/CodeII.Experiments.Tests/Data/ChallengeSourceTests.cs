@@ -75,3 +75,43 @@ public class ChallengeSourceTests
         Assert.Equal("MAT header", e.Field);
     }
 }
+
+public class ChallengeTaxonomyTests
+{
+    static ChallengeSource Open(string taxonomy) => (ChallengeSource)CodeII.Experiments.Experiments.Datasets.Open(new CodeII.Experiments.Experiments.DatasetDefinition
+    {
+        Kind = "challenge", Path = RepoPaths.Shared("cinc2021"), Taxonomy = taxonomy, RecordPrefixes = ["E", "HR"],
+    }, new CodeII.Experiments.Preprocessing.PreprocessingOptions());
+
+    static IReadOnlySet<string> LabelsOf(ChallengeSource source, string record) =>
+        source.Read(Enumerable.Range(0, source.Count).Single(i => source.ExamIdAt(i) == record)).Labels;
+
+    [Fact]
+    public void Records_read_in_the_Challenges_scored_classes_or_CPSCs_nine()
+    {
+        var scored = Open("challenge-scored");
+        Assert.Equal(30, scored.Count); // E* and HR* only: JS* are left out by the prefixes
+        Assert.Equal(26, scored.ClassNames.Count);
+        // E07509.hea: # Dx: 59118001,426177001 (RBBB, sinus bradycardia).
+        Assert.Equal(["RBBB", "SB"], LabelsOf(scored, "E07509").Order());
+        // HR06002.hea: # Dx: 426177001,426783006,713426002 (SB, sinus rhythm, incomplete RBBB).
+        Assert.Equal(["IRBBB", "NSR", "SB"], LabelsOf(scored, "HR06002").Order());
+        // E07500.hea: # Dx: 426177001,67741000119109 (SB, and left atrial enlargement, which is not scored).
+        Assert.Equal(["SB"], LabelsOf(scored, "E07500"));
+
+        var cpsc = Open("cpsc9");
+        Assert.Equal(["NORM", "AF", "I-AVB", "LBBB", "RBBB", "PAC", "PVC", "STD", "STE"], cpsc.ClassNames);
+        Assert.Equal(["RBBB"], LabelsOf(cpsc, "E07509"));
+        Assert.Equal(["NORM"], LabelsOf(cpsc, "HR06002")); // sinus rhythm is CPSC's NORM concept; IRBBB is no CPSC class
+        Assert.Empty(LabelsOf(cpsc, "E07500"));
+    }
+
+    [Fact]
+    public void A_missing_scored_table_is_named_with_the_places_looked_in()
+    {
+        var folder = RepoPaths.NewTemporaryDirectory();
+        var e = Assert.Throws<EcgDataException>(() => CodeII.Experiments.Experiments.Datasets.TaxonomyOf(new CodeII.Experiments.Experiments.DatasetDefinition { Kind = "challenge", Path = folder }));
+        Assert.Contains("dx_mapping_scored.csv", e.Message);
+        Assert.Contains("taxonomy: cpsc9", e.Message);
+    }
+}

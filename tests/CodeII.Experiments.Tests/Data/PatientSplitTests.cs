@@ -32,7 +32,7 @@ public class PatientSplitTests
         Assert.InRange(split.Indices(SplitPart.Train).Length / 2000.0, 0.55, 0.65);
         Assert.InRange(split.Indices(SplitPart.Validation).Length / 2000.0, 0.16, 0.24);
         Assert.InRange(split.Indices(SplitPart.Test).Length / 2000.0, 0.16, 0.24);
-        foreach (var part in Enum.GetValues<SplitPart>())
+        foreach (var part in (SplitPart[])[SplitPart.Train, SplitPart.Validation, SplitPart.Test])
             foreach (var c in SyntheticClasses.All)
             {
                 var indices = split.Indices(part);
@@ -69,11 +69,42 @@ public class IterativeStratificationTests
             foreach (var part in Enum.GetValues<SplitPart>())
             {
                 var idx = split.Indices(part);
+                if (idx.Length == 0) continue;
                 var prevalence = idx.Count(i => labels[i].Contains(label)) / (double)idx.Length;
                 worst = Math.Max(worst, Math.Abs(prevalence - overall) / overall);
             }
         }
         return worst;
+    }
+
+    [Fact]
+    public void Smaller_training_shares_are_nested_keep_patients_whole_and_leave_validation_and_test_alone()
+    {
+        var (patients, labels) = PtbXl.Value;
+        var full = PatientSplit.IterativeStratified(patients, labels, 0.8, 0.1, seed: 1);
+        var trainPatients = full.Indices(SplitPart.Train).Select(i => patients[i]).Distinct().Count();
+        PatientSplit? previous = null;
+        foreach (var share in (double[])[0.05, 0.25, 1.0])
+        {
+            var split = full.KeepTrainingShare(share, patients, labels, seed: 1);
+            // Validation and test are the full split's, exam for exam.
+            Assert.Equal(full.Indices(SplitPart.Validation), split.Indices(SplitPart.Validation));
+            Assert.Equal(full.Indices(SplitPart.Test), split.Indices(SplitPart.Test));
+            // Every exam is kept or left unused with its patient.
+            Assert.All(patients.Select((p, i) => (p, split.PartOfExam[i])).GroupBy(x => x.p), g => Assert.Single(g.Select(x => x.Item2).Distinct()));
+            var kept = split.Indices(SplitPart.Train).Select(i => patients[i]).Distinct().Count();
+            // The share of the training patients, give or take a patient per stratum (rounded up, at least one each).
+            Assert.InRange(kept, share * trainPatients, share * trainPatients + 40);
+            // Nested: every patient kept at a smaller share is kept at this one.
+            if (previous is not null) Assert.Subset(split.Indices(SplitPart.Train).ToHashSet(), previous.Indices(SplitPart.Train).ToHashSet());
+            previous = split;
+        }
+        // Each of the 23 subclasses still has a training patient at 5 %.
+        var small = full.KeepTrainingShare(0.05, patients, labels, seed: 1);
+        foreach (var label in labels.SelectMany(l => l).Distinct())
+            Assert.Contains(small.Indices(SplitPart.Train), i => labels[i].Contains(label));
+        // Another seed keeps other patients.
+        Assert.NotEqual(small.Indices(SplitPart.Train), full.KeepTrainingShare(0.05, patients, labels, seed: 2).Indices(SplitPart.Train));
     }
 
     [Fact]

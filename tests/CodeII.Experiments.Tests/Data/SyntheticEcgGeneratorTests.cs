@@ -237,3 +237,36 @@ public class SyntheticEcgGeneratorTests
         }
     }
 }
+
+public class SyntheticTargetOptionsTests
+{
+    [Fact]
+    public void Labels_in_CPSC_codes_and_durations_from_6_to_60_seconds()
+    {
+        var options = new SyntheticEcgOptions { Exams = 300, Seed = 5, SamplingRateHz = 500, DurationSeconds = 6, MaxDurationSeconds = 60, PaddedLength = 0, Taxonomy = "cpsc9" };
+        var cpsc = new SyntheticEcgGenerator(options);
+        var code = new SyntheticEcgGenerator(options with { Taxonomy = "code6" });
+        Assert.Equal(["NORM", "AF", "I-AVB", "LBBB", "RBBB", "PAC", "PVC", "STD", "STE"], cpsc.ClassNames);
+        var durations = new List<double>();
+        for (var i = 0; i < options.Exams; i++)
+        {
+            var (record, truth) = cpsc.Generate(i);
+            var same = code.Read(i);
+            // The same exam, its labels renamed: 1dAVb as I-AVB, NORM when none was annotated; SB and ST have no CPSC class.
+            Assert.Equal(same.Signals[1], record.Signals[1]);
+            var expected = same.Labels.Select(l => l switch { "1dAVb" => "I-AVB", "SB" or "ST" => null, _ => l }).OfType<string>().ToHashSet();
+            if (same.Labels.Count == 0) expected.Add("NORM");
+            Assert.Equal(expected.Order(), record.Labels.Order());
+            var seconds = record.SampleCount / 500.0;
+            Assert.Equal(record.SampleCount, record.RecordedSamples.GetOffsetAndLength(record.SampleCount).Length); // no padding
+            Assert.InRange(seconds, 6, 60);
+            Assert.Equal(cpsc.DurationOf(i), seconds, 2);
+            durations.Add(seconds);
+        }
+        // Uniform over 6–60 s: a spread, with both ends reached within a few seconds.
+        Assert.InRange(durations.Min(), 6, 9);
+        Assert.InRange(durations.Max(), 57, 60);
+        Assert.Contains(Enumerable.Range(0, 300), i => cpsc.Read(i).Labels.Contains("NORM"));
+        Assert.Contains(Enumerable.Range(0, 300), i => cpsc.Read(i).Labels.Contains("I-AVB"));
+    }
+}

@@ -91,3 +91,53 @@ public class DatasetTaxonomyTests
         Assert.Equal(["59118001", "713427006"], map.Mapping["RBBB"].Order());
     }
 }
+
+public class LabelCoverageTests
+{
+    static Taxonomy Scored() => SnomedMapping.LoadScored(RepoPaths.Shared("cinc2021", "_label_maps", "dx_mapping_scored.csv")).ScoredTaxonomy();
+
+    [Fact]
+    public void CODE_RBBB_covers_PTB_XL_complete_RBBB_but_not_incomplete_and_first_degree_block_maps_across_all_three()
+    {
+        var coverage = LabelCoverage.Of(Taxonomy.Code6, SyntheticClasses.All, Taxonomy.PtbXlSnomed, ["CRBBB", "IRBBB", "1AVB", "LVH"]);
+        Assert.Equal(new CoverageRow("CRBBB", CoverageKind.Covered, ["RBBB"]), coverage.For("CRBBB"), new CoverageRowComparer());
+        Assert.Equal(CoverageKind.Uncovered, coverage.For("IRBBB").Kind);
+        Assert.Equal(["1dAVb"], coverage.For("1AVB").SourceClasses);
+        Assert.Equal(["IRBBB", "LVH"], coverage.Uncovered);
+        // 1dAVb ↔ 1AVB ↔ I-AVB, from PTB-XL to CPSC too.
+        Assert.Equal(["1AVB"], LabelCoverage.Of(Taxonomy.PtbXlSnomed, ["1AVB", "IRBBB"], Taxonomy.Cpsc9, ["I-AVB"]).For("I-AVB").SourceClasses);
+        Assert.Equal(["I-AVB"], LabelCoverage.Of(Taxonomy.Cpsc9, ["I-AVB"], Taxonomy.Code6, ["1dAVb"]).For("1dAVb").SourceClasses);
+    }
+
+    [Fact]
+    public void Two_source_classes_of_one_scored_concept_cover_a_label_many_to_one()
+    {
+        // The Challenge's full table keeps CRBBB and RBBB apart; CPSC's RBBB is the concept both are scored as.
+        var challenge = SnomedMapping.Load(RepoPaths.Shared("cinc2021", "_label_maps")).ToTaxonomy();
+        var coverage = LabelCoverage.Of(challenge, ["713427006", "59118001", "164889003"], Taxonomy.Cpsc9, ["RBBB", "AF", "STD"]);
+        Assert.Equal(CoverageKind.ManyToOne, coverage.For("RBBB").Kind);
+        Assert.Equal(["59118001", "713427006"], coverage.For("RBBB").SourceClasses.Order());
+        Assert.Equal(CoverageKind.Covered, coverage.For("AF").Kind);
+        Assert.Equal(["STD"], coverage.Uncovered);
+    }
+
+    [Fact]
+    public void The_Challenges_scored_classes_join_its_four_equivalent_pairs()
+    {
+        var scored = Scored();
+        // dx_mapping_scored.csv has 30 rows; CRBBB, CLBBB, PAC and PVC are scored as RBBB, LBBB, SVPB and VPB.
+        Assert.Equal(26, scored.Classes.Count);
+        foreach (var joined in (string[])["CRBBB", "CLBBB", "PAC", "PVC"]) Assert.Null(scored.Find(joined));
+        Assert.Equal(["RBBB"], scored.ClassesOf(["713427006"]));
+        Assert.Equal(["VPB"], scored.ClassesOf(["427172004"]));
+        // CODE's six are all covered; PTB-XL's incomplete RBBB is a class of its own.
+        Assert.Empty(LabelCoverage.Of(Taxonomy.Code6, SyntheticClasses.All, scored, ["RBBB", "LBBB", "IAVB", "AF", "SB", "STach"]).Uncovered);
+        Assert.Equal(CoverageKind.Uncovered, LabelCoverage.Of(Taxonomy.Code6, SyntheticClasses.All, scored, ["IRBBB"]).For("IRBBB").Kind);
+    }
+
+    sealed class CoverageRowComparer : IEqualityComparer<CoverageRow>
+    {
+        public bool Equals(CoverageRow? a, CoverageRow? b) => a!.Label == b!.Label && a.Kind == b.Kind && a.SourceClasses.SequenceEqual(b.SourceClasses);
+        public int GetHashCode(CoverageRow row) => row.Label.GetHashCode();
+    }
+}

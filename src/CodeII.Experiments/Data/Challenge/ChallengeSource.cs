@@ -14,9 +14,15 @@ public sealed class ChallengeSource : IEcgSource
 {
     readonly string[] _headers;
 
+    readonly Labels.Taxonomy? _taxonomy;
+
     /// <param name="include">Keeps only records whose name passes (e.g. to leave out a reserved subset).</param>
-    public ChallengeSource(string directory, Func<string, bool>? include = null)
+    /// <param name="taxonomy">The classes the labels are written in (e.g. CPSC 2018's nine, or the Challenge's scored
+    /// classes), matched through SNOMED-CT with the pairs the Challenge scores as one joined; codes outside it are not
+    /// classes of this dataset. Null: the raw SNOMED-CT codes.</param>
+    public ChallengeSource(string directory, Func<string, bool>? include = null, Labels.Taxonomy? taxonomy = null)
     {
+        _taxonomy = taxonomy;
         if (!System.IO.Directory.Exists(directory)) throw new EcgDataException(directory, "(folder)", "folder", "not found");
         Directory = directory;
         _headers = System.IO.Directory.GetFiles(directory, "*.hea")
@@ -27,8 +33,9 @@ public sealed class ChallengeSource : IEcgSource
     public string Directory { get; }
     public string Name => "physionet-challenge";
     public int Count => _headers.Length;
-    public IReadOnlyList<string> ClassNames => [];
-    public string Describe() => $"physionet-challenge {Directory} records={Count}";
+    public IReadOnlyList<string> ClassNames => _taxonomy is null ? [] : [.. _taxonomy.Classes.Select(c => c.Code)];
+    public Labels.Taxonomy? Taxonomy => _taxonomy;
+    public string Describe() => $"physionet-challenge {Directory} records={Count}" + (_taxonomy is null ? "" : $" taxonomy={_taxonomy.Name}");
     public string HeaderPath(int index) => _headers[index];
     public string ExamIdAt(int index) => Path.GetFileNameWithoutExtension(_headers[index]);
 
@@ -51,7 +58,7 @@ public sealed class ChallengeSource : IEcgSource
             Leads = header.Signals.Select(s => StandardLeads.Normalise(s.Description)).ToArray(),
             Signals = wfdb.ToMillivolts(),
             RecordedSamples = new Range(0, wfdb.SampleCount),
-            Labels = dx,
+            Labels = _taxonomy is null ? dx : _taxonomy.ClassesOf(dx),
         };
     }
 
@@ -119,6 +126,26 @@ public sealed class SnomedMapping
     };
 
     public required IReadOnlyDictionary<string, (string Abbreviation, string Name, bool Scored)> Classes { get; init; }
+
+    public const string ScoredTaxonomyName = "challenge-scored";
+
+    /// <summary>The classes the Challenge scores, each pair it scores as one joined under the code it scores (so RBBB
+    /// stands for CRBBB too, SVPB for PAC, VPB for PVC, LBBB for CLBBB): 26 classes from the 2021 table, code = abbreviation.</summary>
+    public Labels.Taxonomy ScoredTaxonomy() => new()
+    {
+        Name = ScoredTaxonomyName,
+        Classes = Classes.Where(c => c.Value.Scored && !Labels.SnomedCt.ScoredAsOne.ContainsKey(c.Key)).OrderBy(c => c.Value.Abbreviation, StringComparer.Ordinal)
+            .Select(c => new Labels.LabelClass(c.Value.Abbreviation, c.Value.Name, "scored", c.Key)).ToArray(),
+    };
+
+    /// <summary>The scored table alone (<c>dx_mapping_scored.csv</c>), for the scored taxonomy.</summary>
+    public static SnomedMapping LoadScored(string file)
+    {
+        if (!File.Exists(file)) throw new EcgDataException(file, "(taxonomy)", "taxonomy_file", "the Challenge's dx_mapping_scored.csv is not there");
+        var table = CsvTable.Read(file);
+        int code = table.Column("SNOMEDCTCode"), abbreviation = table.Column("Abbreviation"), name = table.Column("Dx");
+        return new SnomedMapping { Classes = table.Rows.ToDictionary(r => r[code], r => (r[abbreviation], r[name], true), StringComparer.Ordinal) };
+    }
 
     public static SnomedMapping Load(string directory)
     {

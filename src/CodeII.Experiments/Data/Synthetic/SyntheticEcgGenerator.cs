@@ -34,12 +34,25 @@ public sealed class SyntheticEcgGenerator : IEcgSource
 
     readonly SyntheticEcgOptions _options;
     readonly int[] _patientOfExam;
+    /// <summary>How the generator's classes are written in another taxonomy; null for its own.</summary>
+    readonly Labels.LabelMap? _labelNames;
+
+    /// <summary>The class a record of no abnormality gets in CPSC 2018's taxonomy.</summary>
+    public const string CpscNormal = "NORM";
 
     public SyntheticEcgGenerator(SyntheticEcgOptions options)
     {
         if (options.Exams <= 0) throw new ArgumentOutOfRangeException(nameof(options), "exams must be positive");
         if (options.SamplingRateHz < 50) throw new ArgumentOutOfRangeException(nameof(options), "sampling rate must be at least 50 Hz");
         if (options.DurationSeconds < 2) throw new ArgumentOutOfRangeException(nameof(options), "duration must be at least 2 s");
+        if (options.MaxDurationSeconds < options.DurationSeconds)
+            throw new ArgumentOutOfRangeException(nameof(options), $"the longest duration ({options.MaxDurationSeconds} s) is below the shortest ({options.DurationSeconds} s)");
+        _labelNames = options.Taxonomy switch
+        {
+            SyntheticClasses.TaxonomyName => null,
+            "cpsc9" => Labels.LabelMap.Between(Labels.Taxonomy.Code6, Labels.Taxonomy.Cpsc9),
+            var other => throw new ArgumentException($"the synthetic generator writes labels in code6 or cpsc9, not '{other}'"),
+        };
         if (options.MaxExamsPerPatient < 1) throw new ArgumentOutOfRangeException(nameof(options), "max exams per patient must be at least 1");
         foreach (var (code, _) in options.Prevalence)
             if (!SyntheticClasses.All.Contains(code))
@@ -51,11 +64,13 @@ public sealed class SyntheticEcgGenerator : IEcgSource
     public SyntheticEcgOptions Options => _options;
     public string Name => "synthetic";
     public int Count => _options.Exams;
-    public IReadOnlyList<string> ClassNames => SyntheticClasses.All;
+    public IReadOnlyList<string> ClassNames => _labelNames is null ? SyntheticClasses.All : [.. _labelNames.Target.Classes.Select(c => c.Code)];
 
     public string Describe() =>
         $"synthetic v{Version} seed={_options.Seed} exams={_options.Exams} fs={_options.SamplingRateHz} " +
-        $"duration={_options.DurationSeconds} padded={_options.PaddedLength} maxPerPatient={_options.MaxExamsPerPatient} " +
+        $"duration={_options.DurationSeconds}{(_options.MaxDurationSeconds is { } longest ? $"-{longest}" : "")} " +
+        (_options.Taxonomy == SyntheticClasses.TaxonomyName ? "" : $"taxonomy={_options.Taxonomy} ") +
+        $"padded={_options.PaddedLength} maxPerPatient={_options.MaxExamsPerPatient} " +
         $"missed={_options.MissedLabelRate:R} spurious={_options.SpuriousLabelRate:R} " +
         $"prevalence={string.Join(",", _options.Prevalence.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value:R}"))}";
 
@@ -159,11 +174,17 @@ public sealed class SyntheticEcgGenerator : IEcgSource
         return Synthesise(index, patient, TraitsOf(patient), set, new Random(Mix(_options.Seed, index)));
     }
 
+    /// <summary>Exam <paramref name="index"/>'s duration, from a stream of its own so that durations leave the signals' draws alone.</summary>
+    public double DurationOf(int index) => _options.MaxDurationSeconds is { } longest
+        ? Uniform(new Random(Mix(_options.Seed, 2_000_003 + index)), _options.DurationSeconds, longest)
+        : _options.DurationSeconds;
+
     (EcgRecord, SyntheticTruth) Synthesise(int index, int patient, PatientTraits traits, HashSet<string> labels, Random rng)
     {
         var fs = _options.SamplingRateHz;
-        var recorded = _options.RecordedLength;
-        var stored = _options.StoredLength;
+        var seconds = DurationOf(index);
+        var recorded = _options.RecordedLength(seconds);
+        var stored = _options.StoredLength(seconds);
         var padBefore = (stored - recorded) / 2;
         var duration = recorded / fs;
 
@@ -242,7 +263,7 @@ public sealed class SyntheticEcgGenerator : IEcgSource
             Leads = StandardLeads.Twelve,
             Signals = signals,
             RecordedSamples = new Range(padBefore, padBefore + recorded),
-            Labels = Annotate(labels, rng),
+            Labels = Named(Annotate(labels, rng)),
         };
         return (record, truth);
     }
@@ -296,6 +317,16 @@ public sealed class SyntheticEcgGenerator : IEcgSource
             : Orient(0.55, 0.65, 0.25).Normalised() * Uniform(rng, 0.25, 0.45);
         lobes.Add(new DipoleLobe(tVector * scale, qt - DipoleLobe.SupportInSigmas * tSigma, tSigma));
         return lobes;
+    }
+
+    /// <summary>The annotation in the options' taxonomy: each class under its name there (classes without one drop
+    /// out), and CPSC's NORM for an exam annotated with no abnormality.</summary>
+    IReadOnlySet<string> Named(HashSet<string> annotated)
+    {
+        if (_labelNames is null) return annotated;
+        var named = new HashSet<string>(annotated.SelectMany(c => _labelNames.Mapping.TryGetValue(c, out var targets) ? targets : []), StringComparer.Ordinal);
+        if (annotated.Count == 0) named.Add(CpscNormal);
+        return named;
     }
 
     /// <summary>The label a cardiologist would write: mostly the synthesised classes, with occasional misses and additions.</summary>

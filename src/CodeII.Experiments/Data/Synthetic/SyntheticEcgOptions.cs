@@ -8,6 +8,15 @@ public sealed record SyntheticEcgOptions
     public double SamplingRateHz { get; init; } = 400;
     public double DurationSeconds { get; init; } = 10;
 
+    /// <summary>With a value, each exam's duration is drawn uniformly from [<see cref="DurationSeconds"/>, this]
+    /// (CPSC 2018's records run from 6 to 60 s); null: every exam lasts <see cref="DurationSeconds"/>.</summary>
+    public double? MaxDurationSeconds { get; init; }
+
+    /// <summary>The classes the labels are written in: <c>code6</c> (CODE's six abnormalities, as the generator makes
+    /// them) or <c>cpsc9</c> (CPSC 2018's codes through SNOMED-CT: 1dAVb as I-AVB, and NORM for an exam annotated with
+    /// no abnormality; SB and ST have no CPSC class, and PAC, PVC, STD and STE are never made).</summary>
+    public string Taxonomy { get; init; } = SyntheticClasses.TaxonomyName;
+
     /// <summary>CODE stores 10 s at 400 Hz centred in 4096 samples (Ribeiro et al. 2020); 0 means no padding.</summary>
     public int PaddedLength { get; init; } = 4096;
 
@@ -38,13 +47,17 @@ public sealed record SyntheticEcgOptions
         [SyntheticClasses.SinusTachycardia] = 0.10,
     };
 
-    public int RecordedLength => (int)Math.Round(SamplingRateHz * DurationSeconds);
-    public int StoredLength => Math.Max(PaddedLength, RecordedLength);
+    /// <summary>Samples recorded in an exam of <paramref name="seconds"/>, and stored with the padding.</summary>
+    public int RecordedLength(double seconds) => (int)Math.Round(SamplingRateHz * seconds);
+    public int StoredLength(double seconds) => Math.Max(PaddedLength, RecordedLength(seconds));
 }
 
 /// <summary>The CODE-15% abnormality codes the generator produces (Ribeiro et al. 2020).</summary>
 public static class SyntheticClasses
 {
+    /// <summary>The taxonomy the generator's own class codes belong to.</summary>
+    public const string TaxonomyName = "code6";
+
     public const string FirstDegreeAvBlock = "1dAVb";
     public const string RightBundleBranchBlock = "RBBB";
     public const string LeftBundleBranchBlock = "LBBB";
