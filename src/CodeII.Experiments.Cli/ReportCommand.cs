@@ -19,7 +19,7 @@ static class ReportCommand
             try
             {
                 var run = RunFolder.Open(parse.GetValue(folder)!.FullName);
-                run.WriteText(RunFolder.ReportFile, HtmlReport.Render(RunReport.Read(run)));
+                run.WriteText(RunFolder.ReportFile, RunReport.Render(run));
                 Console.WriteLine(run.FileIn(RunFolder.ReportFile));
                 return 0;
             }

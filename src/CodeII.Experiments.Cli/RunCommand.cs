@@ -79,7 +79,9 @@ static class RunCommand
             return 2;
         }
 
-        var data = definition.Dataset.Kind == DatasetDefinition.SyntheticKind
+        var data = definition.Transfer is { } transfer
+            ? $"transfer from {string.Join(", ", transfer.Sources.Select(s => s.Name))} to {string.Join(", ", transfer.Targets.Select(t => t.Name))}, {TransferPlan.Cells(definition).Count} cells"
+            : definition.Dataset.Kind == DatasetDefinition.SyntheticKind
             ? $"synthetic data, {definition.Dataset.Synthetic.Exams} exams"
             : $"{definition.Dataset.Kind} data from {definition.Dataset.Path}";
         var resuming = resume is null ? "" : $", resuming {resume}";
@@ -94,13 +96,16 @@ static class RunCommand
                 .UseRenderHook((bars, _) => Volatile.Read(ref sweepStatus) is { } status ? new Rows(bars, SweepTable.Render(status, definition)) : bars)
                 .Start(context =>
                 {
-                    var stages = new List<(string Stage, string Description)> { ("features", "Reading ECGs and extracting features"), ("split", "Splitting by patient") };
+                    var stages = new List<(string Stage, string Description)>();
+                    // A transfer run goes through its cells one by one; the stage bars below show the current cell's.
+                    if (definition.Transfer is not null) stages.Add(("transfer", "Transfer cells"));
+                    stages.AddRange([("features", "Reading ECGs and extracting features"), ("split", "Splitting by patient")]);
                     if (definition.Pretrain is not null)
                         stages.AddRange([("pretrain", "Training the network"), ("embeddings", "Computing learned features")]);
                     stages.AddRange([("sweep", "Sweeping models over labels"), ("models", "Saving the selected models"),
                         ("predictions", "Scoring validation and test exams from the saved models"), ("evaluation", "Bootstrapping test metrics"),
                         ("report", "Writing the report")]);
-                    var tasks = stages.ToDictionary(s => s.Stage, s => context.AddTask(s.Description, maxValue: 1, autoStart: s.Stage == "features"));
+                    var tasks = stages.ToDictionary(s => s.Stage, s => context.AddTask(s.Description, maxValue: 1, autoStart: s.Stage == stages[0].Stage));
                     var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
                     var progress = new ProgressCallback(p =>
                     {
@@ -136,9 +141,10 @@ static class RunCommand
             return 1;
         }
 
+        if (result.Transfer is { } matrix) WriteTransferMatrix(console, matrix);
         // One row per model, one column per label: stays readable however many models are compared. The bootstrap
         // intervals are in the report and in metrics.json.
-        foreach (var subset in result.Metrics.Subsets)
+        else foreach (var subset in result.Metrics.Subsets)
         {
             var table = new Table().Title($"{subset.Name}: test AUROC").AddColumn("model");
             foreach (var label in subset.PerLabel) table.AddColumn(new TableColumn(label.Label).RightAligned());
@@ -151,11 +157,31 @@ static class RunCommand
         if (result.Manifest.SkippedRecords > 0)
             console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
         console.MarkupLineInterpolated($"[grey]{result.Metrics.Confidence:P0} bootstrap intervals (by patient) are in the report[/]");
-        console.MarkupLineInterpolated($"[grey]feature cache: {result.Manifest.FeatureCache}[/]");
+        if (!string.IsNullOrEmpty(result.Manifest.FeatureCache)) console.MarkupLineInterpolated($"[grey]feature cache: {result.Manifest.FeatureCache}[/]");
         console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
         // The report path is printed last and bare, so scripts can take the final line.
         Console.WriteLine(result.ReportPath);
         return 0;
     }
 
+    /// <summary>Per target and label subset: one row per source and mode, one column per training share, each cell the
+    /// test macro-AUROC and its paired difference to scratch.</summary>
+    static void WriteTransferMatrix(IAnsiConsole console, TransferMetrics matrix)
+    {
+        static string Point(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+        foreach (var group in matrix.Cells.GroupBy(c => (c.Target, c.Subset)))
+        {
+            var table = new Table().Title($"{group.Key.Target} · {group.Key.Subset}: test macro-AUROC (Δ scratch)").AddColumn("source · mode");
+            foreach (var share in matrix.Shares) table.AddColumn(new TableColumn($"{share:P0} of training").RightAligned());
+            foreach (var row in group.GroupBy(c => (c.Source, c.Mode)))
+                table.AddRow([Markup.Escape(row.Key.Source.Length == 0 ? row.Key.Mode : $"{row.Key.Source} · {row.Key.Mode}"),
+                    .. matrix.Shares.Select(share => row.FirstOrDefault(c => c.Share == share) is { } cell
+                        ? Point(cell.MacroAuroc.Value) + (cell.VersusScratch is { } d
+                            ? $" ({(d.Lower > 0 ? "[green]" : d.Upper < 0 ? "[red]" : "[grey]")}{(d.Value >= 0 ? "+" : "")}{Point(d.Value)}[/])" : "")
+                        : "")]);
+            console.Write(table);
+        }
+        foreach (var uncovered in matrix.Coverage.Where(c => c.Coverage.Uncovered.Count > 0))
+            console.MarkupLineInterpolated($"[grey]zero-shot from {uncovered.Source} cannot score {string.Join(", ", uncovered.Coverage.Uncovered)} on {uncovered.Target}: no source class stands for them[/]");
+    }
 }

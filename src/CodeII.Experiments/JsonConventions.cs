@@ -23,5 +23,8 @@ public static class JsonConventions
     /// <summary>Strict reading for files whose format we version: a key this version does not know is an error, not ignored.</summary>
     public static readonly JsonSerializerOptions Strict = new(Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
+    /// <summary>An enum value as definitions and JSON files write it: <c>LinearProbe</c> → <c>linear_probe</c>.</summary>
+    public static string SnakeCase<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
+
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options) + "\n";
 }

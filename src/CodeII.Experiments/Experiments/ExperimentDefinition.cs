@@ -23,12 +23,17 @@ public sealed record ExperimentDefinition
     public DatasetDefinition? PretrainDataset { get; init; }
     /// <summary>The classes the network learns on its pre-training dataset; null: the experiment's labels.</summary>
     public IReadOnlyList<string>? PretrainLabels { get; init; }
+    /// <summary>Also score the labels with the pre-trained network's own outputs through the label map between the
+    /// pre-training dataset's taxonomy and the experiment's (the model <c>zero_shot</c>; a transfer cell sets it).</summary>
+    public bool ZeroShot { get; init; }
     /// <summary>The learners the sweep tunes; the sweep engine always adds the prior baseline, once per label, whatever the definition lists.</summary>
     public IReadOnlyList<LearnerBudget> Learners { get; init; } =
         [new LearnerBudget(BinaryLearnerCatalog.LightGbm), new LearnerBudget(BinaryLearnerCatalog.LogisticRegression)];
     /// <summary>Tuner, objective, sharing and budgets of the sweep.</summary>
     public SweepSettings Sweep { get; init; } = new();
     public EvaluationDefinition Evaluation { get; init; } = new();
+    /// <summary>Pre-train on sources and evaluate on targets (<see cref="TransferDefinition"/>); null for a one-dataset experiment.</summary>
+    public TransferDefinition? Transfer { get; init; }
 
     /// <summary>The single feature sets the listed ones are made of, each once: what must be extracted or learned.</summary>
     public IReadOnlyList<string> FeatureParts => Features.SelectMany(FeatureSetParts).Distinct(StringComparer.Ordinal).ToArray();

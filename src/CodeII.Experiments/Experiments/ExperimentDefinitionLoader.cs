@@ -49,7 +49,11 @@ public static class ExperimentDefinitionLoader
 
     sealed class Reader(string file)
     {
-        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "pretrain", "learners", "sweep", "evaluation"];
+        static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "pretrain", "learners", "sweep", "evaluation", "transfer"];
+        static readonly string[] TransferKeys = ["sources", "targets", "modes", "target_fractions"];
+        static readonly string[] SourceKeys = ["dataset", "classes"];
+        static readonly string[] TargetKeys = ["dataset", "label_subsets", "splits"];
+        static readonly string[] ArmNames = [.. Enum.GetValues<TransferArm>().Select(JsonConventions.SnakeCase)];
         static readonly string[] PreprocessingKeys = ["leads", "resample_hz", "highpass_hz", "lowpass_hz", "notch_hz", "filter_order", "normalize", "length"];
         static readonly string[] DatasetKeys = ["kind", "path", "exams", "seed", "sampling_rate_hz", "duration_s", "max_duration_s", "padded_length", "max_exams_per_patient",
             "prevalence", "missed_label_rate", "spurious_label_rate", "labels", "likelihood", "ecg_ids", "taxonomy", "taxonomy_file", "record_prefixes", "skip_bad_records"];
@@ -99,9 +103,11 @@ public static class ExperimentDefinitionLoader
                     "learners" => d with { Learners = Learners(value, key) },
                     "sweep" => d with { Sweep = Sweep(value, key) },
                     "evaluation" => d with { Evaluation = Evaluation(value, key) },
+                    "transfer" => d with { Transfer = Transfer(value, key, d.Seed) },
                     _ => d,
                 };
             }
+            if (d.Transfer is not null) return TransferDefinitionChecked(d, root, featuresNode);
             // The data follow the experiment's seed unless the definition pins the dataset's own.
             if (!datasetSeedGiven)
                 d = d with { Dataset = d.Dataset with { Synthetic = d.Dataset.Synthetic with { Seed = d.Seed } } };
@@ -115,6 +121,102 @@ public static class ExperimentDefinitionLoader
             if (d.Splits.Kind == SplitKind.Predefined && d.Dataset.Kind != DatasetDefinition.PtbXlKind)
                 throw Error(root, "splits.kind", $"'predefined' needs a dataset with its own split (ptb-xl), not '{d.Dataset.Kind}'");
             return d;
+        }
+
+        /// <summary>A transfer definition names its data under transfer: the one-dataset keys would be ignored, so they are refused.</summary>
+        ExperimentDefinition TransferDefinitionChecked(ExperimentDefinition d, YamlMappingNode root, YamlNode? featuresNode)
+        {
+            foreach (var (keyNode, _) in root.Children)
+                if (((YamlScalarNode)keyNode).Value is "dataset" or "label_subsets" or "splits")
+                    throw Error(keyNode, ((YamlScalarNode)keyNode).Value!, "a transfer definition names its data under transfer.sources and transfer.targets (each target with its own label_subsets and splits)");
+            if (d.Pretrain is null)
+                throw Error(root, "pretrain", "a transfer definition needs a 'pretrain' section: the network every source, fine-tuning and scratch run trains (e.g. 'pretrain: { model: small, epochs: 10 }')");
+            if (d.PretrainDataset is not null || d.PretrainLabels is not null)
+                throw Error(root, "pretrain", "in a transfer definition the pre-training data are the sources under transfer.sources, not pretrain.dataset");
+            if (featuresNode is not null && d.FeatureParts.Contains(LearnedFeatures.SetName))
+                throw Error(featuresNode, "features", "in a transfer definition 'features' is the non-learned reference on each target (e.g. handcrafted); the learned features are the modes");
+            return featuresNode is null ? d with { Features = [HandcraftedFeatureExtractor.SetName] } : d;
+        }
+
+        TransferDefinition Transfer(YamlNode node, string path, int seed)
+        {
+            List<TransferSource> sources = [];
+            List<TransferTarget> targets = [];
+            IReadOnlyList<TransferArm> modes = Enum.GetValues<TransferArm>();
+            IReadOnlyList<double> fractions = [1.0];
+            foreach (var (keyNode, value) in Entries(node, path, TransferKeys))
+            {
+                var key = $"{path}.{keyNode.Value}";
+                switch (keyNode.Value)
+                {
+                    case "sources":
+                        foreach (var (nameNode, spec) in Entries(value, key, allowed: null))
+                        {
+                            var at = $"{key}.{nameNode.Value}";
+                            DatasetDefinition? dataset = null;
+                            IReadOnlyList<string>? classes = null;
+                            var seedGiven = false;
+                            foreach (var (k, v) in Entries(spec, at, SourceKeys))
+                                if (k.Value == "dataset") dataset = Dataset(v, $"{at}.dataset", out seedGiven);
+                                else classes = v is YamlSequenceNode { Children.Count: > 0 } classList ? [.. classList.Children.Select(c => Scalar(c, $"{at}.classes"))]
+                                    : throw Error(v, $"{at}.classes", "expected a non-empty list of the source dataset's classes");
+                            if (dataset is null) throw Error(spec, $"{at}.dataset", "a source needs the dataset its network is pre-trained on");
+                            // A synthetic source must not be the targets' exams: a seed of its own unless one is written.
+                            if (!seedGiven) dataset = dataset with { Synthetic = dataset.Synthetic with { Seed = seed + 1000 * (sources.Count + 1) } };
+                            sources.Add(new TransferSource { Name = Name(nameNode, at), Dataset = dataset, Classes = classes });
+                        }
+                        if (sources.Count == 0) throw Error(value, key, "needs at least one source");
+                        break;
+                    case "targets":
+                        foreach (var (nameNode, spec) in Entries(value, key, allowed: null))
+                        {
+                            var at = $"{key}.{nameNode.Value}";
+                            DatasetDefinition? dataset = null;
+                            IReadOnlyList<LabelSubset>? subsets = null;
+                            var splits = new SplitDefinition();
+                            var seedGiven = false;
+                            var labelsFrom = _labelNodes.Count;
+                            foreach (var (k, v) in Entries(spec, at, TargetKeys))
+                                switch (k.Value)
+                                {
+                                    case "dataset": dataset = Dataset(v, $"{at}.dataset", out seedGiven); break;
+                                    case "label_subsets": subsets = LabelSubsets(v, $"{at}.label_subsets"); break;
+                                    default: splits = Splits(v, $"{at}.splits"); break;
+                                }
+                            if (dataset is null) throw Error(spec, $"{at}.dataset", "a target needs its dataset");
+                            if (subsets is null) throw Error(spec, $"{at}.label_subsets", "a target needs its label subsets, in its own taxonomy's classes");
+                            if (!seedGiven) dataset = dataset with { Synthetic = dataset.Synthetic with { Seed = seed + targets.Count } };
+                            if (splits.Kind == SplitKind.Predefined && dataset.Kind != DatasetDefinition.PtbXlKind)
+                                throw Error(spec, $"{at}.splits.kind", $"'predefined' needs a dataset with its own split (ptb-xl), not '{dataset.Kind}'");
+                            if (dataset.Kind == DatasetDefinition.SyntheticKind)
+                            {
+                                var known = Taxonomy.Named(dataset.Synthetic.Taxonomy).Classes.Select(c => c.Code).ToArray();
+                                foreach (var (subset, label, labelNode) in _labelNodes.Skip(labelsFrom))
+                                    if (!known.Contains(label))
+                                        throw Error(labelNode, $"{at}.label_subsets.{subset}", $"the synthetic dataset ({dataset.Synthetic.Taxonomy}) has no class '{label}'; it has {string.Join(", ", known)}");
+                            }
+                            _labelNodes.RemoveRange(labelsFrom, _labelNodes.Count - labelsFrom);
+                            targets.Add(new TransferTarget { Name = Name(nameNode, at), Dataset = dataset, LabelSubsets = subsets, Splits = splits });
+                        }
+                        if (targets.Count == 0) throw Error(value, key, "needs at least one target");
+                        break;
+                    case "modes":
+                        modes = value is YamlSequenceNode { Children.Count: > 0 } list
+                            ? [.. list.Children.Select(c => Enum.GetValues<TransferArm>()[Array.IndexOf(ArmNames, OneOf(c, key, ArmNames))]).Distinct()]
+                            : throw Error(value, key, $"expected a list of modes from: {string.Join(", ", ArmNames)}");
+                        break;
+                    default:
+                        fractions = value is YamlSequenceNode { Children.Count: > 0 } shares
+                            ? [.. shares.Children.Select(c => Double(c, key, 0.001, 1)).Distinct().Order()]
+                            : throw Error(value, key, "expected a list of shares of the training patients, e.g. [0.05, 0.25, 1.0]");
+                        break;
+                }
+            }
+            if (sources.Count == 0) throw Error(node, $"{path}.sources", "a transfer section needs sources");
+            if (targets.Count == 0) throw Error(node, $"{path}.targets", "a transfer section needs targets");
+            // Scratch is the control every other mode is compared with: always run.
+            if (!modes.Contains(TransferArm.Scratch)) modes = [.. modes, TransferArm.Scratch];
+            return new TransferDefinition { Sources = sources, Targets = targets, Modes = modes, TargetFractions = fractions };
         }
 
         void CheckLabelsExist(ExperimentDefinition d)

@@ -30,7 +30,11 @@ public sealed record RunOptions
     public Action<SweepEngine>? SweepStarting { get; init; }
 }
 
-public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest);
+public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest)
+{
+    /// <summary>A transfer run's matrix (its <see cref="Metrics"/> are then its first cell's).</summary>
+    public TransferMetrics? Transfer { get; init; }
+}
 
 /// <summary>
 /// Runs a definition as a plan of stages over its run folder (<see cref="RunPlan"/>): features → split → network →
@@ -42,13 +46,65 @@ public static class ExperimentRunner
     public static RunResult Run(ExperimentDefinition definition, string definitionText, string definitionPath,
         RunOptions options, CancellationToken cancellationToken = default)
     {
+        if (definition.Transfer is not null) return TransferRunner.Run(definition, definitionText, definitionPath, options, cancellationToken);
         var started = DateTime.UtcNow;
         // Open the data first: a dataset that cannot be opened should not leave an empty run folder behind.
         var source = Datasets.CreateSource(definition);
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
         options.RunFolderReady?.Invoke(folder);
+        return Start(definition, definitionText, definitionPath, folder, source, options, started, cancellationToken);
+    }
+
+    /// <summary>
+    /// Runs a definition in a given folder (a transfer run's cell): a finished run there is read back, an interrupted
+    /// one continues, an empty folder gets a new run. The caller owns the definition; the folder keeps its text.
+    /// </summary>
+    public static RunResult RunIn(string folderPath, ExperimentDefinition definition, string definitionText, string definitionPath,
+        RunOptions options, CancellationToken cancellationToken = default)
+    {
+        var folder = RunFolder.At(folderPath);
+        if (folder.IsFinished) return Finished(folder);
+        var source = Datasets.CreateSource(definition);
+        if (!folder.HasStarted) return Start(definition, definitionText, definitionPath, folder, source, options, DateTime.UtcNow, cancellationToken);
+        var events = new RunEvents(folder);
+        events.RepairTornTail();
+        var manifest = events.StartingManifest();
+        events.Append(RunEvent.Resumed);
+        return Execute(new RunContext
+        {
+            Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
+        });
+    }
+
+    /// <summary>What a finished run folder holds: its manifest, metrics and report.</summary>
+    public static RunResult Finished(RunFolder folder) => new(folder, folder.FileIn(RunFolder.ReportFile),
+        System.Text.Json.JsonSerializer.Deserialize<ExperimentMetrics>(File.ReadAllText(folder.FileIn(RunFolder.MetricsFile)), JsonConventions.Options)!,
+        folder.ReadManifest());
+
+    static RunResult Start(ExperimentDefinition definition, string definitionText, string definitionPath, RunFolder folder, IEcgSource source,
+        RunOptions options, DateTime started, CancellationToken cancellationToken)
+    {
+        var manifest = NewManifest(definition, definitionText, definitionPath, options, started) with
+        {
+            Dataset = source.Describe(),
+            FeatureSets = definition.Features,
+            FeatureVersions = definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(FeatureSetCatalog.Create).ToDictionary(e => e.Name, e => $"v{e.Version}"),
+        };
+        folder.WriteText(RunFolder.DefinitionFile, definitionText);
+        folder.WriteJson(RunFolder.ResolvedDefinitionFile, definition);
+        var events = new RunEvents(folder);
+        events.Append(new RunEvent { TimeUtc = started, Event = RunEvent.Started, Manifest = manifest });
+        return Execute(new RunContext
+        {
+            Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
+        });
+    }
+
+    /// <summary>What every run records about how it was made: seed, definition, commit, packages, machine.</summary>
+    internal static RunManifest NewManifest(ExperimentDefinition definition, string definitionText, string definitionPath, RunOptions options, DateTime started)
+    {
         var (commit, dirty) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(definitionPath)) ?? ".");
-        var manifest = new RunManifest
+        return new RunManifest
         {
             Experiment = definition.Name,
             Seed = definition.Seed,
@@ -61,20 +117,12 @@ public static class ExperimentRunner
             Os = RunManifest.OsDescription,
             ProcessorCount = Environment.ProcessorCount,
             MaxThreads = options.MaxThreads,
-            Dataset = source.Describe(),
+            Dataset = "",
             FeatureSets = definition.Features,
-            FeatureVersions = definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(FeatureSetCatalog.Create).ToDictionary(e => e.Name, e => $"v{e.Version}"),
+            FeatureVersions = new Dictionary<string, string>(),
             StartedUtc = started,
             Status = "running",
         };
-        folder.WriteText(RunFolder.DefinitionFile, definitionText);
-        folder.WriteJson(RunFolder.ResolvedDefinitionFile, definition);
-        var events = new RunEvents(folder);
-        events.Append(new RunEvent { TimeUtc = started, Event = RunEvent.Started, Manifest = manifest });
-        return Execute(new RunContext
-        {
-            Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
-        });
     }
 
     /// <summary>
@@ -92,6 +140,7 @@ public static class ExperimentRunner
         events.RepairTornTail();
         var manifest = events.StartingManifest();
         var definition = ExperimentDefinitionLoader.Parse(definitionText, folder.FileIn(RunFolder.DefinitionFile));
+        if (definition.Transfer is not null) return TransferRunner.Resume(folder, definition, definitionText, events, manifest, options, cancellationToken);
         var (commit, _) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(manifest.DefinitionFile)) ?? ".");
         if (commit != manifest.GitCommit)
             options.Progress?.Report(new StageProgress("resume", 0, 0, $"the run started at commit {manifest.GitCommit}, this is {commit}: trials replay only if the sweep proposes the same"));

@@ -98,11 +98,51 @@ public sealed class ModelsStage : IRunStage
                 saved.Add((relative, label, LearnedFeatures.EndToEndModel));
                 run.Report(Name, saved.Count, total);
             }
+        if (run.Definition.ZeroShot && run.Network is { } source && run.NetworkOutputs is not null)
+        {
+            var coverage = ZeroShotCoverage(run.Definition, source.Classes);
+            folder.WriteJson(CoverageFile, coverage);
+            foreach (var row in coverage.Rows.Where(r => r.Kind != Labels.CoverageKind.Uncovered))
+            {
+                var relative = ModelBundle.RelativeFolder(firstSet, ZeroShotModel, row.Label, null);
+                ModelBundle.Save(folder.FileIn(relative), ZeroShotDescription(run, row, relative), null, 0);
+                saved.Add((relative, row.Label, ZeroShotModel));
+            }
+        }
         // Labels in definition order, then models in the order they were swept, as the report lays them out.
         var models = saved.Select(s => s.Model).Distinct().ToList();
         var labels = definition.AllLabels.ToList();
         var ordered = saved.OrderBy(s => labels.IndexOf(s.Label)).ThenBy(s => models.IndexOf(s.Model)).Select(s => s.Relative.Replace('\\', '/')).ToArray();
         folder.WriteJson(Path.Combine(RunFolder.ModelsFolder, IndexFile), new Index(ordered));
+    }
+
+    /// <summary>The pre-trained network's outputs read as the target's labels through SNOMED-CT, with no target training.</summary>
+    public const string ZeroShotModel = "zero_shot";
+
+    /// <summary>Which target labels the source network's classes stand for: <c>coverage.json</c>.</summary>
+    public const string CoverageFile = "coverage.json";
+
+    public static Labels.LabelCoverage ZeroShotCoverage(ExperimentDefinition definition, IReadOnlyList<string> sourceClasses) =>
+        Labels.LabelCoverage.Of(Datasets.TaxonomyOf(definition.PretrainDataset ?? definition.Dataset), sourceClasses,
+            Datasets.TaxonomyOf(definition.Dataset), definition.AllLabels);
+
+    /// <summary>A covered label's zero-shot model: the largest output of the source classes that stand for it,
+    /// thresholded on the validation patients like every other model.</summary>
+    static BundleDescription ZeroShotDescription(RunContext run, Labels.CoverageRow row, string relative)
+    {
+        var (network, outputs, split) = (run.Network!, run.NetworkOutputs!, run.Split!);
+        var (train, validation) = (split.Indices(SplitPart.Train), split.Indices(SplitPart.Validation));
+        var indices = row.SourceClasses.Select(c => network.Classes.ToList().IndexOf(c)).ToArray();
+        var validationScores = validation.Select(i => indices.Max(k => outputs.Row(i)[k])).ToArray();
+        var validationTruth = validation.Select(i => outputs.Labels[i].Contains(row.Label)).ToArray();
+        var (result, threshold) = LabelResult.FromValidation(row.Label, validationScores, validationTruth, train.Count(i => outputs.Labels[i].Contains(row.Label)));
+        var parameters = new Dictionary<string, double> { ["source_classes"] = indices.Length };
+        return Describe(run, ZeroShotModel, row.Label, null, threshold, ZeroShotModel, parameters, 0, result.ValidationAuroc) with
+        {
+            NetworkOutputs = indices,
+            FeatureNames = outputs.FeatureNames,
+            Network = RunNetwork.Reference(run.Folder, relative, network, run.Definition.Pretrain!),
+        };
     }
 
     /// <summary>The network's outputs compare only where it learned the experiment's labels (its own data, or fine-tuned).</summary>
@@ -176,7 +216,7 @@ public sealed class PredictionsStage : IRunStage
         {
             using var bundle = ModelBundle.Load(run.Folder.FileIn(relative));
             var d = bundle.Description;
-            var table = d.NetworkOutput is not null ? run.NetworkOutputs! : d.FeatureSet is { } set ? run.FeatureSet(set) : null;
+            var table = d.ReadsNetworkOutputs ? run.NetworkOutputs! : d.FeatureSet is { } set ? run.FeatureSet(set) : null;
             float[] Score(int[] indices) => bundle.ScoreFeatures([.. indices.Select(i => table is null ? [] : table.Row(i).ToArray())]);
             var validationScores = Score(validation);
             var threshold = BinaryMetrics.BestF1Threshold(validationScores, [.. validation.Select(i => rows.Labels[i].Contains(d.Label))]);
@@ -214,7 +254,10 @@ public sealed class EvaluationStage : IRunStage
                 ValidationAuroc = d.ValidationAuroc, Trial = d.Trial, Parameters = d.Parameters,
             };
         }).ToArray();
-        var metrics = ExperimentEvaluator.Evaluate(predictions, definition.LabelSubsets, [.. predictions.Select(p => p.Model).Distinct()],
+        // Models that score only some labels (zero-shot, where the source covers only some) stay in predictions.csv
+        // for the transfer matrix; the run's tables compare the models that score every label.
+        var complete = predictions.GroupBy(p => p.Model).Where(g => definition.AllLabels.All(l => g.Any(p => p.Label == l))).Select(g => g.Key);
+        var metrics = ExperimentEvaluator.Evaluate(predictions, definition.LabelSubsets, [.. predictions.Select(p => p.Model).Distinct().Where(complete.Contains)],
             test.TestPatients, label => [.. test.TestLabels.Select(l => l.Contains(label))],
             definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed, run.Options.Progress);
         run.Folder.WriteJson(RunFolder.MetricsFile, metrics);

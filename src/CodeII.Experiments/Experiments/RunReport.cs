@@ -8,6 +8,18 @@ namespace CodeII.Experiments.Experiments;
 /// <summary>A run's report from its folder alone, as the run's last stage and <c>codeii report</c> render it.</summary>
 public static class RunReport
 {
+    /// <summary>The report of a finished run folder, one-dataset or transfer, from its files alone (<c>codeii report</c>).</summary>
+    public static string Render(RunFolder folder)
+    {
+        var definitionFile = folder.FileIn(RunFolder.DefinitionFile);
+        var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile);
+        if (definition.Transfer is null) return HtmlReport.Render(Read(folder));
+        var metrics = folder.FileIn(RunFolder.MetricsFile);
+        if (!File.Exists(metrics)) throw new FileNotFoundException($"{folder.Path}: the run folder has no {RunFolder.MetricsFile}; the run did not finish (resume it with codeii run --resume {folder.Path})", metrics);
+        return TransferReport.Render(definition.Name, folder.ReadManifest(),
+            JsonSerializer.Deserialize<TransferMetrics>(File.ReadAllText(metrics), JsonConventions.Options) ?? throw new InvalidDataException($"{metrics}: empty"));
+    }
+
     /// <summary>
     /// What the report shows, from this folder's files alone: the definition, the manifest (or the one given, when the
     /// run is finishing), <c>metrics.json</c>, the trial log, the test rows of <c>predictions.csv</c> and the skipped records.

@@ -170,7 +170,7 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
             foreach (var bundle in _bundles)
             {
                 var d = bundle.Description;
-                float[]? Row(int k) => d.NetworkOutput is not null ? _network[d.Network!.Sha256].Outputs[k]
+                float[]? Row(int k) => d.ReadsNetworkOutputs ? _network[d.Network!.Sha256].Outputs[k]
                     : d.FeatureSet is null ? []
                     : d.FeatureParts.Any(p => p.Name == LearnedFeatures.SetName) && _network[d.Network!.Sha256].Embeddings[k] is null ? null
                     : [.. d.FeatureParts.SelectMany(p => p.Name == LearnedFeatures.SetName ? _network[d.Network!.Sha256].Embeddings[k]! : _parts[p.Name][k])];

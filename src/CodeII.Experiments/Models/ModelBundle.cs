@@ -57,6 +57,15 @@ public sealed record BundleDescription
     public BundleNetwork? Network { get; init; }
     /// <summary>For <c>resnet</c>: which of the network's outputs is this label's score.</summary>
     public int? NetworkOutput { get; init; }
+    /// <summary>For <c>zero_shot</c>: the outputs of the source classes that stand for this label in the target's
+    /// taxonomy (through SNOMED-CT); the score is the largest of them.</summary>
+    public IReadOnlyList<int>? NetworkOutputs { get; init; }
+
+    /// <summary>The score a network-output model gives one exam's row of outputs.</summary>
+    public float OutputScore(float[] outputs) => NetworkOutput is { } single ? outputs[single] : NetworkOutputs!.Max(i => outputs[i]);
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ReadsNetworkOutputs => NetworkOutput is not null || NetworkOutputs is not null;
     /// <summary>For <c>prior</c>: the score every exam gets (the training prevalence as ML.NET's prior computes it).</summary>
     public double? ConstantScore { get; init; }
     /// <summary>The file holding the fitted learner: <c>model.zip</c> (ML.NET, <c>ml.Model.Save</c>) or <c>booster.txt</c>
@@ -200,8 +209,8 @@ public sealed class ModelBundle : IDisposable
                 throw new ModelBundleException(folder, $"unknown model file '{description.ModelFile}'");
             case { ConstantScore: { } constant }:
                 return new ModelBundle(folder, description, rows => [.. rows.Select(_ => (float)constant)], null, null);
-            case { NetworkOutput: { } output } when description.Network is not null:
-                return new ModelBundle(folder, description, rows => [.. rows.Select(r => r[output])], null, null);
+            case { ReadsNetworkOutputs: true } when description.Network is not null:
+                return new ModelBundle(folder, description, rows => [.. rows.Select(description.OutputScore)], null, null);
             default:
                 throw new ModelBundleException(folder, $"{DescriptionFile} names no model file, constant score or network output");
         }
@@ -225,8 +234,11 @@ public sealed class ModelBundle : IDisposable
         }
         var expected = description.FeatureParts.Sum(p => p.Name == LearnedFeatures.SetName ? description.Network!.Shape.EmbeddingSize
             : FeatureSetCatalog.Create(p.Name).FeatureNames.Count);
-        if (description.NetworkOutput is { } output && description.Network is { } outputs && (output < 0 || output >= outputs.Classes.Count))
-            throw new ModelBundleException(folder, $"network_output {output} is not one of the network's {outputs.Classes.Count} outputs");
+        if (description.Network is { } outputs)
+            foreach (var output in (description.NetworkOutputs ?? []).Concat(description.NetworkOutput is { } single ? [single] : []))
+                if (output < 0 || output >= outputs.Classes.Count)
+                    throw new ModelBundleException(folder, $"network output {output} is not one of the network's {outputs.Classes.Count} outputs");
+        if (description.NetworkOutputs is { Count: 0 }) throw new ModelBundleException(folder, "network_outputs is empty");
         if (description.FeatureSet is not null && expected != description.FeatureNames.Count)
             throw new ModelBundleException(folder, $"the bundle lists {description.FeatureNames.Count} feature names; its feature set '{description.FeatureSet}' has {expected}");
         if (description.Network is { } network && !File.Exists(CheckpointPath(folder, network)))
@@ -270,12 +282,12 @@ public sealed class ModelBundle : IDisposable
     {
         _preprocessor ??= new EcgPreprocessor(Description.Preprocessing);
         var prepared = Description.Preprocessing.IsIdentity ? record : _preprocessor.Apply(record);
-        if (Description.NetworkOutput is { } output)
+        if (Description.ReadsNetworkOutputs)
         {
             var network = Network();
             var loader = NetworkPretraining.InputLoader(new SingleRecordSource(prepared), network.Shape, Description.Network!.InputRateHz, decodeThreads: 1);
             var (_, outputs) = NetworkPretraining.Infer(network, loader, [0], batchSize: 1);
-            return outputs[output];
+            return Description.OutputScore(outputs);
         }
         if (Description.FeatureSet is null) return _score([[]])[0];
         var extractor = Extractor();

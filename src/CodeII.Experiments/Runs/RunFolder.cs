@@ -43,6 +43,16 @@ public sealed class RunFolder
         }
     }
 
+    /// <summary>A run folder at a fixed place (a transfer run's cell), created when missing.</summary>
+    public static RunFolder At(string path)
+    {
+        Directory.CreateDirectory(path);
+        return new RunFolder(path);
+    }
+
+    /// <summary>Whether a run has started in this folder (its event log exists).</summary>
+    public bool HasStarted => File.Exists(FileIn(RunEvents.File));
+
     /// <summary>An existing run folder, to resume: it must hold the definition and manifest its run wrote.</summary>
     public static RunFolder Open(string path)
     {

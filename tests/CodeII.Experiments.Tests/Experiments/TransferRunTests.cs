@@ -1,0 +1,152 @@
+using System.Globalization;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Evaluation;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Runs;
+using CodeII.Experiments.Tests.Features.Learned;
+
+namespace CodeII.Experiments.Tests.Experiments;
+
+/// <summary>A small transfer run on synthetic data: one source in CODE's classes, one target in CPSC's, two shares.</summary>
+public sealed class SmallTransferRun : IDisposable
+{
+    public const string Yaml = """
+        name: small-transfer
+        seed: 3
+        transfer:
+          sources:
+            code:
+              dataset: { kind: synthetic, exams: 400 }
+          targets:
+            cpsc:
+              dataset: { kind: synthetic, taxonomy: cpsc9, exams: 400, sampling_rate_hz: 500, duration_s: 6, max_duration_s: 20, padded_length: 0 }
+              label_subsets:
+                conduction: [I-AVB, RBBB, LBBB]
+                with_normal: [AF, NORM]
+          target_fractions: [0.25, 1.0]
+        pretrain:
+          model: small
+          epochs: 2
+        learners:
+          lightgbm: { trials: 2 }
+          logistic_regression: { trials: 1 }
+        evaluation:
+          bootstrap_replicates: 100
+        """;
+
+    public SmallTransferRun()
+    {
+        Root = RepoPaths.NewTemporaryDirectory();
+        Definition = ExperimentDefinitionLoader.Parse(Yaml, "small-transfer.yaml");
+        Result = ExperimentRunner.Run(Definition, Yaml, "small-transfer.yaml", new RunOptions
+        {
+            RunsRoot = Path.Combine(Root, "runs"), FeatureCacheDirectory = Path.Combine(Root, "cache", "features"), MaxThreads = 2,
+        });
+    }
+
+    public string Root { get; }
+    public ExperimentDefinition Definition { get; }
+    public RunResult Result { get; }
+    public TransferMetrics Matrix => Result.Transfer!;
+
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+[Collection(nameof(LibtorchCollection))]
+public class TransferRunTests(SmallTransferRun run) : IClassFixture<SmallTransferRun>
+{
+    [Fact]
+    public void Every_mode_fills_the_matrix_at_every_share_beside_scratch_the_handcrafted_reference_and_prior()
+    {
+        string[] rows = ["scratch", "prior", "handcrafted · lightgbm", "handcrafted · logistic_regression",
+            "code · zero_shot", "code · linear_probe", "code · gbm_head · lightgbm", "code · fine_tune"];
+        foreach (var share in (double[])[0.25, 1.0])
+            foreach (var subset in (string[])["conduction", "with_normal"])
+            {
+                var cells = run.Matrix.Cells.Where(c => c.Share == share && c.Subset == subset).ToArray();
+                Assert.Equal(rows.Order(), cells.Select(c => c.Source.Length == 0 ? c.Mode : $"{c.Source} · {c.Mode}").Order());
+                Assert.All(cells, c => Assert.InRange(c.MacroAuroc.Value, 0, 1));
+                Assert.All(cells.Where(c => c.Mode != "scratch"), c => Assert.NotNull(c.VersusScratch));
+            }
+        // Each cell is a run folder of its own, with its report.
+        Assert.All(run.Matrix.Cells, c => Assert.True(File.Exists(Path.Combine(run.Result.Folder.Path, c.Folder, RunFolder.ReportFile)), c.Folder));
+    }
+
+    [Fact]
+    public void NORM_which_no_CODE_class_stands_for_is_reported_uncovered_and_zero_shot_scores_the_covered_labels_only()
+    {
+        var coverage = Assert.Single(run.Matrix.Coverage).Coverage;
+        Assert.Equal(["NORM"], coverage.Uncovered);
+        Assert.Equal(["RBBB"], coverage.For("RBBB").SourceClasses);
+        Assert.Equal(["1dAVb"], coverage.For("I-AVB").SourceClasses);
+        var zeroShot = run.Matrix.Cells.Single(c => c.Mode == "zero_shot" && c.Subset == "with_normal" && c.Share == 1.0);
+        Assert.Equal(["NORM"], zeroShot.Unscored);
+        Assert.Equal(["AF"], zeroShot.Labels);
+        var report = File.ReadAllText(run.Result.ReportPath);
+        Assert.Contains("data-label=\"NORM\" data-coverage=\"uncovered\"", report);
+        Assert.Contains("not covered: NORM", report);
+    }
+
+    [Fact]
+    public void Every_cell_of_a_share_is_scored_on_the_same_test_patients_and_the_shares_are_nested()
+    {
+        var folder = run.Result.Folder;
+        var splits = run.Matrix.Cells.Select(c => c.Folder).Distinct()
+            .Select(f => (Folder: f, Split: CsvTable.Read(Path.Combine(folder.Path, f, RunFolder.SplitFile)))).ToArray();
+        string[] Part(CsvTable t, string part) => [.. t.Rows.Where(r => r[t.Column("split")] == part).Select(r => r[t.Column("exam_id")])];
+        var test = Part(splits[0].Split, "test");
+        Assert.All(splits, s => Assert.Equal(test, Part(s.Split, "test")));
+        Assert.All(splits, s => Assert.Equal(Part(splits[0].Split, "validation"), Part(s.Split, "validation")));
+        var quarter = splits.First(s => s.Folder.Contains("share-0.25")).Split;
+        var whole = splits.First(s => s.Folder.Contains("share-1/")).Split;
+        Assert.Subset(Part(whole, "train").ToHashSet(), Part(quarter, "train").ToHashSet());
+        Assert.InRange(Part(quarter, "train").Length, 0.2 * Part(whole, "train").Length, 0.35 * Part(whole, "train").Length);
+        Assert.Equal(Part(whole, "train").Length - Part(quarter, "train").Length, Part(quarter, "unused").Length);
+    }
+
+    [Fact]
+    public void Cell_AUROCs_match_an_independent_Mann_Whitney_count_on_the_cells_predictions_and_differences_pair_them()
+    {
+        var folder = run.Result.Folder;
+        foreach (var cell in run.Matrix.Cells.Where(c => c.Share == 1.0 && c.Subset == "conduction"))
+        {
+            var predictions = CsvTable.Read(Path.Combine(folder.Path, cell.Folder, RunFolder.PredictionsFile));
+            foreach (var (label, estimate) in cell.PerLabel)
+            {
+                var model = cell.Mode switch
+                {
+                    "scratch" or "fine_tune" => "resnet",
+                    "zero_shot" => "zero_shot",
+                    "linear_probe" => "logistic_regression",
+                    "prior" => "prior",
+                    var m => m[(m.LastIndexOf(' ') + 1)..],
+                };
+                var rows = predictions.Rows.Where(r => r[predictions.Column("split")] == "test" && r[predictions.Column("label")] == label
+                    && (r[predictions.Column("model")] == model || r[predictions.Column("model")].EndsWith("/" + model, StringComparison.Ordinal))).ToArray();
+                var scored = rows.Select(r => (Score: double.Parse(r[predictions.Column("score")], CultureInfo.InvariantCulture), Positive: r[predictions.Column("truth")] == "1")).ToArray();
+                // AUROC as the share of (positive, negative) pairs ranked right, ties counting one half.
+                var positives = scored.Where(s => s.Positive).Select(s => s.Score).ToArray();
+                var negatives = scored.Where(s => !s.Positive).Select(s => s.Score).ToArray();
+                var wins = positives.Sum(p => negatives.Sum(n => p > n ? 1.0 : p == n ? 0.5 : 0));
+                Assert.Equal(wins / (positives.Length * (double)negatives.Length), estimate.Value, 9);
+            }
+            Assert.Equal(cell.PerLabel.Values.Average(e => e.Value), cell.MacroAuroc.Value, 9);
+        }
+        // The difference to scratch is the difference of the two macro-AUROCs on the full test set.
+        var scratch = run.Matrix.Cells.Single(c => c.Share == 1.0 && c.Subset == "conduction" && c.Mode == "scratch");
+        var probe = run.Matrix.Cells.Single(c => c.Share == 1.0 && c.Subset == "conduction" && c.Mode == "linear_probe");
+        Assert.Equal(probe.MacroAuroc.Value - scratch.MacroAuroc.Value, probe.VersusScratch!.Value, 9);
+    }
+
+    [Fact]
+    public void The_report_rebuilds_from_the_folder_alone_byte_for_byte()
+    {
+        var copy = Path.Combine(RepoPaths.NewTemporaryDirectory(), "copy");
+        foreach (var file in Directory.GetFiles(run.Result.Folder.Path, "*", SearchOption.TopDirectoryOnly))
+        {
+            Directory.CreateDirectory(copy);
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        }
+        Assert.Equal(File.ReadAllText(run.Result.ReportPath), RunReport.Render(RunFolder.Open(copy)));
+    }
+}
