@@ -23,6 +23,8 @@ public sealed record ExperimentDefinition
     public DatasetDefinition? PretrainDataset { get; init; }
     /// <summary>The classes the network learns on its pre-training dataset; null: the experiment's labels.</summary>
     public IReadOnlyList<string>? PretrainLabels { get; init; }
+    /// <summary>A network imported from PyTorch weights instead of one pre-trained here (a transfer source).</summary>
+    public ImportedNetwork? PretrainWeights { get; init; }
     /// <summary>Also score the labels with the pre-trained network's own outputs through the label map between the
     /// pre-training dataset's taxonomy and the experiment's (the model <c>zero_shot</c>; a transfer cell sets it).</summary>
     public bool ZeroShot { get; init; }
@@ -43,6 +45,10 @@ public sealed record ExperimentDefinition
     /// <summary>Every label of every subset, each once, in first-seen order.</summary>
     public IReadOnlyList<string> AllLabels => LabelSubsets.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal).ToArray();
 }
+
+/// <summary>A pre-trained network from a file: a PyTorch <c>state_dict</c> (<c>torch.save</c>) or safetensors of the
+/// Ribeiro et al. ResNet, the classes of its outputs in order, and the taxonomy they belong to (for zero-shot).</summary>
+public sealed record ImportedNetwork(string Path, IReadOnlyList<string> Classes, string Taxonomy);
 
 public sealed record DatasetDefinition
 {

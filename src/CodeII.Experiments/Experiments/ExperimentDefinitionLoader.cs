@@ -51,7 +51,7 @@ public static class ExperimentDefinitionLoader
     {
         static readonly string[] TopKeys = ["name", "seed", "dataset", "splits", "preprocessing", "label_subsets", "features", "pretrain", "learners", "sweep", "evaluation", "transfer"];
         static readonly string[] TransferKeys = ["sources", "targets", "modes", "target_fractions"];
-        static readonly string[] SourceKeys = ["dataset", "classes"];
+        static readonly string[] SourceKeys = ["dataset", "classes", "weights", "taxonomy"];
         static readonly string[] TargetKeys = ["dataset", "label_subsets", "splits"];
         static readonly string[] ArmNames = [.. Enum.GetValues<TransferArm>().Select(JsonConventions.SnakeCase)];
         static readonly string[] PreprocessingKeys = ["leads", "resample_hz", "highpass_hz", "lowpass_hz", "notch_hz", "filter_order", "normalize", "length"];
@@ -70,7 +70,8 @@ public static class ExperimentDefinitionLoader
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
         static readonly string[] FeatureSets = [.. FeatureSetCatalog.RecordOnlySets, LearnedFeatures.SetName];
         static readonly string[] PretrainKeys = ["model", "sampling_rate_hz", "epochs", "batch_size", "learning_rate", "weight_positives",
-            "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end", "dataset", "labels", "transfer", "fine_tune_epochs"];
+            "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end", "dataset", "labels", "transfer", "fine_tune_epochs",
+            "variant", "input_samples", "units"];
         static readonly string[] TransferModes = ["frozen", "fine_tune"];
         static readonly IReadOnlyList<string> DatasetKinds = DatasetDefinition.Kinds;
 
@@ -155,15 +156,31 @@ public static class ExperimentDefinitionLoader
                             var at = $"{key}.{nameNode.Value}";
                             DatasetDefinition? dataset = null;
                             IReadOnlyList<string>? classes = null;
+                            string? weights = null;
+                            var taxonomy = SyntheticClasses.TaxonomyName;
                             var seedGiven = false;
                             foreach (var (k, v) in Entries(spec, at, SourceKeys))
-                                if (k.Value == "dataset") dataset = Dataset(v, $"{at}.dataset", out seedGiven);
-                                else classes = v is YamlSequenceNode { Children.Count: > 0 } classList ? [.. classList.Children.Select(c => Scalar(c, $"{at}.classes"))]
-                                    : throw Error(v, $"{at}.classes", "expected a non-empty list of the source dataset's classes");
-                            if (dataset is null) throw Error(spec, $"{at}.dataset", "a source needs the dataset its network is pre-trained on");
+                                switch (k.Value)
+                                {
+                                    case "dataset": dataset = Dataset(v, $"{at}.dataset", out seedGiven); break;
+                                    case "weights": weights = Scalar(v, $"{at}.weights"); break;
+                                    case "taxonomy": taxonomy = OneOf(v, $"{at}.taxonomy", Taxonomy.BuiltIn); break;
+                                    default:
+                                        classes = v is YamlSequenceNode { Children.Count: > 0 } classList ? [.. classList.Children.Select(c => Scalar(c, $"{at}.classes"))]
+                                            : throw Error(v, $"{at}.classes", "expected a non-empty list of the source's classes");
+                                        break;
+                                }
+                            if (dataset is null == weights is null)
+                                throw Error(spec, at, "a source is either a dataset to pre-train on ('dataset') or a network imported from PyTorch weights ('weights'), not both");
+                            if (weights is not null && classes is null)
+                                throw Error(spec, $"{at}.classes", "an imported network needs the classes of its outputs, in order, e.g. [1dAVb, RBBB, LBBB, SB, AF, ST]");
                             // A synthetic source must not be the targets' exams: a seed of its own unless one is written.
-                            if (!seedGiven) dataset = dataset with { Synthetic = dataset.Synthetic with { Seed = seed + 1000 * (sources.Count + 1) } };
-                            sources.Add(new TransferSource { Name = Name(nameNode, at), Dataset = dataset, Classes = classes });
+                            if (dataset is not null && !seedGiven) dataset = dataset with { Synthetic = dataset.Synthetic with { Seed = seed + 1000 * (sources.Count + 1) } };
+                            sources.Add(new TransferSource
+                            {
+                                Name = Name(nameNode, at), Dataset = dataset, Classes = classes,
+                                Weights = weights is null ? null : new ImportedNetwork(weights, classes!, taxonomy),
+                            });
                         }
                         if (sources.Count == 0) throw Error(value, key, "needs at least one source");
                         break;
@@ -486,6 +503,15 @@ public static class ExperimentDefinitionLoader
                     case "end_to_end": p = p with { EndToEnd = Bool(value, key) }; break;
                     case "transfer": p = p with { Transfer = OneOf(value, key, TransferModes) == "fine_tune" ? TransferMode.FineTune : TransferMode.Frozen }; break;
                     case "fine_tune_epochs": p = p with { FineTuneEpochs = Int(value, key, 1, 10_000) }; break;
+                    case "variant": p = p with { Variant = OneOf(value, key, ["keras", "pytorch"]) == "pytorch" ? ResNetVariant.PyTorch : ResNetVariant.Keras }; break;
+                    case "input_samples": p = p with { InputSamples = Int(value, key, 16, 1_000_000) }; break;
+                    case "units":
+                        p = p with { Units = value is YamlSequenceNode { Children.Count: > 0 } units
+                            ? [.. units.Children.Select(u => u is YamlSequenceNode { Children.Count: 2 } pair
+                                ? new ResidualUnit(Int(pair.Children[0], key, 1, 100_000), Int(pair.Children[1], key, 1, 1000))
+                                : throw Error(u, key, "each unit is [filters, downsample], e.g. [128, 4]"))]
+                            : throw Error(value, key, "expected a list of units [filters, downsample], e.g. [[64, 1], [128, 4], [196, 4], [256, 4], [320, 4]]") };
+                        break;
                     case "epochs": t = t with { Epochs = Int(value, key, 1, 10_000) }; break;
                     case "batch_size": t = t with { BatchSize = Int(value, key, 1, 4096) }; break;
                     case "learning_rate": t = t with { LearningRate = Double(value, key, 1e-7, 1) }; break;

@@ -123,7 +123,7 @@ public sealed class ModelsStage : IRunStage
     public const string CoverageFile = "coverage.json";
 
     public static Labels.LabelCoverage ZeroShotCoverage(ExperimentDefinition definition, IReadOnlyList<string> sourceClasses) =>
-        Labels.LabelCoverage.Of(Datasets.TaxonomyOf(definition.PretrainDataset ?? definition.Dataset), sourceClasses,
+        Labels.LabelCoverage.Of(definition.PretrainWeights is { } imported ? Labels.Taxonomy.Named(imported.Taxonomy) : Datasets.TaxonomyOf(definition.PretrainDataset ?? definition.Dataset), sourceClasses,
             Datasets.TaxonomyOf(definition.Dataset), definition.AllLabels);
 
     /// <summary>A covered label's zero-shot model: the largest output of the source classes that stand for it,

@@ -102,29 +102,40 @@ public sealed class PretrainStage : IRunStage
             return NetworkPretraining.TrainOrResume(source, rows.DataFingerprint, definition.AllLabels, SourceRows(SplitPart.Train), SourceRows(SplitPart.Validation),
                 pretrain, cacheRoot, options.MaxThreads, i => labels[i], progress, cancellationToken, startFrom);
         }
-        if (definition.PretrainDataset is not { } sourceDataset) return OnTarget(startFrom: null);
+        PretrainedNetwork pretrained;
+        if (definition.PretrainWeights is { } imported)
+        {
+            var sourceLabels = LabelsBySourceIndex(rows);
+            var (importLoader, importInputs) = NetworkPretraining.Loader(source, rows.DataFingerprint, imported.Classes, pretrain, cacheRoot, options.MaxThreads, i => sourceLabels[i]);
+            pretrained = NetworkPretraining.Import(imported.Path, imported.Classes, pretrain, cacheRoot, importLoader, importInputs);
+        }
+        else if (definition.PretrainDataset is { } sourceDataset)
+        {
+            // Transfer: pre-train on another dataset, split by patient into training and validation parts of its own.
+            var pretrainSource = Datasets.Open(sourceDataset, new Preprocessing.PreprocessingOptions());
+            var classes = definition.PretrainLabels ?? definition.AllLabels;
+            foreach (var label in classes)
+                if (!pretrainSource.ClassNames.Contains(label))
+                    throw new EcgDataException(sourceDataset.Path ?? sourceDataset.Kind, "(dataset)", "pretrain.labels",
+                        $"'{label}' is not a class of the pre-training dataset; it has {string.Join(", ", pretrainSource.ClassNames)}");
+            var (sourceRows, _) = FeaturesStage.ExtractOrLoad(sourceDataset, options, pretrainSource, new MetadataOnlyExtractor(), cancellationToken);
+            var sourceSplit = PatientSplit.IterativeStratified(sourceRows.PatientIds, sourceRows.Labels, 0.8, 0.15, definition.Seed);
+            int[] PretrainRows(SplitPart part) => sourceSplit.Indices(part).Select(i => sourceRows.SourceIndex[i]).ToArray();
+            var sourceLabels = LabelsBySourceIndex(sourceRows);
+            pretrained = NetworkPretraining.TrainOrResume(pretrainSource, sourceRows.DataFingerprint, classes, PretrainRows(SplitPart.Train), PretrainRows(SplitPart.Validation),
+                pretrain, cacheRoot, options.MaxThreads, i => sourceLabels[i], progress, cancellationToken);
+            pretrained = pretrained with { TrainedOn = $"{pretrainSource.Describe()} (classes {string.Join(", ", classes)}; checkpoint sha256 {pretrained.CheckpointSha256[..16]}…)" };
+        }
+        else return OnTarget(startFrom: null);
 
-        // Transfer: pre-train on another dataset, split by patient into training and validation parts of its own.
-        var pretrainSource = Datasets.Open(sourceDataset, new Preprocessing.PreprocessingOptions());
-        var classes = definition.PretrainLabels ?? definition.AllLabels;
-        foreach (var label in classes)
-            if (!pretrainSource.ClassNames.Contains(label))
-                throw new EcgDataException(sourceDataset.Path ?? sourceDataset.Kind, "(dataset)", "pretrain.labels",
-                    $"'{label}' is not a class of the pre-training dataset; it has {string.Join(", ", pretrainSource.ClassNames)}");
-        var (sourceRows, _) = FeaturesStage.ExtractOrLoad(sourceDataset, options, pretrainSource, new MetadataOnlyExtractor(), cancellationToken);
-        var sourceSplit = PatientSplit.IterativeStratified(sourceRows.PatientIds, sourceRows.Labels, 0.8, 0.15, definition.Seed);
-        int[] PretrainRows(SplitPart part) => sourceSplit.Indices(part).Select(i => sourceRows.SourceIndex[i]).ToArray();
-        var sourceLabels = LabelsBySourceIndex(sourceRows);
-        var pretrained = NetworkPretraining.TrainOrResume(pretrainSource, sourceRows.DataFingerprint, classes, PretrainRows(SplitPart.Train), PretrainRows(SplitPart.Validation),
-            pretrain, cacheRoot, options.MaxThreads, i => sourceLabels[i], progress, cancellationToken);
-        var origin = $"{pretrainSource.Describe()} (classes {string.Join(", ", classes)}; checkpoint sha256 {pretrained.CheckpointSha256[..16]}…)";
+        var origin = pretrained.TrainedOn;
         if (pretrain.Transfer == TransferMode.FineTune)
             using (pretrained)
-                return OnTarget(startFrom: pretrained) with { TrainedOn = $"pre-trained on {origin}, then fine-tuned on the experiment's training patients" };
+                return OnTarget(startFrom: pretrained) with { TrainedOn = $"pre-trained: {origin}, then fine-tuned on the experiment's training patients" };
 
         // Frozen: the source's network, reading the experiment's exams.
         var targetLabels = LabelsBySourceIndex(rows);
-        var (loader, inputs) = NetworkPretraining.Loader(source, rows.DataFingerprint, classes, pretrain, cacheRoot, options.MaxThreads, i => targetLabels[i]);
+        var (loader, inputs) = NetworkPretraining.Loader(source, rows.DataFingerprint, pretrained.Classes, pretrain, cacheRoot, options.MaxThreads, i => targetLabels[i]);
         pretrained.Inputs.Dispose();
         return pretrained with { Loader = loader, Inputs = inputs, TrainedOn = $"{origin}, frozen" };
     }

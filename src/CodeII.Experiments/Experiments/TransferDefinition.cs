@@ -17,13 +17,15 @@ public enum TransferArm
     Scratch,
 }
 
-/// <summary>A pre-training source: a dataset the network learns first (with its classes).</summary>
+/// <summary>A pre-training source: a dataset the network learns first (with its classes), or a network imported from
+/// PyTorch weights.</summary>
 public sealed record TransferSource
 {
     public required string Name { get; init; }
-    public required DatasetDefinition Dataset { get; init; }
-    /// <summary>The classes the network learns there; null: every class of the dataset.</summary>
+    public DatasetDefinition? Dataset { get; init; }
+    /// <summary>The classes the network learns there; null: every class of the dataset. For an imported network: its outputs' classes.</summary>
     public IReadOnlyList<string>? Classes { get; init; }
+    public ImportedNetwork? Weights { get; init; }
 }
 
 /// <summary>A dataset the sources are transferred to, with its own labels and split.</summary>

@@ -52,7 +52,11 @@ public static class TransferPlan
                 }));
                 foreach (var source in transfer.Sources)
                 {
-                    var fromSource = onTarget with { PretrainDataset = source.Dataset, PretrainLabels = source.Classes ?? SourceClasses(source), Features = [LearnedFeatures.SetName] };
+                    var fromSource = onTarget with
+                    {
+                        PretrainDataset = source.Dataset, PretrainWeights = source.Weights,
+                        PretrainLabels = source.Classes ?? SourceClasses(source.Dataset!), Features = [LearnedFeatures.SetName],
+                    };
                     if (Any(TransferArm.ZeroShot, TransferArm.LinearProbe, TransferArm.GbmHead))
                         cells.Add(new TransferCell(target, share, $"frozen-{source.Name}", source, fromSource with
                         {
@@ -83,10 +87,10 @@ public static class TransferPlan
     }
 
     /// <summary>Every class of the source dataset, when the definition lists none.</summary>
-    static IReadOnlyList<string> SourceClasses(TransferSource source) =>
-        source.Dataset.Kind == DatasetDefinition.SyntheticKind
-            ? [.. Labels.Taxonomy.Named(source.Dataset.Synthetic.Taxonomy).Classes.Select(c => c.Code)]
-            : Datasets.Open(source.Dataset, new Preprocessing.PreprocessingOptions()).ClassNames;
+    static IReadOnlyList<string> SourceClasses(DatasetDefinition dataset) =>
+        dataset.Kind == DatasetDefinition.SyntheticKind
+            ? [.. Labels.Taxonomy.Named(dataset.Synthetic.Taxonomy).Classes.Select(c => c.Code)]
+            : Datasets.Open(dataset, new Preprocessing.PreprocessingOptions()).ClassNames;
 
     /// <summary>Which row of the matrix a cell's model is: (source, mode), or null for a model the matrix does not show.</summary>
     public static (string Source, string Mode)? RowOf(TransferCell cell, string model)

@@ -201,3 +201,74 @@ public class PreprocessingDefinitionTests
         Assert.Contains("preprocessing: leads I,II,V1", result.Manifest.Dataset);
     }
 }
+
+public class ShippedDefinitionTests
+{
+    public static TheoryData<string> Shipped() => new(Directory.GetFiles(Path.Combine(RepoPaths.Root, "experiments"), "*.yaml").Select(Path.GetFileName).Order().ToArray()!);
+
+    [Theory, MemberData(nameof(Shipped))]
+    public void Every_shipped_definition_loads(string file)
+    {
+        var d = ExperimentDefinitionLoader.LoadFile(Path.Combine(RepoPaths.Root, "experiments", file));
+        Assert.False(string.IsNullOrEmpty(d.Name));
+    }
+
+    [Fact]
+    public void The_real_protocol_definitions_transfer_to_PTB_XL_and_CPSC_and_list_labels_no_source_covers()
+    {
+        var d = ExperimentDefinitionLoader.LoadFile(Path.Combine(RepoPaths.Root, "experiments", "code15-to-ptbxl-cpsc.yaml"));
+        var transfer = d.Transfer!;
+        Assert.Equal(["ptbxl", "cpsc2018"], transfer.Targets.Select(t => t.Name));
+        Assert.Equal(SplitKind.Predefined, transfer.Targets[0].Splits.Kind);
+        Assert.Equal("cpsc9", transfer.Targets[1].Dataset.Taxonomy);
+        Assert.Equal([0.05, 0.25, 1.0], transfer.TargetFractions);
+        // IRBBB, LAFB and IVCD have no CODE counterpart: the definition runs and zero-shot reports them uncovered.
+        var ptbxl = transfer.Targets[0];
+        var coverage = CodeII.Experiments.Labels.LabelCoverage.Of(CodeII.Experiments.Labels.Taxonomy.Code6, transfer.Sources[0].Classes!,
+            Datasets.TaxonomyOf(ptbxl.Dataset), ptbxl.LabelSubsets.SelectMany(s => s.Labels).Distinct().ToArray());
+        Assert.Equal(["IRBBB", "LAFB", "IVCD"], coverage.Uncovered);
+    }
+}
+
+public class TransferDefinitionLoaderTests
+{
+    const string Valid = """
+        name: t
+        transfer:
+          sources:
+            s: { dataset: { kind: synthetic, exams: 100 } }
+          targets:
+            t:
+              dataset: { kind: synthetic, taxonomy: cpsc9, exams: 100 }
+              label_subsets: { cpsc: [AF, NORM] }
+          modes: [linear_probe]
+          target_fractions: [1.0, 0.1]
+        pretrain: { model: small, epochs: 1 }
+        """;
+
+    static ExperimentDefinitionException Refused(string yaml) => Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse(yaml, "t.yaml"));
+
+    [Fact]
+    public void A_transfer_section_loads_with_scratch_added_sorted_shares_seeds_of_their_own_and_the_handcrafted_reference()
+    {
+        var d = ExperimentDefinitionLoader.Parse(Valid, "t.yaml");
+        Assert.Equal([TransferArm.LinearProbe, TransferArm.Scratch], d.Transfer!.Modes);
+        Assert.Equal([0.1, 1.0], d.Transfer.TargetFractions);
+        Assert.Equal(d.Seed + 1000, d.Transfer.Sources[0].Dataset!.Synthetic.Seed);
+        Assert.Equal(d.Seed, d.Transfer.Targets[0].Dataset.Synthetic.Seed);
+        Assert.Equal(["handcrafted"], d.Features);
+    }
+
+    [Fact]
+    public void Mistakes_in_a_transfer_definition_are_located()
+    {
+        Assert.Contains("names its data under transfer", Refused(Valid + "\ndataset: { kind: synthetic }\n").Message);
+        Assert.Contains("needs a 'pretrain' section", Refused(Valid.Replace("pretrain: { model: small, epochs: 1 }", "")).Message);
+        var label = Refused(Valid.Replace("[AF, NORM]", "[AF, 1dAVb]"));
+        Assert.Contains("'transfer.targets.t.label_subsets.cpsc'", label.Message);
+        Assert.Contains("has no class '1dAVb'", label.Message);
+        Assert.Contains("not one of: zero_shot, linear_probe, gbm_head, fine_tune, scratch", Refused(Valid.Replace("[linear_probe]", "[probe]")).Message);
+        Assert.Contains("either a dataset", Refused(Valid.Replace("s: { dataset: { kind: synthetic, exams: 100 } }", "s: { dataset: { kind: synthetic }, weights: w.pt }")).Message);
+        Assert.Contains("needs the classes of its outputs", Refused(Valid.Replace("s: { dataset: { kind: synthetic, exams: 100 } }", "s: { weights: w.pt }")).Message);
+    }
+}

@@ -93,4 +93,67 @@ public class KilledRunTests
         var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder!, RunFolder.ManifestFile))).RootElement;
         Assert.Equal(4, manifest.GetProperty("resumes").GetInt32());
     }
+
+    const string TransferYaml = """
+        name: killed-transfer
+        seed: 13
+        transfer:
+          sources:
+            code: { dataset: { kind: synthetic, exams: 300 } }
+          targets:
+            cpsc:
+              dataset: { kind: synthetic, taxonomy: cpsc9, exams: 300, sampling_rate_hz: 500, duration_s: 6, max_duration_s: 15, padded_length: 0 }
+              label_subsets: { cpsc: [AF, I-AVB, RBBB, NORM] }
+          modes: [zero_shot, linear_probe, fine_tune]
+        pretrain:
+          model: small
+          epochs: 3
+        learners:
+          lightgbm: { trials: 2 }
+          logistic_regression: { trials: 1 }
+        evaluation:
+          bootstrap_replicates: 50
+        """;
+
+    [Fact]
+    public async Task A_transfer_run_killed_inside_its_cells_resumes_them_and_ends_with_the_matrix_of_an_uninterrupted_run()
+    {
+        var reference = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(reference, "killed.yaml"), TransferYaml);
+        var (exit, stdout, stderr) = CliTests.Codeii(reference, "run", "killed.yaml", "--runs", "runs", "--cache", "cache/features");
+        Assert.True(exit == 0, stderr + stdout);
+        var expected = Directory.GetDirectories(Path.Combine(reference, "runs", "killed-transfer")).Single();
+
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(dir, "killed.yaml"), TransferYaml);
+        string? folder = null;
+        // Killed while the source network trains (in the frozen cell), then while fine-tuning, resumed each time.
+        foreach (var (cell, stage) in new[] { ("frozen-code", "pretrain"), ("fine_tune-code", "pretrain") })
+        {
+            string[] args = folder is null ? ["run", "killed.yaml", "--runs", "runs", "--cache", "cache/features"] : ["run", "--resume", folder, "--cache", "cache/features"];
+            var (process, output, errors) = CliTests.StartCodeii(dir, args);
+            using (process)
+            {
+                var clock = Stopwatch.StartNew();
+                while (clock.Elapsed < TimeSpan.FromMinutes(3) && !process.HasExited)
+                {
+                    folder ??= Directory.Exists(Path.Combine(dir, "runs", "killed-transfer")) ? Directory.GetDirectories(Path.Combine(dir, "runs", "killed-transfer")).SingleOrDefault() : null;
+                    var cellEvents = folder is null ? [] : ReadLines(Path.Combine(folder, TransferCell.CellsFolder, "cpsc", "share-1", cell, RunEvents.File));
+                    if (cellEvents.Any(l => l.Contains($"\"event\":\"stage_started\",\"stage\":\"{stage}\""))) break;
+                    await Task.Delay(10);
+                }
+                if (process.HasExited) Assert.Fail($"the run ended before it could be killed in {cell}: " + await output + await errors);
+                process.Kill();
+                process.WaitForExit();
+            }
+            Assert.False(File.Exists(Path.Combine(folder!, RunFolder.ManifestFile)));
+        }
+        (exit, stdout, stderr) = CliTests.Codeii(dir, "run", "--resume", folder!, "--cache", "cache/features");
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Equal(File.ReadAllText(Path.Combine(expected, RunFolder.MetricsFile)), File.ReadAllText(Path.Combine(folder!, RunFolder.MetricsFile)));
+        // The cell finished before the first kill was not run again.
+        var scratch = new RunEvents(RunFolder.Open(Path.Combine(folder!, TransferCell.CellsFolder, "cpsc", "share-1", TransferCell.ScratchArm))).Read();
+        Assert.Equal(0, scratch.Count(e => e.Event == RunEvent.Resumed));
+        Assert.Equal(2, new RunEvents(RunFolder.Open(folder!)).Read().Count(e => e.Event == RunEvent.Resumed));
+    }
 }

@@ -150,3 +150,56 @@ public class TransferRunTests(SmallTransferRun run) : IClassFixture<SmallTransfe
         Assert.Equal(File.ReadAllText(run.Result.ReportPath), RunReport.Render(RunFolder.Open(copy)));
     }
 }
+
+/// <summary>A network imported from PyTorch weights (the equivalence fixture, the authors' port) as a transfer source.</summary>
+[Collection(nameof(LibtorchCollection))]
+public class ImportedSourceTransferTests
+{
+    [Fact]
+    public void A_PyTorch_state_dict_serves_as_a_source_in_every_mode_with_scratch_on_the_same_architecture()
+    {
+        var weights = Path.Combine(RepoPaths.Root, "tests", "fixtures", "pytorch-resnet", "small-pytorch.pt");
+        var yaml = $$"""
+            name: imported
+            seed: 9
+            transfer:
+              sources:
+                torch:
+                  weights: {{weights}}
+                  classes: [1dAVb, RBBB, LBBB, SB, AF, ST]
+                  taxonomy: code6
+              targets:
+                synthetic:
+                  dataset: { kind: synthetic, exams: 300 }
+                  label_subsets: { rhythm: [SB, ST, AF] }
+            pretrain:
+              model: small
+              variant: pytorch
+              input_samples: 1024
+              units: [[6, 1], [13, 4], [20, 4], [26, 4], [32, 4]]
+              epochs: 1
+            learners:
+              lightgbm: { trials: 1 }
+              logistic_regression: { trials: 1 }
+            evaluation:
+              bootstrap_replicates: 30
+            """;
+        var root = RepoPaths.NewTemporaryDirectory();
+        var result = ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "imported.yaml"), yaml, "imported.yaml", new RunOptions
+        {
+            RunsRoot = Path.Combine(root, "runs"), FeatureCacheDirectory = Path.Combine(root, "cache", "features"), MaxThreads = 2,
+        });
+        var modes = result.Transfer!.Cells.Where(c => c.Source == "torch").Select(c => c.Mode).Distinct().Order().ToArray();
+        Assert.Equal(["fine_tune", "gbm_head · lightgbm", "linear_probe", "zero_shot"], modes);
+        // The frozen cell's network is the imported one, in the port's form; scratch trained the same architecture.
+        var frozen = result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "synthetic", "share-1", "frozen-torch", RunNetwork.Folder, RunNetwork.DescriptionFile));
+        var network = System.Text.Json.JsonSerializer.Deserialize<RunNetwork.Description>(File.ReadAllText(frozen), JsonConventions.Options)!;
+        Assert.StartsWith("imported from ", network.TrainedOn);
+        Assert.Equal(CodeII.Experiments.Features.Learned.ResNetVariant.PyTorch, network.Shape.Variant);
+        var scratch = result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "synthetic", "share-1", "scratch", RunNetwork.Folder, RunNetwork.DescriptionFile));
+        var control = System.Text.Json.JsonSerializer.Deserialize<RunNetwork.Description>(File.ReadAllText(scratch), JsonConventions.Options)!;
+        Assert.Equal(network.Shape with { Classes = 3 }, control.Shape with { Units = network.Shape.Units });
+        Assert.Equal(network.Shape.Units, control.Shape.Units);
+        Assert.Equal(network.Parameters - (6 - 3) * (128 + 1), control.Parameters);
+    }
+}

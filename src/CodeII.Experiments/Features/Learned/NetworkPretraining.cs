@@ -25,7 +25,19 @@ public sealed record PretrainDefinition
     /// <summary>Epoch budget of fine-tuning; null takes <see cref="TrainingOptions.Epochs"/>.</summary>
     public int? FineTuneEpochs { get; init; }
 
-    public ResNetShape Shape(int classes) => (Model == Ribeiro2020Model ? ResNetShape.Ribeiro2020 : ResNetShape.Small) with { Classes = classes };
+    /// <summary>Which published form of the network (padding, first activation); an imported network's must match its weights.</summary>
+    public ResNetVariant Variant { get; init; } = ResNetVariant.Keras;
+    /// <summary>The network's input length in samples; null takes the model's (4,096 or 1,000).</summary>
+    public int? InputSamples { get; init; }
+    /// <summary>The residual units (filters, downsample); null takes the model's. The authors' PyTorch port adds a
+    /// first unit that keeps the width, e.g. (64, 1).</summary>
+    public IReadOnlyList<ResidualUnit>? Units { get; init; }
+
+    public ResNetShape Shape(int classes)
+    {
+        var model = Model == Ribeiro2020Model ? ResNetShape.Ribeiro2020 : ResNetShape.Small;
+        return model with { Classes = classes, Variant = Variant, InputSamples = InputSamples ?? model.InputSamples, Units = Units ?? model.Units };
+    }
     public int InputRateHz => SamplingRateHz ?? (Model == Ribeiro2020Model ? 400 : 100);
 }
 
@@ -85,6 +97,38 @@ public static class NetworkPretraining
         {
             model.Dispose();
             inputs.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A network imported from PyTorch weights (<see cref="PyTorchWeights"/>) as a pre-trained one: its checkpoint is
+    /// written once under the network cache, named by the weights file's SHA-256, so the run folder and bundles keep it
+    /// as they keep a trained network.
+    /// </summary>
+    public static PretrainedNetwork Import(string weightsPath, IReadOnlyList<string> classes, PretrainDefinition definition, string cacheRoot,
+        EcgBatchLoader loader, NetworkInputCache inputs)
+    {
+        var fileHash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(weightsPath)));
+        var folder = Path.Combine(cacheRoot, "imported-" + Hash($"weights={fileHash}\nshape={JsonSerializer.Serialize(definition.Shape(classes.Count))}"));
+        var model = PyTorchWeights.Load(weightsPath, definition.Shape(classes.Count));
+        try
+        {
+            var best = Path.Combine(folder, "best.bin");
+            if (!File.Exists(best))
+            {
+                Directory.CreateDirectory(folder);
+                AtomicFile.Write(best, temporary => model.save(temporary));
+            }
+            var hash = Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(best)));
+            return new PretrainedNetwork(model, new TrainingState { StopReason = "imported, not trained here" }, classes, hash, folder, loader, model.ParameterCount(), inputs)
+            {
+                TrainedOn = $"imported from {Path.GetFullPath(weightsPath)} (sha256 {fileHash[..16]}…)",
+            };
+        }
+        catch
+        {
+            model.Dispose();
             throw;
         }
     }
