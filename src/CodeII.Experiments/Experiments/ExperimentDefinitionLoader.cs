@@ -71,7 +71,7 @@ public static class ExperimentDefinitionLoader
         static readonly string[] FeatureSets = [.. FeatureSetCatalog.RecordOnlySets, LearnedFeatures.SetName];
         static readonly string[] PretrainKeys = ["model", "sampling_rate_hz", "epochs", "batch_size", "learning_rate", "weight_positives",
             "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end", "dataset", "labels", "transfer", "fine_tune_epochs",
-            "variant", "input_samples", "units"];
+            "variant", "input_samples", "units", "input", "window_aggregate", "window_stride"];
         static readonly string[] TransferModes = ["frozen", "fine_tune"];
         static readonly IReadOnlyList<string> DatasetKinds = DatasetDefinition.Kinds;
 
@@ -505,6 +505,9 @@ public static class ExperimentDefinitionLoader
                     case "fine_tune_epochs": p = p with { FineTuneEpochs = Int(value, key, 1, 10_000) }; break;
                     case "variant": p = p with { Variant = OneOf(value, key, ["keras", "pytorch"]) == "pytorch" ? ResNetVariant.PyTorch : ResNetVariant.Keras }; break;
                     case "input_samples": p = p with { InputSamples = Int(value, key, 16, 1_000_000) }; break;
+                    case "input": p = p with { Input = p.Input with { Windowing = OneOf(value, key, ["crop", "windows"]) == "windows" ? InputWindowing.Windows : InputWindowing.Crop } }; break;
+                    case "window_aggregate": p = p with { Input = p.Input with { Aggregate = OneOf(value, key, ["mean", "max"]) == "max" ? WindowAggregate.Max : WindowAggregate.Mean } }; break;
+                    case "window_stride": p = p with { Input = p.Input with { Stride = Double(value, key, 0.05, 1) } }; break;
                     case "units":
                         p = p with { Units = value is YamlSequenceNode { Children.Count: > 0 } units
                             ? [.. units.Children.Select(u => u is YamlSequenceNode { Children.Count: 2 } pair

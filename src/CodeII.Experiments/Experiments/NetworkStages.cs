@@ -188,7 +188,9 @@ public sealed class EmbeddingsStage : IRunStage
         else
         {
             var cache = new FeatureCache(cacheDirectory);
-            var key = FeatureCache.Key(source, $"network sha256:{network.CheckpointSha256}", names, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
+            // Windows give other embeddings than crops of the same network: they key the cache too.
+            var input = definition.Pretrain!.Input.Windowing == InputWindowing.Crop ? "" : $" input {definition.Pretrain.Input.Describe()}";
+            var key = FeatureCache.Key(source, $"network sha256:{network.CheckpointSha256}{input}", names, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
             FeatureTable both;
             if (cache.TryLoad(key, names) is { } cached && cached.ExamIds.SequenceEqual(rows.ExamIds))
             {

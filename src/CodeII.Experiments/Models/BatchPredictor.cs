@@ -131,7 +131,7 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
             foreach (var network in _bundles.Select(b => b.Description.Network).OfType<BundleNetwork>().DistinctBy(n => n.Sha256))
             {
                 var readable = Enumerable.Range(0, count).Where(k => !unreadable.ContainsKey(k)).ToArray();
-                var loader = NetworkPretraining.InputLoader(_source, network.Shape, network.InputRateHz, threads);
+                var loader = NetworkPretraining.InputLoader(_source, network.Shape, network.InputRateHz, threads, network.Input);
                 float[]?[] embeddings = new float[count][], outputs = new float[count][];
                 var (width, classes) = (network.Shape.EmbeddingSize, network.Shape.Classes);
                 void Infer(int[] ks)

@@ -23,6 +23,8 @@ public sealed record BundleNetwork
     /// <summary>The classes of the network's outputs, in order.</summary>
     public required IReadOnlyList<string> Classes { get; init; }
     public required int InputRateHz { get; init; }
+    /// <summary>How records of other lengths than the input are read: centred crop (older bundles) or windows.</summary>
+    public NetworkInput Input { get; init; } = new();
 }
 
 /// <summary>What <c>bundle.json</c> holds: everything needed to score a new ECG exactly as the run scored its test exams.</summary>
@@ -285,7 +287,7 @@ public sealed class ModelBundle : IDisposable
         if (Description.ReadsNetworkOutputs)
         {
             var network = Network();
-            var loader = NetworkPretraining.InputLoader(new SingleRecordSource(prepared), network.Shape, Description.Network!.InputRateHz, decodeThreads: 1);
+            var loader = NetworkPretraining.InputLoader(new SingleRecordSource(prepared), network.Shape, Description.Network!.InputRateHz, decodeThreads: 1, Description.Network.Input);
             var (_, outputs) = NetworkPretraining.Infer(network, loader, [0], batchSize: 1);
             return Description.OutputScore(outputs);
         }

@@ -52,5 +52,6 @@ public static class RunNetwork
         Shape = network.Model.Shape,
         Classes = network.Classes,
         InputRateHz = pretrain.InputRateHz,
+        Input = pretrain.Input,
     };
 }

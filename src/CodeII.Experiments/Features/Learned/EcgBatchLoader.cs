@@ -37,6 +37,20 @@ public sealed class EcgBatch(float[] signals, float[] targets, int count, int[] 
 public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> classes, int samples, int decodeThreads, int prefetchBatches = 3,
     NetworkInputCache? inputCache = null)
 {
+    /// <summary>The same loader (source, classes, cache, labels) reading whole records for windowed inference.</summary>
+    public EcgBatchLoader(EcgBatchLoader crop, NetworkInput input, IEcgSource wholeRecords)
+        : this(crop.source, crop.Classes, crop.Samples, crop.decodeThreads, crop.prefetchBatches, crop.inputCache)
+    {
+        Labels = crop.Labels;
+        Input = input;
+        WholeRecords = wholeRecords;
+    }
+
+    readonly IEcgSource source = source;
+    readonly int decodeThreads = decodeThreads;
+    readonly int prefetchBatches = prefetchBatches;
+    readonly NetworkInputCache? inputCache = inputCache;
+
     public int Samples { get; } = samples;
     public IReadOnlyList<string> Classes { get; } = classes;
     public const int Leads = 12;
@@ -64,6 +78,52 @@ public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> clas
         }, cancellation);
         await foreach (var batch in channel.Reader.ReadAllAsync(cancellation)) yield return batch;
         await producer;
+    }
+
+    /// <summary>How inference reads records of other lengths than the input (<see cref="NetworkInput"/>).</summary>
+    public NetworkInput Input { get; init; } = new();
+
+    /// <summary>With windows: the same records at the network's rate, uncropped.</summary>
+    public IEcgSource? WholeRecords { get; init; }
+
+    /// <summary>
+    /// Every window of each record (<see cref="NetworkInput.WindowStarts"/>), laid out as exams (windows, 12, samples),
+    /// and how many windows each record has. A record no longer than the input is one window: its centred input, the
+    /// one <see cref="Decode"/> gives.
+    /// </summary>
+    public (float[] Windows, int[] Counts) DecodeWindows(int[] indices)
+    {
+        var perExam = Leads * Samples;
+        var perRecord = new float[indices.Length][];
+        var counts = new int[indices.Length];
+        ParallelLoop.For(indices.Length, decodeThreads, CancellationToken.None, b =>
+        {
+            var whole = (WholeRecords ?? throw new InvalidOperationException("a windowed loader needs the whole records")).Read(indices[b]);
+            var (offset, length) = whole.RecordedSamples.GetOffsetAndLength(whole.SampleCount);
+            var starts = Input.WindowStarts(length, Samples);
+            if (starts.Count == 0)
+            {
+                perRecord[b] = new float[perExam];
+                Place(source.Read(indices[b]), perRecord[b], Samples, source.Name);
+                counts[b] = 1;
+                return;
+            }
+            perRecord[b] = new float[starts.Count * perExam];
+            for (var w = 0; w < starts.Count; w++)
+            {
+                var exam = perRecord[b].AsSpan(w * perExam, perExam);
+                for (var l = 0; l < whole.Leads.Count; l++)
+                {
+                    var lead = StandardLeads.IndexOf(whole.Leads[l]);
+                    if (lead < 0) continue;
+                    var destination = exam.Slice(lead * Samples, Samples);
+                    whole.Signals[l].AsSpan(offset + starts[w], Samples).CopyTo(destination);
+                    foreach (ref var v in destination) if (!float.IsFinite(v)) v = 0;
+                }
+            }
+            counts[b] = starts.Count;
+        });
+        return ([.. perRecord.SelectMany(r => r)], counts);
     }
 
     /// <summary>Labels by source index from the caller's table: with them a cached input needs no decoding at all.</summary>

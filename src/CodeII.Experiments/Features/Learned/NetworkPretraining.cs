@@ -22,6 +22,8 @@ public sealed record PretrainDefinition
     public bool EndToEnd { get; init; } = true;
     /// <summary>With a source dataset other than the experiment's: use its encoder as it is, or fine-tune it on the experiment's data.</summary>
     public TransferMode Transfer { get; init; } = TransferMode.Frozen;
+    /// <summary>Records longer or shorter than the input: centred crop, or sliding windows aggregated.</summary>
+    public NetworkInput Input { get; init; } = new();
     /// <summary>Epoch budget of fine-tuning; null takes <see cref="TrainingOptions.Epochs"/>.</summary>
     public int? FineTuneEpochs { get; init; }
 
@@ -142,14 +144,18 @@ public static class NetworkPretraining
         var input = new PreprocessedSource(source, new EcgPreprocessor(preprocessing));
         var inputKey = Hash($"source={source.Describe()}\ndata={dataFingerprint}\ninput={preprocessing.Describe()}\nleads={EcgBatchLoader.Leads}");
         var inputs = new NetworkInputCache(Path.Combine(cacheRoot, "inputs-" + inputKey), source.Count, EcgBatchLoader.Leads * samples);
-        return (new EcgBatchLoader(input, classes, samples, decodeThreads, inputCache: inputs) { Labels = labelsOfSource }, inputs);
+        return (Windowed(new EcgBatchLoader(input, classes, samples, decodeThreads, inputCache: inputs) { Labels = labelsOfSource }, source, definition.InputRateHz, definition.Input), inputs);
     }
+
+    /// <summary>A loader that also reads whole records at the network's rate when inference takes windows.</summary>
+    static EcgBatchLoader Windowed(EcgBatchLoader loader, IEcgSource source, int rateHz, NetworkInput input) => input.Windowing == InputWindowing.Crop ? loader
+        : new EcgBatchLoader(loader, input, new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = rateHz })));
 
     /// <summary>A loader of any source's exams shaped for a network (resampled to its rate, centred-padded or cropped to its
     /// input), without an input cache: what scoring new records uses, the same steps as <see cref="Loader"/>.</summary>
-    public static EcgBatchLoader InputLoader(IEcgSource source, ResNetShape shape, int inputRateHz, int decodeThreads) =>
-        new(new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = inputRateHz, Length = shape.InputSamples })),
-            [], shape.InputSamples, decodeThreads);
+    public static EcgBatchLoader InputLoader(IEcgSource source, ResNetShape shape, int inputRateHz, int decodeThreads, NetworkInput? input = null) =>
+        Windowed(new(new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = inputRateHz, Length = shape.InputSamples })),
+            [], shape.InputSamples, decodeThreads), source, inputRateHz, input ?? new NetworkInput());
 
     /// <summary>Every weight but the classification head's: what fine-tuning starts from.</summary>
     static void CopyEncoder(ResNet1d from, ResNet1d to)
@@ -202,6 +208,11 @@ public static class NetworkPretraining
         var embeddings = new float[(long)sourceIndices.Count * width];
         var probabilities = new float[(long)sourceIndices.Count * classes];
         using var noGrad = no_grad();
+        if (loader.Input.Windowing == InputWindowing.Windows)
+        {
+            InferWindows(model, loader, sourceIndices, batchSize, embeddings, probabilities, progress, cancellation);
+            return (embeddings, probabilities);
+        }
         for (var start = 0; start < sourceIndices.Count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -214,6 +225,55 @@ public static class NetworkPretraining
             progress?.Report(new StageProgress("embeddings", Math.Min(sourceIndices.Count, start + batchSize), sourceIndices.Count));
         }
         return (embeddings, probabilities);
+    }
+
+    /// <summary>Each record's windows through the network in batches of <paramref name="batchSize"/> windows, and their
+    /// embeddings and outputs aggregated per record by the input's mean or max.</summary>
+    static void InferWindows(ResNet1d model, EcgBatchLoader loader, IReadOnlyList<int> sourceIndices, int batchSize,
+        float[] embeddings, float[] probabilities, IProgress<StageProgress>? progress, CancellationToken cancellation)
+    {
+        var (width, classes, samples) = (model.Shape.EmbeddingSize, model.Shape.Classes, loader.Samples);
+        var perExam = EcgBatchLoader.Leads * samples;
+        var max = loader.Input.Aggregate == WindowAggregate.Max;
+        for (var start = 0; start < sourceIndices.Count; start += batchSize)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var indices = sourceIndices.Skip(start).Take(batchSize).ToArray();
+            var (windows, counts) = loader.DecodeWindows(indices);
+            var total = counts.Sum();
+            var windowEmbeddings = new float[(long)total * width];
+            var windowOutputs = new float[(long)total * classes];
+            for (var first = 0; first < total; first += batchSize)
+            {
+                var n = Math.Min(batchSize, total - first);
+                using var scope = NewDisposeScope();
+                var (embedding, probability) = model.EmbedAndClassify(EcgBatch.ToTensor(windows.AsSpan(first * perExam, n * perExam), n, samples));
+                embedding.data<float>().CopyTo(windowEmbeddings, checked(first * width));
+                probability.data<float>().CopyTo(windowOutputs, checked(first * classes));
+            }
+            var window = 0;
+            for (var r = 0; r < indices.Length; r++)
+            {
+                Aggregate(windowEmbeddings, window, counts[r], width, embeddings.AsSpan(checked((start + r) * width), width), max);
+                Aggregate(windowOutputs, window, counts[r], classes, probabilities.AsSpan(checked((start + r) * classes), classes), max);
+                window += counts[r];
+            }
+            progress?.Report(new StageProgress("embeddings", Math.Min(sourceIndices.Count, start + batchSize), sourceIndices.Count));
+        }
+    }
+
+    static void Aggregate(float[] rows, int first, int count, int width, Span<float> into, bool max)
+    {
+        for (var j = 0; j < width; j++)
+        {
+            var value = rows[(long)first * width + j];
+            for (var w = 1; w < count; w++)
+            {
+                var v = rows[(long)(first + w) * width + j];
+                value = max ? Math.Max(value, v) : value + v;
+            }
+            into[j] = max ? value : value / count;
+        }
     }
 
     /// <summary>Slot names of the learned features: <c>learned_0000</c> … in the network's flattened (filter, time) order.</summary>
