@@ -52,9 +52,24 @@ static class ChartSvg
     public static string Render(Chart chart)
     {
         var right = chart.RightYTitle is null ? 24.0 : 70.0;
-        var (plotLeft, plotRight, plotTop, plotBottom) = (Left, Width - right, Top, Height - Bottom);
+        // The legend (more than one series) wraps into rows above the plot, which moves down to make room.
+        var legend = new List<(double X, double Y, int Series)>();
+        if (chart.Series.Count > 1)
+        {
+            var (itemX, itemY) = (Left, Top - 20.0);
+            for (var s = 0; s < chart.Series.Count; s++)
+            {
+                var itemWidth = 16 + 7 * chart.Series[s].Name.Length + 18;
+                if (itemX > Left && itemX + itemWidth > Width - right) (itemX, itemY) = (Left, itemY + 16);
+                legend.Add((itemX, itemY, s));
+                itemX += itemWidth;
+            }
+        }
+        var legendRows = legend.Select(l => l.Y).Distinct().Count();
+        var height = Height + Math.Max(0, legendRows - 1) * 16;
+        var (plotLeft, plotRight, plotTop, plotBottom) = (Left, Width - right, Top + Math.Max(0, legendRows - 1) * 16, height - Bottom);
         var svg = new StringBuilder();
-        svg.Append(I($"""<svg xmlns="http://www.w3.org/2000/svg" width="{Width}" height="{Height}" viewBox="0 0 {Width} {Height}" font-family="sans-serif" font-size="12">"""));
+        svg.Append(I($"""<svg xmlns="http://www.w3.org/2000/svg" width="{Width}" height="{height}" viewBox="0 0 {Width} {height}" font-family="sans-serif" font-size="12">"""));
         svg.Append($"<title>{E(chart.Title)}</title>");
         svg.Append(I($"""<rect width="100%" height="100%" fill="#fff"/><text x="{Width / 2}" y="22" font-size="15" text-anchor="middle">{E(chart.Title)}</text>"""));
 
@@ -95,7 +110,7 @@ static class ChartSvg
             var band = (plotRight - plotLeft) / Math.Max(1, categories.Length);
             var barWidth = band * 0.7 / bars.Length;
             var rotate = categories.Length > 8 || categories.Any(c => c.Length * 7 > band);
-            if (rotate) xTitleY = Height - 10;
+            if (rotate) xTitleY = height - 10;
             for (var c = 0; c < categories.Length; c++)
             {
                 var centre = plotLeft + (c + 0.5) * band;
@@ -144,15 +159,8 @@ static class ChartSvg
         svg.Append(I($"""<text transform="translate(16,{(plotTop + plotBottom) / 2}) rotate(-90)" text-anchor="middle" font-size="13">{E(chart.YTitle)}</text>"""));
         if (chart.RightYTitle is not null)
             svg.Append(I($"""<text transform="translate({Width - 14},{(plotTop + plotBottom) / 2}) rotate(90)" text-anchor="middle" font-size="13">{E(chart.RightYTitle)}</text>"""));
-        if (chart.Series.Count > 1)
-        {
-            var legendX = plotLeft;
-            for (var s = 0; s < chart.Series.Count; s++)
-            {
-                svg.Append(I($"""<rect x="{legendX}" y="{Top - 20}" width="12" height="12" fill="{Palette[s % Palette.Length]}"/><text x="{legendX + 16}" y="{Top - 10}">{E(chart.Series[s].Name)}</text>"""));
-                legendX += 16 + 7 * chart.Series[s].Name.Length + 18;
-            }
-        }
+        foreach (var (itemX, itemY, series) in legend)
+            svg.Append(I($"""<rect x="{itemX}" y="{itemY}" width="12" height="12" fill="{Palette[series % Palette.Length]}"/><text x="{itemX + 16}" y="{itemY + 10}">{E(chart.Series[series].Name)}</text>"""));
         svg.Append("</svg>");
         return svg.ToString();
     }

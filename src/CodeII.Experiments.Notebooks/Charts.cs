@@ -102,4 +102,11 @@ public static class Charts
         return new($"{label}: test AUROC ({metrics.Confidence:P0} patient-bootstrap interval)", "model", "AUROC",
             [new BarSeries("AUROC", [.. models.Select(m => m.Learner)], [.. models.Select(m => m.Auroc.Value)], [.. models.Select(m => m.Auroc.Lower)], [.. models.Select(m => m.Auroc.Upper)])]);
     }
+
+    /// <summary>A transfer run's learning curves on one target and subset: test macro-AUROC against the share of the
+    /// training patients, one line per source and mode.</summary>
+    public static Chart LearningCurves(TransferMetrics metrics, string target, string subset) =>
+        new($"{target} · {subset}: test macro-AUROC by training share", "share of the training patients", "macro-AUROC",
+            [.. metrics.Cells.Where(c => c.Target == target && c.Subset == subset).GroupBy(c => c.Source.Length == 0 ? c.Mode : $"{c.Source} · {c.Mode}")
+                .Select(row => (ChartSeries)new LineSeries(row.Key, [.. row.OrderBy(c => c.Share).Select(c => c.Share)], [.. row.OrderBy(c => c.Share).Select(c => c.MacroAuroc.Value)]))]);
 }

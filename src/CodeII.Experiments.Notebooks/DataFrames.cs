@@ -125,4 +125,24 @@ public static class DataFrames
             new Int32DataFrameColumn("records", labels.Select(l => l.Value)),
             new DoubleDataFrameColumn("prevalence", labels.Select(l => summary.Records == 0 ? double.NaN : (double)l.Value / summary.Records)));
     }
+
+    /// <summary>The transfer matrix, one row per cell: target, subset, share, source, mode, the test macro-AUROC with its
+    /// interval, the paired difference to scratch with its interval, and the labels a zero-shot cell could not score.</summary>
+    public static DataFrame ToDataFrame(this TransferMetrics metrics)
+    {
+        var cells = metrics.Cells;
+        return new DataFrame(
+            new StringDataFrameColumn("target", cells.Select(c => c.Target)),
+            new StringDataFrameColumn("subset", cells.Select(c => c.Subset)),
+            new DoubleDataFrameColumn("share", cells.Select(c => c.Share)),
+            new StringDataFrameColumn("source", cells.Select(c => c.Source)),
+            new StringDataFrameColumn("mode", cells.Select(c => c.Mode)),
+            new DoubleDataFrameColumn("macro_auroc", cells.Select(c => c.MacroAuroc.Value)),
+            new DoubleDataFrameColumn("lower", cells.Select(c => c.MacroAuroc.Lower)),
+            new DoubleDataFrameColumn("upper", cells.Select(c => c.MacroAuroc.Upper)),
+            new DoubleDataFrameColumn("vs_scratch", cells.Select(c => c.VersusScratch?.Value ?? double.NaN)),
+            new DoubleDataFrameColumn("vs_scratch_lower", cells.Select(c => c.VersusScratch?.Lower ?? double.NaN)),
+            new DoubleDataFrameColumn("vs_scratch_upper", cells.Select(c => c.VersusScratch?.Upper ?? double.NaN)),
+            new StringDataFrameColumn("unscored", cells.Select(c => string.Join(",", c.Unscored))));
+    }
 }

@@ -15,6 +15,8 @@ public sealed class FeaturesStage : IRunStage
 {
     public string Name => "features";
 
+    public const string RecordIsPatient = "each record is taken as its own patient: the dataset publishes no patient ids, so one patient's records could fall in more than one split";
+
     public bool IsComplete(RunContext run) => false;
 
     public void Run(RunContext run)
@@ -37,6 +39,7 @@ public sealed class FeaturesStage : IRunStage
         run.Manifest = run.Manifest with
         {
             DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, FeatureCache = string.Join("; ", uses),
+            Patients = run.Definition.Dataset.Kind == DatasetDefinition.ChallengeKind ? RecordIsPatient : null,
             FeatureVersions = new Dictionary<string, string>(run.Manifest.FeatureVersions.Concat(versions).GroupBy(v => v.Key).Select(g => g.Last())),
         };
         if (rows.Skipped.Count > 0)

@@ -65,6 +65,7 @@ public static class HtmlReport
             with the training prevalence: a model is only useful where it beats it.</p>
             """);
 
+        if (model.Manifest.Patients is { } patients) html.Append($"<p class=\"meta\">Patients: {E(patients)}.</p>");
         RenderSkipped(html, model);
         foreach (var subset in model.Metrics.Subsets)
             RenderSubset(html, charts, subset, model);

@@ -51,6 +51,16 @@ public class KilledRunTests
         return folder!;
     }
 
+    /// <summary>The definition run uninterrupted by the CLI in a folder of its own: the run folder to compare with.</summary>
+    static string Uninterrupted(string yaml, string name)
+    {
+        var reference = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(reference, "killed.yaml"), yaml);
+        var (exit, stdout, stderr) = CliTests.Codeii(reference, "run", "killed.yaml", "--runs", "runs", "--cache", "cache/features");
+        Assert.True(exit == 0, stderr + stdout);
+        return Directory.GetDirectories(Path.Combine(reference, "runs", name)).Single();
+    }
+
     static string[] ReadLines(string path)
     {
         try { return File.Exists(path) ? File.ReadAllLines(path) : []; }
@@ -60,11 +70,7 @@ public class KilledRunTests
     [Fact]
     public async Task A_run_killed_in_the_features_network_sweep_and_report_stages_and_resumed_each_time_ends_with_the_metrics_of_an_uninterrupted_run()
     {
-        var reference = RepoPaths.NewTemporaryDirectory();
-        File.WriteAllText(Path.Combine(reference, "killed.yaml"), Yaml);
-        var (exit, stdout, stderr) = CliTests.Codeii(reference, "run", "killed.yaml", "--runs", "runs", "--cache", "cache/features");
-        Assert.True(exit == 0, stderr + stdout);
-        var expected = Directory.GetDirectories(Path.Combine(reference, "runs", "killed")).Single();
+        var expected = Uninterrupted(Yaml, "killed");
 
         var dir = RepoPaths.NewTemporaryDirectory();
         File.WriteAllText(Path.Combine(dir, "killed.yaml"), Yaml);
@@ -79,7 +85,7 @@ public class KilledRunTests
             trialsBefore = trials.Length;
             Assert.False(File.Exists(Path.Combine(folder, RunFolder.ManifestFile)), $"killed during {stage}, yet the run has a manifest");
         }
-        (exit, stdout, stderr) = CliTests.Codeii(dir, "run", "--resume", folder!, "--cache", "cache/features");
+        var (exit, stdout, stderr) = CliTests.Codeii(dir, "run", "--resume", folder!, "--cache", "cache/features");
         Assert.True(exit == 0, stderr + stdout);
 
         Assert.Equal(File.ReadAllText(Path.Combine(expected, RunFolder.MetricsFile)), File.ReadAllText(Path.Combine(folder!, RunFolder.MetricsFile)));
@@ -118,11 +124,7 @@ public class KilledRunTests
     [Fact]
     public async Task A_transfer_run_killed_inside_its_cells_resumes_them_and_ends_with_the_matrix_of_an_uninterrupted_run()
     {
-        var reference = RepoPaths.NewTemporaryDirectory();
-        File.WriteAllText(Path.Combine(reference, "killed.yaml"), TransferYaml);
-        var (exit, stdout, stderr) = CliTests.Codeii(reference, "run", "killed.yaml", "--runs", "runs", "--cache", "cache/features");
-        Assert.True(exit == 0, stderr + stdout);
-        var expected = Directory.GetDirectories(Path.Combine(reference, "runs", "killed-transfer")).Single();
+        var expected = Uninterrupted(TransferYaml, "killed-transfer");
 
         var dir = RepoPaths.NewTemporaryDirectory();
         File.WriteAllText(Path.Combine(dir, "killed.yaml"), TransferYaml);
@@ -148,7 +150,7 @@ public class KilledRunTests
             }
             Assert.False(File.Exists(Path.Combine(folder!, RunFolder.ManifestFile)));
         }
-        (exit, stdout, stderr) = CliTests.Codeii(dir, "run", "--resume", folder!, "--cache", "cache/features");
+        var (exit, stdout, stderr) = CliTests.Codeii(dir, "run", "--resume", folder!, "--cache", "cache/features");
         Assert.True(exit == 0, stderr + stdout);
         Assert.Equal(File.ReadAllText(Path.Combine(expected, RunFolder.MetricsFile)), File.ReadAllText(Path.Combine(folder!, RunFolder.MetricsFile)));
         // The cell finished before the first kill was not run again.

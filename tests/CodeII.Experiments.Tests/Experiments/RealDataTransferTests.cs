@@ -1,6 +1,7 @@
 using CodeII.Experiments.Evaluation;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Labels;
+using CodeII.Experiments.Runs;
 using CodeII.Experiments.Tests.Features.Learned;
 
 namespace CodeII.Experiments.Tests.Experiments;
@@ -44,11 +45,7 @@ public sealed class RealDataTransferRun : IDisposable
     public RealDataTransferRun()
     {
         Root = RepoPaths.NewTemporaryDirectory();
-        var yaml = Yaml();
-        Result = ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "code-to-real.yaml"), yaml, "code-to-real.yaml", new RunOptions
-        {
-            RunsRoot = Path.Combine(Root, "runs"), FeatureCacheDirectory = Path.Combine(Root, "cache", "features"), MaxThreads = 2,
-        });
+        Result = TestRuns.Run(Yaml(), "code-to-real.yaml", Root);
     }
 
     public string Root { get; }
@@ -79,6 +76,11 @@ public class RealDataTransferTests(RealDataTransferRun run) : IClassFixture<Real
         Assert.True(challenge.RecordIsPatient);
         Assert.Equal(challenge.TestExams, challenge.TestPatients);
         Assert.Contains("each record is taken as its own patient", File.ReadAllText(run.Result.ReportPath));
+        // So do each cell's manifest and report on those records, and not those on PTB-XL, which has patient ids.
+        var cell = RunFolder.Open(run.Result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "challenge", "share-1", TransferCell.ScratchArm)));
+        Assert.Equal(FeaturesStage.RecordIsPatient, cell.ReadManifest().Patients);
+        Assert.Contains("each record is taken as its own patient", File.ReadAllText(cell.FileIn(RunFolder.ReportFile)));
+        Assert.Null(RunFolder.Open(run.Result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "ptbxl", "share-1", TransferCell.ScratchArm))).ReadManifest().Patients);
     }
 
     [Fact]

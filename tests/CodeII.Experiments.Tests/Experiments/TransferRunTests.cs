@@ -38,10 +38,7 @@ public sealed class SmallTransferRun : IDisposable
     {
         Root = RepoPaths.NewTemporaryDirectory();
         Definition = ExperimentDefinitionLoader.Parse(Yaml, "small-transfer.yaml");
-        Result = ExperimentRunner.Run(Definition, Yaml, "small-transfer.yaml", new RunOptions
-        {
-            RunsRoot = Path.Combine(Root, "runs"), FeatureCacheDirectory = Path.Combine(Root, "cache", "features"), MaxThreads = 2,
-        });
+        Result = TestRuns.Run(Yaml, "small-transfer.yaml", Root);
     }
 
     public string Root { get; }
@@ -184,11 +181,7 @@ public class ImportedSourceTransferTests
             evaluation:
               bootstrap_replicates: 30
             """;
-        var root = RepoPaths.NewTemporaryDirectory();
-        var result = ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(yaml, "imported.yaml"), yaml, "imported.yaml", new RunOptions
-        {
-            RunsRoot = Path.Combine(root, "runs"), FeatureCacheDirectory = Path.Combine(root, "cache", "features"), MaxThreads = 2,
-        });
+        var result = TestRuns.Run(yaml, "imported.yaml", RepoPaths.NewTemporaryDirectory());
         var modes = result.Transfer!.Cells.Where(c => c.Source == "torch").Select(c => c.Mode).Distinct().Order().ToArray();
         Assert.Equal(["fine_tune", "gbm_head · lightgbm", "linear_probe", "zero_shot"], modes);
         // The frozen cell's network is the imported one, in the port's form; scratch trained the same architecture.

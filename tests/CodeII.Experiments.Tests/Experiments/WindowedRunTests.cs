@@ -26,12 +26,8 @@ public class WindowedRunTests
     [Fact]
     public void The_saved_models_score_new_records_through_the_same_windows_as_the_run()
     {
-        var root = RepoPaths.NewTemporaryDirectory();
         var definition = ExperimentDefinitionLoader.Parse(Yaml, "windows.yaml");
-        var result = ExperimentRunner.Run(definition, Yaml, "windows.yaml", new RunOptions
-        {
-            RunsRoot = Path.Combine(root, "runs"), FeatureCacheDirectory = Path.Combine(root, "cache", "features"), MaxThreads = 2,
-        });
+        var result = TestRuns.Run(Yaml, "windows.yaml", RepoPaths.NewTemporaryDirectory());
         var bundles = ModelsStage.Bundles(result.Folder).Select(b => ModelBundle.Load(result.Folder.FileIn(b))).ToArray();
         Assert.All(bundles.Where(b => b.Description.Network is not null), b => Assert.Equal(CodeII.Experiments.Features.Learned.InputWindowing.Windows, b.Description.Network!.Input.Windowing));
         var predicted = new Dictionary<(string, string, string), float>();
