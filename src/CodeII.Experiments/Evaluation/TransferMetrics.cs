@@ -44,8 +44,14 @@ public sealed record TransferMetrics
     public required double Confidence { get; init; }
 }
 
-/// <summary>Test scores of one row of the matrix on one target and share: per label, one score per test exam.</summary>
-public sealed record TransferRowScores(string Source, string Mode, string Folder, IReadOnlyDictionary<string, float[]> ScoresByLabel);
+/// <summary>Test scores of one row of the matrix on one target and share: per label, one score per test exam; per
+/// subset and label where the sweep shared one configuration across a subset's labels.</summary>
+public sealed record TransferRowScores(string Source, string Mode, string Folder, IReadOnlyDictionary<(string? Subset, string Label), float[]> Scores)
+{
+    /// <summary>The subset's own model of a label where there is one, else the label's.</summary>
+    public float[]? For(string subset, string label) =>
+        Scores.TryGetValue((subset, label), out var shared) ? shared : Scores.TryGetValue((null, label), out var own) ? own : null;
+}
 
 /// <summary>
 /// Macro-AUROC with patient-bootstrap intervals for every row on one target and share, and each row's paired
@@ -64,9 +70,9 @@ public static class TransferEvaluator
         var truth = subsets.SelectMany(s => s.Labels).Distinct().ToDictionary(l => l, l => testLabels.Select(t => t.Contains(l)).ToArray());
         double Auroc(float[] scores, bool[] y, int[] indices) =>
             BinaryMetrics.Auroc(indices.Select(i => scores[i]).ToArray(), indices.Select(i => y[i]).ToArray());
-        double Macro(TransferRowScores row, IReadOnlyList<string> labels, int[] indices)
+        double Macro(TransferRowScores row, string subset, IReadOnlyList<string> labels, int[] indices)
         {
-            var values = labels.Select(l => Auroc(row.ScoresByLabel[l], truth[l], indices)).Where(v => !double.IsNaN(v)).ToArray();
+            var values = labels.Select(l => Auroc(row.For(subset, l)!, truth[l], indices)).Where(v => !double.IsNaN(v)).ToArray();
             return values.Length == 0 ? double.NaN : values.Average();
         }
         var cells = new List<TransferCellMetrics>();
@@ -77,18 +83,18 @@ public static class TransferEvaluator
             var scratch = rows.FirstOrDefault(r => r.Mode == ScratchMode);
             foreach (var row in rows)
             {
-                var labels = evaluable.Where(row.ScoresByLabel.ContainsKey).ToArray();
+                var labels = evaluable.Where(l => row.For(subset.Name, l) is not null).ToArray();
                 Estimate? versus = null;
                 if (scratch is not null && row != scratch && labels.Length > 0)
-                    versus = bootstrap.Estimate(n, idx => Macro(row, labels, idx) - Macro(scratch, labels, idx));
+                    versus = bootstrap.Estimate(n, idx => Macro(row, subset.Name, labels, idx) - Macro(scratch, subset.Name, labels, idx));
                 cells.Add(new TransferCellMetrics
                 {
                     Source = row.Source, Mode = row.Mode, Target = target, Subset = subset.Name, Share = share, Folder = row.Folder,
-                    MacroAuroc = labels.Length == 0 ? Estimate.Missing : bootstrap.Estimate(n, idx => Macro(row, labels, idx)),
+                    MacroAuroc = labels.Length == 0 ? Estimate.Missing : bootstrap.Estimate(n, idx => Macro(row, subset.Name, labels, idx)),
                     VersusScratch = versus,
                     Labels = labels,
-                    Unscored = [.. subset.Labels.Where(l => !row.ScoresByLabel.ContainsKey(l))],
-                    PerLabel = labels.ToDictionary(l => l, l => bootstrap.Estimate(n, idx => Auroc(row.ScoresByLabel[l], truth[l], idx))),
+                    Unscored = [.. subset.Labels.Where(l => row.For(subset.Name, l) is null)],
+                    PerLabel = labels.ToDictionary(l => l, l => bootstrap.Estimate(n, idx => Auroc(row.For(subset.Name, l)!, truth[l], idx))),
                 });
             }
         }

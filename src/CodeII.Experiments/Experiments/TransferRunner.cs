@@ -206,7 +206,7 @@ public static class TransferRunner
                     foreach (var model in test.Models.GroupBy(m => m.Model))
                         if (TransferPlan.RowOf(cell, model.Key) is { } row)
                             rows.Add(new TransferRowScores(row.Source, row.Mode, cell.RelativeFolder.Replace('\\', '/'),
-                                model.Where(m => m.Subset is null).ToDictionary(m => m.Label, m => m.TestScores)));
+                                model.ToDictionary(m => (m.Subset, m.Label), m => m.TestScores)));
                 }
                 cells.AddRange(TransferEvaluator.Evaluate(target.Name, share, target.LabelSubsets, first!.TestPatients, first.TestLabels, rows,
                     definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed));

@@ -30,6 +30,8 @@ public sealed class SmallTransferRun : IDisposable
         learners:
           lightgbm: { trials: 2 }
           logistic_regression: { trials: 1 }
+        sweep:
+          share: per_subset      # the heads' models are the subsets' own; the matrix must take each subset's
         evaluation:
           bootstrap_replicates: 100
         """;
