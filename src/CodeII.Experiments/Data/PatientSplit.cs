@@ -27,10 +27,12 @@ public sealed class PatientSplit
     }
 
     /// <summary>
-    /// Keeps <paramref name="share"/> of the training patients (at least one per stratum that has any) and marks the
-    /// rest <see cref="SplitPart.Unused"/>; validation and test are untouched. Patients are stratified by their rarest
-    /// class, as in <see cref="Stratified"/>, and taken in one seeded order per stratum, so the subsets for growing
-    /// shares are nested: every patient kept at 5 % is kept at 25 %. That pairs the points of a data-efficiency curve.
+    /// Keeps <paramref name="share"/> of the training patients and marks the rest <see cref="SplitPart.Unused"/>;
+    /// validation and test are untouched. Patients are stratified by their rarest class, as in <see cref="Stratified"/>,
+    /// and taken in one seeded order per stratum (rounded up, at least one per stratum); and for every class, the first
+    /// of its patients in one seeded order of all training patients is always kept, so no class loses its training
+    /// positives. Both choices grow with the share, so the subsets are nested: every patient kept at 5 % is kept at
+    /// 25 %. That pairs the points of a data-efficiency curve.
     /// </summary>
     public PatientSplit KeepTrainingShare(double share, IReadOnlyList<string> patientOfExam, IReadOnlyList<IReadOnlySet<string>> labelsOfExam, int seed)
     {
@@ -41,16 +43,22 @@ public sealed class PatientSplit
         var patients = train.GroupBy(i => patientOfExam[i], StringComparer.Ordinal).ToArray();
         string Stratum(IEnumerable<int> exams) => exams.SelectMany(e => labelsOfExam[e])
             .OrderBy(c => classCounts[c]).ThenBy(c => c, StringComparer.Ordinal).FirstOrDefault() ?? "";
-        var parts = (SplitPart[])PartOfExam.Clone();
+        var kept = new HashSet<string>(StringComparer.Ordinal);
         var rng = new Random(seed);
         foreach (var stratum in patients.GroupBy(p => Stratum(p)).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var members = stratum.OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
             rng.Shuffle(members);
             var keep = Math.Max(1, (int)Math.Ceiling(share * members.Length - 1e-9));
-            foreach (var patient in members.Skip(keep))
-                foreach (var exam in patient) parts[exam] = SplitPart.Unused;
+            kept.UnionWith(members.Take(keep).Select(p => p.Key));
         }
+        var everyone = patients.OrderBy(p => p.Key, StringComparer.Ordinal).ToArray();
+        new Random(seed + 1).Shuffle(everyone);
+        foreach (var label in classCounts.Keys.Order(StringComparer.Ordinal))
+            kept.Add(everyone.First(p => p.Any(e => labelsOfExam[e].Contains(label))).Key);
+        var parts = (SplitPart[])PartOfExam.Clone();
+        foreach (var patient in patients.Where(p => !kept.Contains(p.Key)))
+            foreach (var exam in patient) parts[exam] = SplitPart.Unused;
         return new PatientSplit { PartOfExam = parts };
     }
 

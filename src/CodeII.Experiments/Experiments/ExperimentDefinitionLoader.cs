@@ -86,6 +86,9 @@ public static class ExperimentDefinitionLoader
         public ExperimentDefinition Definition(YamlMappingNode root)
         {
             var d = new ExperimentDefinition();
+            // The seed is read first: the transfer section's datasets take theirs from it wherever it is written.
+            foreach (var (keyNode, value) in root.Children)
+                if (keyNode is YamlScalarNode { Value: "seed" }) d = d with { Seed = Int(value, "seed", 0, int.MaxValue) };
             var datasetSeedGiven = false;
             YamlNode? featuresNode = null;
             foreach (var (keyNode, value) in Entries(root, "", TopKeys))
@@ -134,6 +137,9 @@ public static class ExperimentDefinitionLoader
                 throw Error(root, "pretrain", "a transfer definition needs a 'pretrain' section: the network every source, fine-tuning and scratch run trains (e.g. 'pretrain: { model: small, epochs: 10 }')");
             if (d.PretrainDataset is not null || d.PretrainLabels is not null)
                 throw Error(root, "pretrain", "in a transfer definition the pre-training data are the sources under transfer.sources, not pretrain.dataset");
+            if (root.Children.FirstOrDefault(e => e.Key is YamlScalarNode { Value: "pretrain" }).Value is YamlMappingNode pretrainNode)
+                foreach (var key in pretrainNode.Children.Keys.OfType<YamlScalarNode>().Where(k => k.Value is "transfer" or "end_to_end"))
+                    throw Error(key, $"pretrain.{key.Value}", "is set by each cell of a transfer run (transfer.modes says which)");
             if (featuresNode is not null && d.FeatureParts.Contains(LearnedFeatures.SetName))
                 throw Error(featuresNode, "features", "in a transfer definition 'features' is the non-learned reference on each target (e.g. handcrafted); the learned features are the modes");
             return featuresNode is null ? d with { Features = [HandcraftedFeatureExtractor.SetName] } : d;
@@ -172,6 +178,10 @@ public static class ExperimentDefinitionLoader
                                 }
                             if (dataset is null == weights is null)
                                 throw Error(spec, at, "a source is either a dataset to pre-train on ('dataset') or a network imported from PyTorch weights ('weights'), not both");
+                            if (weights is null && spec is YamlMappingNode sourceSpec && sourceSpec.Children.Keys.OfType<YamlScalarNode>().FirstOrDefault(k => k.Value == "taxonomy") is { } taxonomyKey)
+                                throw Error(taxonomyKey, $"{at}.taxonomy", "applies to imported weights only; a dataset source's taxonomy is its dataset's");
+                            if (weights is not null && classes is not null && classes.FirstOrDefault(c => Taxonomy.Named(taxonomy).Find(c) is null) is { } unknown)
+                                throw Error(spec, $"{at}.classes", $"'{unknown}' is not a class of the {taxonomy} taxonomy ({string.Join(", ", Taxonomy.Named(taxonomy).Classes.Select(c => c.Code))}); set the source's taxonomy");
                             if (weights is not null && classes is null)
                                 throw Error(spec, $"{at}.classes", "an imported network needs the classes of its outputs, in order, e.g. [1dAVb, RBBB, LBBB, SB, AF, ST]");
                             // A synthetic source must not be the targets' exams: a seed of its own unless one is written.
@@ -198,7 +208,11 @@ public static class ExperimentDefinitionLoader
                                 {
                                     case "dataset": dataset = Dataset(v, $"{at}.dataset", out seedGiven); break;
                                     case "label_subsets": subsets = LabelSubsets(v, $"{at}.label_subsets"); break;
-                                    default: splits = Splits(v, $"{at}.splits"); break;
+                                    default:
+                                        splits = Splits(v, $"{at}.splits");
+                                        if (splits.TrainShare != 1)
+                                            throw Error(v, $"{at}.splits.train_share", "a target's training shares are transfer.target_fractions");
+                                        break;
                                 }
                             if (dataset is null) throw Error(spec, $"{at}.dataset", "a target needs its dataset");
                             if (subsets is null) throw Error(spec, $"{at}.label_subsets", "a target needs its label subsets, in its own taxonomy's classes");

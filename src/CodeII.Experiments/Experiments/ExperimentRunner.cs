@@ -63,6 +63,10 @@ public static class ExperimentRunner
         RunOptions options, CancellationToken cancellationToken = default)
     {
         var folder = RunFolder.At(folderPath);
+        // What the folder holds must be what this definition would make: a changed definition starts a new run.
+        var resolved = folder.FileIn(RunFolder.ResolvedDefinitionFile);
+        if (File.Exists(resolved) && File.ReadAllText(resolved) != System.Text.Json.JsonSerializer.Serialize(definition, RunFolder.Json) + "\n")
+            throw new InvalidDataException($"{folder.Path}: this run folder was made by another definition ({RunFolder.ResolvedDefinitionFile} differs); start a new run");
         if (folder.IsFinished) return Finished(folder);
         var source = Datasets.CreateSource(definition);
         if (!folder.HasStarted) return Start(definition, definitionText, definitionPath, folder, source, options, DateTime.UtcNow, cancellationToken);
@@ -133,6 +137,8 @@ public static class ExperimentRunner
     public static RunResult Resume(string runFolder, RunOptions options, CancellationToken cancellationToken = default)
     {
         var folder = RunFolder.Open(runFolder);
+        if (File.Exists(folder.FileIn(TransferCell.MarkerFile)))
+            throw new InvalidDataException($"{folder.Path} is a cell of a transfer run: resume the transfer run, {Path.GetFullPath(Path.Combine(folder.Path, "..", "..", "..", ".."))}");
         options.RunFolderReady?.Invoke(folder);
         var definitionText = File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile));
         var events = new RunEvents(folder);

@@ -112,7 +112,8 @@ public sealed class PretrainStage : IRunStage
         else if (definition.PretrainDataset is { } sourceDataset)
         {
             // Transfer: pre-train on another dataset, split by patient into training and validation parts of its own.
-            var pretrainSource = Datasets.Open(sourceDataset, new Preprocessing.PreprocessingOptions());
+            // The experiment's preprocessing applies to the source too: the network must read both alike.
+            var pretrainSource = Datasets.Open(sourceDataset, definition.Preprocessing);
             var classes = definition.PretrainLabels ?? definition.AllLabels;
             foreach (var label in classes)
                 if (!pretrainSource.ClassNames.Contains(label))

@@ -13,7 +13,8 @@ public static class RunReport
     {
         var definitionFile = folder.FileIn(RunFolder.DefinitionFile);
         var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile);
-        if (definition.Transfer is null) return HtmlReport.Render(Read(folder));
+        // A transfer run's cell is a one-dataset run: its own report, from its own files.
+        if (definition.Transfer is null || File.Exists(folder.FileIn(TransferCell.MarkerFile))) return HtmlReport.Render(Read(folder));
         var metrics = folder.FileIn(RunFolder.MetricsFile);
         if (!File.Exists(metrics)) throw new FileNotFoundException($"{folder.Path}: the run folder has no {RunFolder.MetricsFile}; the run did not finish (resume it with codeii run --resume {folder.Path})", metrics);
         return TransferReport.Render(definition.Name, folder.ReadManifest(),

@@ -19,7 +19,11 @@ public sealed record TransferCell(TransferTarget Target, double Share, string Ar
     public const string ScratchArm = "scratch";
     public const string CellsFolder = "cells";
 
-    public string RelativeFolder => Path.Combine(CellsFolder, Target.Name, $"share-{Share.ToString("0.###", CultureInfo.InvariantCulture)}", Arm);
+    /// <summary>Marks a run folder as a transfer run's cell: it is resumed and reported through its transfer run.</summary>
+    public const string MarkerFile = "cell.json";
+
+    /// <summary>The share at full precision, so two shares never share a folder.</summary>
+    public string RelativeFolder => Path.Combine(CellsFolder, Target.Name, $"share-{Share.ToString("R", CultureInfo.InvariantCulture)}", Arm);
 
     public string Describe() => $"{Target.Name} · {Share:P0} of training patients · {Arm}";
 }
@@ -93,20 +97,23 @@ public static class TransferPlan
             : Datasets.Open(dataset, new Preprocessing.PreprocessingOptions()).ClassNames;
 
     /// <summary>Which row of the matrix a cell's model is: (source, mode), or null for a model the matrix does not show.</summary>
-    public static (string Source, string Mode)? RowOf(TransferCell cell, string model)
+    public static (string Source, string Mode)? RowOf(TransferCell cell, string model, IReadOnlyList<TransferArm> modes)
     {
-        var learner = model.Contains('/') ? model[(model.IndexOf('/') + 1)..] : model;
+        // A model is "<feature set>/<learner>" when the cell compares several feature sets, else the learner alone.
+        var slash = model.IndexOf('/');
+        var (featureSet, learner) = slash < 0 ? (cell.Definition.Features[0], model) : (model[..slash], model[(slash + 1)..]);
         var source = cell.Source?.Name ?? "";
         if (cell.Arm == TransferCell.ScratchArm)
             return learner == LearnedFeatures.EndToEndModel ? ("", TransferEvaluator.ScratchMode)
                 : learner == BinaryLearnerCatalog.Prior ? ("", BinaryLearnerCatalog.Prior)
-                : ("", $"{string.Join("+", cell.Definition.Features)} · {learner}");
+                : ("", $"{featureSet} · {learner}");
         if (cell.Arm.StartsWith("fine_tune-", StringComparison.Ordinal))
             return learner == LearnedFeatures.EndToEndModel ? (source, "fine_tune") : null;
         return learner switch
         {
             ModelsStage.ZeroShotModel => (source, "zero_shot"),
-            BinaryLearnerCatalog.LogisticRegression => (source, "linear_probe"),
+            // The frozen cell always fits the probe (a sweep needs a learner); it is a row only when asked for.
+            BinaryLearnerCatalog.LogisticRegression => modes.Contains(TransferArm.LinearProbe) ? (source, "linear_probe") : null,
             BinaryLearnerCatalog.Prior => null,
             _ => (source, $"gbm_head · {learner}"),
         };
@@ -150,6 +157,7 @@ public static class TransferRunner
         try
         {
             var cells = TransferPlan.Cells(definition);
+            Check(definition, cells);
             var results = new List<(TransferCell Cell, RunResult Result)>();
             for (var k = 0; k < cells.Count; k++)
             {
@@ -157,7 +165,10 @@ public static class TransferRunner
                 var cell = cells[k];
                 options.Progress?.Report(new StageProgress("transfer", k, cells.Count, cell.Describe()));
                 if (!File.Exists(folder.FileIn(Path.Combine(cell.RelativeFolder, RunFolder.ManifestFile)))) events.Append(RunEvent.StageStarted, $"cell {cell.RelativeFolder}");
-                results.Add((cell, ExperimentRunner.RunIn(folder.FileIn(cell.RelativeFolder), cell.Definition, definitionText, definitionPath, options, cancellation)));
+                var cellFolder = folder.FileIn(cell.RelativeFolder);
+                Directory.CreateDirectory(cellFolder);
+                AtomicFile.WriteText(Path.Combine(cellFolder, TransferCell.MarkerFile), JsonConventions.Serialize(new { cell.Target.Name, cell.Share, cell.Arm, TransferRun = "../../../.." }));
+                results.Add((cell, ExperimentRunner.RunIn(cellFolder, cell.Definition, definitionText, definitionPath, options, cancellation)));
                 options.Progress?.Report(new StageProgress("transfer", k + 1, cells.Count, cell.Describe()));
             }
             events.Append(RunEvent.StageStarted, "evaluation");
@@ -183,6 +194,39 @@ public static class TransferRunner
         }
     }
 
+    /// <summary>
+    /// Opens every target and source once before any cell runs, so a label a target lacks or a class a source lacks is
+    /// named (with its key in the transfer section) at once, not after hours of other cells.
+    /// </summary>
+    static void Check(ExperimentDefinition definition, IReadOnlyList<TransferCell> cells)
+    {
+        foreach (var cell in cells.Where(c => c.Arm == TransferCell.ScratchArm).DistinctBy(c => c.Target.Name))
+        {
+            var source = Datasets.Open(cell.Target.Dataset, definition.Preprocessing);
+            try
+            {
+                foreach (var subset in cell.Target.LabelSubsets)
+                    foreach (var label in subset.Labels)
+                        if (!source.ClassNames.Contains(label))
+                            throw new EcgDataException(cell.Target.Dataset.Path ?? cell.Target.Dataset.Kind, "(dataset)", $"transfer.targets.{cell.Target.Name}.label_subsets.{subset.Name}",
+                                $"'{label}' is not a class of this dataset; it has {string.Join(", ", source.ClassNames)}");
+            }
+            finally { (source as IDisposable)?.Dispose(); }
+        }
+        foreach (var s in definition.Transfer!.Sources.Where(s => s.Dataset is not null && s.Classes is not null))
+        {
+            var source = Datasets.Open(s.Dataset!, definition.Preprocessing);
+            try
+            {
+                foreach (var c in s.Classes!)
+                    if (!source.ClassNames.Contains(c))
+                        throw new EcgDataException(s.Dataset!.Path ?? s.Dataset.Kind, "(dataset)", $"transfer.sources.{s.Name}.classes",
+                            $"'{c}' is not a class of the source dataset; it has {string.Join(", ", source.ClassNames)}");
+            }
+            finally { (source as IDisposable)?.Dispose(); }
+        }
+    }
+
     /// <summary>The matrix, from each cell's <c>predictions.csv</c>: rows scored on the same test patients per target and share.</summary>
     public static TransferMetrics Evaluate(RunFolder folder, ExperimentDefinition definition, IReadOnlyList<(TransferCell Cell, RunResult Result)> results)
     {
@@ -204,7 +248,7 @@ public static class TransferRunner
                     if (!test.TestExams.SequenceEqual(first.TestExams))
                         throw new InvalidDataException($"{result.Folder.Path}: its test exams differ from the other cells on {target.Name}; the cells must share one split");
                     foreach (var model in test.Models.GroupBy(m => m.Model))
-                        if (TransferPlan.RowOf(cell, model.Key) is { } row)
+                        if (TransferPlan.RowOf(cell, model.Key, transfer.Modes) is { } row)
                             rows.Add(new TransferRowScores(row.Source, row.Mode, cell.RelativeFolder.Replace('\\', '/'),
                                 model.ToDictionary(m => (m.Subset, m.Label), m => m.TestScores)));
                 }
@@ -216,10 +260,8 @@ public static class TransferRunner
                         target.LabelSubsets.SelectMany(s => s.Labels).Distinct().ToDictionary(l => l, l => first.TestLabels.Count(t => t.Contains(l)))));
             }
             foreach (var source in transfer.Sources)
-            {
-                var sourceCell = results.First(r => r.Cell.Target == target && r.Cell.Source == source).Cell.Definition;
-                coverage.Add(new TransferCoverage(source.Name, target.Name, ModelsStage.ZeroShotCoverage(sourceCell, sourceCell.PretrainLabels!)));
-            }
+                if (results.FirstOrDefault(r => r.Cell.Target == target && r.Cell.Source == source).Cell?.Definition is { } sourceCell)
+                    coverage.Add(new TransferCoverage(source.Name, target.Name, ModelsStage.ZeroShotCoverage(sourceCell, sourceCell.PretrainLabels!)));
         }
         return new TransferMetrics
         {

@@ -93,8 +93,8 @@ public class IterativeStratificationTests
             // Every exam is kept or left unused with its patient.
             Assert.All(patients.Select((p, i) => (p, split.PartOfExam[i])).GroupBy(x => x.p), g => Assert.Single(g.Select(x => x.Item2).Distinct()));
             var kept = split.Indices(SplitPart.Train).Select(i => patients[i]).Distinct().Count();
-            // The share of the training patients, give or take a patient per stratum (rounded up, at least one each).
-            Assert.InRange(kept, share * trainPatients, share * trainPatients + 40);
+            // The share of the training patients, plus at most a patient per stratum (rounded up) and one per class.
+            Assert.InRange(kept, share * trainPatients, share * trainPatients + 2 * 24);
             // Nested: every patient kept at a smaller share is kept at this one.
             if (previous is not null) Assert.Subset(split.Indices(SplitPart.Train).ToHashSet(), previous.Indices(SplitPart.Train).ToHashSet());
             previous = split;
@@ -105,6 +105,24 @@ public class IterativeStratificationTests
             Assert.Contains(small.Indices(SplitPart.Train), i => labels[i].Contains(label));
         // Another seed keeps other patients.
         Assert.NotEqual(small.Indices(SplitPart.Train), full.KeepTrainingShare(0.05, patients, labels, seed: 2).Indices(SplitPart.Train));
+    }
+
+    [Fact]
+    public void A_class_that_is_nobodys_rarest_keeps_a_training_patient_at_any_share()
+    {
+        // 40 training patients: 20 with X and 20 with Y, 15 of each also with C. C (30 patients) is never a patient's
+        // rarest class, so stratifying alone could drop all of its patients at a small share.
+        var patients = Enumerable.Range(0, 40).Select(i => $"p{i:D2}").ToArray();
+        var labels = Enumerable.Range(0, 40).Select(i => (IReadOnlySet<string>)new HashSet<string>(
+            (i % 20 < 15 ? ["C"] : Array.Empty<string>()).Append(i < 20 ? "X" : "Y"))).ToArray();
+        var all = new PatientSplit { PartOfExam = [.. Enumerable.Repeat(SplitPart.Train, 40)] };
+        for (var seed = 0; seed < 50; seed++)
+        {
+            var small = all.KeepTrainingShare(0.01, patients, labels, seed);
+            foreach (var label in (string[])["C", "X", "Y"])
+                Assert.Contains(small.Indices(SplitPart.Train), i => labels[i].Contains(label));
+            Assert.Subset(all.KeepTrainingShare(0.5, patients, labels, seed).Indices(SplitPart.Train).ToHashSet(), small.Indices(SplitPart.Train).ToHashSet());
+        }
     }
 
     [Fact]

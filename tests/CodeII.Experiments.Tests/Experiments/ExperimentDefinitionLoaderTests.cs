@@ -270,5 +270,17 @@ public class TransferDefinitionLoaderTests
         Assert.Contains("not one of: zero_shot, linear_probe, gbm_head, fine_tune, scratch", Refused(Valid.Replace("[linear_probe]", "[probe]")).Message);
         Assert.Contains("either a dataset", Refused(Valid.Replace("s: { dataset: { kind: synthetic, exams: 100 } }", "s: { dataset: { kind: synthetic }, weights: w.pt }")).Message);
         Assert.Contains("needs the classes of its outputs", Refused(Valid.Replace("s: { dataset: { kind: synthetic, exams: 100 } }", "s: { weights: w.pt }")).Message);
+        Assert.Contains("'1AVB' is not a class of the code6 taxonomy", Refused(Valid.Replace("s: { dataset: { kind: synthetic, exams: 100 } }", "s: { weights: w.pt, classes: [1AVB] }")).Message);
+        Assert.Contains("applies to imported weights only", Refused(Valid.Replace("exams: 100 } }", "exams: 100 }, taxonomy: code6 }")).Message);
+        Assert.Contains("transfer.target_fractions", Refused(Valid.Replace("label_subsets: { cpsc: [AF, NORM] }", "label_subsets: { cpsc: [AF, NORM] }\n      splits: { train_share: 0.5 }")).Message);
+        Assert.Contains("'pretrain.transfer'", Refused(Valid.Replace("{ model: small, epochs: 1 }", "{ model: small, epochs: 1, transfer: fine_tune }")).Message);
+    }
+
+    [Fact]
+    public void The_seed_reaches_the_transfer_datasets_wherever_it_is_written()
+    {
+        var after = ExperimentDefinitionLoader.Parse(Valid + "\nseed: 7\n", "t.yaml");
+        Assert.Equal(1007, after.Transfer!.Sources[0].Dataset!.Synthetic.Seed);
+        Assert.Equal(7, after.Transfer.Targets[0].Dataset.Synthetic.Seed);
     }
 }

@@ -138,6 +138,18 @@ public class TransferRunTests(SmallTransferRun run) : IClassFixture<SmallTransfe
     }
 
     [Fact]
+    public void A_cell_is_reported_as_the_run_it_is_resumed_only_through_its_transfer_run_and_refuses_another_definition()
+    {
+        var cell = run.Result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "cpsc", "share-1", TransferCell.ScratchArm));
+        Assert.Equal(File.ReadAllText(Path.Combine(cell, RunFolder.ReportFile)), RunReport.Render(RunFolder.Open(cell)));
+        var resume = Assert.Throws<InvalidDataException>(() => ExperimentRunner.Resume(cell, new RunOptions()));
+        Assert.Contains("is a cell of a transfer run: resume the transfer run", resume.Message);
+        var scratch = TransferPlan.Cells(run.Definition).First(c => c.Arm == TransferCell.ScratchArm && c.Share == 1.0);
+        var changed = Assert.Throws<InvalidDataException>(() => ExperimentRunner.RunIn(cell, scratch.Definition with { Seed = 99 }, "", "x.yaml", new RunOptions()));
+        Assert.Contains("made by another definition", changed.Message);
+    }
+
+    [Fact]
     public void The_report_rebuilds_from_the_folder_alone_byte_for_byte()
     {
         var copy = Path.Combine(RepoPaths.NewTemporaryDirectory(), "copy");
@@ -196,5 +208,31 @@ public class ImportedSourceTransferTests
         Assert.Equal(network.Shape with { Classes = 3 }, control.Shape with { Units = network.Shape.Units });
         Assert.Equal(network.Shape.Units, control.Shape.Units);
         Assert.Equal(network.Parameters - (6 - 3) * (128 + 1), control.Parameters);
+    }
+}
+
+public class TransferPlanTests
+{
+    static TransferCell Cell(string arm, double share, params string[] features) => new(
+        new TransferTarget { Name = "t", Dataset = new DatasetDefinition(), LabelSubsets = [] }, share, arm, null,
+        new ExperimentDefinition { Features = features });
+
+    [Fact]
+    public void Each_reference_feature_set_is_a_row_of_its_own_and_the_probe_a_row_only_when_asked_for()
+    {
+        var two = Cell(TransferCell.ScratchArm, 1, "handcrafted", "basic");
+        Assert.Equal(("", "handcrafted · lightgbm"), TransferPlan.RowOf(two, "handcrafted/lightgbm", [TransferArm.Scratch]));
+        Assert.Equal(("", "basic · lightgbm"), TransferPlan.RowOf(two, "basic/lightgbm", [TransferArm.Scratch]));
+        Assert.Equal(("", "handcrafted · lightgbm"), TransferPlan.RowOf(Cell(TransferCell.ScratchArm, 1, "handcrafted"), "lightgbm", [TransferArm.Scratch]));
+        var frozen = Cell("frozen-s", 1, "learned");
+        Assert.Null(TransferPlan.RowOf(frozen, "logistic_regression", [TransferArm.GbmHead, TransferArm.Scratch]));
+        Assert.Equal(("", "linear_probe"), TransferPlan.RowOf(frozen, "logistic_regression", [TransferArm.LinearProbe]));
+    }
+
+    [Fact]
+    public void Shares_that_round_alike_get_folders_of_their_own()
+    {
+        Assert.NotEqual(Cell("scratch", 0.0025).RelativeFolder, Cell("scratch", 0.003).RelativeFolder);
+        Assert.EndsWith(Path.Combine("share-0.05", "scratch"), Cell("scratch", 0.05).RelativeFolder);
     }
 }

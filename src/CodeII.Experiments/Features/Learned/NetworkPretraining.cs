@@ -84,7 +84,9 @@ public static class NetworkPretraining
         var options = definition.Training with { Threads = threads, DecodeThreads = Math.Max(1, threads) };
         if (startFrom is not null && definition.FineTuneEpochs is { } epochs) options = options with { Epochs = epochs };
         var (loader, inputs) = Loader(source, dataFingerprint, classes, definition, cacheRoot, options.DecodeThreads, labelsOfSource);
-        var folder = Path.Combine(cacheRoot, Key(source, dataFingerprint, classes, trainSourceIndices, validationSourceIndices, shape, definition)
+        // The key holds the epochs actually trained: a fine-tuning budget that differs is another network.
+        var keyed = definition with { Training = definition.Training with { Epochs = options.Epochs } };
+        var folder = Path.Combine(cacheRoot, Key(source, dataFingerprint, classes, trainSourceIndices, validationSourceIndices, shape, keyed)
             + (startFrom is null ? "" : "-from-" + startFrom.CheckpointSha256[..16]));
         var model = new ResNet1d(shape, options.Seed);
         try
