@@ -40,22 +40,11 @@ public static class HtmlReport
         var html = new StringBuilder();
         var m = model.Manifest;
         var title = $"CodeII experiment report: {model.Experiment}";
-        html.Append($$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8">
-            <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>{{E(title)}}</title>
-            <style>
-            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1f2933; }
-            h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d9e2ec; padding-bottom: .3rem; }
-            table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
-            th, td { border: 1px solid #d9e2ec; padding: .3rem .6rem; text-align: right; }
-            th { background: #f0f4f8; } td.text, th.text { text-align: left; }
+        html.Append(PlotlyPage.Head(title, """
             td.metric { white-space: nowrap; } tr.best td.metric:not([data-metric=prevalence]) { font-weight: 600; } tr.baseline td:not([rowspan]) { color: #627d98; }
-            .meta { color: #52606d; font-size: .9rem; } .grid { display: flex; flex-wrap: wrap; gap: .5rem; }
-            .chart { width: 380px; min-height: 340px; } .scroll { overflow-x: auto; } .wide { width: 100%; max-width: 760px; height: 380px; }
-            code { background: #f0f4f8; padding: 0 .25rem; }
-            </style></head><body>
+            .chart { width: 380px; min-height: 340px; } .wide { width: 100%; max-width: 760px; height: 380px; }
+            """));
+        html.Append($$"""
             <h1>{{E(title)}}</h1>
             <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}}
             · data <code>{{E(m.DataFingerprint ?? "")}}</code> · {{model.Metrics.TestExams}} test exams from {{model.Metrics.TestPatients}} patients</p>

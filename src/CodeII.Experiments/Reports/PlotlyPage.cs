@@ -21,6 +21,26 @@ public static class PlotlyPage
 
     public sealed record Chart(string Id, object Data, object Layout);
 
+    /// <summary>The start of every report page, up to the open body: its title, and the styles all reports share
+    /// followed by <paramref name="styles"/> of its own.</summary>
+    public static string Head(string title, string styles) => $$"""
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{System.Net.WebUtility.HtmlEncode(title)}}</title>
+        <style>
+        body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1f2933; }
+        h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d9e2ec; padding-bottom: .3rem; }
+        table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; } .scroll { overflow-x: auto; }
+        th, td { border: 1px solid #d9e2ec; padding: .3rem .6rem; text-align: right; }
+        th { background: #f0f4f8; } td.text, th.text { text-align: left; }
+        .meta { color: #52606d; font-size: .9rem; } .grid { display: flex; flex-wrap: wrap; gap: .5rem; }
+        code { background: #f0f4f8; padding: 0 .25rem; }
+        {{styles}}
+        </style></head><body>
+
+        """;
+
     /// <summary>NaN and infinities (an undefined ROC curve, say) become null, which plotly draws as a gap; JSON has no
     /// literal for them.</summary>
     sealed class NonFiniteAsNull : System.Text.Json.Serialization.JsonConverter<double>

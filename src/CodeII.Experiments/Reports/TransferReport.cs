@@ -19,20 +19,12 @@ public static class TransferReport
     {
         var charts = new List<PlotlyPage.Chart>();
         var html = new StringBuilder();
-        html.Append($$"""
-            <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>{{E(title)}}: transfer</title>
-            <style>
-            body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1200px; padding: 0 1rem; color: #1f2933; }
-            h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #d9e2ec; padding-bottom: .3rem; }
-            table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; } .scroll { overflow-x: auto; }
-            th, td { border: 1px solid #d9e2ec; padding: .3rem .6rem; text-align: right; vertical-align: top; }
-            th { background: #f0f4f8; } td.text, th.text { text-align: left; }
+        html.Append(PlotlyPage.Head($"{title}: transfer", """
+            td { vertical-align: top; } .chart { width: 560px; min-height: 380px; } .note { color: #8a5a00; }
             .delta { display: block; font-size: .8rem; color: #52606d; } .better { color: #1f7a3f; font-weight: 600; } .worse { color: #b42318; font-weight: 600; }
-            tr.control td { background: #fafbfc; } .meta { color: #52606d; font-size: .9rem; } .note { color: #8a5a00; }
-            .grid { display: flex; flex-wrap: wrap; gap: .5rem; } .chart { width: 560px; min-height: 380px; }
-            code { background: #f0f4f8; padding: 0 .25rem; }
-            </style></head><body>
+            tr.control td { background: #fafbfc; }
+            """));
+        html.Append($$"""
             <h1>{{E(title)}}: transfer</h1>
             <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}} · {{E(m.Dataset)}}</p>
             <p>Each source network was pre-trained once, then served each target in each mode: <em>zero_shot</em> reads the
