@@ -49,6 +49,30 @@ public sealed record SubsetMetrics
     /// <summary>Macro-averaged AUROC per learner, bootstrapped as a whole so its interval is honest.</summary>
     public required IReadOnlyDictionary<string, Estimate> MacroAuroc { get; init; }
     public required IReadOnlyList<LabelMetrics> PerLabel { get; init; }
+    /// <summary>Which model leads, by how much, and whether the lead is significant.</summary>
+    public SubsetSummary? Summary { get; init; }
+}
+
+/// <summary>The best model's macro-AUROC minus another's, by paired patient bootstrap on the same test patients.</summary>
+public sealed record ModelComparison(string Model, Estimate Difference);
+
+/// <summary>DeLong's test of the best model's AUROC against another's on one label, with the p-value corrected for
+/// every comparison of the subset.</summary>
+public sealed record LabelAurocTest(string Label, string Model, double Difference, double PValue, double AdjustedPValue);
+
+/// <summary>
+/// A subset's verdict: the best model by test macro-AUROC, its paired-bootstrap lead over the runner-up and over the
+/// prior, DeLong's test of each label's AUROC against every other model (Holm-corrected across the subset's tests), and
+/// one sentence that says whether the lead is significant.
+/// </summary>
+public sealed record SubsetSummary
+{
+    public required string Best { get; init; }
+    public ModelComparison? VersusRunnerUp { get; init; }
+    public ModelComparison? VersusPrior { get; init; }
+    public required IReadOnlyList<LabelAurocTest> DeLong { get; init; }
+    public string Correction { get; init; } = Holm.Name;
+    public required string Verdict { get; init; }
 }
 
 public sealed record ExperimentMetrics
@@ -61,8 +85,46 @@ public sealed record ExperimentMetrics
     public required IReadOnlyList<SubsetMetrics> Subsets { get; init; }
 }
 
+/// <summary>Each label subset's verdict: the leader, its paired lead, DeLong's tests.</summary>
+public static partial class ExperimentEvaluator
+{
+    /// <summary>The trivial baseline every run compares with: the training prevalence as every exam's score.</summary>
+    public const string PriorModel = "prior";
+
+    /// <summary>The subset's verdict (<see cref="SubsetSummary"/>); null when no model has a macro-AUROC.</summary>
+    static SubsetSummary? Summarise(LabelSubset subset, IReadOnlyDictionary<string, Estimate> macroAuroc, PatientBootstrap bootstrap, int n,
+        Func<string, int[], double> macro, Func<string, string, float[]> scores, IReadOnlyDictionary<string, bool[]> truth, double confidence)
+    {
+        var ranked = macroAuroc.Where(m => double.IsFinite(m.Value.Value)).OrderByDescending(m => m.Value.Value).ThenBy(m => m.Key, StringComparer.Ordinal).Select(m => m.Key).ToArray();
+        if (ranked.Length == 0) return null;
+        var best = ranked[0];
+        ModelComparison? Versus(string? other) => other is null ? null
+            : new ModelComparison(other, bootstrap.Estimate(n, idx => macro(best, idx) - macro(other, idx)));
+        var runnerUp = Versus(ranked.Skip(1).FirstOrDefault(m => m != PriorModel));
+        var prior = Versus(ranked.Contains(PriorModel) && best != PriorModel ? PriorModel : null);
+        var tests = (from label in subset.Labels
+                     from other in ranked.Skip(1)
+                     let c = DeLong.Compare(scores(label, best), scores(label, other), truth[label])
+                     select (label, other, c)).ToArray();
+        var adjusted = Holm.Adjust([.. tests.Select(t => t.c.PValue)]);
+        var lead = runnerUp?.Difference;
+        var percent = confidence.ToString("P0", System.Globalization.CultureInfo.InvariantCulture);
+        var verdict = runnerUp is null || lead is null ? $"{best} is the only model with a macro-AUROC."
+            : double.IsNaN(lead.Lower) ? $"{best} has the best test macro-AUROC; its lead over {runnerUp.Model} has no interval."
+            : lead.Lower > 0 ? $"{best} has the best test macro-AUROC, and its lead over {runnerUp.Model}, {Signed(lead.Value)} ({percent} CI {Signed(lead.Lower)} to {Signed(lead.Upper)}), is significant: the interval excludes 0."
+            : $"{best} has the best test macro-AUROC, but its lead over {runnerUp.Model}, {Signed(lead.Value)} ({percent} CI {Signed(lead.Lower)} to {Signed(lead.Upper)}), is not significant: the interval includes 0.";
+        return new SubsetSummary
+        {
+            Best = best, VersusRunnerUp = runnerUp, VersusPrior = prior, Verdict = verdict,
+            DeLong = [.. tests.Select((t, i) => new LabelAurocTest(t.label, t.other, t.c.Difference, t.c.PValue, adjusted[i]))],
+        };
+    }
+
+    static string Signed(double v) => (v >= 0 ? "+" : "−") + Math.Abs(v).ToString("F3", System.Globalization.CultureInfo.InvariantCulture);
+}
+
 /// <summary>Scores each selected model on the test exams with patient-bootstrap intervals.</summary>
-public static class ExperimentEvaluator
+public static partial class ExperimentEvaluator
 {
     public static ExperimentMetrics Evaluate(IReadOnlyList<ModelPredictions> predictions, IReadOnlyList<LabelSubset> subsets, IReadOnlyList<string> learners,
         IReadOnlyList<string> testPatients, Func<string, bool[]> testTruthOf, int replicates, double confidence, int seed,
@@ -117,21 +179,28 @@ public static class ExperimentEvaluator
             };
         }
 
-        var subsetMetrics = subsets.Select(subset => new SubsetMetrics
+        double Macro(LabelSubset subset, string learner, int[] idx)
         {
-            Name = subset.Name,
-            Labels = subset.Labels,
-            PerLabel = subset.Labels.Select(l => LabelMetricsOf(subset.Name, l)).ToArray(),
-            MacroAuroc = learners.ToDictionary(learner => learner, learner =>
+            var aurocs = subset.Labels.Select(l => { var (s, t) = Take(Model(subset.Name, l, learner).TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
+            return aurocs.Any(double.IsNaN) ? double.NaN : aurocs.Average();
+        }
+        var subsetMetrics = subsets.Select(subset =>
+        {
+            var macroAuroc = learners.ToDictionary(learner => learner, learner =>
             {
-                var macro = bootstrap.Estimate(n, idx =>
-                {
-                    var aurocs = subset.Labels.Select(l => { var (s, t) = Take(Model(subset.Name, l, learner).TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
-                    return aurocs.Any(double.IsNaN) ? double.NaN : aurocs.Average();
-                });
+                var macro = bootstrap.Estimate(n, idx => Macro(subset, learner, idx));
                 Step();
                 return macro;
-            }),
+            });
+            return new SubsetMetrics
+            {
+                Name = subset.Name,
+                Labels = subset.Labels,
+                PerLabel = subset.Labels.Select(l => LabelMetricsOf(subset.Name, l)).ToArray(),
+                MacroAuroc = macroAuroc,
+                Summary = Summarise(subset, macroAuroc, bootstrap, n, (learner, idx) => Macro(subset, learner, idx),
+                    (label, learner) => Model(subset.Name, label, learner).TestScores, truth, confidence),
+            };
         }).ToArray();
 
         return new ExperimentMetrics

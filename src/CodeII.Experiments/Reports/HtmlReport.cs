@@ -41,7 +41,7 @@ public static class HtmlReport
         var m = model.Manifest;
         var title = $"CodeII experiment report: {model.Experiment}";
         html.Append(PlotlyPage.Head(title, """
-            td.metric { white-space: nowrap; } tr.best td.metric:not([data-metric=prevalence]) { font-weight: 600; } tr.baseline td:not([rowspan]) { color: #627d98; }
+            td.metric, td.number { white-space: nowrap; } tr.best td.metric:not([data-metric=prevalence]) { font-weight: 600; } tr.baseline td:not([rowspan]) { color: #627d98; }
             .chart { width: 380px; min-height: 340px; } .wide { width: 100%; max-width: 760px; height: 380px; }
             """));
         html.Append($$"""
@@ -55,6 +55,7 @@ public static class HtmlReport
             """);
 
         if (model.Manifest.Patients is { } patients) html.Append($"<p class=\"meta\">Patients: {E(patients)}.</p>");
+        RenderSummary(html, model);
         RenderSkipped(html, model);
         foreach (var subset in model.Metrics.Subsets)
             RenderSubset(html, charts, subset, model);
@@ -279,6 +280,41 @@ public static class HtmlReport
         $"<td class=\"metric\"{(rowSpan > 1 ? $" rowspan=\"{rowSpan}\"" : "")} data-subset=\"{E(subset)}\" data-label=\"{E(label)}\" data-learner=\"{E(learner)}\" data-metric=\"{metric}\">{E(Format(e))}</td>";
 
     static double? NaNToNull(double v) => double.IsNaN(v) ? null : v;
+
+    /// <summary>First, per label subset: the best model, its paired lead over the runner-up and the prior, whether
+    /// the lead is significant, and DeLong's test of each label's AUROC against every other model.</summary>
+    static void RenderSummary(StringBuilder html, ReportModel model)
+    {
+        var subsets = model.Metrics.Subsets.Where(s => s.Summary is not null).ToArray();
+        if (subsets.Length == 0) return;
+        html.Append("<h2 id=\"summary\">Summary</h2>");
+        foreach (var subset in subsets)
+        {
+            var summary = subset.Summary!;
+            html.Append($"<h3>{E(subset.Name)}</h3><p class=\"verdict\" data-subset=\"{E(subset.Name)}\">{E(summary.Verdict)}</p>");
+            html.Append("<table class=\"summary\"><tr><th class=\"text\">compared with</th><th>test macro-AUROC</th><th>best minus it (paired bootstrap)</th></tr>");
+            foreach (var comparison in new[] { summary.VersusRunnerUp, summary.VersusPrior }.OfType<ModelComparison>())
+                html.Append($"<tr><td class=\"text\">{E(comparison.Model)}</td><td class=\"number\">{Format(subset.MacroAuroc[comparison.Model])}</td>")
+                    .Append($"<td class=\"number\" data-model=\"{E(comparison.Model)}\" data-difference=\"{comparison.Difference.Value.ToString("R", CultureInfo.InvariantCulture)}\">{Format(comparison.Difference)}</td></tr>");
+            html.Append("</table>");
+            var others = summary.DeLong.Select(t => t.Model).Distinct().ToArray();
+            if (others.Length == 0) continue;
+            html.Append($"<div class=\"scroll\"><table class=\"delong\"><caption>DeLong's test of {E(summary.Best)}'s AUROC against each model, per label: the difference and its p-value, {E(summary.Correction)}-corrected over the subset's {summary.DeLong.Count} tests</caption><tr><th class=\"text\">label</th>");
+            foreach (var other in others) html.Append($"<th>{E(other)}</th>");
+            html.Append("</tr>");
+            foreach (var label in summary.DeLong.Select(t => t.Label).Distinct())
+            {
+                html.Append($"<tr><td class=\"text\">{E(label)}</td>");
+                foreach (var other in others)
+                {
+                    var test = summary.DeLong.First(t => t.Label == label && t.Model == other);
+                    html.Append($"<td class=\"number\">{(test.Difference >= 0 ? "+" : "")}{Format(test.Difference)}, p {(double.IsNaN(test.AdjustedPValue) ? "n/a" : test.AdjustedPValue < 0.001 ? "&lt; 0.001" : test.AdjustedPValue.ToString("0.000", CultureInfo.InvariantCulture))}</td>");
+                }
+                html.Append("</tr>");
+            }
+            html.Append("</table></div>");
+        }
+    }
 
     static string E(string s) => WebUtility.HtmlEncode(s);
 }

@@ -64,7 +64,7 @@ public static class BinaryLearnerCatalog
     public const string FastForest = "fastforest";
     public const string SdcaLogisticRegression = "sdca_logistic_regression";
     public const string LinearSvm = "linear_svm";
-    public const string Prior = "prior";
+    public const string Prior = Evaluation.ExperimentEvaluator.PriorModel;
 
     public static readonly IReadOnlyList<string> Names = [LightGbm, LogisticRegression, FastTree, FastForest, SdcaLogisticRegression, LinearSvm, Prior];
 

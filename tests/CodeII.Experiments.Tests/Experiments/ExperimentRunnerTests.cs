@@ -82,6 +82,36 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
             Assert.True(lightGbm.Lower > prior.Upper, $"{label.Label}: LightGBM {lightGbm} vs prior {prior}");
         }
     }
+
+    [Fact]
+    public void Each_subset_names_its_best_model_with_its_paired_lead_and_DeLongs_tests_corrected_by_Holm()
+    {
+        foreach (var subset in small.Result.Metrics.Subsets)
+        {
+            var summary = subset.Summary!;
+            var ranked = subset.MacroAuroc.OrderByDescending(m => m.Value.Value).Select(m => m.Key).ToArray();
+            Assert.Equal(ranked[0], summary.Best);
+            var runnerUp = summary.VersusRunnerUp!;
+            Assert.Equal(ranked.Skip(1).First(m => m != "prior"), runnerUp.Model);
+            // On the full test set the paired difference is the difference of the two macro-AUROCs.
+            Assert.Equal(subset.MacroAuroc[summary.Best].Value - subset.MacroAuroc[runnerUp.Model].Value, runnerUp.Difference.Value, 12);
+            Assert.InRange(runnerUp.Difference.Value, runnerUp.Difference.Lower, runnerUp.Difference.Upper);
+            Assert.Equal(subset.MacroAuroc[summary.Best].Value - 0.5, summary.VersusPrior!.Difference.Value, 9);
+            Assert.Contains(runnerUp.Difference.Lower > 0 ? "is significant" : "is not significant", summary.Verdict);
+            // One DeLong test per label and other model; its difference is the two AUROCs', and Holm never lowers a p-value.
+            Assert.Equal(subset.Labels.Count * (subset.MacroAuroc.Count - 1), summary.DeLong.Count);
+            foreach (var test in summary.DeLong)
+            {
+                var models = subset.PerLabel.Single(l => l.Label == test.Label).Models;
+                Assert.Equal(models.Single(m => m.Learner == summary.Best).Auroc.Value - models.Single(m => m.Learner == test.Model).Auroc.Value, test.Difference, 9);
+                Assert.True(test.AdjustedPValue >= test.PValue);
+            }
+            Assert.Equal("Holm–Bonferroni", summary.Correction);
+        }
+        var report = File.ReadAllText(small.Result.ReportPath);
+        Assert.Contains(System.Net.WebUtility.HtmlEncode(small.Result.Metrics.Subsets[0].Summary!.Verdict), report);
+        Assert.Contains("Holm–Bonferroni-corrected", report);
+    }
 }
 
 public class ExperimentCancellationTests
