@@ -299,13 +299,15 @@ public static class HtmlReport
             html.Append("</table>");
             var others = summary.DeLong.Select(t => t.Model).Distinct().ToArray();
             if (others.Length == 0) continue;
-            html.Append($"<div class=\"scroll\"><table class=\"delong\"><caption>DeLong's test of {E(summary.Best)}'s AUROC against each model, per label: the difference and its p-value, {E(summary.Correction)}-corrected over the subset's {summary.DeLong.Count} tests</caption><tr><th class=\"text\">label</th>");
-            foreach (var other in others) html.Append($"<th>{E(other)}</th>");
+            var labels = summary.DeLong.Select(t => t.Label).Distinct().ToArray();
+            html.Append($"<p class=\"meta\">DeLong's test of {E(summary.Best)}'s AUROC against each model, per label: the difference and its p-value, {E(summary.Correction)}-corrected over the subset's {summary.DeLong.Count} tests.</p>");
+            html.Append("<div class=\"scroll\"><table class=\"delong\"><tr><th class=\"text\">model</th>");
+            foreach (var label in labels) html.Append($"<th>{E(label)}</th>");
             html.Append("</tr>");
-            foreach (var label in summary.DeLong.Select(t => t.Label).Distinct())
+            foreach (var other in others)
             {
-                html.Append($"<tr><td class=\"text\">{E(label)}</td>");
-                foreach (var other in others)
+                html.Append($"<tr><td class=\"text\">{E(other)}</td>");
+                foreach (var label in labels)
                 {
                     var test = summary.DeLong.First(t => t.Label == label && t.Model == other);
                     html.Append($"<td class=\"number\">{(test.Difference >= 0 ? "+" : "")}{Format(test.Difference)}, p {(double.IsNaN(test.AdjustedPValue) ? "n/a" : test.AdjustedPValue < 0.001 ? "&lt; 0.001" : test.AdjustedPValue.ToString("0.000", CultureInfo.InvariantCulture))}</td>");
