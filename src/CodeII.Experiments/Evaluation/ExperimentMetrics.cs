@@ -14,6 +14,10 @@ public sealed record ModelMetrics
     public required double ValidationAuroc { get; init; }
     public required int Trial { get; init; }
     public required IReadOnlyDictionary<string, double> Parameters { get; init; }
+    /// <summary>The test exams at the validation-chosen threshold.</summary>
+    public ConfusionMatrix? Confusion { get; init; }
+    /// <summary>The Brier score and reliability diagram on the test exams.</summary>
+    public Calibration? Calibration { get; init; }
 }
 
 /// <summary>One model's test scores for one label, with the threshold and the selection facts chosen on validation:
@@ -169,6 +173,8 @@ public static partial class ExperimentEvaluator
                         Auprc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.AveragePrecision(s, t); }),
                         F1 = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.F1(s, t, model.Threshold); }),
                         Threshold = model.Threshold,
+                        Confusion = ConfusionMatrix.At(model.TestScores, y, model.Threshold),
+                        Calibration = Calibration.Of(model.TestScores, y),
                         ValidationAuroc = model.ValidationAuroc,
                         Trial = model.Trial,
                         Parameters = model.Parameters,

@@ -114,6 +114,25 @@ public static class HtmlReport
             // Room on the left for the longest model name, e.g. handcrafted+learned/logistic_regression.
             new { title = new { text = $"Test AUROC, label × model ({subset.Name})" }, margin = new { l = 20 + 7 * learners.Max(l => l.Length), t = 50 },
                 height = 120 + 34 * learners.Length }));
+        RenderThresholds(html, subset);
+    }
+
+    /// <summary>Each label and model at its validation-chosen threshold (counts, sensitivity, specificity, PPV, NPV)
+    /// and its calibration (Brier score), on the test exams.</summary>
+    static void RenderThresholds(StringBuilder html, SubsetMetrics subset)
+    {
+        html.Append($"<details><summary>At the validation-chosen thresholds, and calibration ({E(subset.Name)})</summary><div class=\"scroll\"><table class=\"thresholds\">")
+            .Append("<tr><th class=\"text\">label</th><th class=\"text\">model</th><th>threshold</th><th>TP</th><th>FP</th><th>TN</th><th>FN</th><th>sensitivity</th><th>specificity</th><th>PPV</th><th>NPV</th><th>Brier</th></tr>");
+        foreach (var label in subset.PerLabel)
+            foreach (var m in label.Models.Where(m => m.Confusion is not null))
+            {
+                var c = m.Confusion!;
+                html.Append($"<tr><td class=\"text\">{E(label.Label)}</td><td class=\"text\">{E(m.Learner)}</td><td class=\"number\">{Format(m.Threshold)}</td>")
+                    .Append($"<td class=\"number\">{c.TruePositives}</td><td class=\"number\">{c.FalsePositives}</td><td class=\"number\">{c.TrueNegatives}</td><td class=\"number\">{c.FalseNegatives}</td>")
+                    .Append($"<td class=\"number\">{Format(c.Sensitivity)}</td><td class=\"number\">{Format(c.Specificity)}</td><td class=\"number\">{Format(c.Ppv)}</td><td class=\"number\">{Format(c.Npv)}</td>")
+                    .Append($"<td class=\"number\">{Format(m.Calibration?.Brier ?? double.NaN)}</td></tr>");
+            }
+        html.Append("</table></div></details>");
     }
 
     static void RenderNetwork(StringBuilder html, List<PlotlyPage.Chart> charts, ReportModel model)

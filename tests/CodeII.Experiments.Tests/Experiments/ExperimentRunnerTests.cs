@@ -112,6 +112,22 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
         Assert.Contains(System.Net.WebUtility.HtmlEncode(small.Result.Metrics.Subsets[0].Summary!.Verdict), report);
         Assert.Contains("Holm–Bonferroni-corrected", report);
     }
+
+    [Fact]
+    public void The_confusion_counts_at_each_threshold_are_the_decisions_predictions_csv_records()
+    {
+        var csv = CodeII.Experiments.Data.CsvTable.Read(small.Result.Folder.FileIn(RunFolder.PredictionsFile));
+        int Col(string name) => csv.Column(name);
+        var test = csv.Rows.Where(r => r[Col("split")] == "test").ToArray();
+        foreach (var label in small.Result.Metrics.Subsets.SelectMany(s => s.PerLabel).DistinctBy(l => l.Label))
+            foreach (var model in label.Models)
+            {
+                var rows = test.Where(r => r[Col("label")] == label.Label && r[Col("model")] == model.Learner && r[Col("subset")] == "").ToArray();
+                int Count(string decision, string truth) => rows.Count(r => r[Col("decision")] == decision && r[Col("truth")] == truth);
+                Assert.Equal(new CodeII.Experiments.Evaluation.ConfusionMatrix(Count("1", "1"), Count("1", "0"), Count("0", "0"), Count("0", "1")), model.Confusion);
+                Assert.Equal(rows.Length, model.Calibration!.Bins.Sum(b => b.Exams));
+            }
+    }
 }
 
 public class ExperimentCancellationTests
