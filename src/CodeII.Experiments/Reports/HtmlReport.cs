@@ -107,14 +107,25 @@ public static class HtmlReport
         var id = $"heatmap-{subset.Name}";
         html.Append($"<div id=\"{E(id)}\" class=\"wide plot\"></div>\n");
         var z = learners.Select(l => subset.PerLabel.Select(p => (double?)NaNToNull(p.Models.First(x => x.Learner == l).Auroc.Value)).ToArray()).ToArray();
+        var (zmin, zmax) = HeatmapRange(z.Where((_, i) => learners[i] != Evaluation.ExperimentEvaluator.PriorModel).SelectMany(r => r).OfType<double>().ToArray());
         charts.Add(new PlotlyPage.Chart(id,
-            new object[] { new { type = "heatmap", x = subset.Labels, y = learners, z, zmin = 0.5, zmax = 1.0, colorscale = "Viridis",
+            new object[] { new { type = "heatmap", x = subset.Labels, y = learners, z, zmin, zmax, colorscale = "Viridis",
                 text = z.Select(r => r.Select(v => v is null ? "n/a" : Format(v.Value)).ToArray()).ToArray(), texttemplate = "%{text}",
                 hovertemplate = "%{y} on %{x}: AUROC %{text}<extra></extra>", colorbar = new { title = new { text = "AUROC" } } } },
             // Room on the left for the longest model name, e.g. handcrafted+learned/logistic_regression.
             new { title = new { text = $"Test AUROC, label × model ({subset.Name})" }, margin = new { l = 20 + 7 * learners.Max(l => l.Length), t = 50 },
                 height = 120 + 34 * learners.Length }));
         RenderThresholds(html, subset);
+    }
+
+    /// <summary>The heatmap's colour range: the real models' AUROCs (the prior's 0.5 would squeeze them into one
+    /// colour), rounded out to the hundredth, between 0.5 and 1; the prior's cells take the bottom colour.</summary>
+    internal static (double Min, double Max) HeatmapRange(IReadOnlyList<double> aurocs)
+    {
+        if (aurocs.Count == 0) return (0.5, 1.0);
+        var min = Math.Clamp(Math.Floor(aurocs.Min() * 100) / 100, 0.5, 0.99);
+        var max = Math.Clamp(Math.Ceiling(aurocs.Max() * 100) / 100, min + 0.01, 1.0);
+        return (min, max);
     }
 
     /// <summary>Each label and model at its validation-chosen threshold (counts, sensitivity, specificity, PPV, NPV)
@@ -186,7 +197,9 @@ public static class HtmlReport
             foreach (var selected in model.TestPredictions.Where(s => s.Label == label))
             {
                 var (fpr, tpr) = BinaryMetrics.RocCurve(selected.TestScores, truth);
-                traces.Add(new { type = "scatter", mode = "lines", name = selected.Subset is { } shared ? $"{selected.Model} ({shared})" : selected.Model, x = fpr, y = tpr, line = new { shape = "hv" } });
+                // Straight segments between the curve's points (one per distinct score): the curve whose area is the
+                // AUROC with ties counted half, so tied scores (the prior's one score) draw the diagonal, not an L.
+                traces.Add(new { type = "scatter", mode = "lines", name = selected.Subset is { } shared ? $"{selected.Model} ({shared})" : selected.Model, x = fpr, y = tpr, line = new { shape = "linear" } });
             }
             traces.Add(new { type = "scatter", mode = "lines", name = "chance", x = new[] { 0, 1 }, y = new[] { 0, 1 },
                 line = new { dash = "dot", color = "#9aa5b1" }, showlegend = false, hoverinfo = "skip" });

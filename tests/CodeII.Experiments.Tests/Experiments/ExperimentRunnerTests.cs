@@ -128,6 +128,44 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
                 Assert.Equal(rows.Length, model.Calibration!.Bins.Sum(b => b.Exams));
             }
     }
+
+    [Fact]
+    public void The_priors_ROC_curve_is_the_diagonal_and_every_curve_is_drawn_with_straight_segments()
+    {
+        var html = File.ReadAllText(small.Result.ReportPath);
+        var start = html.IndexOf("const codeiiCharts = ", StringComparison.Ordinal) + "const codeiiCharts = ".Length;
+        var charts = JsonDocument.Parse(html[start..html.IndexOf(";\n", start, StringComparison.Ordinal)]).RootElement;
+        var roc = charts.EnumerateArray().Where(c => c.GetProperty("id").GetString()!.StartsWith("roc-", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(roc);
+        foreach (var chart in roc)
+        {
+            var traces = chart.GetProperty("data").EnumerateArray().ToArray();
+            var prior = traces.Single(t => t.GetProperty("name").GetString() == "prior");
+            // One score for every exam: the curve goes from (0, 0) straight to (1, 1).
+            Assert.Equal([0.0, 1.0], prior.GetProperty("x").EnumerateArray().Select(v => v.GetDouble()));
+            Assert.Equal([0.0, 1.0], prior.GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+            Assert.All(traces.Where(t => t.TryGetProperty("line", out var line) && line.TryGetProperty("shape", out _)),
+                t => Assert.Equal("linear", t.GetProperty("line").GetProperty("shape").GetString()));
+        }
+    }
+
+    [Fact]
+    public void The_heatmaps_colours_span_the_real_models_not_the_priors_half()
+    {
+        // By hand: AUROCs 0.955–0.998 round out to [0.95, 1.00]; the prior's 0.5 is left out.
+        Assert.Equal((0.95, 1.0), CodeII.Experiments.Reports.HtmlReport.HeatmapRange([0.955, 0.998, 0.97]));
+        Assert.Equal((0.5, 0.62), CodeII.Experiments.Reports.HtmlReport.HeatmapRange([0.41, 0.612]));
+        Assert.Equal((0.5, 1.0), CodeII.Experiments.Reports.HtmlReport.HeatmapRange([]));
+        var html = File.ReadAllText(small.Result.ReportPath);
+        var start = html.IndexOf("const codeiiCharts = ", StringComparison.Ordinal) + "const codeiiCharts = ".Length;
+        var charts = JsonDocument.Parse(html[start..html.IndexOf(";\n", start, StringComparison.Ordinal)]).RootElement;
+        foreach (var (subset, heatmap) in small.Result.Metrics.Subsets.Zip(charts.EnumerateArray().Where(c => c.GetProperty("data")[0].GetProperty("type").GetString() == "heatmap")))
+        {
+            var real = subset.PerLabel.SelectMany(l => l.Models).Where(m => m.Learner != "prior").Select(m => m.Auroc.Value).ToArray();
+            Assert.True(heatmap.GetProperty("data")[0].GetProperty("zmin").GetDouble() <= real.Min());
+            Assert.True(heatmap.GetProperty("data")[0].GetProperty("zmin").GetDouble() > 0.5);
+        }
+    }
 }
 
 public class ExperimentCancellationTests
