@@ -7,16 +7,30 @@ namespace CodeII.Experiments.Experiments;
 public static class Datasets
 {
     /// <summary>Opens the definition's dataset and checks that every label of every subset is one of its classes.</summary>
-    public static IEcgSource CreateSource(ExperimentDefinition definition)
+    /// <param name="keyPrefix">Where the definition's keys sit in the file: empty, or e.g. <c>transfer.targets.cpsc.</c></param>
+    public static IEcgSource CreateSource(ExperimentDefinition definition, string keyPrefix = "")
     {
-        var d = definition.Dataset;
-        var source = Open(d, definition.Preprocessing);
-        foreach (var subset in definition.LabelSubsets)
-            foreach (var label in subset.Labels)
-                if (!source.ClassNames.Contains(label))
-                    throw new EcgDataException(d.Path ?? d.Kind, "(dataset)", $"label_subsets.{subset.Name}",
-                        $"'{label}' is not a class of this dataset; it has {string.Join(", ", source.ClassNames)}");
-        return source;
+        var source = Open(definition.Dataset, definition.Preprocessing);
+        try
+        {
+            foreach (var subset in definition.LabelSubsets)
+                RequireClasses(source, definition.Dataset, subset.Labels, $"{keyPrefix}label_subsets.{subset.Name}");
+            return source;
+        }
+        catch
+        {
+            (source as IDisposable)?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Refuses a class the dataset does not have, naming the dataset, the key it was written under and the classes there are.</summary>
+    public static void RequireClasses(IEcgSource source, DatasetDefinition dataset, IEnumerable<string> classes, string key)
+    {
+        foreach (var label in classes)
+            if (!source.ClassNames.Contains(label))
+                throw new EcgDataException(dataset.Path ?? dataset.Kind, "(dataset)", key,
+                    $"'{label}' is not a class of this dataset; it has {string.Join(", ", source.ClassNames)}");
     }
 
     /// <summary>

@@ -68,11 +68,16 @@ public static class ExperimentRunner
         if (File.Exists(resolved) && File.ReadAllText(resolved) != System.Text.Json.JsonSerializer.Serialize(definition, RunFolder.Json) + "\n")
             throw new InvalidDataException($"{folder.Path}: this run folder was made by another definition ({RunFolder.ResolvedDefinitionFile} differs); start a new run");
         if (folder.IsFinished) return Finished(folder);
-        var source = Datasets.CreateSource(definition);
-        if (!folder.HasStarted) return Start(definition, definitionText, definitionPath, folder, source, options, DateTime.UtcNow, cancellationToken);
+        if (!folder.HasStarted) return Start(definition, definitionText, definitionPath, folder, Datasets.CreateSource(definition), options, DateTime.UtcNow, cancellationToken);
         var events = new RunEvents(folder);
         events.RepairTornTail();
-        var manifest = events.StartingManifest();
+        return Continue(definition, folder, events, events.StartingManifest(), options, cancellationToken);
+    }
+
+    /// <summary>An interrupted run's next session in its own folder, with the manifest it started with.</summary>
+    static RunResult Continue(ExperimentDefinition definition, RunFolder folder, RunEvents events, RunManifest manifest, RunOptions options, CancellationToken cancellationToken)
+    {
+        var source = Datasets.CreateSource(definition);
         events.Append(RunEvent.Resumed);
         return Execute(new RunContext
         {
@@ -150,12 +155,7 @@ public static class ExperimentRunner
         var (commit, _) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(manifest.DefinitionFile)) ?? ".");
         if (commit != manifest.GitCommit)
             options.Progress?.Report(new StageProgress("resume", 0, 0, $"the run started at commit {manifest.GitCommit}, this is {commit}: trials replay only if the sweep proposes the same"));
-        var source = Datasets.CreateSource(definition);
-        events.Append(RunEvent.Resumed);
-        return Execute(new RunContext
-        {
-            Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
-        });
+        return Continue(definition, folder, events, manifest, options, cancellationToken);
     }
 
     static RunResult Execute(RunContext run)
@@ -186,8 +186,7 @@ public static class ExperimentRunner
             catch (Exception e)
             {
                 // The folder keeps every finished stage and trial, and its event log says how the session ended.
-                if (e is OperationCanceledException) run.Events.Append(RunEvent.Cancelled);
-                else run.Events.Append(RunEvent.Failed, detail: $"{e.GetType().Name}: {e.Message}");
+                run.Events.AppendEnding(e);
                 throw;
             }
         }

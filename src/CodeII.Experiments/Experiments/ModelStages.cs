@@ -130,19 +130,29 @@ public sealed class ModelsStage : IRunStage
     /// thresholded on the validation patients like every other model.</summary>
     static BundleDescription ZeroShotDescription(RunContext run, Labels.CoverageRow row, string relative)
     {
+        var indices = row.SourceClasses.Select(c => run.Network!.Classes.ToList().IndexOf(c)).ToArray();
+        return NetworkOutputDescription(run, ZeroShotModel, row.Label, relative, new Dictionary<string, double> { ["source_classes"] = indices.Length },
+            reads: d => d with { NetworkOutputs = indices });
+    }
+
+    /// <summary>
+    /// A model that reads the network's outputs (<c>resnet</c>, <c>zero_shot</c>): <paramref name="reads"/> says which,
+    /// and the bundle's own score of the validation exams chooses its threshold, as for every other model.
+    /// </summary>
+    static BundleDescription NetworkOutputDescription(RunContext run, string model, string label, string relative,
+        IReadOnlyDictionary<string, double> parameters, Func<BundleDescription, BundleDescription> reads)
+    {
         var (network, outputs, split) = (run.Network!, run.NetworkOutputs!, run.Split!);
         var (train, validation) = (split.Indices(SplitPart.Train), split.Indices(SplitPart.Validation));
-        var indices = row.SourceClasses.Select(c => network.Classes.ToList().IndexOf(c)).ToArray();
-        var validationScores = validation.Select(i => indices.Max(k => outputs.Row(i)[k])).ToArray();
-        var validationTruth = validation.Select(i => outputs.Labels[i].Contains(row.Label)).ToArray();
-        var (result, threshold) = LabelResult.FromValidation(row.Label, validationScores, validationTruth, train.Count(i => outputs.Labels[i].Contains(row.Label)));
-        var parameters = new Dictionary<string, double> { ["source_classes"] = indices.Length };
-        return Describe(run, ZeroShotModel, row.Label, null, threshold, ZeroShotModel, parameters, 0, result.ValidationAuroc) with
+        var description = reads(Describe(run, model, label, null, double.NaN, model, parameters, 0, double.NaN) with
         {
-            NetworkOutputs = indices,
             FeatureNames = outputs.FeatureNames,
             Network = RunNetwork.Reference(run.Folder, relative, network, run.Definition.Pretrain!),
-        };
+        });
+        var validationScores = validation.Select(i => description.OutputScore(outputs.Row(i).ToArray())).ToArray();
+        var validationTruth = validation.Select(i => outputs.Labels[i].Contains(label)).ToArray();
+        var (result, threshold) = LabelResult.FromValidation(label, validationScores, validationTruth, train.Count(i => outputs.Labels[i].Contains(label)));
+        return description with { Threshold = threshold, ValidationAuroc = result.ValidationAuroc };
     }
 
     /// <summary>The network's outputs compare only where it learned the experiment's labels (its own data, or fine-tuned).</summary>
@@ -179,19 +189,10 @@ public sealed class ModelsStage : IRunStage
     /// <summary>The network's own sigmoid output for a label as one more model, thresholded on validation like the others.</summary>
     static BundleDescription EndToEndDescription(RunContext run, string label, string relative)
     {
-        var (network, outputs, split) = (run.Network!, run.NetworkOutputs!, run.Split!);
-        var (train, validation) = (split.Indices(SplitPart.Train), split.Indices(SplitPart.Validation));
-        var c = network.Classes.ToList().IndexOf(label);
-        var validationScores = validation.Select(i => outputs.Row(i)[c]).ToArray();
-        var validationTruth = validation.Select(i => outputs.Labels[i].Contains(label)).ToArray();
-        var (result, threshold) = LabelResult.FromValidation(label, validationScores, validationTruth, train.Count(i => outputs.Labels[i].Contains(label)));
+        var network = run.Network!;
         var parameters = new Dictionary<string, double> { ["epochs"] = network.State.CompletedEpochs, ["best_epoch"] = network.State.BestEpoch, ["parameters"] = network.Parameters };
-        return Describe(run, LearnedFeatures.EndToEndModel, label, null, threshold, LearnedFeatures.EndToEndModel, parameters, 0, result.ValidationAuroc) with
-        {
-            NetworkOutput = c,
-            FeatureNames = outputs.FeatureNames,
-            Network = RunNetwork.Reference(run.Folder, relative, network, run.Definition.Pretrain!),
-        };
+        return NetworkOutputDescription(run, LearnedFeatures.EndToEndModel, label, relative, parameters,
+            reads: d => d with { NetworkOutput = network.Classes.ToList().IndexOf(label) });
     }
 }
 
@@ -281,14 +282,7 @@ public sealed class ReportStage : IRunStage
     public void Run(RunContext run)
     {
         var now = DateTime.UtcNow;
-        var events = run.Events.Read();
-        run.Manifest = run.Manifest with
-        {
-            FinishedUtc = now,
-            DurationSeconds = RunEvents.WorkingSeconds(events, now),
-            Resumes = events.Count(e => e.Event == RunEvent.Resumed),
-            Status = "complete",
-        };
+        run.Manifest = run.Events.Completed(run.Manifest, now);
         run.Folder.WriteText(RunFolder.ReportFile, HtmlReport.Render(RunReport.Read(run.Folder, run.Manifest)));
         run.ReportPath = run.Folder.FileIn(RunFolder.ReportFile);
         run.Report(Name, 1, 1);

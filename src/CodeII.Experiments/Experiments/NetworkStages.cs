@@ -95,18 +95,21 @@ public sealed class PretrainStage : IRunStage
         var progress = options.Progress is null ? null : new TrainingProgressAdapter(options.Progress);
         var pretrain = definition.Pretrain! with { Training = definition.Pretrain!.Training with { Seed = definition.Seed } };
 
+        var targetLabels = LabelsBySourceIndex(rows);
+        // A network of these classes reading the experiment's own exams, through their input cache.
+        (EcgBatchLoader, NetworkInputCache) TargetLoader(IReadOnlyList<string> classes) =>
+            NetworkPretraining.Loader(source, rows.DataFingerprint, classes, pretrain, cacheRoot, options.MaxThreads, i => targetLabels[i]);
         PretrainedNetwork OnTarget(PretrainedNetwork? startFrom)
         {
             int[] SourceRows(SplitPart part) => split.Indices(part).Select(i => rows.SourceIndex[i]).ToArray();
-            var labels = LabelsBySourceIndex(rows);
             return NetworkPretraining.TrainOrResume(source, rows.DataFingerprint, definition.AllLabels, SourceRows(SplitPart.Train), SourceRows(SplitPart.Validation),
-                pretrain, cacheRoot, options.MaxThreads, i => labels[i], progress, cancellationToken, startFrom);
+                pretrain, cacheRoot, options.MaxThreads, i => targetLabels[i], progress, cancellationToken, startFrom);
         }
         PretrainedNetwork pretrained;
         if (definition.PretrainWeights is { } imported)
         {
-            var sourceLabels = LabelsBySourceIndex(rows);
-            var (importLoader, importInputs) = NetworkPretraining.Loader(source, rows.DataFingerprint, imported.Classes, pretrain, cacheRoot, options.MaxThreads, i => sourceLabels[i]);
+            // An imported network has no exams of its own: its loader reads the experiment's from the start.
+            var (importLoader, importInputs) = TargetLoader(imported.Classes);
             pretrained = NetworkPretraining.Import(imported.Path, imported.Classes, pretrain, cacheRoot, importLoader, importInputs);
         }
         else if (definition.PretrainDataset is { } sourceDataset)
@@ -115,10 +118,7 @@ public sealed class PretrainStage : IRunStage
             // The experiment's preprocessing applies to the source too: the network must read both alike.
             var pretrainSource = Datasets.Open(sourceDataset, definition.Preprocessing);
             var classes = definition.PretrainLabels ?? definition.AllLabels;
-            foreach (var label in classes)
-                if (!pretrainSource.ClassNames.Contains(label))
-                    throw new EcgDataException(sourceDataset.Path ?? sourceDataset.Kind, "(dataset)", "pretrain.labels",
-                        $"'{label}' is not a class of the pre-training dataset; it has {string.Join(", ", pretrainSource.ClassNames)}");
+            Datasets.RequireClasses(pretrainSource, sourceDataset, classes, "pretrain.labels");
             var (sourceRows, _) = FeaturesStage.ExtractOrLoad(sourceDataset, options, pretrainSource, new MetadataOnlyExtractor(), cancellationToken);
             var sourceSplit = PatientSplit.IterativeStratified(sourceRows.PatientIds, sourceRows.Labels, 0.8, 0.15, definition.Seed);
             int[] PretrainRows(SplitPart part) => sourceSplit.Indices(part).Select(i => sourceRows.SourceIndex[i]).ToArray();
@@ -135,10 +135,13 @@ public sealed class PretrainStage : IRunStage
                 return OnTarget(startFrom: pretrained) with { TrainedOn = $"pre-trained: {origin}, then fine-tuned on the experiment's training patients" };
 
         // Frozen: the source's network, reading the experiment's exams.
-        var targetLabels = LabelsBySourceIndex(rows);
-        var (loader, inputs) = NetworkPretraining.Loader(source, rows.DataFingerprint, pretrained.Classes, pretrain, cacheRoot, options.MaxThreads, i => targetLabels[i]);
-        pretrained.Inputs.Dispose();
-        return pretrained with { Loader = loader, Inputs = inputs, TrainedOn = $"{origin}, frozen" };
+        if (definition.PretrainWeights is null)
+        {
+            var (loader, inputs) = TargetLoader(pretrained.Classes);
+            pretrained.Inputs.Dispose();
+            pretrained = pretrained with { Loader = loader, Inputs = inputs };
+        }
+        return pretrained with { TrainedOn = $"{origin}, frozen" };
     }
 
     internal static Dictionary<int, IReadOnlySet<string>> LabelsBySourceIndex(FeatureTable rows) =>

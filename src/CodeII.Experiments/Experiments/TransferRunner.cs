@@ -175,12 +175,7 @@ public static class TransferRunner
             var metrics = Evaluate(folder, definition, results);
             folder.WriteJson(RunFolder.MetricsFile, metrics);
             events.Append(RunEvent.StageDone, "evaluation");
-            var now = DateTime.UtcNow;
-            var all = events.Read();
-            manifest = manifest with
-            {
-                FinishedUtc = now, DurationSeconds = RunEvents.WorkingSeconds(all, now), Resumes = all.Count(e => e.Event == RunEvent.Resumed), Status = "complete",
-            };
+            manifest = events.Completed(manifest, DateTime.UtcNow);
             folder.WriteText(RunFolder.ReportFile, TransferReport.Render(definition.Name, manifest, metrics));
             folder.WriteJson(RunFolder.ManifestFile, manifest);
             events.Append(RunEvent.Finished);
@@ -188,8 +183,7 @@ public static class TransferRunner
         }
         catch (Exception e)
         {
-            if (e is OperationCanceledException) events.Append(RunEvent.Cancelled);
-            else events.Append(RunEvent.Failed, detail: $"{e.GetType().Name}: {e.Message}");
+            events.AppendEnding(e);
             throw;
         }
     }
@@ -201,28 +195,11 @@ public static class TransferRunner
     static void Check(ExperimentDefinition definition, IReadOnlyList<TransferCell> cells)
     {
         foreach (var cell in cells.Where(c => c.Arm == TransferCell.ScratchArm).DistinctBy(c => c.Target.Name))
-        {
-            var source = Datasets.Open(cell.Target.Dataset, definition.Preprocessing);
-            try
-            {
-                foreach (var subset in cell.Target.LabelSubsets)
-                    foreach (var label in subset.Labels)
-                        if (!source.ClassNames.Contains(label))
-                            throw new EcgDataException(cell.Target.Dataset.Path ?? cell.Target.Dataset.Kind, "(dataset)", $"transfer.targets.{cell.Target.Name}.label_subsets.{subset.Name}",
-                                $"'{label}' is not a class of this dataset; it has {string.Join(", ", source.ClassNames)}");
-            }
-            finally { (source as IDisposable)?.Dispose(); }
-        }
+            (Datasets.CreateSource(cell.Definition, $"transfer.targets.{cell.Target.Name}.") as IDisposable)?.Dispose();
         foreach (var s in definition.Transfer!.Sources.Where(s => s.Dataset is not null && s.Classes is not null))
         {
             var source = Datasets.Open(s.Dataset!, definition.Preprocessing);
-            try
-            {
-                foreach (var c in s.Classes!)
-                    if (!source.ClassNames.Contains(c))
-                        throw new EcgDataException(s.Dataset!.Path ?? s.Dataset.Kind, "(dataset)", $"transfer.sources.{s.Name}.classes",
-                            $"'{c}' is not a class of the source dataset; it has {string.Join(", ", source.ClassNames)}");
-            }
+            try { Datasets.RequireClasses(source, s.Dataset!, s.Classes!, $"transfer.sources.{s.Name}.classes"); }
             finally { (source as IDisposable)?.Dispose(); }
         }
     }

@@ -42,6 +42,26 @@ public sealed class RunEvents(RunFolder folder)
     /// <summary>Drops a last line cut short (the process died while writing it), so that appends continue cleanly.</summary>
     public void RepairTornTail() => JsonLines.Read<RunEvent>(folder.FileIn(File), JsonLines.TornTail.Repair, "event");
 
+    /// <summary>How a session ended early, so the folder says it: cancelled, or failed with the exception's message.</summary>
+    public void AppendEnding(Exception e)
+    {
+        if (e is OperationCanceledException) Append(RunEvent.Cancelled);
+        else Append(RunEvent.Failed, detail: $"{e.GetType().Name}: {e.Message}");
+    }
+
+    /// <summary>The manifest of a finished run: when it finished, its working time over every session, its resumes.</summary>
+    public RunManifest Completed(RunManifest manifest, DateTime now)
+    {
+        var events = Read();
+        return manifest with
+        {
+            FinishedUtc = now,
+            DurationSeconds = WorkingSeconds(events, now),
+            Resumes = events.Count(e => e.Event == RunEvent.Resumed),
+            Status = "complete",
+        };
+    }
+
     /// <summary>The manifest the run started with.</summary>
     public RunManifest StartingManifest() =>
         Read().FirstOrDefault(e => e.Event == RunEvent.Started)?.Manifest

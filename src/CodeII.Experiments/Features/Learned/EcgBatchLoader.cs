@@ -37,20 +37,6 @@ public sealed class EcgBatch(float[] signals, float[] targets, int count, int[] 
 public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> classes, int samples, int decodeThreads, int prefetchBatches = 3,
     NetworkInputCache? inputCache = null)
 {
-    /// <summary>The same loader (source, classes, cache, labels) reading whole records for windowed inference.</summary>
-    public EcgBatchLoader(EcgBatchLoader crop, NetworkInput input, IEcgSource wholeRecords)
-        : this(crop.source, crop.Classes, crop.Samples, crop.decodeThreads, crop.prefetchBatches, crop.inputCache)
-    {
-        Labels = crop.Labels;
-        Input = input;
-        WholeRecords = wholeRecords;
-    }
-
-    readonly IEcgSource source = source;
-    readonly int decodeThreads = decodeThreads;
-    readonly int prefetchBatches = prefetchBatches;
-    readonly NetworkInputCache? inputCache = inputCache;
-
     public int Samples { get; } = samples;
     public IReadOnlyList<string> Classes { get; } = classes;
     public const int Leads = 12;

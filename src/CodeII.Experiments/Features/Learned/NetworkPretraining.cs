@@ -146,18 +146,24 @@ public static class NetworkPretraining
         var input = new PreprocessedSource(source, new EcgPreprocessor(preprocessing));
         var inputKey = Hash($"source={source.Describe()}\ndata={dataFingerprint}\ninput={preprocessing.Describe()}\nleads={EcgBatchLoader.Leads}");
         var inputs = new NetworkInputCache(Path.Combine(cacheRoot, "inputs-" + inputKey), source.Count, EcgBatchLoader.Leads * samples);
-        return (Windowed(new EcgBatchLoader(input, classes, samples, decodeThreads, inputCache: inputs) { Labels = labelsOfSource }, source, definition.InputRateHz, definition.Input), inputs);
+        return (new EcgBatchLoader(input, classes, samples, decodeThreads, inputCache: inputs)
+        {
+            Labels = labelsOfSource, Input = definition.Input, WholeRecords = WholeRecords(source, definition.InputRateHz, definition.Input),
+        }, inputs);
     }
 
-    /// <summary>A loader that also reads whole records at the network's rate when inference takes windows.</summary>
-    static EcgBatchLoader Windowed(EcgBatchLoader loader, IEcgSource source, int rateHz, NetworkInput input) => input.Windowing == InputWindowing.Crop ? loader
-        : new EcgBatchLoader(loader, input, new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = rateHz })));
+    /// <summary>With windows, the records at the network's rate and uncropped, for the windows to be cut from.</summary>
+    static IEcgSource? WholeRecords(IEcgSource source, int rateHz, NetworkInput input) => input.Windowing == InputWindowing.Crop ? null
+        : new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = rateHz }));
 
     /// <summary>A loader of any source's exams shaped for a network (resampled to its rate, centred-padded or cropped to its
     /// input), without an input cache: what scoring new records uses, the same steps as <see cref="Loader"/>.</summary>
-    public static EcgBatchLoader InputLoader(IEcgSource source, ResNetShape shape, int inputRateHz, int decodeThreads, NetworkInput? input = null) =>
-        Windowed(new(new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = inputRateHz, Length = shape.InputSamples })),
-            [], shape.InputSamples, decodeThreads), source, inputRateHz, input ?? new NetworkInput());
+    public static EcgBatchLoader InputLoader(IEcgSource source, ResNetShape shape, int inputRateHz, int decodeThreads, NetworkInput? input = null)
+    {
+        input ??= new NetworkInput();
+        return new(new PreprocessedSource(source, new EcgPreprocessor(new PreprocessingOptions { ResampleHz = inputRateHz, Length = shape.InputSamples })),
+            [], shape.InputSamples, decodeThreads) { Input = input, WholeRecords = WholeRecords(source, inputRateHz, input) };
+    }
 
     /// <summary>Every weight but the classification head's: what fine-tuning starts from.</summary>
     static void CopyEncoder(ResNet1d from, ResNet1d to)
