@@ -5,6 +5,7 @@ var root = new RootCommand("codeii: automated machine-learning experiments on 12
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ReportCommand.Create());
+root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());

@@ -12,15 +12,27 @@ static class ReportCommand
     public static Command Create()
     {
         var folder = new Argument<DirectoryInfo>("run-folder") { Description = "A finished run folder (runs/<experiment>/<timestamp>)" };
-        var command = new Command("report", "Rebuild a run's HTML report from its folder (no retraining, no cache needed)") { folder };
+        var tables = new Option<DirectoryInfo?>("--tables")
+        {
+            Description = "Also write every table of the report as CSV and LaTeX into this folder (default: the run folder's tables/)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var command = new Command("report", "Rebuild a run's HTML report from its folder (no retraining, no cache needed)") { folder, tables };
         command.SetAction(parse =>
         {
             var console = AnsiConsole.Console;
             try
             {
                 var run = RunFolder.Open(parse.GetValue(folder)!.FullName);
-                run.WriteText(RunFolder.ReportFile, RunReport.Render(run));
+                var report = RunReport.Render(run);
+                run.WriteText(RunFolder.ReportFile, report.Html);
                 Console.WriteLine(run.FileIn(RunFolder.ReportFile));
+                if (parse.GetResult(tables) is not null)
+                {
+                    var directory = parse.GetValue(tables)?.FullName ?? run.FileIn(ReportTables.Folder);
+                    var written = ReportTables.Write(report.Tables, directory);
+                    Console.Error.WriteLine($"{written.Count} tables as CSV and LaTeX in {directory}");
+                }
                 return 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException

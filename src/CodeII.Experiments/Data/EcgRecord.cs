@@ -25,6 +25,18 @@ public sealed class EcgRecord
     public int SampleCount => Signals.Length == 0 ? 0 : Signals[0].Length;
 
     public ReadOnlySpan<float> RecordedLead(int lead) => Signals[lead].AsSpan()[RecordedSamples];
+
+    /// <summary>The rate the source recorded at; preprocessing that resamples keeps it here for the data summary.</summary>
+    public double SourceSamplingRateHz { get => sourceRate ?? SamplingRateHz; init => sourceRate = value; }
+    double? sourceRate;
+
+    /// <summary>How long the source's recording lasts, before any cropping or padding to a fixed length.</summary>
+    public double SourceSeconds
+    {
+        get => sourceSeconds ?? (SamplingRateHz > 0 ? RecordedSamples.GetOffsetAndLength(SampleCount).Length / SamplingRateHz : double.NaN);
+        init => sourceSeconds = value;
+    }
+    double? sourceSeconds;
 }
 
 public static class StandardLeads

@@ -102,4 +102,24 @@ public static class BinaryMetrics
         }
         return (fpr, tpr);
     }
+
+    /// <summary>
+    /// Precision–recall points at every distinct threshold, highest first, after a first point (recall 0, precision 1).
+    /// Drawn as steps that rise to each point's precision before moving right (plotly's <c>vh</c>), the area under them
+    /// is <see cref="AveragePrecision"/>. Empty without positives.
+    /// </summary>
+    public static (double[] Recall, double[] Precision) PrecisionRecallCurve(ReadOnlySpan<float> scores, ReadOnlySpan<bool> truth)
+    {
+        var sweep = ThresholdSweep.Of(scores, truth);
+        if (sweep.Positives == 0) return ([], []);
+        var recall = new double[sweep.Thresholds.Length + 1];
+        var precision = new double[sweep.Thresholds.Length + 1];
+        precision[0] = 1;
+        for (var k = 0; k < sweep.Thresholds.Length; k++)
+        {
+            recall[k + 1] = (double)sweep.TruePositives[k] / sweep.Positives;
+            precision[k + 1] = (double)sweep.TruePositives[k] / (sweep.TruePositives[k] + sweep.FalsePositives[k]);
+        }
+        return (recall, precision);
+    }
 }

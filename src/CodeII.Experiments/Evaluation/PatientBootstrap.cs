@@ -47,6 +47,21 @@ public sealed class PatientBootstrap
         return new Estimate(point, Quantile(values, tail), Quantile(values, 1 - tail));
     }
 
+    /// <summary>
+    /// The difference of a metric between two sets of test exams with no patient in common (runs split differently):
+    /// each replicate resamples both independently, so the interval is that of an unpaired difference, wider than a
+    /// paired one on the same patients would be.
+    /// </summary>
+    public Estimate UnpairedDifference(int examCount, Func<int[], double> metric, PatientBootstrap other, int otherExamCount, Func<int[], double> otherMetric)
+    {
+        if (other.Replicates != Replicates) throw new ArgumentException("both bootstraps need the same number of replicates");
+        var point = metric([.. Enumerable.Range(0, examCount)]) - otherMetric([.. Enumerable.Range(0, otherExamCount)]);
+        var values = _resamples.Select((resample, b) => metric(resample) - otherMetric(other._resamples[b])).Where(v => !double.IsNaN(v)).Order().ToArray();
+        if (values.Length == 0 || double.IsNaN(point)) return new Estimate(point, double.NaN, double.NaN);
+        var tail = (1 - Confidence) / 2;
+        return new Estimate(point, Quantile(values, tail), Quantile(values, 1 - tail));
+    }
+
     /// <summary>Linear interpolation between order statistics (the default of numpy.quantile).</summary>
     internal static double Quantile(double[] sorted, double q)
     {

@@ -82,7 +82,24 @@ public sealed class SplitStage : IRunStage
             csv.Append(rows.ExamIds[i]).Append(',').Append(rows.PatientIds[i]).Append(',').Append(split.PartOfExam[i].ToString().ToLowerInvariant()).Append('\n');
         run.Folder.WriteText(RunFolder.SplitFile, csv.ToString());
         run.Split = split;
+        WriteDataSummary(run);
         run.Report(Name, 1, 1);
+    }
+
+    /// <summary><c>data.json</c>: what the data were and how they were split, for the report (<see cref="DataSummary"/>).</summary>
+    static void WriteDataSummary(RunContext run) =>
+        run.Folder.WriteJson(RunFolder.DataSummaryFile, DataSummary.Of(run.Rows, run.Split!, run.Definition.AllLabels, run.Source.Describe(), SplitMethod(run)));
+
+    static string SplitMethod(RunContext run)
+    {
+        var s = run.Definition.Splits;
+        static string Percent(double share) => share.ToString("P0", System.Globalization.CultureInfo.InvariantCulture);
+        var method = s.Kind == SplitKind.Predefined
+            ? "PTB-XL's recommended folds (Wagner et al. 2020): strat_fold 1–8 train, 9 validation, 10 test; a patient's exams share a fold"
+            : $"patients assigned by iterative stratification over the labels (Sechidis et al. 2011), {Percent(s.Train)} train, {Percent(s.Validation)} validation, {Percent(s.Test)} test, seed {run.Definition.Seed}; a patient's exams stay in one part";
+        if (s.TrainShare < 1) method += $"; {Percent(s.TrainShare)} of the training patients trained on (the rest unused), every label keeping a patient";
+        if (run.Definition.Dataset.Kind == DatasetDefinition.ChallengeKind) method += $"; {FeaturesStage.RecordIsPatient}";
+        return method;
     }
 
     public void Load(RunContext run)
@@ -105,6 +122,8 @@ public sealed class SplitStage : IRunStage
                 var other => throw new InvalidDataException($"{path}, row {i + 2}, split: '{other}' is not train, validation, test or unused"),
             })],
         };
+        // Run folders from before the data summary get theirs from the same split.
+        if (!File.Exists(run.Folder.FileIn(RunFolder.DataSummaryFile))) WriteDataSummary(run);
     }
 
     /// <summary>PTB-XL's recommended folds (Wagner et al. 2020): strat_fold 1–8 train, 9 validation, 10 test, by patient.</summary>

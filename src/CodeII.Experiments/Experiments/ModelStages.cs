@@ -283,7 +283,9 @@ public sealed class ReportStage : IRunStage
     {
         var now = DateTime.UtcNow;
         run.Manifest = run.Events.Completed(run.Manifest, now);
-        run.Folder.WriteText(RunFolder.ReportFile, HtmlReport.Render(RunReport.Read(run.Folder, run.Manifest)));
+        var report = HtmlReport.Render(RunReport.Read(run.Folder, run.Manifest));
+        ReportTables.Write(report.Tables, run.Folder.FileIn(ReportTables.Folder));
+        run.Folder.WriteText(RunFolder.ReportFile, report.Html);
         run.ReportPath = run.Folder.FileIn(RunFolder.ReportFile);
         run.Report(Name, 1, 1);
     }

@@ -9,7 +9,7 @@ namespace CodeII.Experiments.Experiments;
 public static class RunReport
 {
     /// <summary>The report of a finished run folder, one-dataset or transfer, from its files alone (<c>codeii report</c>).</summary>
-    public static string Render(RunFolder folder)
+    public static ReportDocument Render(RunFolder folder)
     {
         var definitionFile = folder.FileIn(RunFolder.DefinitionFile);
         var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile);
@@ -17,8 +17,8 @@ public static class RunReport
         if (definition.Transfer is null || File.Exists(folder.FileIn(TransferCell.MarkerFile))) return HtmlReport.Render(Read(folder));
         var metrics = folder.FileIn(RunFolder.MetricsFile);
         if (!File.Exists(metrics)) throw new FileNotFoundException($"{folder.Path}: the run folder has no {RunFolder.MetricsFile}; the run did not finish (resume it with codeii run --resume {folder.Path})", metrics);
-        return TransferReport.Render(definition.Name, folder.ReadManifest(),
-            JsonSerializer.Deserialize<TransferMetrics>(File.ReadAllText(metrics), JsonConventions.Options) ?? throw new InvalidDataException($"{metrics}: empty"));
+        return new ReportDocument(TransferReport.Render(definition.Name, folder.ReadManifest(),
+            JsonSerializer.Deserialize<TransferMetrics>(File.ReadAllText(metrics), JsonConventions.Options) ?? throw new InvalidDataException($"{metrics}: empty")), []);
     }
 
     /// <summary>
@@ -48,6 +48,68 @@ public static class RunReport
         var skipped = File.Exists(folder.FileIn(RunFolder.SkippedRecordsFile))
             ? Data.CsvTable.Read(folder.FileIn(RunFolder.SkippedRecordsFile)).Rows.Select(r => new Features.SkippedRecord(-1, r[0], r[1])).ToArray()
             : [];
-        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped);
+        var data = File.Exists(folder.FileIn(RunFolder.DataSummaryFile))
+            ? JsonSerializer.Deserialize<DataSummary>(File.ReadAllText(folder.FileIn(RunFolder.DataSummaryFile)), JsonConventions.Options)
+            : null;
+        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped, data);
+    }
+}
+
+/// <summary>A finished run folder as <c>codeii compare</c> reads it (<see cref="ComparedRun"/>), from its files alone.</summary>
+public static class ComparedRuns
+{
+    public static ComparedRun Read(RunFolder folder)
+    {
+        string Required(string name) => File.Exists(folder.FileIn(name)) ? folder.FileIn(name)
+            : throw new FileNotFoundException($"{folder.Path}: the run folder has no {name}; only finished one-dataset runs can be compared (resume it with codeii run --resume {folder.Path})", folder.FileIn(name));
+        var manifest = folder.ReadManifest();
+        var test = PredictionsFile.ReadTest(Required(RunFolder.PredictionsFile));
+        var scores = new Dictionary<(string, string), float[]>();
+        foreach (var m in test.Models)
+            scores[(m.Subset is { } subset ? $"{m.Model} ({subset})" : m.Model, m.Label)] = m.TestScores;
+        // The test exams and their patients, after the data they were read from: the same ids in other data are other exams.
+        var split = Data.CsvTable.Read(Required(RunFolder.SplitFile));
+        var (exam, patient, part) = (split.Column("exam_id"), split.Column("patient_id"), split.Column("split"));
+        var fingerprint = new System.Text.StringBuilder(manifest.DataFingerprint ?? "").Append('\n');
+        foreach (var row in split.Rows.Where(r => r[part] == "test").OrderBy(r => r[exam], StringComparer.Ordinal))
+            fingerprint.Append(row[exam]).Append(',').Append(row[patient]).Append('\n');
+        var versions = new Dictionary<string, string>
+        {
+            ["seed"] = manifest.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["git commit"] = manifest.GitCommit + (manifest.GitDirty ? " (uncommitted changes)" : ""),
+            ["runtime"] = manifest.Runtime, ["os"] = manifest.Os,
+            ["dataset"] = manifest.Dataset, ["data fingerprint"] = manifest.DataFingerprint ?? "",
+            ["definition sha256"] = manifest.DefinitionSha256,
+        };
+        foreach (var (package, version) in manifest.Packages) versions[$"package {package}"] = version;
+        foreach (var (set, version) in manifest.FeatureVersions) versions[$"features {set}"] = version;
+        using var definition = JsonDocument.Parse(File.ReadAllText(Required(RunFolder.ResolvedDefinitionFile)));
+        var flat = new Dictionary<string, string>(StringComparer.Ordinal);
+        Flatten(definition.RootElement, "", flat);
+        return new ComparedRun
+        {
+            Name = $"{manifest.Experiment}@{Path.GetFileName(Path.TrimEndingDirectorySeparator(folder.Path))}",
+            Folder = folder.Path,
+            TestExams = test.TestExams, TestPatients = test.TestPatients, TestLabels = test.TestLabels, Scores = scores,
+            SplitFingerprint = "sha256:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(fingerprint.ToString()))),
+            Versions = versions,
+            Definition = flat,
+        };
+    }
+
+    static void Flatten(JsonElement element, string prefix, Dictionary<string, string> into)
+    {
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.Object:
+                foreach (var property in element.EnumerateObject()) Flatten(property.Value, prefix.Length == 0 ? property.Name : $"{prefix}.{property.Name}", into);
+                break;
+            case JsonValueKind.Array:
+                into[prefix] = element.GetRawText();
+                break;
+            default:
+                into[prefix] = element.ValueKind == JsonValueKind.String ? element.GetString()! : element.GetRawText();
+                break;
+        }
     }
 }

@@ -54,7 +54,8 @@ public sealed class FeatureCache(string directory)
         try
         {
             var table = FeatureTableFiles.ReadArrow(path);
-            return table.FeatureNames.SequenceEqual(featureNames) ? table : null;
+            // A table cached before the recording facts were kept is extracted again, so every run can summarise its data.
+            return table.FeatureNames.SequenceEqual(featureNames) && table.SourceRatesHz is not null ? table : null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or InvalidCastException or KeyNotFoundException or System.Text.Json.JsonException or ArgumentException)
         {

@@ -18,6 +18,10 @@ public sealed class FeatureTable
     public required int[] SourceIndex { get; init; }
     /// <summary>Records left out because they failed to decode, with the reason; empty unless skipping was asked for.</summary>
     public IReadOnlyList<SkippedRecord> Skipped { get; init; } = [];
+    /// <summary>Each row's sampling rate and length as the source recorded them (before resampling, cropping or
+    /// padding), for the data summary; null in tables cached before they were kept.</summary>
+    public float[]? SourceRatesHz { get; init; }
+    public float[]? SourceSeconds { get; init; }
 
     public int RowCount => ExamIds.Length;
     public ReadOnlySpan<float> Row(int i) => Values.AsSpan(i * FeatureNames.Count, FeatureNames.Count);
@@ -31,6 +35,7 @@ public sealed class FeatureTable
         {
             FeatureNames = names, ExamIds = ExamIds, PatientIds = PatientIds, Labels = Labels, Values = values,
             DataFingerprint = DataFingerprint, SourceIndex = SourceIndex, Skipped = Skipped,
+            SourceRatesHz = SourceRatesHz, SourceSeconds = SourceSeconds,
         };
     }
 
@@ -45,6 +50,8 @@ public sealed class FeatureTable
             FeatureNames = FeatureNames, Values = values, DataFingerprint = DataFingerprint, Skipped = Skipped,
             ExamIds = [.. rows.Select(r => ExamIds[r])], PatientIds = [.. rows.Select(r => PatientIds[r])],
             Labels = [.. rows.Select(r => Labels[r])], SourceIndex = [.. rows.Select(r => SourceIndex[r])],
+            SourceRatesHz = SourceRatesHz is { } rates ? [.. rows.Select(r => rates[r])] : null,
+            SourceSeconds = SourceSeconds is { } seconds ? [.. rows.Select(r => seconds[r])] : null,
         };
     }
 
@@ -95,6 +102,8 @@ public static class FeatureTableBuilder
         var patientIds = new string[count];
         var labels = new IReadOnlySet<string>[count];
         var recordHashes = new byte[count][];
+        var rates = new float[count];
+        var seconds = new float[count];
         var failures = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
         var done = 0;
         ParallelLoop.For(count, maxDegreeOfParallelism, cancellationToken, i =>
@@ -114,6 +123,8 @@ public static class FeatureTableBuilder
                 examIds[i] = record.ExamId;
                 patientIds[i] = record.PatientId;
                 labels[i] = record.Labels;
+                rates[i] = (float)record.SourceSamplingRateHz;
+                seconds[i] = (float)record.SourceSeconds;
                 recordHashes[i] = HashRecord(record);
                 var now = Interlocked.Increment(ref done);
                 if (now % 64 == 0 || now == count) progress?.Report(new StageProgress("features", now, count));
@@ -134,6 +145,8 @@ public static class FeatureTableBuilder
             Labels = kept.Select(i => labels[i]).ToArray(),
             Values = keptValues,
             SourceIndex = kept,
+            SourceRatesHz = [.. kept.Select(i => rates[i])],
+            SourceSeconds = [.. kept.Select(i => seconds[i])],
             DataFingerprint = "sha256:" + Convert.ToHexStringLower(combined.GetHashAndReset()),
             Skipped = failures.OrderBy(f => f.Key).Select(f => new SkippedRecord(f.Key, source.ExamIdAt(f.Key), f.Value)).ToArray(),
         };

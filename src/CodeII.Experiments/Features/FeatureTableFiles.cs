@@ -10,6 +10,9 @@ namespace CodeII.Experiments.Features;
 /// <summary>Feature tables as files: Arrow IPC (columnar, exact floats) or CSV (for spreadsheets; floats round-trip).</summary>
 public static class FeatureTableFiles
 {
+    const string SourceRateColumn = "source_rate_hz";
+    const string SourceSecondsColumn = "source_seconds";
+
     /// <summary>Writes by extension: <c>.arrow</c> or <c>.csv</c>, through a temporary file and a rename.</summary>
     public static void Write(FeatureTable table, string path)
     {
@@ -21,8 +24,8 @@ public static class FeatureTableFiles
         }
     }
 
-    /// <summary>Columns exam_id, patient_id, classes, source_index, then one float column per feature; the data
-    /// fingerprint and skipped records ride in the schema metadata.</summary>
+    /// <summary>Columns exam_id, patient_id, classes, source_index, source_rate_hz and source_seconds (when the table
+    /// has them), then one float column per feature; the data fingerprint and skipped records ride in the schema metadata.</summary>
     public static void WriteArrow(FeatureTable table, string path)
     {
         var width = table.FeatureNames.Count;
@@ -33,6 +36,8 @@ public static class FeatureTableFiles
             new("classes", StringType.Default, false),
             new("source_index", Int32Type.Default, false),
         };
+        var hasFacts = table.SourceRatesHz is not null && table.SourceSeconds is not null;
+        if (hasFacts) fields.AddRange([new(SourceRateColumn, FloatType.Default, false), new(SourceSecondsColumn, FloatType.Default, false)]);
         fields.AddRange(table.FeatureNames.Select(n => new Field(n, FloatType.Default, false)));
         var schema = new Schema(fields, new Dictionary<string, string>
         {
@@ -46,6 +51,11 @@ public static class FeatureTableFiles
             new StringArray.Builder().AppendRange(table.Labels.Select(l => string.Join(",", l.Order(StringComparer.Ordinal)))).Build(),
             new Int32Array.Builder().AppendRange(table.SourceIndex).Build(),
         };
+        if (hasFacts)
+        {
+            arrays.Add(new FloatArray.Builder().AppendRange(table.SourceRatesHz!).Build());
+            arrays.Add(new FloatArray.Builder().AppendRange(table.SourceSeconds!).Build());
+        }
         for (var c = 0; c < width; c++)
         {
             var column = new FloatArray.Builder();
@@ -65,7 +75,12 @@ public static class FeatureTableFiles
     {
         using var stream = File.OpenRead(path);
         using var reader = new ArrowFileReader(stream);
-        var names = reader.Schema.FieldsList.Skip(4).Select(f => f.Name).ToArray();
+        // Files written before the recording facts were kept have four leading columns, not six.
+        var hasFacts = reader.Schema.FieldsList.Count > 5 && reader.Schema.FieldsList[4].Name == SourceRateColumn && reader.Schema.FieldsList[5].Name == SourceSecondsColumn;
+        var lead = hasFacts ? 6 : 4;
+        var names = reader.Schema.FieldsList.Skip(lead).Select(f => f.Name).ToArray();
+        var rates = new List<float>();
+        var seconds = new List<float>();
         var examIds = new List<string>();
         var patients = new List<string>();
         var classes = new List<IReadOnlySet<string>>();
@@ -84,7 +99,12 @@ public static class FeatureTableFiles
                 classes.Add(cls.GetString(r).Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet(StringComparer.Ordinal));
                 sourceIndex.Add(idx.GetValue(r)!.Value);
             }
-            for (var c = 0; c < names.Length; c++) columns[c].AddRange(((FloatArray)batch.Column(4 + c)).Values.ToArray());
+            if (hasFacts)
+            {
+                rates.AddRange(((FloatArray)batch.Column(4)).Values.ToArray());
+                seconds.AddRange(((FloatArray)batch.Column(5)).Values.ToArray());
+            }
+            for (var c = 0; c < names.Length; c++) columns[c].AddRange(((FloatArray)batch.Column(lead + c)).Values.ToArray());
         }
         var width = names.Length;
         var values = new float[examIds.Count * width];
@@ -99,6 +119,8 @@ public static class FeatureTableFiles
             Labels = classes.ToArray(),
             Values = values,
             SourceIndex = sourceIndex.ToArray(),
+            SourceRatesHz = hasFacts ? rates.ToArray() : null,
+            SourceSeconds = hasFacts ? seconds.ToArray() : null,
             DataFingerprint = metadata["data_fingerprint"],
             Skipped = JsonSerializer.Deserialize<SkippedRecord[]>(metadata["skipped"]) ?? [],
         };

@@ -83,6 +83,7 @@ public sealed class EcgPreprocessor(PreprocessingOptions options)
         {
             ExamId = record.ExamId, PatientId = record.PatientId, Age = record.Age, Sex = record.Sex, Labels = record.Labels,
             SamplingRateHz = fs, Leads = leads, Signals = signals.ToArray(), RecordedSamples = recorded,
+            SourceSamplingRateHz = record.SourceSamplingRateHz, SourceSeconds = record.SourceSeconds,
         };
     }
 

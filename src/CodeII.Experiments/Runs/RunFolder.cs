@@ -18,6 +18,7 @@ public sealed class RunFolder
     public const string ReportFile = "report.html";
     public const string SkippedRecordsFile = "skipped_records.csv";
     public const string SplitFile = "split.csv";
+    public const string DataSummaryFile = "data.json";
     public const string ModelsFolder = "models";
 
     public static JsonSerializerOptions Json => JsonConventions.Options;

@@ -288,7 +288,7 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         var copy = Path.Combine(run.Root, "copy-" + Guid.NewGuid().ToString("N"));
         RepoPaths.CopyDirectory(Folder.Path, copy);
         File.Delete(Path.Combine(copy, RunFolder.ReportFile));
-        var rebuilt = HtmlReport.Render(RunReport.Read(RunFolder.Open(copy)));
+        var rebuilt = HtmlReport.Render(RunReport.Read(RunFolder.Open(copy))).Html;
         Assert.Equal(File.ReadAllText(run.Result.ReportPath), rebuilt);
         // Each model's cell names its configuration, read back from metrics.json.
         Assert.Contains("title=\"booster=0, feature_fraction=1, iterations=", rebuilt);

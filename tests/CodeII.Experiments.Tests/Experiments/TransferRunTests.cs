@@ -141,7 +141,7 @@ public class TransferRunTests(SmallTransferRun run) : IClassFixture<SmallTransfe
     public void A_cell_is_reported_as_the_run_it_is_resumed_only_through_its_transfer_run_and_refuses_another_definition()
     {
         var cell = run.Result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "cpsc", "share-1", TransferCell.ScratchArm));
-        Assert.Equal(File.ReadAllText(Path.Combine(cell, RunFolder.ReportFile)), RunReport.Render(RunFolder.Open(cell)));
+        Assert.Equal(File.ReadAllText(Path.Combine(cell, RunFolder.ReportFile)), RunReport.Render(RunFolder.Open(cell)).Html);
         var resume = Assert.Throws<InvalidDataException>(() => ExperimentRunner.Resume(cell, new RunOptions()));
         Assert.Contains("is a cell of a transfer run: resume the transfer run", resume.Message);
         var scratch = TransferPlan.Cells(run.Definition).First(c => c.Arm == TransferCell.ScratchArm && c.Share == 1.0);
@@ -158,7 +158,7 @@ public class TransferRunTests(SmallTransferRun run) : IClassFixture<SmallTransfe
             Directory.CreateDirectory(copy);
             File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
         }
-        Assert.Equal(File.ReadAllText(run.Result.ReportPath), RunReport.Render(RunFolder.Open(copy)));
+        Assert.Equal(File.ReadAllText(run.Result.ReportPath), RunReport.Render(RunFolder.Open(copy)).Html);
     }
 }
 

@@ -41,3 +41,104 @@ public static class HeadlessChromium
         return new PageVisit(errors, requests.Where(r => r != url).ToArray(), rendered, svgs, cells, screenshot);
     }
 }
+
+/// <summary>A reviewer's walk through a report page: every link of its contents and every tab clicked, each section
+/// photographed, one table sorted, and the page printed.</summary>
+public sealed record PageTour(
+    IReadOnlyList<string> ConsoleErrors,
+    IReadOnlyList<string> Requests,
+    int ChartsRendered,
+    int Plots,
+    int PlotsDrawn,
+    IReadOnlyList<IReadOnlyDictionary<string, string>> MetricCells,
+    IReadOnlyList<(string Href, bool TargetVisible)> ContentsLinks,
+    IReadOnlyList<(string Panel, bool Shown, bool OthersHidden)> Tabs,
+    IReadOnlyList<(string Section, double InkShare)> Sections,
+    bool SortedAscending,
+    bool SortedDescending,
+    int PdfPages);
+
+public static class ReportTour
+{
+    public static async Task<PageTour> Take(string pagePath, string screenshots)
+    {
+        Directory.CreateDirectory(screenshots);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = "/usr/bin/chromium", Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+        });
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
+        var errors = new List<string>();
+        var requests = new List<string>();
+        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
+        page.PageError += (_, error) => errors.Add(error);
+        page.Request += (_, request) => requests.Add(request.Url);
+        var url = new Uri(pagePath).AbsoluteUri;
+        await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        await page.WaitForSelectorAsync("body[data-charts-rendered]", new PageWaitForSelectorOptions { Timeout = 60_000 });
+        var rendered = int.Parse(await page.GetAttributeAsync("body", "data-charts-rendered") ?? "0", CultureInfo.InvariantCulture);
+
+        var cells = new List<IReadOnlyDictionary<string, string>>();
+        foreach (var cell in await page.Locator("td.metric").AllAsync())
+        {
+            var attributes = await cell.EvaluateAsync<Dictionary<string, string>>("e => Object.fromEntries([...e.attributes].filter(a => a.name.startsWith('data-')).map(a => [a.name.slice(5), a.value]))");
+            attributes["text"] = (await cell.TextContentAsync() ?? "").Trim();
+            cells.Add(attributes);
+        }
+
+        // Every tab: its panel shows, the others of its group hide, and its charts get drawn at their size.
+        var tabs = new List<(string, bool, bool)>();
+        foreach (var tab in await page.Locator("button.tab").AllAsync())
+        {
+            var panel = await tab.GetAttributeAsync("data-panel") ?? "";
+            await tab.ClickAsync();
+            var shown = await page.Locator($"[id='{panel}']").IsVisibleAsync();
+            var group = await page.Locator($"[id='{panel}']").GetAttributeAsync("data-group");
+            var othersHidden = await page.EvaluateAsync<bool>("([id, group]) => [...document.querySelectorAll(`.tabpanel[data-group='${group}']`)].every(p => p.id === id || p.offsetParent === null)", new[] { panel, group });
+            tabs.Add((panel, shown, othersHidden));
+        }
+        var drawn = await page.EvaluateAsync<int>("() => [...document.querySelectorAll('.plot')].filter(p => { const s = p.querySelector('.main-svg'); return s && s.getBoundingClientRect !== undefined && s.querySelectorAll('path, rect').length > 0; }).length");
+        var plots = await page.Locator(".plot").CountAsync();
+
+        // Every link of the contents: its target is on screen after the click (a tab's panel opens).
+        var links = new List<(string, bool)>();
+        foreach (var link in await page.Locator("nav#toc a").AllAsync())
+        {
+            var href = await link.GetAttributeAsync("href") ?? "";
+            await link.ClickAsync();
+            var target = page.Locator($"[id='{href.TrimStart('#')}']");
+            links.Add((href, await target.IsVisibleAsync() && await target.EvaluateAsync<bool>("e => { const r = e.getBoundingClientRect(); return r.top < innerHeight && r.bottom > 0; }")));
+        }
+
+        // Each section (h2) and each tab panel photographed on its own.
+        var sections = new List<(string, double)>();
+        foreach (var id in await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('h2[id]')].map(h => h.id)"))
+        {
+            await page.EvaluateAsync("id => location.hash = id", id);
+            var box = await page.EvaluateAsync<double[]>("id => { const h = document.getElementById(id); let end = h.nextElementSibling; while (end && end.tagName !== 'H2' && end.tagName !== 'SCRIPT') end = end.nextElementSibling; const top = h.getBoundingClientRect().top + scrollY; const bottom = end ? end.getBoundingClientRect().top + scrollY : document.body.scrollHeight; return [top, bottom]; }", id);
+            var height = Math.Max(1, Math.Min(box[1] - box[0], 4000));
+            var png = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true, Clip = new Clip { X = 0, Y = (float)box[0], Width = 1400, Height = (float)height } });
+            File.WriteAllBytes(Path.Combine(screenshots, $"{id}.png"), png);
+            sections.Add((id, PngPixels.InkShare(png)));
+        }
+
+        // Sorting: the first sortable table's third column, clicked once and twice.
+        async Task<double[]> Column(ILocator table, int column) =>
+            [.. (await table.Locator($"tbody tr td:nth-child({column})").AllTextContentsAsync()).Select(t => double.TryParse(t.Split(' ')[0], CultureInfo.InvariantCulture, out var v) ? v : double.NaN).Where(double.IsFinite)];
+        var sortable = page.Locator("table.sortable.metrics, table.sortable.models").First;
+        await page.EvaluateAsync("() => document.querySelectorAll('.tabpanel').forEach(p => p.classList.add('active'))");
+        var header = sortable.Locator("thead th:nth-child(3)");
+        await header.ClickAsync();
+        var up = await Column(sortable, 3);
+        await header.ClickAsync();
+        var down = await Column(sortable, 3);
+
+        var pdf = await page.PdfAsync(new PagePdfOptions { Format = "A4", PrintBackground = true });
+        File.WriteAllBytes(Path.Combine(screenshots, "report.pdf"), pdf);
+        var pages = System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/Type\s*/Page(?!s)").Count;
+        return new PageTour(errors, requests.Where(r => r != url && !r.StartsWith(url + "#", StringComparison.Ordinal)).ToArray(), rendered, plots, drawn, cells, links, tabs, sections,
+            up.Length > 1 && up.SequenceEqual(up.Order()), down.Length > 1 && down.SequenceEqual(down.OrderDescending()), pages);
+    }
+}

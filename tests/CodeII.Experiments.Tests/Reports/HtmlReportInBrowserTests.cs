@@ -9,15 +9,6 @@ namespace CodeII.Experiments.Tests.Reports;
 /// <summary>Opens the report in Debian's headless Chromium, as a reviewer would, and checks what is on screen.</summary>
 public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<SmallExperiment>
 {
-    static string Shown(JsonElement estimate)
-    {
-        static string F(JsonElement e) => e.ValueKind == JsonValueKind.String ? "n/a" : e.GetDouble().ToString("F3", CultureInfo.InvariantCulture);
-        var lower = estimate.GetProperty("lower");
-        return lower.ValueKind == JsonValueKind.String
-            ? F(estimate.GetProperty("value"))
-            : $"{F(estimate.GetProperty("value"))} ({F(lower)}–{F(estimate.GetProperty("upper"))})";
-    }
-
     /// <summary>The report as <c>codeii report</c> rebuilds it, in a separate process, from a copy of the run folder
     /// without its report (the run used no cache): what a reviewer sent only the folder would see.</summary>
     string RebuiltReport()
@@ -40,11 +31,16 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
 
         Assert.Empty(visit.ConsoleErrors);
         Assert.Empty(visit.Requests);
-        // Two heatmaps (one per subset), one ROC chart per distinct label, and convergence by trial and by time.
-        Assert.Equal(2 + 6 + 2, visit.ChartsRendered);
+        // Two heatmaps (one per subset), per distinct label a ROC, a precision-recall and a reliability chart, and convergence by trial and by time.
+        Assert.Equal(2 + 3 * 6 + 2, visit.ChartsRendered);
         Assert.True(visit.ChartSvgs >= visit.ChartsRendered, $"{visit.ChartSvgs} chart SVGs for {visit.ChartsRendered} charts");
+        Assert.Equal(ExpectedCells(small.Result.Folder.FileIn(RunFolder.MetricsFile)).Order(), visit.Cells.Order());
+    }
 
-        using var metrics = JsonDocument.Parse(File.ReadAllText(small.Result.Folder.FileIn(RunFolder.MetricsFile)));
+    /// <summary>Every metric cell a report of this metrics.json must show: (subset, label, learner, metric, text).</summary>
+    internal static List<(string, string, string, string, string)> ExpectedCells(string metricsFile)
+    {
+        using var metrics = JsonDocument.Parse(File.ReadAllText(metricsFile));
         var expected = new List<(string, string, string, string, string)>();
         foreach (var subset in metrics.RootElement.GetProperty("subsets").EnumerateArray())
         {
@@ -54,15 +50,21 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
             foreach (var label in subset.GetProperty("per_label").EnumerateArray())
             {
                 var labelName = label.GetProperty("label").GetString()!;
-                var prevalence = label.GetProperty("test_positives").GetDouble() / label.GetProperty("test_exams").GetDouble();
-                expected.Add((name, labelName, "*", "prevalence", prevalence.ToString("F3", CultureInfo.InvariantCulture)));
                 foreach (var model in label.GetProperty("models").EnumerateArray())
                     foreach (var metric in new[] { "auroc", "auprc", "f1" })
                         expected.Add((name, labelName, model.GetProperty("learner").GetString()!, metric, Shown(model.GetProperty(metric))));
             }
         }
-        Assert.Equal(expected.Count, visit.Cells.Count);
-        Assert.Equal(expected.Order(), visit.Cells.Order());
+        return expected;
+    }
+
+    internal static string Shown(JsonElement estimate)
+    {
+        static string F(JsonElement e) => e.ValueKind == JsonValueKind.String ? "n/a" : e.GetDouble().ToString("F3", CultureInfo.InvariantCulture);
+        var lower = estimate.GetProperty("lower");
+        return lower.ValueKind == JsonValueKind.String
+            ? F(estimate.GetProperty("value"))
+            : $"{F(estimate.GetProperty("value"))} ({F(lower)}–{F(estimate.GetProperty("upper"))})";
     }
 }
 
@@ -86,6 +88,6 @@ public class DegenerateLabelReportTests
         var visit = await HeadlessChromium.Visit(result.ReportPath);
         Assert.Empty(visit.ConsoleErrors);
         Assert.Contains(visit.Cells, c => c.Label == "RBBB" && c.Metric == "auroc" && c.Text == "n/a");
-        Assert.Contains("RBBB (undefined: the test split has no positives)", File.ReadAllText(result.ReportPath));
+        Assert.Contains("ROC, RBBB (undefined: the test split has no positives)", File.ReadAllText(result.ReportPath));
     }
 }

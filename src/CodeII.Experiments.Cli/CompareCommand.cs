@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Text.Json;
+using CodeII.Experiments.Evaluation;
+using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Reports;
+using CodeII.Experiments.Runs;
+using Spectre.Console;
+
+namespace CodeII.Experiments.Cli;
+
+/// <summary><c>codeii compare &lt;run folder&gt; &lt;run folder&gt; … [--out report.html] [--tables dir]</c>: a cross-run report.</summary>
+static class CompareCommand
+{
+    public const string JsonFile = "comparison.json";
+
+    public static Command Create()
+    {
+        var folders = new Argument<DirectoryInfo[]>("run-folders") { Description = "Two or more finished run folders", Arity = ArgumentArity.OneOrMore };
+        var output = new Option<FileInfo>("--out") { Description = "The comparison page; comparison.json is written beside it", DefaultValueFactory = _ => new FileInfo("comparison.html") };
+        var tables = new Option<DirectoryInfo?>("--tables")
+        {
+            Description = "Also write every table as CSV and LaTeX into this folder (default: tables/ beside the page)",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var replicates = new Option<int>("--bootstrap") { Description = "Bootstrap resamples of patients", DefaultValueFactory = _ => 1000 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the resamples", DefaultValueFactory = _ => 42 };
+        var command = new Command("compare", "Compare the models of several runs on the labels they share (paired when the runs tested the same patients)")
+            { folders, output, tables, replicates, seed };
+        command.SetAction(parse =>
+        {
+            var console = AnsiConsole.Console;
+            try
+            {
+                var given = parse.GetValue(folders)!;
+                if (given.Length < 2) throw new ArgumentException("give at least two run folders to compare");
+                var runs = given.Select(f => ComparedRuns.Read(RunFolder.Open(f.FullName))).ToList();
+                // The same experiment started in the same second, or one folder given twice, still needs two names.
+                for (var k = 0; k < runs.Count; k++)
+                    if (runs.Take(k).Any(r => r.Name == runs[k].Name)) runs[k] = runs[k] with { Name = $"{runs[k].Name}#{k + 1}" };
+                var comparison = RunComparer.Compare(runs, parse.GetValue(replicates), seed: parse.GetValue(seed));
+                var page = parse.GetValue(output)!.FullName;
+                var directory = Path.GetDirectoryName(page)!;
+                Directory.CreateDirectory(directory);
+                var report = ComparisonReport.Render(comparison);
+                AtomicFile.WriteText(Path.Combine(directory, JsonFile), JsonSerializer.Serialize(comparison, JsonConventions.Options) + "\n");
+                AtomicFile.WriteText(page, report.Html);
+                if (comparison.Warning is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+                foreach (var d in comparison.Differences)
+                    Console.WriteLine($"{d.Run} {d.Model} − {d.VersusRun} {d.VersusModel}: {HtmlReport.Format(d.Difference)} ({(d.Paired ? "paired" : "unpaired")}{(d.Significant ? ", significant" : "")})");
+                if (parse.GetResult(tables) is not null)
+                {
+                    var tablesDirectory = parse.GetValue(tables)?.FullName ?? Path.Combine(directory, ReportTables.Folder);
+                    var written = ReportTables.Write(report.Tables, tablesDirectory);
+                    Console.Error.WriteLine($"{written.Count} tables as CSV and LaTeX in {tablesDirectory}");
+                }
+                Console.WriteLine(page);
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException or ArgumentException
+                                           or ExperimentDefinitionException && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+}
