@@ -121,23 +121,12 @@ static class RunCommand
         }
 
         if (result.Transfer is { } matrix) WriteTransferMatrix(console, matrix);
-        // One row per model, one column per label: stays readable however many models are compared. The bootstrap
-        // intervals are in the report and in metrics.json.
-        else foreach (var subset in result.Metrics.Subsets)
-        {
-            var table = new Table().Title($"{subset.Name}: test AUROC").AddColumn("model");
-            foreach (var label in subset.PerLabel) table.AddColumn(new TableColumn(label.Label).RightAligned());
-            table.AddColumn(new TableColumn("macro").RightAligned());
-            static string Point(Estimate e) => e.Value.ToString("0.000", CultureInfo.InvariantCulture);
-            foreach (var model in subset.MacroAuroc.Keys)
-                table.AddRow([Markup.Escape(model), .. subset.PerLabel.Select(l => Point(l.Models.First(m => m.Learner == model).Auroc)), Point(subset.MacroAuroc[model])]);
-            console.Write(table);
-        }
+        else ResultTables.Write(console, result.Metrics);
         if (result.Manifest.SkippedRecords > 0)
             console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
-        console.MarkupLineInterpolated($"[grey]{result.Metrics.Confidence:P0} bootstrap intervals (by patient) are in the report[/]");
         if (!string.IsNullOrEmpty(result.Manifest.FeatureCache)) console.MarkupLineInterpolated($"[grey]feature cache: {result.Manifest.FeatureCache}[/]");
         console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
+        console.MarkupLine("report [grey](every label's intervals, the curves, the sweep)[/]:");
         // The report path is printed last and bare, so scripts can take the final line.
         Console.WriteLine(result.ReportPath);
         return 0;
