@@ -32,6 +32,7 @@ static class PredictCommand
     {
         // Progress goes to standard error, so standard output holds only the predictions when no file is given.
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        ConsoleWidth.WidenWhenRedirected(console);
         if (maxThreads < 1) { console.MarkupLine("[red]error:[/] --max-threads must be at least 1"); return 2; }
         if (output is not null && output.Extension is not (".csv" or ".json"))
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using CodeII.Experiments.Cli;
 
+ConsoleWidth.WidenWhenRedirected(Spectre.Console.AnsiConsole.Console);
 var root = new RootCommand("codeii: automated machine-learning experiments on 12-lead ECGs (CODE-II workbench)");
 root.Subcommands.Add(RunCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());

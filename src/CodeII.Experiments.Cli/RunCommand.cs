@@ -87,45 +87,24 @@ static class RunCommand
         var resuming = resume is null ? "" : $", resuming {resume}";
         console.MarkupLineInterpolated($"[bold]{definition.Name}[/]: {data}, seed {definition.Seed}, {maxThreads} threads{resuming}");
         RunResult result;
-        SweepStatus? sweepStatus = null;
         string? runFolder = null;
         try
         {
-            result = console.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .UseRenderHook((bars, _) => Volatile.Read(ref sweepStatus) is { } status ? new Rows(bars, SweepTable.Render(status, definition)) : bars)
-                .Start(context =>
+            RunResult Run(IProgress<StageProgress> progress, IProgress<SweepStatus> sweepStatus)
+            {
+                var options = new RunOptions
                 {
-                    var stages = new List<(string Stage, string Description)>();
-                    // A transfer run goes through its cells one by one; the stage bars below show the current cell's.
-                    if (definition.Transfer is not null) stages.Add(("transfer", "Transfer cells"));
-                    stages.AddRange([("features", "Reading ECGs and extracting features"), ("split", "Splitting by patient")]);
-                    if (definition.Pretrain is not null)
-                        stages.AddRange([("pretrain", "Training the network"), ("embeddings", "Computing learned features")]);
-                    stages.AddRange([("sweep", "Sweeping models over labels"), ("models", "Saving the selected models"),
-                        ("predictions", "Scoring validation and test exams from the saved models"), ("evaluation", "Bootstrapping test metrics"),
-                        ("report", "Writing the report")]);
-                    var tasks = stages.ToDictionary(s => s.Stage, s => context.AddTask(s.Description, maxValue: 1, autoStart: s.Stage == stages[0].Stage));
-                    var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
-                    var progress = new ProgressCallback(p =>
-                    {
-                        if (p.Stage == "resume" && p.Detail is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
-                        if (!tasks.TryGetValue(p.Stage, out var task)) return;
-                        if (!task.IsStarted) task.StartTask();
-                        if (p.Detail is { } detail) task.Description = $"{descriptions[p.Stage]}: {Markup.Escape(detail)}";
-                        task.MaxValue = p.Total;
-                        task.Value = p.Done;
-                    });
-                    var options = new RunOptions
-                    {
-                        RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress, FeatureCacheDirectory = cacheDirectory,
-                        SweepStatus = new StatusCallback(status => Volatile.Write(ref sweepStatus, status)),
-                        RunFolderReady = folder => runFolder = folder.Path,
-                    };
-                    return resume is null
-                        ? ExperimentRunner.Run(definition, text, definitionPath, options, cancellationToken)
-                        : ExperimentRunner.Resume(resume.FullName, options, cancellationToken);
-                });
+                    RunsRoot = runs.FullName, MaxThreads = maxThreads, Progress = progress, FeatureCacheDirectory = cacheDirectory,
+                    SweepStatus = sweepStatus, RunFolderReady = folder => runFolder = folder.Path,
+                };
+                return resume is null
+                    ? ExperimentRunner.Run(definition, text, definitionPath, options, cancellationToken)
+                    : ExperimentRunner.Resume(resume.FullName, options, cancellationToken);
+            }
+            // Spectre's own test for whether it can redraw a live display.
+            result = console.Profile.Capabilities is { Interactive: true, Ansi: true }
+                ? WithLiveDisplay(console, definition, Run)
+                : WithProgressLines(console, definition, Run);
         }
         catch (OperationCanceledException)
         {
@@ -142,26 +121,78 @@ static class RunCommand
         }
 
         if (result.Transfer is { } matrix) WriteTransferMatrix(console, matrix);
-        // One row per model, one column per label: stays readable however many models are compared. The bootstrap
-        // intervals are in the report and in metrics.json.
-        else foreach (var subset in result.Metrics.Subsets)
-        {
-            var table = new Table().Title($"{subset.Name}: test AUROC").AddColumn("model");
-            foreach (var label in subset.PerLabel) table.AddColumn(new TableColumn(label.Label).RightAligned());
-            table.AddColumn(new TableColumn("macro").RightAligned());
-            static string Point(Estimate e) => e.Value.ToString("0.000", CultureInfo.InvariantCulture);
-            foreach (var model in subset.MacroAuroc.Keys)
-                table.AddRow([Markup.Escape(model), .. subset.PerLabel.Select(l => Point(l.Models.First(m => m.Learner == model).Auroc)), Point(subset.MacroAuroc[model])]);
-            console.Write(table);
-        }
+        else ResultTables.Write(console, result.Metrics);
         if (result.Manifest.SkippedRecords > 0)
             console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
-        console.MarkupLineInterpolated($"[grey]{result.Metrics.Confidence:P0} bootstrap intervals (by patient) are in the report[/]");
         if (!string.IsNullOrEmpty(result.Manifest.FeatureCache)) console.MarkupLineInterpolated($"[grey]feature cache: {result.Manifest.FeatureCache}[/]");
         console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
+        console.MarkupLine("report [grey](every label's intervals, the curves, the sweep)[/]:");
         // The report path is printed last and bare, so scripts can take the final line.
         Console.WriteLine(result.ReportPath);
         return 0;
+    }
+
+    delegate RunResult RunWith(IProgress<StageProgress> progress, IProgress<SweepStatus> sweepStatus);
+
+    /// <summary>The stages in the order a run goes through them, with their bars' descriptions.</summary>
+    static IReadOnlyList<(string Stage, string Description)> Stages(ExperimentDefinition definition)
+    {
+        var stages = new List<(string Stage, string Description)>();
+        // A transfer run goes through its cells one by one; the stage bars below show the current cell's.
+        if (definition.Transfer is not null) stages.Add(("transfer", "Transfer cells"));
+        stages.AddRange([("features", "Reading ECGs and extracting features"), ("split", "Splitting by patient")]);
+        if (definition.Pretrain is not null)
+            stages.AddRange([("pretrain", "Training the network"), ("embeddings", "Computing learned features")]);
+        stages.AddRange([("sweep", "Sweeping models over labels"), ("models", "Saving the selected models"),
+            ("predictions", "Scoring validation and test exams from the saved models"), ("evaluation", "Bootstrapping test metrics"),
+            ("report", "Writing the report")]);
+        return stages;
+    }
+
+    static void WarnOnResume(IAnsiConsole console, StageProgress p)
+    {
+        if (p.Stage == "resume" && p.Detail is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+    }
+
+    /// <summary>A terminal: one progress bar per stage, and the live sweep table under them.</summary>
+    static RunResult WithLiveDisplay(IAnsiConsole console, ExperimentDefinition definition, RunWith run)
+    {
+        SweepStatus? sweepStatus = null;
+        return console.Progress()
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new StageElapsedColumn(), new RemainingTimeColumn())
+            .UseRenderHook((bars, _) => Volatile.Read(ref sweepStatus) is { } status ? new Rows(bars, SweepTable.Render(status, definition)) : bars)
+            .Start(context =>
+            {
+                var stages = Stages(definition);
+                var tasks = stages.ToDictionary(s => s.Stage, s =>
+                {
+                    var task = context.AddTask(s.Description, maxValue: 1, autoStart: s.Stage == stages[0].Stage);
+                    task.Tag = new StageClock(TimeProvider.System);
+                    return task;
+                });
+                ((StageClock)tasks[stages[0].Stage].Tag!).Report(0, 1);
+                var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
+                var progress = new ProgressCallback(p =>
+                {
+                    WarnOnResume(console, p);
+                    if (!tasks.TryGetValue(p.Stage, out var task)) return;
+                    if (!task.IsStarted) task.StartTask();
+                    ((StageClock)task.Tag!).Report(p.Done, p.Total);
+                    if (p.Detail is { } detail) task.Description = $"{descriptions[p.Stage]}: {Markup.Escape(detail)}";
+                    task.MaxValue = p.Total;
+                    task.Value = p.Done;
+                });
+                return run(progress, new StatusCallback(status => Volatile.Write(ref sweepStatus, status)));
+            });
+    }
+
+    /// <summary>A file, a pipe or a CI log: plain progress lines every few seconds, since a live display would
+    /// print nothing there until it ends.</summary>
+    static RunResult WithProgressLines(IAnsiConsole console, ExperimentDefinition definition, RunWith run)
+    {
+        var lines = new ProgressLines(console, Stages(definition).ToDictionary(s => s.Stage, s => s.Description), definition,
+            TimeProvider.System, TimeSpan.FromSeconds(5));
+        return run(new ProgressCallback(p => { WarnOnResume(console, p); lines.Report(p); }), new StatusCallback(lines.Report));
     }
 
     /// <summary>Per target and label subset: one row per source and mode, one column per training share, each cell the

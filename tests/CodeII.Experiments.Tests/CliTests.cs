@@ -6,9 +6,14 @@ namespace CodeII.Experiments.Tests;
 public class CliTests
 {
     /// <summary>Starts codeii with its output read in the background (read the tasks only once it has ended).</summary>
-    internal static (Process Process, Task<string> StdOut, Task<string> StdErr) StartCodeii(string workingDirectory, params string[] args)
+    internal static (Process Process, Task<string> StdOut, Task<string> StdErr) StartCodeii(string workingDirectory, params string[] args) =>
+        StartCodeii(workingDirectory, new Dictionary<string, string?>(), args);
+
+    /// <summary>As above, with environment variables set (or, when null, removed) for codeii alone.</summary>
+    internal static (Process Process, Task<string> StdOut, Task<string> StdErr) StartCodeii(string workingDirectory, IReadOnlyDictionary<string, string?> environment, string[] args)
     {
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment) start.Environment[name] = value;
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "codeii.dll"));
         foreach (var a in args) start.ArgumentList.Add(a);
         var process = Process.Start(start)!;
@@ -42,6 +47,55 @@ public class CliTests
         Assert.EndsWith("report.html", last);
         Assert.True(File.Exists(last), $"last line '{last}' is not a file");
         Assert.StartsWith(Path.Combine(dir, "out", "tiny"), last);
+    }
+
+    [Fact]
+    public async Task Piped_output_ends_with_unbroken_tables_of_metrics_json_intervals_the_starred_best_model_and_the_test_size_and_shows_the_sweep()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        // The quickstart's longest model name, handcrafted+learned/logistic_regression, from a network of one epoch.
+        File.WriteAllText(Path.Combine(dir, "piped.yaml"), """
+            name: piped
+            dataset: { exams: 300 }
+            label_subsets: { rhythm: [SB, ST, AF] }
+            features: [handcrafted, handcrafted+learned]
+            pretrain: { model: small, epochs: 1 }
+            learners: { lightgbm: { trials: 1 }, logistic_regression: { trials: 1 } }
+            evaluation: { bootstrap_replicates: 50 }
+            """);
+        // Standard output is a pipe here; COLUMNS is removed so the default width for a pipe is what is tested.
+        var (process, stdout, stderr) = StartCodeii(dir, new Dictionary<string, string?> { ["COLUMNS"] = null }, ["run", "piped.yaml", "--runs", "out", "--max-threads", "1"]);
+        using var _ = process;
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "codeii did not finish in 3 minutes");
+        var output = await stdout;
+        Assert.True(process.ExitCode == 0, await stderr + output);
+        var lines = output.ReplaceLineEndings("\n").Split('\n');
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(Path.GetDirectoryName(lines.Last(l => l.Length > 0))!, "metrics.json")));
+        var root = metrics.RootElement;
+
+        Assert.Contains(lines, l => l.StartsWith("sweep: validation AUROC, ", StringComparison.Ordinal) && l.Contains(" trials, "));
+        Assert.Contains($"test split: {root.GetProperty("test_exams").GetInt32()} exams from {root.GetProperty("test_patients").GetInt32()} patients", output);
+        var subset = root.GetProperty("subsets")[0];
+        var title = Array.FindIndex(lines, l => l.Trim() == "rhythm: test AUROC");
+        Assert.True(title >= 0, output);
+        // The table runs from its top border to its bottom one; every line of it is as wide as its border.
+        var table = lines.Skip(title + 1).TakeWhile(l => l.Length > 0 && "┌│├└".Contains(l[0])).ToArray();
+        Assert.Equal('└', table[^1][0]);
+        Assert.All(table, l => Assert.Equal(table[0].Length, l.Length));
+        Assert.True(table[0].Length > 80, "the table is narrow enough for 80 columns, so this test would not see it broken");
+        static string Point(System.Text.Json.JsonElement e, string name) => e.GetProperty(name).GetDouble().ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+        var models = subset.GetProperty("macro_auroc").EnumerateObject().ToArray();
+        Assert.Contains(models, m => m.Name == "handcrafted+learned/logistic_regression");
+        Assert.Equal(models.Length + 1, table.Count(l => l.StartsWith('│')));
+        var best = subset.GetProperty("summary").GetProperty("best").GetString()!;
+        foreach (var model in models)
+        {
+            var row = Assert.Single(table, l => l.StartsWith('│') && l.Split('│')[1].Trim().TrimStart('★').Trim() == model.Name);
+            Assert.Contains($"{Point(model.Value, "value")} ({Point(model.Value, "lower")}–{Point(model.Value, "upper")})", row);
+            Assert.Equal(model.Name == best, row.Contains('★'));
+        }
+        var verdict = lines[title + 1 + table.Length];
+        Assert.Equal($"★ {subset.GetProperty("summary").GetProperty("verdict").GetString()}", verdict);
     }
 
     [Fact]

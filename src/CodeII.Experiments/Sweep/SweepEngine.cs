@@ -116,10 +116,21 @@ public sealed class SweepException(string message) : Exception(message);
 /// <summary>A sequence of trials tuned together: trials within it run one after another, streams run in parallel.</summary>
 public sealed record SweepStream(string Name, string FeatureSet, string? Subset, IReadOnlyList<string> Labels, IReadOnlyList<LearnerBudget> Learners, int Trials);
 
-public sealed record StreamStatus(SweepStream Stream, int Done, string? LastModel, double LastScore, double BestScore, string? BestModel);
+/// <param name="Ended">The stream has stopped: all its trials run, or a budget or the learners' caps ended it early.</param>
+public sealed record StreamStatus(SweepStream Stream, int Done, string? LastModel, double LastScore, double BestScore, string? BestModel, bool Ended = false)
+{
+    /// <summary>The trials this stream will have run: its plan while it runs, what it ran once it has ended.</summary>
+    public int Planned => Ended ? Done : Stream.Trials;
+}
 
-/// <summary>A snapshot for live progress: every stream's trials so far and its best validation score.</summary>
-public sealed record SweepStatus(IReadOnlyList<StreamStatus> Streams, TimeSpan Elapsed);
+/// <summary>A snapshot for live progress: every stream's trials so far and its best validation score. Its
+/// <see cref="Done"/> and <see cref="Planned"/> are the sweep stage's progress, so a live table and a progress bar agree.</summary>
+public sealed record SweepStatus(IReadOnlyList<StreamStatus> Streams, TimeSpan Elapsed)
+{
+    public int Done => Streams.Sum(s => s.Done);
+    public int Planned => Streams.Sum(s => s.Planned);
+    public bool Ended => Streams.All(s => s.Ended);
+}
 
 /// <summary>
 /// The sweep: for every feature set and label (or label subset, when configurations are shared), a stream of trials
@@ -191,8 +202,6 @@ public sealed record SweepEngine
         // A wall-clock budget counts the time already spent by the trials being replayed, spread over the workers.
         var deadline = Settings.Budget.Seconds is { } seconds ? seconds - Replay.Sum(t => t.DurationSeconds) / workers : double.PositiveInfinity;
         var statuses = streams.Select(s => new StreamStatus(s, 0, null, double.NaN, double.NaN, null)).ToArray();
-        var planned = streams.Sum(s => s.Trials);
-        var done = 0;
         var gate = new Lock();
         var shared = new ConcurrentDictionary<string, Lazy<LabelFit>>(StringComparer.Ordinal);
         var trials = new List<TrialRecord>();
@@ -214,9 +223,16 @@ public sealed record SweepEngine
                     BestScore = better ? record.ValidationScore : previous.BestScore,
                     BestModel = better ? record.Model : previous.BestModel,
                 };
-                progress?.Report(new StageProgress("sweep", ++done, planned));
-                status?.Report(new SweepStatus([.. statuses], clock.Elapsed));
+                Report();
             }
+        }
+
+        // The stage's progress and the live status come from the same snapshot, so they never disagree.
+        void Report()
+        {
+            var snapshot = new SweepStatus([.. statuses], clock.Elapsed);
+            status?.Report(snapshot);
+            progress?.Report(new StageProgress("sweep", snapshot.Done, snapshot.Planned));
         }
 
         ParallelLoop.For(streams.Count, workers, cancellationToken, s =>
@@ -226,9 +242,12 @@ public sealed record SweepEngine
             var log = replay.GetValueOrDefault(stream.Name) ?? [];
             selected[s] = context.Run(log, () => clock.Elapsed.TotalSeconds >= deadline, (record, replayed) => Finished(s, record, replayed));
             // A stream that stops early (work or time budget, learner caps) gives back its unused trials.
-            lock (gate) planned -= stream.Trials - statuses[s].Done;
+            lock (gate)
+            {
+                statuses[s] = statuses[s] with { Ended = true };
+                Report();
+            }
         });
-        progress?.Report(new StageProgress("sweep", done, done));
         var order = streams.Select(x => x.Name).ToList();
         return new SweepResult([.. trials.OrderBy(t => order.IndexOf(t.Stream)).ThenBy(t => t.Trial)], [.. selected.SelectMany(x => x)]) { LabelFits = _labelFits };
     }

@@ -107,6 +107,34 @@ public class SweepEngineTests
         Assert.Empty(appended.Select(Fingerprint).Intersect(logged.Select(Fingerprint)));
     }
 
+    /// <summary>Keeps reports in the order they were made (the engine makes them one at a time).</summary>
+    sealed class Recorder<T> : IProgress<T>
+    {
+        public List<T> Reports { get; } = [];
+        public void Report(T value) { lock (Reports) Reports.Add(value); }
+    }
+
+    [Fact]
+    public void The_sweep_stage_s_progress_and_the_live_status_count_the_same_trials_when_a_budget_ends_streams_early()
+    {
+        var progress = new Recorder<StageProgress>();
+        var statuses = new Recorder<SweepStatus>();
+        var result = Engine(new SweepSettings { Budget = new SweepBudget { Trials = 50, Work = 60 } }).Run(progress: progress, status: statuses);
+        var planned = Engine().Streams().Count;
+        Assert.Equal(statuses.Reports.Count, progress.Reports.Count);
+        // Each progress report is its status's counts, and the counts of each stream never run past its plan.
+        Assert.All(statuses.Reports.Zip(progress.Reports), pair =>
+        {
+            Assert.Equal((pair.First.Done, pair.First.Planned), (pair.Second.Done, pair.Second.Total));
+            Assert.All(pair.First.Streams, s => Assert.InRange(s.Done, 0, s.Planned));
+        });
+        // The work budget stopped streams well before their 50 trials, and the plan shrank to what ran.
+        Assert.True(statuses.Reports[0].Planned > statuses.Reports[^1].Planned);
+        Assert.True(statuses.Reports[^1].Ended);
+        Assert.Equal((result.Trials.Count, result.Trials.Count), (statuses.Reports[^1].Done, statuses.Reports[^1].Planned));
+        Assert.Equal(planned, statuses.Reports[^1].Streams.Count);
+    }
+
     [Fact]
     public void A_log_that_does_not_match_the_definition_is_refused_with_the_stream_and_trial()
     {
