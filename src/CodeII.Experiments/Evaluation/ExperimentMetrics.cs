@@ -87,6 +87,8 @@ public sealed record ExperimentMetrics
     public required double Confidence { get; init; }
     [JsonPropertyName("bootstrap_unit")] public string BootstrapUnit => "patient";
     public required IReadOnlyList<SubsetMetrics> Subsets { get; init; }
+    /// <summary>Metrics as published benchmarks define them, where the data are one of theirs.</summary>
+    public IReadOnlyList<BenchmarkMetric>? Benchmarks { get; init; }
 }
 
 /// <summary>Each label subset's verdict: the leader, its paired lead, DeLong's tests.</summary>

@@ -50,6 +50,16 @@ public static class Datasets
         var kind => throw new ArgumentException($"dataset kind '{kind}' is not supported"),
     };
 
+    /// <summary>The Challenge's <c>weights.csv</c> for a Challenge folder, looked for where its scored table is; null when absent.</summary>
+    public static string? ChallengeWeightsOf(DatasetDefinition d)
+    {
+        if (d.Kind != DatasetDefinition.ChallengeKind || d.Path is null) return null;
+        var folder = Path.GetFullPath(d.Path);
+        string[] candidates = [.. d.TaxonomyFile is { } file ? [Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? folder, "weights.csv")] : Array.Empty<string>(),
+            Path.Combine(folder, "_label_maps", "weights.csv"), Path.Combine(folder, "weights.csv"), Path.Combine(Path.GetDirectoryName(folder) ?? folder, "_label_maps", "weights.csv")];
+        return candidates.FirstOrDefault(File.Exists);
+    }
+
     /// <summary>Where a Challenge folder's <c>dx_mapping_scored.csv</c> is: as the definition says, or found beside the records.</summary>
     static string ScoredTableOf(DatasetDefinition d)
     {

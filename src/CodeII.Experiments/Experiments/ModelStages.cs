@@ -261,12 +261,56 @@ public sealed class EvaluationStage : IRunStage
         var metrics = ExperimentEvaluator.Evaluate(predictions, definition.LabelSubsets, [.. predictions.Select(p => p.Model).Distinct().Where(complete.Contains)],
             test.TestPatients, label => [.. test.TestLabels.Select(l => l.Contains(label))],
             definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed, run.Options.Progress);
+        metrics = metrics with { Benchmarks = BenchmarksOf(run, metrics, predictions, test) };
         run.Folder.WriteJson(RunFolder.MetricsFile, metrics);
         run.Metrics = metrics;
     }
 
     public void Load(RunContext run) =>
         run.Metrics = JsonSerializer.Deserialize<ExperimentMetrics>(File.ReadAllText(run.Folder.FileIn(RunFolder.MetricsFile)), JsonConventions.Options);
+
+    /// <summary>The published benchmarks' metrics that apply to the run's data: PTB-XL's macro-AUROC per task, the
+    /// Challenge score on Challenge folders, CODE's per-class F1 on the CODE classes.</summary>
+    static IReadOnlyList<BenchmarkMetric> BenchmarksOf(RunContext run, ExperimentMetrics metrics, IReadOnlyList<ModelPredictions> predictions, TestPredictions test)
+    {
+        var dataset = run.Definition.Dataset;
+        var evaluation = run.Definition.Evaluation;
+        var taxonomy = Datasets.TaxonomyOf(dataset);
+        var benchmarks = new List<BenchmarkMetric>();
+        foreach (var subset in metrics.Subsets)
+        {
+            if (dataset.Kind == DatasetDefinition.PtbXlKind)
+            {
+                var task = dataset.PtbXl.Labels switch
+                {
+                    Data.PtbXl.PtbXlLabelLevel.Superclass => "superdiagnostic",
+                    Data.PtbXl.PtbXlLabelLevel.Subclass => "subdiagnostic",
+                    _ => "all statements",
+                };
+                benchmarks.Add(Benchmarks.PtbXlMacroAuroc(subset, task, run.Source.ClassNames.Count));
+            }
+            if (taxonomy.Name == "code6" && subset.Labels.All(l => taxonomy.Find(l) is not null))
+                benchmarks.Add(Benchmarks.CodeF1(subset));
+            if (dataset.Kind == DatasetDefinition.ChallengeKind)
+            {
+                var models = subset.MacroAuroc.Keys.ToArray();
+                var truth = test.TestLabels.Select(t => subset.Labels.Select(t.Contains).ToArray()).ToArray();
+                ModelPredictions Of(string model, string label) => predictions.FirstOrDefault(p => p.Model == model && p.Label == label && p.Subset == subset.Name)
+                    ?? predictions.First(p => p.Model == model && p.Label == label && p.Subset is null);
+                var decisions = models.ToDictionary(m => m, m =>
+                {
+                    var perLabel = subset.Labels.Select(l => Of(m, l)).ToArray();
+                    return truth.Select((_, i) => perLabel.Select(p => p.TestScores[i] >= p.Threshold).ToArray()).ToArray();
+                });
+                var snomed = subset.Labels.Select(l => taxonomy.Find(l)?.Snomed).ToArray();
+                var weights = Datasets.ChallengeWeightsOf(dataset) is { } file ? OfficialChallengeScore.WeightsFor(snomed, file) : null;
+                var sinus = Array.FindIndex(snomed, s => s == OfficialChallengeScore.SinusRhythm);
+                benchmarks.Add(Benchmarks.ChallengeScore(new LabelSubsetScores(subset.Name, subset.Labels, truth, decisions), test.TestPatients,
+                    weights, sinus >= 0 ? sinus : null, evaluation.BootstrapReplicates, evaluation.Confidence, run.Definition.Seed));
+            }
+        }
+        return benchmarks;
+    }
 }
 
 /// <summary>

@@ -17,8 +17,8 @@ public static class RunReport
         if (definition.Transfer is null || File.Exists(folder.FileIn(TransferCell.MarkerFile))) return HtmlReport.Render(Read(folder));
         var metrics = folder.FileIn(RunFolder.MetricsFile);
         if (!File.Exists(metrics)) throw new FileNotFoundException($"{folder.Path}: the run folder has no {RunFolder.MetricsFile}; the run did not finish (resume it with codeii run --resume {folder.Path})", metrics);
-        return new ReportDocument(TransferReport.Render(definition.Name, folder.ReadManifest(),
-            JsonSerializer.Deserialize<TransferMetrics>(File.ReadAllText(metrics), JsonConventions.Options) ?? throw new InvalidDataException($"{metrics}: empty")), []);
+        return TransferReport.Render(definition.Name, folder.ReadManifest(),
+            JsonSerializer.Deserialize<TransferMetrics>(File.ReadAllText(metrics), JsonConventions.Options) ?? throw new InvalidDataException($"{metrics}: empty"));
     }
 
     /// <summary>

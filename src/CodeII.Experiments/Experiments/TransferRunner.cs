@@ -176,7 +176,9 @@ public static class TransferRunner
             folder.WriteJson(RunFolder.MetricsFile, metrics);
             events.Append(RunEvent.StageDone, "evaluation");
             manifest = events.Completed(manifest, DateTime.UtcNow);
-            folder.WriteText(RunFolder.ReportFile, TransferReport.Render(definition.Name, manifest, metrics));
+            var report = TransferReport.Render(definition.Name, manifest, metrics);
+            ReportTables.Write(report.Tables, folder.FileIn(ReportTables.Folder));
+            folder.WriteText(RunFolder.ReportFile, report.Html);
             folder.WriteJson(RunFolder.ManifestFile, manifest);
             events.Append(RunEvent.Finished);
             return new RunResult(folder, folder.FileIn(RunFolder.ReportFile), results[0].Result.Metrics, manifest) { Transfer = metrics };

@@ -53,6 +53,7 @@ public static partial class HtmlReport
         page.Heading("results", "Results by label subset");
         page.Tabs("subsets", [.. model.Metrics.Subsets.Select(subset => ($"subset-{subset.Name}", subset.Name, (Action)(() => RenderSubset(page, subset))))]);
         RenderCurves(page, model, colours);
+        RenderBenchmarks(page, model);
         RenderNetwork(page, model);
         RenderImportance(page, model);
         RenderTrials(page, model);
@@ -188,6 +189,23 @@ public static partial class HtmlReport
                 text = bins.Select(b => $"{b.Exams} exams").ToArray(), hovertemplate = "%{text}: predicted %{x:.3f}, observed %{y:.3f}", line = Line(p), marker = new { size = 5, color = Colour(p) } };
         }).Append(diagonal).ToArray(), Layout($"Reliability, {label}", "mean predicted probability", "observed share positive"));
         page.Append("</div>\n");
+    }
+
+    /// <summary>Each published benchmark's metric that applies to the data, in the paper's terms, beside its reference.</summary>
+    static void RenderBenchmarks(ReportPage page, ReportModel model)
+    {
+        if (model.Metrics.Benchmarks is not { Count: > 0 } benchmarks) return;
+        page.Heading("benchmarks", "Benchmark metrics");
+        page.Append("<p class=\"meta\">The metrics published benchmarks report, computed on this run's test patients so they can be set beside the papers' tables. Each says how it departs from the paper, if it does.</p>\n");
+        foreach (var (benchmark, k) in benchmarks.Select((b, k) => (b, k)))
+        {
+            page.Append($"<h4>{E(benchmark.Name)} · {E(benchmark.Subset)}</h4><p class=\"meta\">{E(benchmark.Description)}. Reference: {E(benchmark.Reference)}.</p>\n");
+            var classes = benchmark.PerClass?.Values.FirstOrDefault()?.Keys.ToArray() ?? [];
+            page.Table(new ReportTable($"benchmark-{k + 1}-{benchmark.Subset}", $"{benchmark.Name}, label subset {benchmark.Subset}",
+                ["model", classes.Length > 0 ? "mean" : "value", .. classes],
+                [.. benchmark.Models.Select(m => new TableRow([m.Key, TableCell.Number(Format(m.Value)),
+                    .. classes.Select(c => TableCell.Number(Format(benchmark.PerClass![m.Key][c])))], m.Key == BinaryLearnerCatalog.Prior ? "baseline" : null))]) { HtmlClass = "benchmark" });
+        }
     }
 
     static void RenderNetwork(ReportPage page, ReportModel model)

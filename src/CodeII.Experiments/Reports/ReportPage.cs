@@ -38,6 +38,13 @@ public sealed class ReportPage(string title)
         return this;
     }
 
+    /// <summary>A table for the CSV and LaTeX files only, where the page draws its own richer version.</summary>
+    public ReportPage Export(ReportTable table)
+    {
+        tables.Add(table);
+        return this;
+    }
+
     /// <summary>A chart's box in the page, drawn by plotly once the page loads.</summary>
     public ReportPage Chart(string id, object data, object layout, string cssClass = "chart")
     {

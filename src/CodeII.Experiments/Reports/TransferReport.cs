@@ -15,17 +15,10 @@ namespace CodeII.Experiments.Reports;
 /// </summary>
 public static class TransferReport
 {
-    public static string Render(string title, RunManifest m, TransferMetrics metrics)
+    public static ReportDocument Render(string title, RunManifest m, TransferMetrics metrics)
     {
-        var charts = new List<PlotlyPage.Chart>();
-        var html = new StringBuilder();
-        html.Append(PlotlyPage.Head($"{title}: transfer", """
-            td { vertical-align: top; } .chart { width: 560px; min-height: 380px; } .note { color: #8a5a00; }
-            .delta { display: block; font-size: .8rem; color: #52606d; } .better { color: #1f7a3f; font-weight: 600; } .worse { color: #b42318; font-weight: 600; }
-            tr.control td { background: #fafbfc; }
-            """));
-        html.Append($$"""
-            <h1>{{E(title)}}: transfer</h1>
+        var page = new ReportPage($"{title}: transfer");
+        var intro = $$"""
             <p class="meta">Run started {{m.StartedUtc:yyyy-MM-dd HH:mm:ss}} UTC · seed <code>{{m.Seed}}</code> · commit <code>{{E(m.GitCommit)}}</code>{{(m.GitDirty ? " (uncommitted changes)" : "")}} · {{E(m.Dataset)}}</p>
             <p>Each source network was pre-trained once, then served each target in each mode: <em>zero_shot</em> reads the
             source's outputs as the target's labels through SNOMED-CT (covered labels only); <em>linear_probe</em> and
@@ -36,43 +29,52 @@ public static class TransferReport
             {{metrics.BootstrapReplicates}} patient-level bootstrap resamples; <em>Δ scratch</em> is the paired bootstrap
             difference to scratch at the same share, over the same labels and test patients. A Δ whose interval excludes 0 is
             coloured.</p>
+            """;
+        page.Heading("targets", "Transfer targets");
+        page.Tabs("targets", [.. metrics.Targets.Select(target => ($"target-{target.Target}", target.Target, (Action)(() => RenderTarget(page, target, metrics))))]);
+        return page.Render(intro, """
+            td { vertical-align: top; } .chart { width: 560px; min-height: 380px; } .note { color: #8a5a00; }
+            .delta { display: block; font-size: .8rem; color: #52606d; } .better { color: #1f7a3f; font-weight: 600; } .worse { color: #b42318; font-weight: 600; }
+            tr.control td { background: #fafbfc; }
             """);
+    }
 
-        foreach (var target in metrics.Targets)
+    static void RenderTarget(ReportPage page, TransferTargetSummary target, TransferMetrics metrics)
+    {
+        page.Append($"<p class=\"meta\">{E(target.Dataset)} · {target.TestExams} test exams from {target.TestPatients} patients · test positives: ")
+            .Append(string.Join(", ", target.TestPositives.Select(p => $"{E(p.Key)} {p.Value}"))).Append("</p>");
+        if (target.RecordIsPatient)
+            page.Append("<p class=\"note\">This dataset publishes no patient ids: each record is taken as its own patient, so a patient with several records could fall in more than one split.</p>");
+        var cells = metrics.Cells.Where(c => c.Target == target.Target).ToArray();
+        var subsets = cells.Select(c => c.Subset).Distinct().ToArray();
+        foreach (var share in metrics.Shares)
+            RenderMatrix(page, target.Target, cells.Where(c => c.Share == share).ToArray(), subsets, share, metrics.Shares.Count > 1);
+        if (metrics.Shares.Count > 1)
         {
-            html.Append($"<h2 id=\"target-{E(target.Target)}\">Target {E(target.Target)}</h2>");
-            html.Append($"<p class=\"meta\">{E(target.Dataset)} · {target.TestExams} test exams from {target.TestPatients} patients · test positives: ")
-                .Append(string.Join(", ", target.TestPositives.Select(p => $"{E(p.Key)} {p.Value}"))).Append("</p>");
-            if (target.RecordIsPatient)
-                html.Append("<p class=\"note\">This dataset publishes no patient ids: each record is taken as its own patient, so a patient with several records could fall in more than one split.</p>");
-            var cells = metrics.Cells.Where(c => c.Target == target.Target).ToArray();
-            var subsets = cells.Select(c => c.Subset).Distinct().ToArray();
-            foreach (var share in metrics.Shares)
-                RenderMatrix(html, cells.Where(c => c.Share == share).ToArray(), subsets, share, metrics.Shares.Count > 1);
-            if (metrics.Shares.Count > 1)
-            {
-                html.Append("<h3>Learning curves</h3><div class=\"grid\">");
-                foreach (var subset in subsets)
-                {
-                    var id = $"curve-{charts.Count}";
-                    html.Append($"<div id=\"{id}\" class=\"chart\"></div>");
-                    charts.Add(LearningCurve(id, target.Target, subset, cells.Where(c => c.Subset == subset).ToArray()));
-                }
-                html.Append("</div>");
-            }
-            RenderCoverage(html, metrics.Coverage.Where(c => c.Target == target.Target).ToArray());
-            RenderDetail(html, cells, metrics.Shares);
+            page.Append("<h4>Learning curves</h4><div class=\"grid\">");
+            foreach (var subset in subsets)
+                LearningCurve(page, $"curve-{target.Target}-{subset}", target.Target, subset, cells.Where(c => c.Subset == subset).ToArray());
+            page.Append("</div>");
         }
-        PlotlyPage.AppendCharts(html, charts);
-        return html.ToString();
+        RenderCoverage(page, target.Target, metrics.Coverage.Where(c => c.Target == target.Target).ToArray());
+        RenderDetail(page, target.Target, cells, metrics.Shares);
     }
 
     static string RowName(TransferCellMetrics c) => c.Source.Length == 0 ? c.Mode : $"{c.Source} · {c.Mode}";
 
-    static void RenderMatrix(StringBuilder html, TransferCellMetrics[] cells, string[] subsets, double share, bool several)
+    static void RenderMatrix(ReportPage page, string target, TransferCellMetrics[] cells, string[] subsets, double share, bool several)
     {
         if (cells.Length == 0) return;
-        html.Append($"<h3>{(several ? $"Trained on {share:P0} of the training patients" : "Transfer matrix")}</h3><div class=\"scroll\"><table class=\"matrix\" data-share=\"{Invariant(share)}\"><tr><th class=\"text\">source</th><th class=\"text\">mode</th>");
+        // The matrix's cells hold a link and a difference each, so the page draws it itself; the files get it as plain text.
+        page.Export(new ReportTable($"{target}-matrix-{Math.Round(share * 100).ToString(CultureInfo.InvariantCulture)}",
+            $"Transfer to {target} trained on {share:P0} of the training patients: test macro-AUROC and the paired difference to scratch",
+            ["source", "mode", .. subsets],
+            [.. cells.GroupBy(c => (c.Source, c.Mode)).Select(row => new TableRow([row.Key.Source.Length == 0 ? "—" : row.Key.Source, row.Key.Mode,
+                .. subsets.Select(subset => row.FirstOrDefault(c => c.Subset == subset) is { } cell
+                    ? TableCell.Number(HtmlReport.Format(cell.MacroAuroc) + (cell.VersusScratch is { } d ? $"; Δ scratch {Signed(d.Value)} ({Signed(d.Lower)} to {Signed(d.Upper)})" : ""))
+                    : TableCell.Number(""))]))]));
+        var html = new StringBuilder();
+        html.Append($"<h4>{(several ? $"Trained on {share:P0} of the training patients" : "Transfer matrix")}</h4><div class=\"scroll\"><table class=\"matrix\" data-share=\"{Invariant(share)}\"><tr><th class=\"text\">source</th><th class=\"text\">mode</th>");
         foreach (var subset in subsets) html.Append($"<th>{E(subset)}</th>");
         html.Append("</tr>");
         foreach (var row in cells.GroupBy(c => (c.Source, c.Mode)))
@@ -97,9 +99,10 @@ public static class TransferReport
             html.Append("</tr>");
         }
         html.Append("</table></div>");
+        page.Append(html.ToString());
     }
 
-    static PlotlyPage.Chart LearningCurve(string id, string target, string subset, TransferCellMetrics[] cells)
+    static void LearningCurve(ReportPage page, string id, string target, string subset, TransferCellMetrics[] cells)
     {
         var traces = cells.GroupBy(RowName).Select(row =>
         {
@@ -112,7 +115,7 @@ public static class TransferReport
                 error_y = new { type = "data", symmetric = false, array = points.Select(c => c.MacroAuroc.Upper - c.MacroAuroc.Value).ToArray(), arrayminus = points.Select(c => c.MacroAuroc.Value - c.MacroAuroc.Lower).ToArray(), thickness = 1 },
             };
         }).ToArray();
-        return new PlotlyPage.Chart(id, traces, new
+        page.Chart(id, traces, new
         {
             title = new { text = $"{target} · {subset}: test macro-AUROC by training share" },
             xaxis = new { title = new { text = "share of the training patients" }, type = "log", tickformat = ".0%" },
@@ -121,51 +124,35 @@ public static class TransferReport
         });
     }
 
-    static void RenderCoverage(StringBuilder html, TransferCoverage[] coverage)
+    static void RenderCoverage(ReportPage page, string target, TransferCoverage[] coverage)
     {
         if (coverage.Length == 0) return;
-        html.Append("<h3>Label coverage</h3><p>Which target labels each source's classes stand for, through SNOMED-CT (the Challenge's equivalent pairs joined). Zero-shot scores the covered labels only; uncovered ones are listed here and in each zero-shot cell.</p><div class=\"scroll\"><table class=\"coverage\"><tr><th class=\"text\">target label</th>");
-        foreach (var c in coverage) html.Append($"<th class=\"text\">{E(c.Source)} ({E(c.Coverage.SourceTaxonomy)})</th>");
-        html.Append("</tr>");
-        foreach (var label in coverage[0].Coverage.Rows.Select(r => r.Label))
-        {
-            html.Append($"<tr><td class=\"text\">{E(label)}</td>");
-            foreach (var c in coverage)
+        page.Append("<h4>Label coverage</h4><p>Which target labels each source's classes stand for, through SNOMED-CT (the Challenge's equivalent pairs joined). Zero-shot scores the covered labels only; uncovered ones are listed here and in each zero-shot cell.</p>");
+        page.Table(new ReportTable($"{target}-coverage", $"Which of {target}'s labels each source covers", ["target label", .. coverage.Select(c => $"{c.Source} ({c.Coverage.SourceTaxonomy})")],
+            [.. coverage[0].Coverage.Rows.Select(r => r.Label).Select(label => new TableRow([label, .. coverage.Select(c =>
             {
                 var row = c.Coverage.For(label);
-                html.Append($"<td class=\"text\" data-source=\"{E(c.Source)}\" data-label=\"{E(label)}\" data-coverage=\"{E(JsonConventions.SnakeCase(row.Kind))}\">")
-                    .Append(row.Kind switch
-                    {
-                        CoverageKind.Uncovered => "<em>uncovered</em>",
-                        CoverageKind.ManyToOne => $"{E(string.Join(" + ", row.SourceClasses))} (many-to-one: largest output)",
-                        _ => E(row.SourceClasses[0]),
-                    }).Append("</td>");
-            }
-            html.Append("</tr>");
-        }
-        html.Append("</table></div>");
+                return new TableCell(row.Kind switch
+                {
+                    CoverageKind.Uncovered => "uncovered",
+                    CoverageKind.ManyToOne => $"{string.Join(" + ", row.SourceClasses)} (many-to-one: largest output)",
+                    _ => row.SourceClasses[0],
+                }, "text", new Dictionary<string, string> { ["source"] = c.Source, ["label"] = label, ["coverage"] = JsonConventions.SnakeCase(row.Kind) });
+            })]))]) { HtmlClass = "coverage" });
     }
 
-    static void RenderDetail(StringBuilder html, TransferCellMetrics[] cells, IReadOnlyList<double> shares)
+    static void RenderDetail(ReportPage page, string target, TransferCellMetrics[] cells, IReadOnlyList<double> shares)
     {
-        html.Append("<details><summary>Per-label test AUROC</summary>");
+        page.Append("<h4>Per-label test AUROC</h4>");
         foreach (var share in shares)
             foreach (var subset in cells.Where(c => c.Share == share).GroupBy(c => c.Subset))
             {
                 var labels = subset.SelectMany(c => c.Labels.Concat(c.Unscored)).Distinct().ToArray();
-                html.Append($"<h4>{E(subset.Key)} · {share:P0} of the training patients</h4><div class=\"scroll\"><table><tr><th class=\"text\">row</th>");
-                foreach (var label in labels) html.Append($"<th>{E(label)}</th>");
-                html.Append("</tr>");
-                foreach (var cell in subset)
-                {
-                    html.Append($"<tr><td class=\"text\">{E(RowName(cell))}</td>");
-                    foreach (var label in labels)
-                        html.Append(cell.PerLabel.TryGetValue(label, out var e) ? $"<td>{HtmlReport.Format(e)}</td>" : "<td>—</td>");
-                    html.Append("</tr>");
-                }
-                html.Append("</table></div>");
+                page.Append($"<p class=\"meta\">{E(subset.Key)} · {share:P0} of the training patients</p>");
+                page.Table(new ReportTable($"{target}-{subset.Key}-labels-{Math.Round(share * 100).ToString(CultureInfo.InvariantCulture)}",
+                    $"Test AUROC per label, transfer to {target}, subset {subset.Key}, {share:P0} of the training patients", ["row", .. labels],
+                    [.. subset.Select(cell => new TableRow([RowName(cell), .. labels.Select(label => cell.PerLabel.TryGetValue(label, out var e) ? TableCell.Number(HtmlReport.Format(e)) : TableCell.Number("—"))]))]));
             }
-        html.Append("</details>");
     }
 
     static string Signed(double v) => double.IsFinite(v) ? (v >= 0 ? "+" : "−") + Math.Abs(v).ToString("F3", CultureInfo.InvariantCulture) : "n/a";

@@ -99,8 +99,8 @@ public static class ReportTour
             var othersHidden = await page.EvaluateAsync<bool>("([id, group]) => [...document.querySelectorAll(`.tabpanel[data-group='${group}']`)].every(p => p.id === id || p.offsetParent === null)", new[] { panel, group });
             tabs.Add((panel, shown, othersHidden));
         }
-        var drawn = await page.EvaluateAsync<int>("() => [...document.querySelectorAll('.plot')].filter(p => { const s = p.querySelector('.main-svg'); return s && s.getBoundingClientRect !== undefined && s.querySelectorAll('path, rect').length > 0; }).length");
-        var plots = await page.Locator(".plot").CountAsync();
+        var drawn = await page.EvaluateAsync<int>("() => [...document.querySelectorAll('div.plot')].filter(p => { const s = p.querySelector('.main-svg'); return s && s.getBoundingClientRect !== undefined && s.querySelectorAll('path, rect').length > 0; }).length");
+        var plots = await page.Locator("div.plot").CountAsync();
 
         // Every link of the contents: its target is on screen after the click (a tab's panel opens).
         var links = new List<(string, bool)>();
