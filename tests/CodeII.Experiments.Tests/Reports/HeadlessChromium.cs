@@ -11,22 +11,35 @@ public static class HeadlessChromium
 {
     const string ChromiumPath = "/usr/bin/chromium";
 
-    public static async Task<PageVisit> Visit(string pagePath)
+    /// <summary>Debian's chromium, headless, with nothing of its own that would reach the network.</summary>
+    public static Task<IBrowser> Launch(IPlaywright playwright)
     {
         Assert.True(File.Exists(ChromiumPath), $"{ChromiumPath} is missing: run ./test.sh, which installs Debian's chromium");
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
             Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
         });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 900 } });
+    }
+
+    /// <summary>A new page whose console errors, page errors and requests are collected.</summary>
+    public static async Task<(IPage Page, List<string> Errors, List<string> Requests)> Open(IBrowser browser, int width)
+    {
+        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 } });
         var errors = new List<string>();
         var requests = new List<string>();
         page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
         page.PageError += (_, error) => errors.Add(error);
         page.Request += (_, request) => requests.Add(request.Url);
+        return (page, errors, requests);
+    }
+
+    public static async Task<PageVisit> Visit(string pagePath)
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await Launch(playwright);
+        var (page, errors, requests) = await Open(browser, 1280);
 
         var url = new Uri(pagePath).AbsoluteUri;
         await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
@@ -64,17 +77,8 @@ public static class ReportTour
     {
         Directory.CreateDirectory(screenshots);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium", Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-        });
-        var page = await browser.NewPageAsync(new BrowserNewPageOptions { ViewportSize = new ViewportSize { Width = 1400, Height = 900 } });
-        var errors = new List<string>();
-        var requests = new List<string>();
-        page.Console += (_, message) => { if (message.Type == "error") errors.Add(message.Text); };
-        page.PageError += (_, error) => errors.Add(error);
-        page.Request += (_, request) => requests.Add(request.Url);
+        await using var browser = await HeadlessChromium.Launch(playwright);
+        var (page, errors, requests) = await HeadlessChromium.Open(browser, 1400);
         var url = new Uri(pagePath).AbsoluteUri;
         await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
         await page.WaitForSelectorAsync("body[data-charts-rendered]", new PageWaitForSelectorOptions { Timeout = 60_000 });
@@ -117,7 +121,7 @@ public static class ReportTour
         foreach (var id in await page.EvaluateAsync<string[]>("() => [...document.querySelectorAll('h2[id]')].map(h => h.id)"))
         {
             await page.EvaluateAsync("id => location.hash = id", id);
-            var box = await page.EvaluateAsync<double[]>("id => { const h = document.getElementById(id); let end = h.nextElementSibling; while (end && end.tagName !== 'H2' && end.tagName !== 'SCRIPT') end = end.nextElementSibling; const top = h.getBoundingClientRect().top + scrollY; const bottom = end ? end.getBoundingClientRect().top + scrollY : document.body.scrollHeight; return [top, bottom]; }", id);
+            var box = await page.EvaluateAsync<double[]>("id => { const h = document.getElementById(id); const top = h.getBoundingClientRect().top + scrollY; let bottom = h.getBoundingClientRect().bottom + scrollY; for (let e = h.nextElementSibling; e && e.tagName !== 'H2' && e.tagName !== 'SCRIPT'; e = e.nextElementSibling) bottom = Math.max(bottom, e.getBoundingClientRect().bottom + scrollY); return [top, bottom]; }", id);
             var height = Math.Max(1, Math.Min(box[1] - box[0], 4000));
             var png = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true, Clip = new Clip { X = 0, Y = (float)box[0], Width = 1400, Height = (float)height } });
             File.WriteAllBytes(Path.Combine(screenshots, $"{id}.png"), png);
