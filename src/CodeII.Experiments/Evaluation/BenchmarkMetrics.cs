@@ -21,13 +21,15 @@ public sealed record BenchmarkMetric
 public static class Benchmarks
 {
     /// <summary>PTB-XL's benchmark metric for a subset: the macro-AUROC its metrics already hold, named after the task.</summary>
-    public static BenchmarkMetric PtbXlMacroAuroc(SubsetMetrics subset, string task, int taskLabels) => new()
+    /// <param name="recommendedSplit">whether the run tested on PTB-XL's recommended test fold, as the paper did</param>
+    public static BenchmarkMetric PtbXlMacroAuroc(SubsetMetrics subset, string task, int taskLabels, bool recommendedSplit) => new()
     {
         Name = $"PTB-XL {task}: macro-AUROC",
         Reference = "Strodthoff, Wagner, Schaeffter and Samek 2020, Deep learning for ECG analysis: benchmarks and insights from PTB-XL",
         Subset = subset.Name,
-        Description = $"macro-AUROC over the subset's {subset.Labels.Count} labels on the test fold (strat_fold 10 under the recommended split)"
-            + (subset.Labels.Count == taskLabels ? $", every label of the task, as in the paper" : $"; the paper averages over all {taskLabels} labels of the task, so the values are comparable only when the subset holds them all"),
+        Description = $"macro-AUROC over the subset's {subset.Labels.Count} labels "
+            + (subset.Labels.Count == taskLabels ? "(every label of the task, as in the paper)" : $"(the paper averages over all {taskLabels} labels of the task: comparable only when a subset holds them all)")
+            + (recommendedSplit ? " on the recommended test fold (strat_fold 10), as in the paper" : " on this run's test patients (the paper tests on the recommended fold 10: splits: { kind: predefined })"),
         Models = subset.MacroAuroc,
     };
 

@@ -287,7 +287,7 @@ public sealed class EvaluationStage : IRunStage
                     Data.PtbXl.PtbXlLabelLevel.Subclass => "subdiagnostic",
                     _ => "all statements",
                 };
-                benchmarks.Add(Benchmarks.PtbXlMacroAuroc(subset, task, run.Source.ClassNames.Count));
+                benchmarks.Add(Benchmarks.PtbXlMacroAuroc(subset, task, run.Source.ClassNames.Count, run.Definition.Splits.Kind == SplitKind.Predefined));
             }
             if (taxonomy.Name == "code6" && subset.Labels.All(l => taxonomy.Find(l) is not null))
                 benchmarks.Add(Benchmarks.CodeF1(subset));

@@ -45,4 +45,24 @@ public class DataSummaryTests(SmallExperiment small) : IClassFixture<SmallExperi
         Assert.Contains("iterative stratification", summary.SplitMethod);
         Assert.Contains("seed 5", summary.SplitMethod);
     }
+
+    [Fact]
+    public void CODE_s_benchmark_gives_each_class_s_F1_as_counted_from_the_decisions_in_the_predictions_file()
+    {
+        var folder = small.Result.Folder;
+        var benchmark = small.Result.Metrics.Benchmarks!.First(b => b.Subset == "code6");
+        Assert.Equal("CODE: F1 per class", benchmark.Name);
+        var rows = CsvTable.Read(folder.FileIn(RunFolder.PredictionsFile));
+        var (split, label, model, decision, truth, subset) = (rows.Column("split"), rows.Column("label"), rows.Column("model"), rows.Column("decision"), rows.Column("truth"), rows.Column("subset"));
+        foreach (var (learner, classes) in benchmark.PerClass!)
+            foreach (var (code, f1) in classes)
+            {
+                var test = rows.Rows.Where(r => r[split] == "test" && r[label] == code && r[model] == learner && r[subset].Length == 0).ToArray();
+                var tp = test.Count(r => r[decision] == "1" && r[truth] == "1");
+                var fp = test.Count(r => r[decision] == "1" && r[truth] == "0");
+                var fn = test.Count(r => r[decision] == "0" && r[truth] == "1");
+                Assert.Equal(2.0 * tp / (2 * tp + fp + fn), f1.Value, 12);
+            }
+        Assert.Equal(["1dAVb", "RBBB", "LBBB", "SB", "AF", "ST"], benchmark.PerClass!["lightgbm"].Keys);
+    }
 }

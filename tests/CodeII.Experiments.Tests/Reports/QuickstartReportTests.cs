@@ -65,8 +65,28 @@ public class QuickstartReportTests(QuickstartRuns runs) : IClassFixture<Quicksta
         Assert.Contains(tour.Tabs, t => t.Panel == "curves-1dAVb");
         var shown = tour.MetricCells.Select(c => (c["subset"], c["label"], c["learner"], c["metric"], c["text"])).Order().ToArray();
         Assert.Equal(HtmlReportInBrowserTests.ExpectedCells(runs.Seed42.Folder.FileIn(RunFolder.MetricsFile)).Order(), shown);
-        // Every table of the page is also in the run folder, as CSV and LaTeX.
         var html = File.ReadAllText(report);
+        // The summary's verdicts and paired differences, and the data table's prevalences, are those of the JSON files.
+        using var metrics = JsonDocument.Parse(File.ReadAllText(runs.Seed42.Folder.FileIn(RunFolder.MetricsFile)));
+        foreach (var subset in metrics.RootElement.GetProperty("subsets").EnumerateArray())
+        {
+            var summary = subset.GetProperty("summary");
+            Assert.Contains($"data-subset=\"{subset.GetProperty("name").GetString()}\">{System.Net.WebUtility.HtmlEncode(summary.GetProperty("verdict").GetString()!)}</p>", html);
+            foreach (var versus in new[] { "versus_runner_up", "versus_prior" })
+            {
+                var comparison = summary.GetProperty(versus);
+                var difference = comparison.GetProperty("difference");
+                Assert.Contains($"data-model=\"{comparison.GetProperty("model").GetString()}\" data-difference=\"{difference.GetProperty("value").GetDouble().ToString("R", CultureInfo.InvariantCulture)}\">{HtmlReportInBrowserTests.Shown(difference)}</td>", html);
+            }
+        }
+        using var data = JsonDocument.Parse(File.ReadAllText(runs.Seed42.Folder.FileIn(RunFolder.DataSummaryFile)));
+        foreach (var part in data.RootElement.GetProperty("parts").EnumerateArray())
+            foreach (var label in part.GetProperty("labels").EnumerateObject())
+            {
+                var prevalence = label.Value.GetProperty("prevalence").GetDouble();
+                Assert.Contains($"data-part=\"{part.GetProperty("part").GetString()}\" data-label=\"{label.Name}\" data-prevalence=\"{prevalence.ToString("R", CultureInfo.InvariantCulture)}\">{prevalence.ToString("F3", CultureInfo.InvariantCulture)}</td>", html);
+            }
+        // Every table of the page is also in the run folder, as CSV and LaTeX.
         var tables = System.Text.RegularExpressions.Regex.Matches(html, "data-table=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
         Assert.NotEmpty(tables);
         foreach (var table in tables)
