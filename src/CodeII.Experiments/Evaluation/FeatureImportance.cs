@@ -115,7 +115,14 @@ public static class PermutationImportance
     /// </summary>
     public static (double Auroc, AurocDrop[] Drops) Compute(Func<IReadOnlyList<float[]>, float[]> score, IReadOnlyList<float[]> rows,
         IReadOnlyList<bool> truth, int repeats, int seed, IReadOnlyList<int[]> columnSets, Func<int[], bool>? shuffle = null,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default) =>
+        Compute(score, rows, truth, repeats, seed, columnSets, shuffle, MaxBufferedValues, cancellationToken);
+
+    /// <param name="maxBufferedValues">How many values the shuffled copies may hold at once; the results do not
+    /// depend on it, only how many rows each call of <paramref name="score"/> gets.</param>
+    internal static (double Auroc, AurocDrop[] Drops) Compute(Func<IReadOnlyList<float[]>, float[]> score, IReadOnlyList<float[]> rows,
+        IReadOnlyList<bool> truth, int repeats, int seed, IReadOnlyList<int[]> columnSets, Func<int[], bool>? shuffle, int maxBufferedValues,
+        CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(repeats, 1);
         if (rows.Count != truth.Count) throw new ArgumentException($"{rows.Count} rows but {truth.Count} labels");
@@ -126,11 +133,9 @@ public static class PermutationImportance
         var repeatedTruth = new bool[n * repeats];
         for (var r = 0; r < repeats; r++) labels.CopyTo(repeatedTruth, r * n);
 
-        // One copy of the rows per repeat, reused for every set: only the shuffled columns are written, then restored.
-        var copies = new float[n * repeats][];
-        for (var k = 0; k < copies.Length; k++) copies[k] = (float[])rows[k % n].Clone();
+        var shuffledRows = new ShuffledRows(rows, repeats, maxBufferedValues);
         var drops = new AurocDrop[columnSets.Count];
-        var order = new int[n];
+        var orders = Enumerable.Range(0, repeats).Select(_ => new int[n]).ToArray();
         var aurocs = new double[repeats];
         for (var s = 0; s < columnSets.Count; s++)
         {
@@ -138,27 +143,74 @@ public static class PermutationImportance
             if (shuffle is not null && !shuffle(columns)) continue;
             cancellationToken.ThrowIfCancellationRequested();
             var random = new Random(columns.Aggregate(seed, FeatureSeed));
-            for (var r = 0; r < repeats; r++)
+            foreach (var order in orders)
             {
                 for (var i = 0; i < n; i++) order[i] = i;
                 random.Shuffle(order);
-                foreach (var j in columns)
-                    for (var i = 0; i < n; i++) copies[r * n + i][j] = rows[order[i]][j];
             }
-            var first = score(new ArraySegment<float[]>(copies, 0, n));
+            var first = shuffledRows.Score(score, columns, orders, 0, 1);
             if (first.AsSpan().SequenceEqual(unshuffled)) drops[s] = new AurocDrop(0, 0);
             else
             {
                 aurocs[0] = BinaryMetrics.Auroc(first, labels);
-                var rest = repeats > 1 ? score(new ArraySegment<float[]>(copies, n, n * (repeats - 1))) : [];
+                var rest = shuffledRows.Score(score, columns, orders, 1, repeats);
                 for (var r = 1; r < repeats; r++)
                     aurocs[r] = BinaryMetrics.Auroc(rest.AsSpan((r - 1) * n, n), repeatedTruth.AsSpan(r * n, n));
                 drops[s] = Summarise(auroc, aurocs);
             }
-            foreach (var j in columns)
-                for (var k = 0; k < copies.Length; k++) copies[k][j] = rows[k % n][j];
         }
         return (auroc, drops);
+    }
+
+    /// <summary>Values held in shuffled copies of the rows at once: 64 MB, so a wide feature set on many exams is
+    /// scored in parts rather than copied whole once per repeat.</summary>
+    internal const int MaxBufferedValues = 1 << 24;
+
+    /// <summary>
+    /// Copies of the rows with some columns taken from other exams, scored in batches of as many as the buffer holds
+    /// (all repeats at once for the quickstart's sets). A slot keeps the exam it was copied from, so while it holds the
+    /// same exam only the shuffled columns are written, and restored after scoring.
+    /// </summary>
+    sealed class ShuffledRows
+    {
+        readonly IReadOnlyList<float[]> _rows;
+        readonly float[]?[] _slots;
+        readonly int[] _holds;
+
+        public ShuffledRows(IReadOnlyList<float[]> rows, int repeats, int maxBufferedValues)
+        {
+            _rows = rows;
+            var width = rows.Count == 0 ? 1 : Math.Max(1, rows[0].Length);
+            var capacity = Math.Clamp(maxBufferedValues / width, 1, Math.Max(1, rows.Count * repeats));
+            _slots = new float[capacity][];
+            _holds = [.. Enumerable.Repeat(-1, capacity)];
+        }
+
+        /// <summary>The scores of repeats [from, to): each exam i with <paramref name="columns"/> taken from exam
+        /// orders[r][i], exam by exam and repeat after repeat.</summary>
+        public float[] Score(Func<IReadOnlyList<float[]>, float[]> score, int[] columns, int[][] orders, int from, int to)
+        {
+            var n = _rows.Count;
+            var scores = new float[(to - from) * n];
+            for (var start = 0; start < scores.Length; start += _slots.Length)
+            {
+                var count = Math.Min(_slots.Length, scores.Length - start);
+                for (var b = 0; b < count; b++)
+                {
+                    var (r, i) = (from + (start + b) / n, (start + b) % n);
+                    if (_holds[b] != i)
+                    {
+                        _rows[i].CopyTo(_slots[b] ??= new float[_rows[i].Length], 0);
+                        _holds[b] = i;
+                    }
+                    foreach (var j in columns) _slots[b]![j] = _rows[orders[r][i]][j];
+                }
+                score(new ArraySegment<float[]>(_slots!, 0, count)).CopyTo(scores, start);
+                for (var b = 0; b < count; b++)
+                    foreach (var j in columns) _slots[b]![j] = _rows[_holds[b]][j];
+            }
+            return scores;
+        }
     }
 
     static AurocDrop Summarise(double auroc, double[] shuffledAurocs)

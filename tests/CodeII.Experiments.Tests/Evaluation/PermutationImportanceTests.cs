@@ -102,6 +102,31 @@ public class PermutationImportanceTests
     }
 
     [Fact]
+    public void Scoring_in_parts_from_a_small_buffer_gives_the_same_drops_as_scoring_every_repeat_at_once()
+    {
+        var (rows, truth) = Table(200, 9);
+        var batches = new List<int>();
+        float[] Score(IReadOnlyList<float[]> batch)
+        {
+            batches.Add(batch.Count);
+            return [.. batch.Select(r => r[2] + 0.3f * r[0])];
+        }
+        int[][] sets = [[0], [1], [2], [3], [4], [0, 2]];
+        var whole = PermutationImportance.Compute(Score, rows, truth, 4, 11, sets);
+        // The unshuffled rows, then per set read by the scorer its first shuffle and the three others at once; per
+        // set not read, its first shuffle only.
+        Assert.Equal([200, 200, 600, 200, 200, 600, 200, 200, 200, 600], batches);
+        batches.Clear();
+        // 7 rows of 5 values at a time: parts that straddle repeats and exams.
+        var parts = PermutationImportance.Compute(Score, rows, truth, 4, 11, sets, null, maxBufferedValues: 35, CancellationToken.None);
+        Assert.Equal(200, batches[0]);
+        Assert.All(batches.Skip(1), count => Assert.InRange(count, 1, 7));
+        Assert.Equal(200 + 3 * 4 * 200 + 3 * 200, batches.Sum());
+        Assert.Equal(whole.Drops, parts.Drops);
+        Assert.Equal(Table(200, 9).Rows, rows);
+    }
+
+    [Fact]
     public void One_repeat_has_no_spread_to_estimate()
     {
         var (rows, truth) = Table(100, 4);
