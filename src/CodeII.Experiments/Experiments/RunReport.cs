@@ -48,6 +48,7 @@ public static class RunReport
         var skipped = File.Exists(folder.FileIn(RunFolder.SkippedRecordsFile))
             ? Data.CsvTable.Read(folder.FileIn(RunFolder.SkippedRecordsFile)).Rows.Select(r => new Features.SkippedRecord(-1, r[0], r[1])).ToArray()
             : [];
-        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped);
+        var importance = File.Exists(folder.FileIn(RunFolder.ImportanceFile)) ? JsonSerializer.Deserialize<FeatureImportance>(File.ReadAllText(folder.FileIn(RunFolder.ImportanceFile)), JsonConventions.Options) : null;
+        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped, importance);
     }
 }

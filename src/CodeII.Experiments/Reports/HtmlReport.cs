@@ -17,13 +17,14 @@ public sealed record ReportModel(
     IReadOnlyList<TrialRecord> Trials,
     IReadOnlyList<ModelPredictions> TestPredictions,
     IReadOnlySet<string>[] TestLabels,
-    IReadOnlyList<Features.SkippedRecord>? Skipped = null);
+    IReadOnlyList<Features.SkippedRecord>? Skipped = null,
+    FeatureImportance? Importance = null);
 
 /// <summary>
 /// A single self-contained HTML file: plotly.js is embedded from the Plotly.NET assembly, so the report opens
 /// offline and makes no network request. Metric cells carry data attributes so tests can match them to metrics.json.
 /// </summary>
-public static class HtmlReport
+public static partial class HtmlReport
 {
     /// <summary>Every metric in the tables is shown with this many decimals.</summary>
     public const int Decimals = 3;
@@ -59,6 +60,7 @@ public static class HtmlReport
         RenderSkipped(html, model);
         foreach (var subset in model.Metrics.Subsets)
             RenderSubset(html, charts, subset, model);
+        RenderImportance(html, model);
 
         RenderNetwork(html, charts, model);
         RenderRocCurves(html, charts, model);

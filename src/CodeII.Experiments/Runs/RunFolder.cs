@@ -19,6 +19,7 @@ public sealed class RunFolder
     public const string SkippedRecordsFile = "skipped_records.csv";
     public const string SplitFile = "split.csv";
     public const string ModelsFolder = "models";
+    public const string ImportanceFile = "importance.json";
 
     public static JsonSerializerOptions Json => JsonConventions.Options;
 
