@@ -82,7 +82,7 @@ public static partial class FeatureGlossary
     public static FeatureDescription Describe(string name)
     {
         if (LearnedName().Match(name) is { Success: true } learned)
-            return new("none", $"coordinate {int.Parse(learned.Groups[1].Value, CultureInfo.InvariantCulture)} of the network's penultimate layer (an activation, not a measurement)");
+            return new("none", $"coordinate {int.Parse(learned.Groups[1].Value, CultureInfo.InvariantCulture)} of the network's penultimate layer");
         foreach (var (pattern, row) in Patterns.Value)
             if (pattern.IsMatch(name)) return new(row.Unit, row.Meaning);
         var suffix = UnitOfSuffix.FirstOrDefault(s => name.EndsWith(s.Suffix, StringComparison.Ordinal));

@@ -53,7 +53,7 @@ public class FeatureGlossaryTests
         Assert.Equal(new FeatureDescription("mV", "most negative deflection after R (≤ 0)"), FeatureGlossary.Describe("aVR_s_amp_mv"));
         Assert.Equal("shortest and longest RR", FeatureGlossary.Describe("rr_max_ms").Meaning);
         Assert.StartsWith("for II, V1 and V6", FeatureGlossary.Describe("V6_beat_m120ms_mv").Meaning);
-        Assert.Equal(new FeatureDescription("none", "coordinate 12 of the network's penultimate layer (an activation, not a measurement)"),
+        Assert.Equal(new FeatureDescription("none", "coordinate 12 of the network's penultimate layer"),
             FeatureGlossary.Describe("learned_0012"));
         Assert.Equal(new FeatureDescription("mV·ms", ""), FeatureGlossary.Describe("something_new_mvms"));
         Assert.Equal(new FeatureDescription("", ""), FeatureGlossary.Describe("resnet_AF"));
