@@ -38,7 +38,7 @@ public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMe
 
 /// <summary>
 /// Runs a definition as a plan of stages over its run folder (<see cref="RunPlan"/>): features → split → network →
-/// sweep → models → predictions → evaluation → report. Each stage writes its artefacts to the folder; a resumed run
+/// sweep → models → predictions → evaluation → importance → report. Each stage writes its artefacts to the folder; a resumed run
 /// follows the same plan and skips the stages whose artefacts are there.
 /// </summary>
 public static class ExperimentRunner

@@ -34,7 +34,7 @@ public static class RunPlan
     [
         new FeaturesStage(), new SplitStage(),
         .. definition.Pretrain is null ? Array.Empty<IRunStage>() : [new PretrainStage(), new EmbeddingsStage()],
-        new SweepStage(), new ModelsStage(), new PredictionsStage(), new EvaluationStage(), new ReportStage(),
+        new SweepStage(), new ModelsStage(), new PredictionsStage(), new EvaluationStage(), new ImportanceStage(), new ReportStage(),
     ];
 }
 

@@ -51,7 +51,8 @@ public static class RunReport
         var data = File.Exists(folder.FileIn(RunFolder.DataSummaryFile))
             ? JsonSerializer.Deserialize<DataSummary>(File.ReadAllText(folder.FileIn(RunFolder.DataSummaryFile)), JsonConventions.Options)
             : null;
-        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped, data);
+        var importance = File.Exists(folder.FileIn(RunFolder.ImportanceFile)) ? JsonSerializer.Deserialize<FeatureImportance>(File.ReadAllText(folder.FileIn(RunFolder.ImportanceFile)), JsonConventions.Options) : null;
+        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped, data, importance);
     }
 }
 

@@ -16,7 +16,8 @@ public sealed record ReportModel(
     IReadOnlyList<ModelPredictions> TestPredictions,
     IReadOnlySet<string>[] TestLabels,
     IReadOnlyList<Features.SkippedRecord>? Skipped = null,
-    DataSummary? Data = null);
+    DataSummary? Data = null,
+    FeatureImportance? Importance = null);
 
 /// <summary>
 /// A single self-contained HTML file: plotly.js is embedded from the Plotly.NET assembly, so the report opens

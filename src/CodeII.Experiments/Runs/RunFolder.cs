@@ -20,6 +20,7 @@ public sealed class RunFolder
     public const string SplitFile = "split.csv";
     public const string DataSummaryFile = "data.json";
     public const string ModelsFolder = "models";
+    public const string ImportanceFile = "importance.json";
 
     public static JsonSerializerOptions Json => JsonConventions.Options;
 

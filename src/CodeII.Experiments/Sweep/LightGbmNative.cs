@@ -136,11 +136,62 @@ public sealed class LightGbmBinaryModel : IDisposable
     /// <summary>The probability of the positive class for each row.</summary>
     public float[] Predict(IReadOnlyList<float[]> rows)
     {
+        var probabilities = _booster.Predict(Matrix(rows), rows.Count, _columns, TreesUsed, LightGbmApi.PredictNormal, 1);
+        GC.KeepAlive(_datasets);
+        return [.. probabilities.Select(v => (float)v)];
+    }
+
+    /// <summary>Each feature's total gain over the trees the predictions use (LightGBM's importance type 1): how much
+    /// the splits on it lowered the training loss, summed.</summary>
+    public double[] GainImportance() => Importance(LightGbmApi.ImportanceGain);
+
+    /// <summary>How many splits of the trees the predictions use test each feature (importance type 0). A feature no
+    /// split tests cannot change any prediction.</summary>
+    public double[] SplitCounts() => Importance(LightGbmApi.ImportanceSplit);
+
+    double[] Importance(int importanceType)
+    {
+        RequireTrainedWidth();
+        var importance = _booster.FeatureImportance(TreesUsed, importanceType, _columns);
+        GC.KeepAlive(_datasets);
+        return importance;
+    }
+
+    /// <summary>The raw margin (log-odds) of each row, before the sigmoid that gives <see cref="Predict"/>.</summary>
+    public double[] RawScores(IReadOnlyList<float[]> rows) => PredictAs(rows, LightGbmApi.PredictRawScore, 1);
+
+    /// <summary>
+    /// TreeSHAP contributions (Lundberg et al. 2020, "From local explanations to global understanding with explainable
+    /// AI for trees"), as LightGBM computes them: for each row, <see cref="Columns"/> + 1 values, one per feature in
+    /// log-odds and last the expected value over the training data, which together sum to the row's
+    /// <see cref="RawScores"/>. Row-major, one row after another.
+    /// </summary>
+    public double[] Contributions(IReadOnlyList<float[]> rows)
+    {
+        RequireTrainedWidth();
+        return PredictAs(rows, LightGbmApi.PredictContributions, _columns + 1);
+    }
+
+    /// <summary>Importances and contributions have a value per feature the booster was trained on, and LightGBM writes
+    /// them into a buffer of our size: a booster of another width would overrun it.</summary>
+    void RequireTrainedWidth()
+    {
+        var trained = _booster.FeatureCount();
+        if (trained != _columns) throw new InvalidOperationException($"the booster was trained on {trained} features, not {_columns}");
+    }
+
+    double[] PredictAs(IReadOnlyList<float[]> rows, int predictType, int valuesPerRow)
+    {
+        var values = _booster.Predict(Matrix(rows), rows.Count, _columns, TreesUsed, predictType, valuesPerRow);
+        GC.KeepAlive(_datasets);
+        return values;
+    }
+
+    float[] Matrix(IReadOnlyList<float[]> rows)
+    {
         var matrix = new float[rows.Count * _columns];
         for (var r = 0; r < rows.Count; r++) rows[r].AsSpan().CopyTo(matrix.AsSpan(r * _columns, _columns));
-        var probabilities = _booster.Predict(matrix, rows.Count, _columns, TreesUsed);
-        GC.KeepAlive(_datasets);
-        return probabilities;
+        return matrix;
     }
 
     internal sealed class FeatureRow { public float[] Features { get; set; } = []; }
@@ -290,13 +341,31 @@ sealed class LightGbmBooster : SafeHandle
         return booster;
     }
 
-    public float[] Predict(float[] matrix, int rows, int columns, int iterations)
+    /// <summary>A row-major matrix's predictions of one type, <paramref name="valuesPerRow"/> values per row.</summary>
+    public double[] Predict(float[] matrix, int rows, int columns, int iterations, int predictType, int valuesPerRow)
     {
-        var results = new double[rows];
+        var results = new double[(long)rows * valuesPerRow];
+        long length;
         lock (_predicting)
-            LightGbmApi.Check(LightGbmApi.LGBM_BoosterPredictForMat(this, matrix, LightGbmApi.Float32, rows, columns, 1, 0, 0, iterations,
-                "num_threads=1", out var length, results));
-        return [.. results.Select(v => (float)v)];
+            LightGbmApi.Check(LightGbmApi.LGBM_BoosterPredictForMat(this, matrix, LightGbmApi.Float32, rows, columns, 1, predictType, 0, iterations,
+                "num_threads=1", out length, results));
+        if (length != results.Length) throw new InvalidOperationException($"LightGBM gave {length} values for {rows} rows; expected {results.Length}");
+        return results;
+    }
+
+    public int FeatureCount()
+    {
+        LightGbmApi.Check(LightGbmApi.LGBM_BoosterGetNumFeature(this, out var features));
+        return features;
+    }
+
+    /// <summary>One value per feature, of the given importance type, over the first <paramref name="iterations"/> trees.</summary>
+    public double[] FeatureImportance(int iterations, int importanceType, int columns)
+    {
+        var results = new double[columns];
+        lock (_predicting)
+            LightGbmApi.Check(LightGbmApi.LGBM_BoosterFeatureImportance(this, iterations, importanceType, results));
+        return results;
     }
 }
 
@@ -304,6 +373,12 @@ static class LightGbmApi
 {
     const string Library = "lib_lightgbm";
     public const int Float32 = 0;
+    // Prediction types and importance types, as c_api.h numbers them (C_API_PREDICT_*, C_API_FEATURE_IMPORTANCE_*).
+    public const int PredictNormal = 0;
+    public const int PredictRawScore = 1;
+    public const int PredictContributions = 3;
+    public const int ImportanceSplit = 0;
+    public const int ImportanceGain = 1;
 
     public static void Check(int result)
     {
@@ -327,6 +402,9 @@ static class LightGbmApi
     [DllImport(Library)] public static extern int LGBM_BoosterPredictForMat(LightGbmBooster booster, float[] data, int dataType, int rows, int columns,
         int rowMajor, int predictType, int startIteration, int iterations, [MarshalAs(UnmanagedType.LPUTF8Str)] string parameters,
         out long length, [Out] double[] results);
+    [DllImport(Library)] public static extern int LGBM_BoosterGetNumFeature(LightGbmBooster booster, out int features);
+    [DllImport(Library)] public static extern int LGBM_BoosterFeatureImportance(LightGbmBooster booster, int iterations, int importanceType,
+        [Out] double[] results);
     [DllImport(Library)] public static extern int LGBM_BoosterFree(IntPtr booster);
     [DllImport(Library)] public static extern int LGBM_BoosterSaveModelToString(LightGbmBooster booster, int startIteration, int iterations,
         int featureImportanceType, long bufferLength, out long length, [Out] byte[]? buffer);

@@ -4,7 +4,7 @@ using CodeII.Experiments.Runs;
 
 namespace CodeII.Experiments.Tests.Experiments;
 
-public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallExperiment>
+public partial class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallExperiment>
 {
     [Fact]
     public void A_run_folder_holds_definition_manifest_trials_predictions_metrics_and_report()
@@ -29,7 +29,7 @@ public class ExperimentRunnerTests(SmallExperiment small) : IClassFixture<SmallE
         Assert.Equal(RunEvent.Started, events[0].Event);
         Assert.Equal(5, events[0].Manifest!.Seed);
         Assert.Equal(RunEvent.Finished, events[^1].Event);
-        string[] plan = ["features", "split", "sweep", "models", "predictions", "evaluation", "report"];
+        string[] plan = ["features", "split", "sweep", "models", "predictions", "evaluation", "importance", "report"];
         Assert.Equal(plan.SelectMany(s => new[] { $"{RunEvent.StageStarted} {s}", $"{RunEvent.StageDone} {s}" }),
             events.Skip(1).SkipLast(1).Select(e => $"{e.Event} {e.Stage}"));
     }
