@@ -55,9 +55,9 @@ public static partial class HtmlReport
         page.Tabs("subsets", [.. model.Metrics.Subsets.Select(subset => ($"subset-{subset.Name}", subset.Name, (Action)(() => RenderSubset(page, subset))))]);
         RenderCurves(page, model, colours);
         RenderBenchmarks(page, model);
-        RenderNetwork(page, model);
         RenderImportance(page, model);
-        RenderTrials(page, model);
+        RenderNetwork(page, model);
+        RenderTrials(page, model, colours);
         RenderProvenance(page, model);
         return page.Render(intro, """
             td.metric, td.number { white-space: nowrap; } tr.best td.metric { font-weight: 600; } tr.baseline td { color: #627d98; }
@@ -281,7 +281,7 @@ public static partial class HtmlReport
 
     static partial void RenderImportance(ReportPage page, ReportModel model);
 
-    static void RenderTrials(ReportPage page, ReportModel model)
+    static void RenderTrials(ReportPage page, ReportModel model, IReadOnlyDictionary<string, string> colours)
     {
         var sweep = model.Sweep;
         var budget = sweep.Budget;
@@ -301,14 +301,14 @@ public static partial class HtmlReport
                 TableCell.Number(group.Sum(t => t.DurationSeconds).ToString("F1", CultureInfo.InvariantCulture)),
                 TableCell.Number(group.Sum(t => t.Work).ToString("F1", CultureInfo.InvariantCulture))]))]) { HtmlClass = "trials" });
         page.Append($"<p class=\"meta\">Every trial, with its full-precision parameters and validation metrics, is in <code>{RunFolder.TrialsFile}</code>; test predictions are in <code>{RunFolder.PredictionsFile}</code>.</p>\n");
-        RenderConvergence(page, model);
+        RenderConvergence(page, model, colours);
     }
 
     /// <summary>
     /// Best validation score so far against trials and against training time, per learner, for each feature set: the
     /// mean over the set's streams (labels or subsets) of each stream's best so far.
     /// </summary>
-    static void RenderConvergence(ReportPage page, ReportModel model)
+    static void RenderConvergence(ReportPage page, ReportModel model, IReadOnlyDictionary<string, string> colours)
     {
         var tuned = model.Trials.Where(t => t.FeatureSet is not null && t.Learner != BinaryLearnerCatalog.Prior && t.Learner != Features.Learned.LearnedFeatures.EndToEndModel).ToArray();
         if (tuned.Length == 0) return;
@@ -330,6 +330,8 @@ public static partial class HtmlReport
             var trialAxis = Enumerable.Range(1, length).ToArray();
             var secondsAxis = Enumerable.Range(0, length).Select(k => streams.Where(s => s.Length > k).Average(s => s.Take(k + 1).Sum(t => t.DurationSeconds))).ToArray();
             page.Append("<div class=\"grid\">\n");
+            // A learner's line takes its model's colour (feature set/learner, or the learner alone in a one-set run).
+            string ColourOf(string learner) => colours.GetValueOrDefault($"{set.Key}/{learner}") ?? colours.GetValueOrDefault(learner) ?? "#52606d";
             var lines = set.Select(t => t.Learner).Distinct().Select(l => (Name: l, Include: (Func<TrialRecord, bool>)(t => t.Learner == l)))
                 .Append((Name: "any learner", Include: _ => true)).ToArray();
             foreach (var (axis, suffix, xTitle) in new[] { ((object)trialAxis, "trials", "trial"), (secondsAxis, "time", "training time in a stream (s)") })
@@ -338,7 +340,8 @@ public static partial class HtmlReport
                 {
                     type = "scatter", mode = "lines+markers", name = line.Name, x = axis,
                     y = Enumerable.Range(0, length).Select(k => MeanBest(k, line.Include)).ToArray(),
-                    line = new { shape = "hv", dash = line.Name == "any learner" ? "dot" : "solid" }, marker = new { size = 4 },
+                    line = new { shape = "hv", dash = line.Name == "any learner" ? "dot" : "solid", color = ColourOf(line.Name) },
+                    marker = new { size = 4, color = ColourOf(line.Name) },
                 }).ToArray(), new
                 {
                     // Left-aligned and small, clear of plotly's tool bar on the right.
