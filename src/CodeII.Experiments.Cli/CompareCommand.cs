@@ -11,12 +11,10 @@ namespace CodeII.Experiments.Cli;
 /// <summary><c>codeii compare &lt;run folder&gt; &lt;run folder&gt; … [--out report.html] [--tables dir]</c>: a cross-run report.</summary>
 static class CompareCommand
 {
-    public const string JsonFile = "comparison.json";
-
     public static Command Create()
     {
         var folders = new Argument<DirectoryInfo[]>("run-folders") { Description = "Two or more finished run folders", Arity = ArgumentArity.OneOrMore };
-        var output = new Option<FileInfo>("--out") { Description = "The comparison page; comparison.json is written beside it", DefaultValueFactory = _ => new FileInfo("comparison.html") };
+        var output = new Option<FileInfo>("--out") { Description = "The comparison page; its JSON (same name, .json) is written beside it", DefaultValueFactory = _ => new FileInfo("comparison.html") };
         var tables = new Option<DirectoryInfo?>("--tables")
         {
             Description = "Also write every table as CSV and LaTeX into this folder (default: tables/ beside the page)",
@@ -42,7 +40,7 @@ static class CompareCommand
                 var directory = Path.GetDirectoryName(page)!;
                 Directory.CreateDirectory(directory);
                 var report = ComparisonReport.Render(comparison);
-                AtomicFile.WriteText(Path.Combine(directory, JsonFile), JsonSerializer.Serialize(comparison, JsonConventions.Options) + "\n");
+                AtomicFile.WriteText(Path.ChangeExtension(page, ".json"), JsonSerializer.Serialize(comparison, JsonConventions.Options) + "\n");
                 AtomicFile.WriteText(page, report.Html);
                 if (comparison.Warning is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
                 foreach (var d in comparison.Differences)
@@ -57,7 +55,7 @@ static class CompareCommand
                 return 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or JsonException or ArgumentException
-                                           or ExperimentDefinitionException && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
+                                           or ExperimentDefinitionException or Data.EcgDataException && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
             {
                 console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
                 return 2;

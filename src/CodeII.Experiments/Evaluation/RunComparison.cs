@@ -73,9 +73,11 @@ public static class RunComparer
         {
             if (!paired) return Enumerable.Range(0, r.TestExams.Count).ToArray();
             var position = r.TestExams.Select((e, i) => (e, i)).ToDictionary(x => x.e, x => x.i, StringComparer.Ordinal);
-            return runs[0].TestExams.Select(e => position[e]).ToArray();
+            return runs[0].TestExams.Select(e => position.TryGetValue(e, out var i) ? i
+                : throw new ArgumentException($"{r.Folder}: its split fingerprint is the first run's, but its predictions lack test exam {e}")).ToArray();
         }).ToArray();
-        var bootstraps = runs.Select((r, k) => paired && k > 0 ? null : new PatientBootstrap(r.TestPatients, replicates, seed, confidence)).ToArray();
+        // Unpaired, each run is resampled on its own: other seeds, or runs of the same patients would share resamples.
+        var bootstraps = runs.Select((r, k) => paired && k > 0 ? null : new PatientBootstrap(r.TestPatients, replicates, paired ? seed : seed + k, confidence)).ToArray();
         PatientBootstrap BootstrapOf(int run) => bootstraps[paired ? 0 : run]!;
         int Count(int run) => runs[run].TestExams.Count;
 
@@ -93,6 +95,8 @@ public static class RunComparer
         }
         string[] ModelsOf(int run) => [.. runs[run].Scores.Keys.Where(k => k.Label == labels[0]).Select(k => k.Model)
             .Where(m => labels.All(l => runs[run].Scores.ContainsKey((m, l))))];
+        for (var k = 0; k < runs.Count; k++)
+            if (ModelsOf(k).Length == 0) throw new ArgumentException($"{runs[k].Folder}: no model of the run scores every shared label ({string.Join(", ", labels)})");
 
         var models = new List<ComparedModel>();
         for (var k = 0; k < runs.Count; k++)

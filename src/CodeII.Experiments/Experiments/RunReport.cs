@@ -62,16 +62,21 @@ public static class ComparedRuns
     public static ComparedRun Read(RunFolder folder)
     {
         string Required(string name) => File.Exists(folder.FileIn(name)) ? folder.FileIn(name)
-            : throw new FileNotFoundException($"{folder.Path}: the run folder has no {name}; only finished one-dataset runs can be compared (resume it with codeii run --resume {folder.Path})", folder.FileIn(name));
+            : throw new FileNotFoundException($"{folder.Path}: the run folder has no {name}: the run did not finish (resume it with codeii run --resume {folder.Path})", folder.FileIn(name));
+        var definitionFile = Required(RunFolder.DefinitionFile);
+        if (ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile).Transfer is not null && !File.Exists(folder.FileIn(TransferCell.MarkerFile)))
+            throw new InvalidDataException($"{folder.Path} is a transfer run: compare its cells, the run folders under {Path.Combine(folder.Path, "cells")}/<target>/share-<R>/<arm>/");
+        Required(RunFolder.ManifestFile);
         var manifest = folder.ReadManifest();
         var test = PredictionsFile.ReadTest(Required(RunFolder.PredictionsFile));
         var scores = new Dictionary<(string, string), float[]>();
         foreach (var m in test.Models)
             scores[(m.Subset is { } subset ? $"{m.Model} ({subset})" : m.Model, m.Label)] = m.TestScores;
-        // The test exams and their patients, after the data they were read from: the same ids in other data are other exams.
+        // The test exams and their patients, after the data they were read from (the same ids in other data are other
+        // exams), but not after the preprocessing: runs that read the same exams differently still test the same patients.
         var split = Data.CsvTable.Read(Required(RunFolder.SplitFile));
         var (exam, patient, part) = (split.Column("exam_id"), split.Column("patient_id"), split.Column("split"));
-        var fingerprint = new System.Text.StringBuilder(manifest.DataFingerprint ?? "").Append('\n');
+        var fingerprint = new System.Text.StringBuilder(DatasetWithoutPreprocessing(manifest.Dataset)).Append('\n');
         foreach (var row in split.Rows.Where(r => r[part] == "test").OrderBy(r => r[exam], StringComparer.Ordinal))
             fingerprint.Append(row[exam]).Append(',').Append(row[patient]).Append('\n');
         var versions = new Dictionary<string, string>
@@ -97,6 +102,10 @@ public static class ComparedRuns
             Definition = flat,
         };
     }
+
+    /// <summary>A source's description names its data, then its preprocessing after " | preprocessing: ".</summary>
+    static string DatasetWithoutPreprocessing(string description) =>
+        description.IndexOf(" | preprocessing:", StringComparison.Ordinal) is var at and >= 0 ? description[..at] : description;
 
     static void Flatten(JsonElement element, string prefix, Dictionary<string, string> into)
     {

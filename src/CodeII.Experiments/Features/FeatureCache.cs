@@ -45,7 +45,10 @@ public sealed class FeatureCache(string directory)
     public string PathOf(string key) => Path.Combine(Directory, key + ".arrow");
 
     /// <summary>The cached table, or null when absent, unreadable or written for other features.</summary>
-    public FeatureTable? TryLoad(string key, IEcgFeatureExtractor extractor) => TryLoad(key, extractor.FeatureNames);
+    /// <remarks>A record-based table cached before the recording facts were kept is extracted again, so every run can
+    /// summarise its data; tables computed from another table's rows (embeddings) take those facts from it.</remarks>
+    public FeatureTable? TryLoad(string key, IEcgFeatureExtractor extractor) =>
+        TryLoad(key, extractor.FeatureNames) is { SourceRatesHz: not null } table ? table : null;
 
     public FeatureTable? TryLoad(string key, IReadOnlyList<string> featureNames)
     {
@@ -54,8 +57,7 @@ public sealed class FeatureCache(string directory)
         try
         {
             var table = FeatureTableFiles.ReadArrow(path);
-            // A table cached before the recording facts were kept is extracted again, so every run can summarise its data.
-            return table.FeatureNames.SequenceEqual(featureNames) && table.SourceRatesHz is not null ? table : null;
+            return table.FeatureNames.SequenceEqual(featureNames) ? table : null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or InvalidCastException or KeyNotFoundException or System.Text.Json.JsonException or ArgumentException)
         {

@@ -101,7 +101,9 @@ public sealed class ReportPage(string title)
         .tabs { display: flex; flex-wrap: wrap; gap: .25rem; border-bottom: 2px solid #d9e2ec; margin-top: 1rem; }
         .tab { border: 1px solid #d9e2ec; border-bottom: none; background: #f0f4f8; padding: .35rem .9rem; cursor: pointer; font: inherit; border-radius: 4px 4px 0 0; }
         .tab[aria-selected=true] { background: #fff; font-weight: 600; border-color: #9fb3c8; }
-        .tabpanel { display: none; } .tabpanel.active { display: block; } .panel-title { display: none; }
+        .panel-title { display: none; }
+        /* Every panel shows until the charts are drawn, so each chart takes its real size; then only the chosen tab. */
+        .charts-drawn .tabpanel:not(.active) { display: none; }
         .scroll { overflow: auto; max-height: 70vh; max-width: 100%; }
         .scroll thead th { position: sticky; top: 0; z-index: 1; box-shadow: 0 1px 0 #d9e2ec; }
         table.sortable th { cursor: pointer; user-select: none; } th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
@@ -110,7 +112,7 @@ public sealed class ReportPage(string title)
         .warning { border-left: 4px solid #d64545; background: #fff5f5; padding: .5rem 1rem; }
         @media print {
           body { max-width: none; margin: 0; } nav#toc { columns: 2; } .tabs { display: none; }
-          .tabpanel { display: block !important; } .panel-title { display: block; break-after: avoid; }
+          .charts-drawn .tabpanel:not(.active), .tabpanel { display: block !important; } .panel-title { display: block; break-after: avoid; }
           .scroll { overflow: visible; max-height: none; } .scroll thead th { position: static; }
           h2 { break-before: page; } h2, h3 { break-after: avoid; } tr, .plot { break-inside: avoid; } .modebar { display: none !important; }
         }
@@ -118,7 +120,7 @@ public sealed class ReportPage(string title)
         """;
 
     /// <summary>Tabs (also opened from a link or the address's #fragment), sortable tables (numbers by value, text
-    /// alphabetically; "n/a" last), and charts resized when their tab is first shown or the page is printed.</summary>
+    /// alphabetically; "n/a" last either way), and charts resized when their tab is shown or the page is printed.</summary>
     const string Script = """
         <script>
         (() => {
@@ -134,18 +136,22 @@ public sealed class ReportPage(string title)
           };
           document.querySelectorAll('.tab').forEach(t => t.addEventListener('click', () => open(t.dataset.panel)));
           document.querySelectorAll('a[href^="#"]').forEach(a => a.addEventListener('click', () => open(a.getAttribute('href').slice(1))));
-          window.addEventListener('hashchange', () => open(location.hash.slice(1)));
-          if (location.hash) open(location.hash.slice(1));
-          const key = text => { const m = /^[+−-]?\d+(\.\d+)?/.exec(text.trim()); return m ? parseFloat(m[0].replace('−', '-')) : null; };
+          const fragment = () => decodeURIComponent(location.hash.slice(1));
+          window.addEventListener('hashchange', () => open(fragment()));
+          if (location.hash) open(fragment());
+          // A number: the cell's leading value ("0.991 (0.983–0.998)", "+0.012, p 0.03", "45.2 %"), not a label such as "1dAVb".
+          const key = text => { const m = /^[+−-]?\d+(\.\d+)?(?=$|[\s(,%])/.exec(text.trim()); return m ? parseFloat(m[0].replace('−', '-')) : null; };
           document.querySelectorAll('table.sortable').forEach(table => table.querySelectorAll('thead th').forEach((th, column) => th.addEventListener('click', () => {
             const ascending = th.getAttribute('aria-sort') !== 'ascending';
             table.querySelectorAll('thead th').forEach(h => h.removeAttribute('aria-sort'));
             th.setAttribute('aria-sort', ascending ? 'ascending' : 'descending');
             const body = table.tBodies[0];
             const rows = [...body.rows].map((row, index) => ({ row, index, text: row.cells[column]?.innerText ?? '' }));
+            // Numbers before text whichever the direction, so "n/a" stays last.
             rows.sort((a, b) => {
               const [x, y] = [key(a.text), key(b.text)];
-              const order = x !== null && y !== null ? x - y : x !== null ? -1 : y !== null ? 1 : a.text.localeCompare(b.text);
+              if ((x === null) !== (y === null)) return x === null ? 1 : -1;
+              const order = x !== null ? x - y : a.text.localeCompare(b.text);
               return (ascending ? order : -order) || a.index - b.index;
             });
             rows.forEach(r => body.appendChild(r.row));

@@ -70,13 +70,14 @@ public sealed record ReportTable(string Id, string Caption, IReadOnlyList<string
     {
         var align = string.Concat(Enumerable.Range(0, Headers.Count).Select(c => IsNumeric(c) ? 'r' : 'l'));
         var tex = new StringBuilder("% requires \\usepackage{booktabs}\n\\begin{table}\n\\centering\n")
-            .Append($"\\caption{{{Latex(Caption)}}}\n\\label{{tab:{Latex(Id)}}}\n\\begin{{tabular}}{{{align}}}\n\\toprule\n")
+            .Append($"\\caption{{{Latex(Caption)}}}\n\\label{{tab:{ReportTables.FileName(Id)}}}\n\\begin{{tabular}}{{{align}}}\n\\toprule\n")
             .Append(string.Join(" & ", HeadersOrNames.Select(Latex))).Append(" \\\\\n\\midrule\n");
         foreach (var row in Rows) tex.Append(string.Join(" & ", row.Cells.Select(c => Latex(c.Text)))).Append(" \\\\\n");
         return tex.Append("\\bottomrule\n\\end{tabular}\n\\end{table}\n").ToString();
     }
 
-    /// <summary>LaTeX's ten special characters, and the typographic characters our numbers use (en dash, minus, ±).</summary>
+    /// <summary>LaTeX's ten special characters, the characters the default OT1 text font prints as others (&lt;, &gt;, |),
+    /// and the typographic and Greek characters our tables use, so the file compiles with pdflatex as well as xelatex.</summary>
     public static string Latex(string s)
     {
         var tex = new StringBuilder();
@@ -85,7 +86,9 @@ public sealed record ReportTable(string Id, string Caption, IReadOnlyList<string
             {
                 '\\' => "\\textbackslash{}", '&' => "\\&", '%' => "\\%", '$' => "\\$", '#' => "\\#", '_' => "\\_",
                 '{' => "\\{", '}' => "\\}", '~' => "\\textasciitilde{}", '^' => "\\textasciicircum{}",
-                '–' => "--", '−' => "$-$", '±' => "$\\pm$", '×' => "$\\times$", '≥' => "$\\geq$", '≤' => "$\\leq$", '★' => "$\\star$",
+                '–' => "--", '—' => "---", '−' => "$-$", '±' => "$\\pm$", '×' => "$\\times$", '≥' => "$\\geq$", '≤' => "$\\leq$", '★' => "$\\star$",
+                '<' => "$<$", '>' => "$>$", '|' => "$|$", 'Δ' => "$\\Delta$", 'ρ' => "$\\rho$", 'μ' => "$\\mu$", 'µ' => "$\\mu$", '√' => "$\\surd$",
+                '∛' => "$\\sqrt[3]{}$", '·' => "$\\cdot$", '²' => "$^2$", '³' => "$^3$", '°' => "$^\\circ$", '…' => "\\ldots{}", 'é' => "\\'e", 'ö' => "\\\"o",
                 _ => ch.ToString(),
             });
         return tex.ToString();
@@ -111,7 +114,9 @@ public static class ReportTables
         var written = new List<string>();
         foreach (var table in tables)
         {
+            // Two ids can clean to one name (a/b and a-b): the second gets a number rather than replacing the first.
             var name = FileName(table.Id);
+            for (var k = 2; written.Contains(name, StringComparer.OrdinalIgnoreCase); k++) name = $"{FileName(table.Id)}-{k}";
             AtomicFile.WriteText(Path.Combine(directory, name + ".csv"), table.ToCsv());
             AtomicFile.WriteText(Path.Combine(directory, name + ".tex"), table.ToLatex());
             written.Add(name);

@@ -66,7 +66,7 @@ public static class TransferReport
     {
         if (cells.Length == 0) return;
         // The matrix's cells hold a link and a difference each, so the page draws it itself; the files get it as plain text.
-        page.Export(new ReportTable($"{target}-matrix-{Math.Round(share * 100).ToString(CultureInfo.InvariantCulture)}",
+        page.Export(new ReportTable($"{target}-matrix-{Invariant(share)}",
             $"Transfer to {target} trained on {share:P0} of the training patients: test macro-AUROC and the paired difference to scratch",
             ["source", "mode", .. subsets],
             [.. cells.GroupBy(c => (c.Source, c.Mode)).Select(row => new TableRow([row.Key.Source.Length == 0 ? "—" : row.Key.Source, row.Key.Mode,
@@ -149,7 +149,7 @@ public static class TransferReport
             {
                 var labels = subset.SelectMany(c => c.Labels.Concat(c.Unscored)).Distinct().ToArray();
                 page.Append($"<p class=\"meta\">{E(subset.Key)} · {share:P0} of the training patients</p>");
-                page.Table(new ReportTable($"{target}-{subset.Key}-labels-{Math.Round(share * 100).ToString(CultureInfo.InvariantCulture)}",
+                page.Table(new ReportTable($"{target}-{subset.Key}-labels-{Invariant(share)}",
                     $"Test AUROC per label, transfer to {target}, subset {subset.Key}, {share:P0} of the training patients", ["row", .. labels],
                     [.. subset.Select(cell => new TableRow([RowName(cell), .. labels.Select(label => cell.PerLabel.TryGetValue(label, out var e) ? TableCell.Number(HtmlReport.Format(e)) : TableCell.Number("—"))]))]));
             }

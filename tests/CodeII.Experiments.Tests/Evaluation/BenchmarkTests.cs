@@ -50,19 +50,22 @@ public class BenchmarkTests
     }
 
     [Fact]
-    public void An_unpaired_difference_of_two_identical_test_sets_is_centred_on_zero_and_wider_than_the_paired_one()
+    public void Two_close_models_on_the_same_patients_differ_within_a_narrower_paired_interval_than_an_unpaired_one()
     {
-        var patients = Enumerable.Range(0, 200).Select(i => $"p{i}").ToArray();
+        // Model B is model A plus a little noise: on the same patients their difference barely moves between
+        // resamples (paired), while resampling each on its own adds each one's whole sampling spread (unpaired).
+        var patients = Enumerable.Range(0, 300).Select(i => $"p{i}").ToArray();
         var rng = new Random(3);
         var truth = patients.Select(_ => rng.NextDouble() < 0.3).ToArray();
-        var scores = truth.Select(t => (float)(rng.NextDouble() + (t ? 0.6 : 0))).ToArray();
-        double Auroc(int[] idx) => BinaryMetrics.Auroc([.. idx.Select(i => scores[i])], [.. idx.Select(i => truth[i])]);
-        var a = new PatientBootstrap(patients, 500, seed: 1);
-        var b = new PatientBootstrap(patients, 500, seed: 2);
-        var unpaired = a.UnpairedDifference(200, Auroc, b, 200, Auroc);
-        var paired = a.Estimate(200, idx => Auroc(idx) - Auroc(idx));
-        Assert.Equal(0, unpaired.Value);
-        Assert.True(unpaired.Lower < 0 && unpaired.Upper > 0, $"{unpaired}");
-        Assert.Equal((0.0, 0.0), (paired.Lower, paired.Upper));
+        var a = truth.Select(t => (float)(rng.NextDouble() + (t ? 0.6 : 0))).ToArray();
+        var b = a.Select(x => x + (float)(0.05 * rng.NextDouble())).ToArray();
+        Func<int[], double> Auroc(float[] scores) => idx => BinaryMetrics.Auroc([.. idx.Select(i => scores[i])], [.. idx.Select(i => truth[i])]);
+        var first = new PatientBootstrap(patients, 500, seed: 1);
+        var second = new PatientBootstrap(patients, 500, seed: 2);
+        var paired = first.Estimate(300, idx => Auroc(b)(idx) - Auroc(a)(idx));
+        var unpaired = second.UnpairedDifference(300, Auroc(b), first, 300, Auroc(a));
+        Assert.Equal(paired.Value, unpaired.Value, 12);
+        Assert.True(unpaired.Lower < paired.Lower && unpaired.Upper > paired.Upper, $"paired {paired}, unpaired {unpaired}");
+        Assert.True(unpaired.Upper - unpaired.Lower > 3 * (paired.Upper - paired.Lower), $"paired {paired}, unpaired {unpaired}");
     }
 }

@@ -69,7 +69,8 @@ public sealed record PageTour(
     IReadOnlyList<(string Section, double InkShare)> Sections,
     bool SortedAscending,
     bool SortedDescending,
-    int PdfPages);
+    int PdfPages,
+    bool PrintLaysOutEveryPanelAndChart);
 
 public static class ReportTour
 {
@@ -83,6 +84,14 @@ public static class ReportTour
         await page.GotoAsync(url, new PageGotoOptions { WaitUntil = WaitUntilState.Load });
         await page.WaitForSelectorAsync("body[data-charts-rendered]", new PageWaitForSelectorOptions { Timeout = 60_000 });
         var rendered = int.Parse(await page.GetAttributeAsync("body", "data-charts-rendered") ?? "0", CultureInfo.InvariantCulture);
+
+        // Printed as loaded, before any tab is opened: every panel and every chart must be laid out at a real size.
+        var pdf = await page.PdfAsync(new PagePdfOptions { Format = "A4", PrintBackground = true });
+        File.WriteAllBytes(Path.Combine(screenshots, "report.pdf"), pdf);
+        var pages = System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/Type\s*/Page(?!s)").Count;
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Print });
+        var printed = await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('.tabpanel, div.plot')].every(e => { const r = e.getBoundingClientRect(); return r.width > 50 && r.height > 50; })");
+        await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Screen });
 
         var cells = new List<IReadOnlyDictionary<string, string>>();
         foreach (var cell in await page.Locator("td.metric").AllAsync())
@@ -128,21 +137,18 @@ public static class ReportTour
             sections.Add((id, PngPixels.InkShare(png)));
         }
 
-        // Sorting: the first sortable table's third column, clicked once and twice.
+        // Sorting: the first metrics table's third column (its tab opened), clicked once and twice.
         async Task<double[]> Column(ILocator table, int column) =>
             [.. (await table.Locator($"tbody tr td:nth-child({column})").AllTextContentsAsync()).Select(t => double.TryParse(t.Split(' ')[0], CultureInfo.InvariantCulture, out var v) ? v : double.NaN).Where(double.IsFinite)];
         var sortable = page.Locator("table.sortable.metrics, table.sortable.models").First;
-        await page.EvaluateAsync("() => document.querySelectorAll('.tabpanel').forEach(p => p.classList.add('active'))");
+        await sortable.EvaluateAsync("t => { const panel = t.closest('.tabpanel'); if (panel) document.querySelector(`.tab[data-panel='${panel.id}']`).click(); }");
         var header = sortable.Locator("thead th:nth-child(3)");
         await header.ClickAsync();
         var up = await Column(sortable, 3);
         await header.ClickAsync();
         var down = await Column(sortable, 3);
 
-        var pdf = await page.PdfAsync(new PagePdfOptions { Format = "A4", PrintBackground = true });
-        File.WriteAllBytes(Path.Combine(screenshots, "report.pdf"), pdf);
-        var pages = System.Text.RegularExpressions.Regex.Matches(System.Text.Encoding.Latin1.GetString(pdf), @"/Type\s*/Page(?!s)").Count;
         return new PageTour(errors, requests.Where(r => r != url && !r.StartsWith(url + "#", StringComparison.Ordinal)).ToArray(), rendered, plots, drawn, cells, links, tabs, sections,
-            up.Length > 1 && up.SequenceEqual(up.Order()), down.Length > 1 && down.SequenceEqual(down.OrderDescending()), pages);
+            up.Length > 1 && up.SequenceEqual(up.Order()), down.Length > 1 && down.SequenceEqual(down.OrderDescending()), pages, printed);
     }
 }

@@ -53,6 +53,7 @@ public class QuickstartReportTests(QuickstartRuns runs) : IClassFixture<Quicksta
         Assert.All(tour.Sections, s => Assert.True(s.InkShare > 0.02, $"section {s.Section}: {s.InkShare:P1} of its screenshot is not background"));
         Assert.True(tour.SortedAscending && tour.SortedDescending, "clicking a column header did not sort the table");
         Assert.True(tour.PdfPages > 1, $"the printed report has {tour.PdfPages} page(s)");
+        Assert.True(tour.PrintLaysOutEveryPanelAndChart, "in print, a tab panel or a chart has no size");
     }
 
     [Fact]
@@ -89,10 +90,13 @@ public class QuickstartReportTests(QuickstartRuns runs) : IClassFixture<Quicksta
         // Every table of the page is also in the run folder, as CSV and LaTeX.
         var tables = System.Text.RegularExpressions.Regex.Matches(html, "data-table=\"([^\"]+)\"").Select(m => m.Groups[1].Value).ToArray();
         Assert.NotEmpty(tables);
-        foreach (var table in tables)
+        foreach (var table in tables.Select(CodeII.Experiments.Reports.ReportTables.FileName))
         {
             Assert.True(File.Exists(Path.Combine(runs.Seed42.Folder.Path, "tables", table + ".csv")), table);
-            Assert.Contains("\\begin{tabular}", File.ReadAllText(Path.Combine(runs.Seed42.Folder.Path, "tables", table + ".tex")));
+            var tex = File.ReadAllText(Path.Combine(runs.Seed42.Folder.Path, "tables", table + ".tex"));
+            Assert.Contains("\\begin{tabular}", tex);
+            // pdflatex reads ASCII without a Unicode set-up: every other character must have been written as LaTeX.
+            Assert.True(tex.All(char.IsAscii), $"{table}.tex has non-ASCII characters: {string.Concat(tex.Where(c => !char.IsAscii(c)).Distinct())}");
         }
     }
 
