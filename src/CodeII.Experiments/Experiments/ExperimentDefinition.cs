@@ -101,4 +101,6 @@ public sealed record EvaluationDefinition
 {
     public int BootstrapReplicates { get; init; } = 1000;
     public double Confidence { get; init; } = 0.95;
+    /// <summary>Whether the run computes feature importance on validation (<c>importance.json</c>).</summary>
+    public bool Importance { get; init; } = true;
 }

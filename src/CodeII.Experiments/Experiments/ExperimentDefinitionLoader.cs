@@ -67,7 +67,7 @@ public static class ExperimentDefinitionLoader
         static readonly string[] SweepKeys = ["tuner", "objective", "share", "trials", "work", "seconds", "early_stopping_rounds", "threads_per_trial", "memory_limit_mb", "halving"];
         static readonly string[] Objectives = ["auroc", "auprc", "f1", "challenge"];
         static readonly string[] Sharings = ["per_label", "per_subset"];
-        static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence"];
+        static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence", "importance"];
         static readonly string[] FeatureSets = [.. FeatureSetCatalog.RecordOnlySets, LearnedFeatures.SetName];
         static readonly string[] PretrainKeys = ["model", "sampling_rate_hz", "epochs", "batch_size", "learning_rate", "weight_positives",
             "plateau_patience", "plateau_factor", "early_stopping_patience", "time_budget_s", "end_to_end", "dataset", "labels", "transfer", "fine_tune_epochs",
@@ -559,9 +559,12 @@ public static class ExperimentDefinitionLoader
             foreach (var (keyNode, value) in Entries(node, path, EvaluationKeys))
             {
                 var key = $"{path}.{keyNode.Value}";
-                e = keyNode.Value == "bootstrap_replicates"
-                    ? e with { BootstrapReplicates = Int(value, key, 10, 1_000_000) }
-                    : e with { Confidence = Double(value, key, 0.5, 0.999) };
+                e = keyNode.Value switch
+                {
+                    "bootstrap_replicates" => e with { BootstrapReplicates = Int(value, key, 10, 1_000_000) },
+                    "importance" => e with { Importance = Bool(value, key) },
+                    _ => e with { Confidence = Double(value, key, 0.5, 0.999) },
+                };
             }
             return e;
         }

@@ -34,7 +34,8 @@ public static class RunPlan
     [
         new FeaturesStage(), new SplitStage(),
         .. definition.Pretrain is null ? Array.Empty<IRunStage>() : [new PretrainStage(), new EmbeddingsStage()],
-        new SweepStage(), new ModelsStage(), new PredictionsStage(), new EvaluationStage(), new ImportanceStage(), new ReportStage(),
+        new SweepStage(), new ModelsStage(), new PredictionsStage(), new EvaluationStage(),
+        .. definition.Evaluation.Importance ? [new ImportanceStage()] : Array.Empty<IRunStage>(), new ReportStage(),
     ];
 }
 

@@ -49,6 +49,8 @@ public static class TransferPlan
                     Splits = target.Splits with { TrainShare = share },
                     PretrainDataset = null,
                     PretrainLabels = null,
+                    // The transfer report compares cells by their metrics; importance would be computed for no reader.
+                    Evaluation = definition.Evaluation with { Importance = false },
                 };
                 cells.Add(new TransferCell(target, share, TransferCell.ScratchArm, null, onTarget with
                 {

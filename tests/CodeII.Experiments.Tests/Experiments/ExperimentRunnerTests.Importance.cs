@@ -14,6 +14,15 @@ public partial class ExperimentRunnerTests
         File.ReadAllText(small.Result.Folder.FileIn(RunFolder.ImportanceFile)), JsonConventions.Options)!;
 
     [Fact]
+    public void Importance_is_a_stage_of_the_plan_unless_the_definition_turns_it_off()
+    {
+        static string[] Stages(string yaml) => [.. RunPlan.For(ExperimentDefinitionLoader.Parse(yaml, "x.yaml")).Select(s => s.Name)];
+        Assert.Contains("importance", Stages("name: x\n"));
+        Assert.DoesNotContain("importance", Stages("name: x\nevaluation: { importance: false }\n"));
+        Assert.Contains("evaluation.importance", Assert.Throws<ExperimentDefinitionException>(() => Stages("name: x\nevaluation: { importance: maybe }\n")).Message);
+    }
+
+    [Fact]
     public void A_run_keeps_the_importance_of_every_model_that_reads_features_computed_on_its_validation_exams()
     {
         var folder = small.Result.Folder;
