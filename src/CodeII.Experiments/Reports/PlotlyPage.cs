@@ -64,7 +64,11 @@ public static class PlotlyPage
         html.Append("const codeiiCharts = ").Append(JsonSerializer.Serialize(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }), ChartJson)).Append(";\n");
         html.Append("""
             Promise.all(codeiiCharts.map(c => Plotly.newPlot(c.id, c.data, c.layout, { displaylogo: false, responsive: true })))
-              .then(() => { document.body.classList.add('charts-drawn'); document.body.dataset.chartsRendered = String(codeiiCharts.length); });
+              .then(() => {
+                document.body.classList.add('charts-drawn');
+                document.dispatchEvent(new Event('codeii-charts-drawn'));
+                document.body.dataset.chartsRendered = String(codeiiCharts.length);
+              });
             </script>
             </body></html>
             """);

@@ -139,6 +139,8 @@ public sealed class ReportPage(string title)
           const fragment = () => decodeURIComponent(location.hash.slice(1));
           window.addEventListener('hashchange', () => open(fragment()));
           if (location.hash) open(fragment());
+          // Hiding the other tabs once the charts are drawn moves everything up: go back to the address's target.
+          document.addEventListener('codeii-charts-drawn', () => { if (location.hash) { open(fragment()); document.getElementById(fragment())?.scrollIntoView(); } });
           // A number: the cell's leading value ("0.991 (0.983–0.998)", "+0.012, p 0.03", "45.2 %"), not a label such as "1dAVb".
           const key = text => { const m = /^[+−-]?\d+(\.\d+)?(?=$|[\s(,%])/.exec(text.trim()); return m ? parseFloat(m[0].replace('−', '-')) : null; };
           document.querySelectorAll('table.sortable').forEach(table => table.querySelectorAll('thead th').forEach((th, column) => th.addEventListener('click', () => {

@@ -70,7 +70,8 @@ public sealed record PageTour(
     bool SortedAscending,
     bool SortedDescending,
     int PdfPages,
-    bool PrintLaysOutEveryPanelAndChart);
+    bool PrintLaysOutEveryPanelAndChart,
+    bool FragmentTargetOnScreen);
 
 public static class ReportTour
 {
@@ -148,7 +149,14 @@ public static class ReportTour
         await header.ClickAsync();
         var down = await Column(sortable, 3);
 
+        // Opened at an address with a fragment (a link from elsewhere), the page ends on its target once drawn.
+        var lastSection = sections.Count > 0 ? sections[^1].Item1 : "";
+        var (linked, _, _) = await HeadlessChromium.Open(browser, 1400);
+        await linked.GotoAsync($"{url}#{lastSection}", new PageGotoOptions { WaitUntil = WaitUntilState.Load });
+        await linked.WaitForSelectorAsync("body[data-charts-rendered]", new PageWaitForSelectorOptions { Timeout = 60_000 });
+        var fragmentOnScreen = await linked.EvaluateAsync<bool>("id => { const r = document.getElementById(id).getBoundingClientRect(); return r.top >= -1 && r.top < innerHeight; }", lastSection);
+
         return new PageTour(errors, requests.Where(r => r != url && !r.StartsWith(url + "#", StringComparison.Ordinal)).ToArray(), rendered, plots, drawn, cells, links, tabs, sections,
-            up.Length > 1 && up.SequenceEqual(up.Order()), down.Length > 1 && down.SequenceEqual(down.OrderDescending()), pages, printed);
+            up.Length > 1 && up.SequenceEqual(up.Order()), down.Length > 1 && down.SequenceEqual(down.OrderDescending()), pages, printed, fragmentOnScreen);
     }
 }

@@ -37,6 +37,14 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
         Assert.Equal(ExpectedCells(small.Result.Folder.FileIn(RunFolder.MetricsFile)).Order(), visit.Cells.Order());
     }
 
+    [Fact]
+    public async Task The_report_of_a_run_without_a_network_passes_the_reviewer_s_tour_too()
+    {
+        var report = RebuiltReport();
+        var tour = await ReportTour.Take(report, Path.Combine(Path.GetDirectoryName(report)!, "tour"));
+        QuickstartReportTests.AssertReviewable(tour);
+    }
+
     /// <summary>Every metric cell a report of this metrics.json must show: (subset, label, learner, metric, text).</summary>
     internal static List<(string, string, string, string, string)> ExpectedCells(string metricsFile)
     {

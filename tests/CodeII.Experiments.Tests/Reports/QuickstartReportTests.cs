@@ -38,7 +38,7 @@ public sealed class QuickstartRuns
 /// </summary>
 public class QuickstartReportTests(QuickstartRuns runs) : IClassFixture<QuickstartRuns>
 {
-    static void AssertReviewable(PageTour tour)
+    internal static void AssertReviewable(PageTour tour)
     {
         Assert.Empty(tour.ConsoleErrors);
         Assert.Empty(tour.Requests);
@@ -54,6 +54,7 @@ public class QuickstartReportTests(QuickstartRuns runs) : IClassFixture<Quicksta
         Assert.True(tour.SortedAscending && tour.SortedDescending, "clicking a column header did not sort the table");
         Assert.True(tour.PdfPages > 1, $"the printed report has {tour.PdfPages} page(s)");
         Assert.True(tour.PrintLaysOutEveryPanelAndChart, "in print, a tab panel or a chart has no size");
+        Assert.True(tour.FragmentTargetOnScreen, "opened at report.html#<section>, the page did not end on the section");
     }
 
     [Fact]
