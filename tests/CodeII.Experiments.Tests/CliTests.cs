@@ -188,6 +188,25 @@ public class CliTests
     }
 
     [Fact]
+    public void Compare_refuses_missing_and_unfinished_run_folders_with_a_message_not_a_stack_trace()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var unfinished = Path.Combine(dir, "runs", "x", "20260101T000000Z");
+        Directory.CreateDirectory(unfinished);
+        File.WriteAllText(Path.Combine(unfinished, "definition.yaml"), "name: x\n");
+        Assert.Contains("not a run folder", Codeii(dir, "compare", unfinished, unfinished).StdOut.ReplaceLineEndings(""));
+        File.WriteAllText(Path.Combine(unfinished, "events.jsonl"), "");
+        foreach (var args in new[] { new[] { "compare", "no/such/run", "no/such/other" }, ["compare", unfinished, unfinished], ["compare", unfinished] })
+        {
+            var (exit, stdout, stderr) = Codeii(dir, args);
+            Assert.True(exit != 0, $"codeii {string.Join(' ', args)} exited 0");
+            Assert.Contains("error", (stdout + stderr).ToLowerInvariant());
+            Assert.DoesNotContain("   at ", stdout + stderr);
+        }
+        Assert.Contains("did not finish", Codeii(dir, "compare", unfinished, unfinished).StdOut.ReplaceLineEndings(""));
+    }
+
+    [Fact]
     public async Task A_run_stopped_by_a_termination_signal_names_its_folder_and_resumes_from_there_to_a_report()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
