@@ -200,14 +200,20 @@ static class RunCommand
     static void WriteTransferMatrix(IAnsiConsole console, TransferMetrics matrix)
     {
         static string Point(double v) => v.ToString("0.000", CultureInfo.InvariantCulture);
+        foreach (var target in matrix.Targets)
+            // Unwrapped, like the verdicts: a sentence broken across lines reads badly in a log.
+            console.Profile.Out.Writer.WriteLine($"{target.Target} test split: {target.TestExams} exams from {target.TestPatients} patients; Δ scratch by paired patient bootstrap "
+                + $"({matrix.BootstrapReplicates} resamples), coloured where its {matrix.Confidence.ToString("P0", CultureInfo.InvariantCulture)} interval excludes 0; ★ the best cell of each column; every interval is in the report");
         foreach (var group in matrix.Cells.GroupBy(c => (c.Target, c.Subset)))
         {
+            var best = matrix.Shares.ToDictionary(share => share, share => group.Where(c => c.Share == share && double.IsFinite(c.MacroAuroc.Value))
+                .Select(c => c.MacroAuroc.Value).DefaultIfEmpty(double.NaN).Max());
             var table = new Table().Title($"{group.Key.Target} · {group.Key.Subset}: test macro-AUROC (Δ scratch)").AddColumn("source · mode");
             foreach (var share in matrix.Shares) table.AddColumn(new TableColumn($"{share:P0} of training").RightAligned());
             foreach (var row in group.GroupBy(c => (c.Source, c.Mode)))
                 table.AddRow([Markup.Escape(row.Key.Source.Length == 0 ? row.Key.Mode : $"{row.Key.Source} · {row.Key.Mode}"),
                     .. matrix.Shares.Select(share => row.FirstOrDefault(c => c.Share == share) is { } cell
-                        ? Point(cell.MacroAuroc.Value) + (cell.VersusScratch is { } d
+                        ? (cell.MacroAuroc.Value == best[share] ? "★ " : "") + Point(cell.MacroAuroc.Value) + (cell.VersusScratch is { } d
                             ? $" ({(d.Lower > 0 ? "[green]" : d.Upper < 0 ? "[red]" : "[grey]")}{(d.Value >= 0 ? "+" : "")}{Point(d.Value)}[/])" : "")
                         : "")]);
             console.Write(table);

@@ -188,6 +188,22 @@ public class CliTests
     }
 
     [Fact]
+    public void A_transfer_run_ends_with_each_target_s_test_size_and_the_best_cell_of_each_column_starred()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(dir, "t.yaml"), Experiments.SmallTransferRun.Yaml);
+        var (exit, stdout, stderr) = Codeii(dir, "run", "t.yaml", "--runs", "out");
+        Assert.True(exit == 0, stderr + stdout);
+        var folder = Directory.GetDirectories(Path.Combine(dir, "out", "small-transfer")).Single();
+        var matrix = System.Text.Json.JsonSerializer.Deserialize<CodeII.Experiments.Evaluation.TransferMetrics>(
+            File.ReadAllText(Path.Combine(folder, "metrics.json")), JsonConventions.Options)!;
+        var target = matrix.Targets.Single();
+        Assert.Contains(stdout.Split('\n'), line => line.StartsWith($"cpsc test split: {target.TestExams} exams from {target.TestPatients} patients;", StringComparison.Ordinal));
+        // One star per column (share) of each subset's table, on the cell with the best macro-AUROC.
+        Assert.Equal(matrix.Shares.Count * matrix.Cells.Select(c => c.Subset).Distinct().Count(), stdout.Split('\n').Where(l => l.StartsWith('│')).Sum(l => l.Count(c => c == '★')));
+    }
+
+    [Fact]
     public void Compare_refuses_missing_and_unfinished_run_folders_with_a_message_not_a_stack_trace()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
