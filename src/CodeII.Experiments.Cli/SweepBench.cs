@@ -66,7 +66,7 @@ static class SweepBench
         }
         var source = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = exams, Seed = seed });
         var extractor = new HandcraftedFeatureExtractor();
-        var (table, _) = new FeatureCache(cacheDirectory).LoadOrExtract(FeatureCache.Key(source, extractor, false, null), extractor,
+        var (table, _, _) = new FeatureCache(cacheDirectory).LoadOrExtract(FeatureCache.Key(source, extractor, false, null), extractor,
             () => console.Progress().Start(context =>
             {
                 var task = context.AddTask($"Extracting handcrafted features of {exams:N0} synthetic exams", maxValue: exams);

@@ -54,7 +54,8 @@ public sealed class FeaturesStage : IRunStage
         if (options.FeatureCacheDirectory is null) return (Extract(), "off");
         var cache = new FeatureCache(options.FeatureCacheDirectory);
         var key = FeatureCache.Key(source, extractor, dataset.SkipBadRecords, dataset.Path);
-        var (table, hit) = cache.LoadOrExtract(key, extractor, Extract);
+        var (table, hit, unsaved) = cache.LoadOrExtract(key, extractor, Extract);
+        if (unsaved is not null) return (table, $"miss, {unsaved}");
         if (!hit) return (table, $"miss, written to {Path.GetFullPath(cache.PathOf(key))}");
         options.Progress?.Report(new StageProgress("features", table.RowCount, table.RowCount));
         return (table, $"hit {Path.GetFullPath(cache.PathOf(key))}");

@@ -207,8 +207,7 @@ public sealed class EmbeddingsStage : IRunStage
                 var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: NetworkPretraining.InferenceBatch, options.Progress, cancellationToken);
                 // Cached together, as one table: the outputs follow the embeddings in each row.
                 both = rows.WithFeatures(embeddingNames, embeddings).Concatenate(rows.WithFeatures(outputNames, outputs));
-                cache.Save(key, both);
-                use = $"miss, written to {Path.GetFullPath(cache.PathOf(key))}";
+                use = cache.TrySave(key, both) is { } unsaved ? $"miss, {unsaved}" : $"miss, written to {Path.GetFullPath(cache.PathOf(key))}";
             }
             var classes = network.Classes.Count;
             var e = new float[(long)rows.RowCount * width];

@@ -65,13 +65,27 @@ public sealed class FeatureCache(string directory)
         }
     }
 
-    /// <summary>The cached table for this extractor, or one extracted now and cached; <c>Hit</c> says which.</summary>
-    public (FeatureTable Table, bool Hit) LoadOrExtract(string key, IEcgFeatureExtractor extractor, Func<FeatureTable> extract)
+    /// <summary>The cached table for this extractor, or one extracted now and cached; <c>Hit</c> says which, and
+    /// <c>Unsaved</c> why the new table could not be cached (a full or read-only cache): the run goes on with it.</summary>
+    public (FeatureTable Table, bool Hit, string? Unsaved) LoadOrExtract(string key, IEcgFeatureExtractor extractor, Func<FeatureTable> extract)
     {
-        if (TryLoad(key, extractor) is { } cached) return (cached, true);
+        if (TryLoad(key, extractor) is { } cached) return (cached, true, null);
         var table = extract();
-        Save(key, table);
-        return (table, false);
+        return (table, false, TrySave(key, table));
+    }
+
+    /// <summary>Caches a table; on failure returns why instead of throwing, since the table itself is in hand.</summary>
+    public string? TrySave(string key, FeatureTable table)
+    {
+        try
+        {
+            Save(key, table);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return $"not cached ({e.Message})";
+        }
     }
 
     public void Save(string key, FeatureTable table)

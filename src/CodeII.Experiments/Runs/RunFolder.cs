@@ -38,10 +38,27 @@ public sealed class RunFolder
         var stamp = startedUtc.ToString("yyyyMMdd'T'HHmmss'Z'");
         for (var attempt = 0; ; attempt++)
         {
-            var candidate = System.IO.Path.Combine(parent, attempt == 0 ? stamp : $"{stamp}-{attempt}");
+            var name = attempt == 0 ? stamp : $"{stamp}-{attempt}";
+            var candidate = System.IO.Path.Combine(parent, name);
             if (Directory.Exists(candidate)) continue;
-            Directory.CreateDirectory(candidate);
-            return new RunFolder(candidate);
+            // Runs started in the same second (other processes too) each hold a name's claim file, created exclusively,
+            // while they check and create its folder: checking and creating alone would let two runs share a folder.
+            var claimPath = System.IO.Path.Combine(parent, $".{name}.claim");
+            FileStream claim;
+            try
+            {
+                claim = new FileStream(claimPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
+            }
+            catch (IOException) when (File.Exists(claimPath))
+            {
+                continue;
+            }
+            using (claim)
+            {
+                if (Directory.Exists(candidate)) continue;
+                Directory.CreateDirectory(candidate);
+                return new RunFolder(candidate);
+            }
         }
     }
 
