@@ -57,11 +57,37 @@ public static class PlotlyPage
 
     static readonly JsonSerializerOptions ChartJson = new() { Converters = { new NonFiniteAsNull() } };
 
+    /// <summary>
+    /// Plotly reads chart text (titles, trace names, category labels, hover text) as HTML of its own: a class or lead
+    /// name such as <c>&lt;a href=…&gt;</c> would become a link. Every string is written as text (&amp;, &lt;, &gt; as
+    /// entities, which plotly shows as the characters), except the templates this code writes, which keep their markup,
+    /// and the chart's element id.
+    /// </summary>
+    static void EscapeText(System.Text.Json.Nodes.JsonNode? node, string? key)
+    {
+        switch (node)
+        {
+            case System.Text.Json.Nodes.JsonObject o:
+                foreach (var (name, child) in o.ToArray()) EscapeText(child, name);
+                break;
+            case System.Text.Json.Nodes.JsonArray a:
+                foreach (var child in a.ToArray()) EscapeText(child, key);
+                break;
+            // The chart's id names its element in the page, as written there.
+            case System.Text.Json.Nodes.JsonValue v when key is not ("hovertemplate" or "texttemplate" or "id") && v.TryGetValue<string>(out var text)
+                                                         && text.IndexOfAny(['&', '<', '>']) >= 0:
+                v.ReplaceWith(System.Text.Json.Nodes.JsonValue.Create(text.Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;")));
+                break;
+        }
+    }
+
     /// <summary>Appends plotly.js and the drawing script; call last, before closing the body.</summary>
     public static void AppendCharts(StringBuilder html, IEnumerable<Chart> charts)
     {
         html.Append("<script>").Append(PlotlyJs.Value).Append("</script>\n<script>\n");
-        html.Append("const codeiiCharts = ").Append(JsonSerializer.Serialize(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }), ChartJson)).Append(";\n");
+        var figures = JsonSerializer.SerializeToNode(charts.Select(c => new { id = c.Id, data = c.Data, layout = c.Layout }), ChartJson)!;
+        EscapeText(figures, key: null);
+        html.Append("const codeiiCharts = ").Append(figures.ToJsonString()).Append(";\n");
         html.Append("""
             Promise.all(codeiiCharts.map(c => Plotly.newPlot(c.id, c.data, c.layout, { displaylogo: false, responsive: true })))
               .then(() => {

@@ -39,3 +39,28 @@ public class EcgPlotTests
         Assert.Equal("99999", e.Record);
     }
 }
+
+public class ChartTextTests
+{
+    [Fact]
+    public async Task Markup_in_names_from_data_is_shown_as_text_never_followed_or_applied()
+    {
+        const string hostile = "<a href=\"https://example.org/x\">L</a><span style=\"font-size:80px\">big</span> & co";
+        var html = new System.Text.StringBuilder(PlotlyPage.Head("t", ""));
+        html.Append("<div id=\"c\" class=\"plot\" style=\"width:600px;height:400px\"></div>");
+        PlotlyPage.AppendCharts(html, [new PlotlyPage.Chart("c",
+            new object[] { new { type = "scatter", mode = "lines", name = hostile, x = new[] { hostile, "b" }, y = new[] { 1, 2 }, hovertemplate = "%{x}<extra></extra>" } },
+            new { title = new { text = hostile }, showlegend = true })]);
+        var path = Path.Combine(RepoPaths.NewTemporaryDirectory(), "chart.html");
+        File.WriteAllText(path, html.ToString());
+        var visit = await HeadlessChromium.Visit(path);
+        Assert.Empty(visit.ConsoleErrors);
+        Assert.Empty(visit.Requests);
+        Assert.Equal(1, visit.ChartsRendered);
+        // The chart's SVG holds the name as characters: no link, no restyled span.
+        var svg = visit.ChartSvgText;
+        Assert.DoesNotMatch(@"<a[^>]*example\.org", svg);
+        Assert.DoesNotMatch(@"<tspan[^>]*font-size:\s*80px", svg);
+        Assert.Contains("&lt;a href=\"https://example.org/x\"&gt;L&lt;/a&gt;", svg);
+    }
+}

@@ -5,7 +5,11 @@ namespace CodeII.Experiments.Tests.Reports;
 
 /// <summary>What a person would see opening one of our HTML pages in Debian's headless Chromium.</summary>
 public sealed record PageVisit(IReadOnlyList<string> ConsoleErrors, IReadOnlyList<string> Requests, int ChartsRendered,
-    int ChartSvgs, IReadOnlyList<(string Subset, string Label, string Learner, string Metric, string Text)> Cells, byte[] Screenshot);
+    int ChartSvgs, IReadOnlyList<(string Subset, string Label, string Learner, string Metric, string Text)> Cells, byte[] Screenshot)
+{
+    /// <summary>The markup of every chart's SVG, as the browser holds it.</summary>
+    public string ChartSvgText { get; init; } = "";
+}
 
 public static class HeadlessChromium
 {
@@ -46,12 +50,13 @@ public static class HeadlessChromium
         await page.WaitForSelectorAsync("body[data-charts-rendered]", new PageWaitForSelectorOptions { Timeout = 30_000 });
         var rendered = int.Parse(await page.GetAttributeAsync("body", "data-charts-rendered") ?? "0", CultureInfo.InvariantCulture);
         var svgs = await page.Locator(".plot .main-svg").CountAsync();
+        var svgText = await page.EvaluateAsync<string>("() => [...document.querySelectorAll('div.plot')].map(p => p.innerHTML).join('\\n')");
         var cells = new List<(string, string, string, string, string)>();
         foreach (var cell in await page.Locator("td.metric").AllAsync())
             cells.Add((await cell.GetAttributeAsync("data-subset") ?? "", await cell.GetAttributeAsync("data-label") ?? "",
                 await cell.GetAttributeAsync("data-learner") ?? "", await cell.GetAttributeAsync("data-metric") ?? "", (await cell.InnerTextAsync()).Trim()));
         var screenshot = await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true });
-        return new PageVisit(errors, requests.Where(r => r != url).ToArray(), rendered, svgs, cells, screenshot);
+        return new PageVisit(errors, requests.Where(r => r != url).ToArray(), rendered, svgs, cells, screenshot) { ChartSvgText = svgText };
     }
 }
 

@@ -36,6 +36,8 @@ public sealed class QuickstartRuns
 /// every link of the contents and every tab works, every chart is drawn, nothing is fetched and nothing fails, each
 /// section shows something, the numbers are those of the JSON files, a table sorts, and the page prints to several pages.
 /// </summary>
+// The quickstart trains its network in this process: libtorch's global state is not shared with other tests at once.
+[Collection(nameof(CodeII.Experiments.Tests.Features.Learned.LibtorchCollection))]
 public class QuickstartReportTests(QuickstartRuns runs) : IClassFixture<QuickstartRuns>
 {
     internal static void AssertReviewable(PageTour tour)
