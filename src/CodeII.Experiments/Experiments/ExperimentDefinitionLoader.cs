@@ -42,10 +42,17 @@ public static class ExperimentDefinitionLoader
         {
             throw new ExperimentDefinitionException(fileName, (int)e.Start.Line, (int)e.Start.Column, "", $"not valid YAML: {e.InnerException?.Message ?? e.Message}");
         }
+        // A second document would be silently ignored: one definition per file.
+        if (stream.Documents.Count > 1)
+            throw new ExperimentDefinitionException(fileName, (int)stream.Documents[1].RootNode.Start.Line, (int)stream.Documents[1].RootNode.Start.Column, "",
+                $"the file holds {stream.Documents.Count} YAML documents (separated by '---'); a definition is one document: put each experiment in a file of its own");
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ExperimentDefinitionException(fileName, 1, 1, "", "the definition must be a mapping of keys such as name, dataset, label_subsets and learners");
         return new Reader(fileName).Definition(root);
     }
+
+    /// <summary>The longest experiment, subset or source name: a folder name with room for the run's timestamp.</summary>
+    public const int MaxNameLength = 100;
 
     sealed class Reader(string file)
     {
@@ -388,7 +395,8 @@ public static class ExperimentDefinitionLoader
                     _ => s with { Validation = Double(value, key, 0.05, 0.95) },
                 };
             }
-            if (s.Test < 0.05) throw Error(node, path, $"train ({s.Train}) + validation ({s.Validation}) must leave at least 0.05 for the test split");
+            // 1 − 0.5 − 0.45 is 0.04999999999999999 in binary floating point: the shares are decimals, compared as such.
+            if (s.Test < 0.05 - 1e-9) throw Error(node, path, $"train ({s.Train}) + validation ({s.Validation}) must leave at least 0.05 for the test split");
             return s;
         }
 
@@ -597,6 +605,11 @@ public static class ExperimentDefinitionLoader
         string Name(YamlNode node, string key)
         {
             var s = Scalar(node, key);
+            // Names become folder names (runs/<name>/): one path component, never '.' or '..', of a length file systems take.
+            if (s.Length > MaxNameLength)
+                throw Error(node, key, $"a name of {s.Length} characters is too long: at most {MaxNameLength}");
+            if (s.Length == 0 || s.All(c => c == '.'))
+                throw Error(node, key, $"'{s}' cannot name a folder: use letters, digits, '_', '-' and '.' with at least one that is not '.'");
             if (!s.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.'))
                 throw Error(node, key, $"'{s}' may contain only letters, digits, '_', '-' and '.'");
             return s;

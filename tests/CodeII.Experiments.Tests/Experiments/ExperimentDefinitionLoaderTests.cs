@@ -134,6 +134,41 @@ public class ExperimentDefinitionLoaderTests
         Assert.Equal(key, e.Key);
         Assert.Contains(problem, e.Message);
     }
+
+    [Theory]
+    [InlineData("..", "cannot name a folder")]
+    [InlineData(".", "cannot name a folder")]
+    [InlineData("a/b", "may contain only")]
+    public void A_run_name_is_one_folder_name_never_a_path_or_a_parent(string name, string message)
+    {
+        var e = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse($"name: '{name}'\n", "n.yaml"));
+        Assert.Contains(message, e.Message);
+        Assert.Equal(1, e.Line);
+    }
+
+    [Fact]
+    public void A_run_name_has_a_bounded_length()
+    {
+        Assert.Equal(new string('x', 100), ExperimentDefinitionLoader.Parse($"name: {new string('x', 100)}\n", "n.yaml").Name);
+        Assert.Contains("too long", Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse($"name: {new string('x', 101)}\n", "n.yaml")).Message);
+    }
+
+    [Fact]
+    public void A_file_of_two_YAML_documents_is_refused_at_the_second()
+    {
+        var e = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse("name: a\n---\nname: b\n", "two.yaml"));
+        Assert.Equal(3, e.Line);
+        Assert.Contains("2 YAML documents", e.Message);
+    }
+
+    [Fact]
+    public void Split_shares_are_compared_as_the_decimals_they_are_written_as()
+    {
+        // 1 − 0.5 − 0.45 is 0.04999999999999999 in binary: still the 0.05 the test split needs.
+        var splits = ExperimentDefinitionLoader.Parse("splits: { train: 0.5, validation: 0.45 }\n", "s.yaml").Splits;
+        Assert.Equal(0.05, splits.Test, 12);
+        Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse("splits: { train: 0.5, validation: 0.46 }\n", "s.yaml"));
+    }
 }
 
 public class DatasetDefinitionTests
