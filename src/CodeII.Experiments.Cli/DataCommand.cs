@@ -61,7 +61,8 @@ static class DataCommand
         var format = new Option<string>("--format") { Description = "code15 (HDF5 parts + exams.csv) or wfdb (one .hea/.dat per exam)", DefaultValueFactory = _ => "code15" };
         format.AcceptOnlyFromAmong("code15", "wfdb");
         var perPart = new Option<int>("--exams-per-part") { Description = "Exams per HDF5 part (code15)", DefaultValueFactory = _ => 20_000 };
-        var command = new Command("synth", "Write synthetic exams in the CODE-15% layout or as WFDB records") { exams, seed, output, format, perPart };
+        var force = new Option<bool>("--force") { Description = "Write into a folder that already holds files, replacing the dataset files there" };
+        var command = new Command("synth", "Write synthetic exams in the CODE-15% layout or as WFDB records") { exams, seed, output, format, perPart, force };
         command.SetAction(parse =>
         {
             var console = AnsiConsole.Console;
@@ -73,10 +74,43 @@ static class DataCommand
             }
             var generator = new Data.Synthetic.SyntheticEcgGenerator(new Data.Synthetic.SyntheticEcgOptions { Exams = count, Seed = parse.GetValue(seed) });
             var directory = parse.GetValue(output)!.FullName;
-            console.Progress().Start(context =>
+            if (File.Exists(directory))
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] --out {directory} is a file; give a folder to write the dataset into");
+                return 2;
+            }
+            var wfdb = parse.GetValue(format) == "wfdb";
+            if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
+            {
+                if (!parse.GetValue(force))
+                {
+                    // Writing over a dataset replaces some of its files and leaves the others: a folder that no longer opens.
+                    var present = Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(3);
+                    console.MarkupLineInterpolated($"[red]error:[/] {directory} already holds files ({string.Join(", ", present)}, …): choose an empty or new folder, or pass --force to replace the dataset files in it");
+                    return 2;
+                }
+                // Replaced whole: the files of either layout synth writes, so no part of an earlier, larger dataset stays behind.
+                foreach (var file in Directory.EnumerateFiles(directory).Where(f => Path.GetFileName(f) is "exams.csv" or "RECORDS"
+                             || Path.GetFileName(f).StartsWith("exams_part", StringComparison.Ordinal) && f.EndsWith(".hdf5", StringComparison.Ordinal)
+                             || f.EndsWith(".hea", StringComparison.Ordinal) || f.EndsWith(".dat", StringComparison.Ordinal)))
+                    File.Delete(file);
+            }
+            try
+            {
+                Write();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
+            {
+                console.MarkupLineInterpolated($"[red]error:[/] cannot write the dataset into {directory}: {e.Message}");
+                return 1;
+            }
+            Console.WriteLine(directory);
+            return 0;
+
+            void Write() => console.Progress().Start(context =>
             {
                 var task = context.AddTask($"Writing {count:N0} synthetic exams", maxValue: count);
-                if (parse.GetValue(format) == "wfdb")
+                if (wfdb)
                 {
                     Directory.CreateDirectory(directory);
                     for (var i = 0; i < count; i++) { Data.Wfdb.WfdbWriter.Write(generator.Read(i), directory); task.Increment(1); }
@@ -89,8 +123,6 @@ static class DataCommand
                     task.Value = count;
                 }
             });
-            Console.WriteLine(directory);
-            return 0;
         });
         return command;
     }

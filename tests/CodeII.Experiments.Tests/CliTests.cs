@@ -204,6 +204,38 @@ public class CliTests
     }
 
     [Fact]
+    public void Synth_refuses_to_write_over_a_dataset_unless_forced_and_then_replaces_it_whole()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var (exit, stdout, stderr) = Codeii(dir, "data", "synth", "--out", "ds", "--exams", "30", "--exams-per-part", "10");
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Equal(3, Directory.GetFiles(Path.Combine(dir, "ds"), "exams_part*.hdf5").Length);
+        var before = File.ReadAllBytes(Path.Combine(dir, "ds", "exams.csv"));
+
+        // Over it, unasked: refused, and nothing changed.
+        (exit, stdout, stderr) = Codeii(dir, "data", "synth", "--out", "ds", "--exams", "10", "--exams-per-part", "10");
+        Assert.Equal(2, exit);
+        Assert.Contains("--force", (stdout + stderr).ReplaceLineEndings(""));
+        Assert.Equal(before, File.ReadAllBytes(Path.Combine(dir, "ds", "exams.csv")));
+
+        // Forced: the smaller dataset replaces the larger one whole, with no part of it left over, and opens.
+        (exit, stdout, stderr) = Codeii(dir, "data", "synth", "--out", "ds", "--exams", "10", "--exams-per-part", "10", "--force");
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Single(Directory.GetFiles(Path.Combine(dir, "ds"), "exams_part*.hdf5"));
+        (exit, stdout, stderr) = Codeii(dir, "data", "inspect", "ds", "--json");
+        Assert.True(exit == 0, stderr + stdout);
+        using var summary = System.Text.Json.JsonDocument.Parse(stdout);
+        Assert.Equal(10, summary.RootElement.GetProperty("records").GetInt32());
+
+        // A file as the destination: an error line, not a stack trace.
+        File.WriteAllText(Path.Combine(dir, "a-file"), "");
+        (exit, stdout, stderr) = Codeii(dir, "data", "synth", "--out", "a-file", "--exams", "5");
+        Assert.Equal(2, exit);
+        Assert.Contains("is a file", (stdout + stderr).ReplaceLineEndings(""));
+        Assert.DoesNotContain("   at ", stdout + stderr);
+    }
+
+    [Fact]
     public void Compare_refuses_missing_and_unfinished_run_folders_with_a_message_not_a_stack_trace()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
