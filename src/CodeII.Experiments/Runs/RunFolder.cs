@@ -36,6 +36,7 @@ public sealed class RunFolder
         var parent = System.IO.Path.Combine(runsRoot, experimentName);
         Directory.CreateDirectory(parent);
         var stamp = startedUtc.ToString("yyyyMMdd'T'HHmmss'Z'");
+        var refusals = 0;
         for (var attempt = 0; ; attempt++)
         {
             var name = attempt == 0 ? stamp : $"{stamp}-{attempt}";
@@ -49,7 +50,9 @@ public sealed class RunFolder
             {
                 claim = new FileStream(claimPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
             }
-            catch (IOException) when (File.Exists(claimPath))
+            // Another run holds (or has just released) the name's claim: take the next name. A claim that cannot be made
+            // for another reason (a read-only folder) fails the same way every time, so it is reported after a few.
+            catch (IOException) when (File.Exists(claimPath) || Directory.Exists(candidate) || ++refusals < 20)
             {
                 continue;
             }
