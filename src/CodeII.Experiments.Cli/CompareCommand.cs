@@ -15,11 +15,7 @@ static class CompareCommand
     {
         var folders = new Argument<DirectoryInfo[]>("run-folders") { Description = "Two or more finished run folders", Arity = ArgumentArity.OneOrMore };
         var output = new Option<FileInfo>("--out") { Description = "The comparison page; its JSON (same name, .json) is written beside it", DefaultValueFactory = _ => new FileInfo("comparison.html") };
-        var tables = new Option<DirectoryInfo?>("--tables")
-        {
-            Description = "Also write every table as CSV and LaTeX into this folder (default: tables/ beside the page)",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        var tables = TablesOption.Create("tables/ beside the page");
         var replicates = new Option<int>("--bootstrap") { Description = "Bootstrap resamples of patients", DefaultValueFactory = _ => 1000 };
         var seed = new Option<int>("--seed") { Description = "Seed of the resamples", DefaultValueFactory = _ => 42 };
         var command = new Command("compare", "Compare the models of several runs on the labels they share (paired when the runs tested the same patients)")
@@ -45,12 +41,7 @@ static class CompareCommand
                 if (comparison.Warning is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
                 foreach (var d in comparison.Differences)
                     Console.WriteLine($"{d.Run} {d.Model} − {d.VersusRun} {d.VersusModel}: {HtmlReport.Format(d.Difference)} ({(d.Paired ? "paired" : "unpaired")}{(d.Significant ? ", significant" : "")})");
-                if (parse.GetResult(tables) is not null)
-                {
-                    var tablesDirectory = parse.GetValue(tables)?.FullName ?? Path.Combine(directory, ReportTables.Folder);
-                    var written = ReportTables.Write(report.Tables, tablesDirectory);
-                    Console.Error.WriteLine($"{written.Count} tables as CSV and LaTeX in {tablesDirectory}");
-                }
+                TablesOption.WriteIfAsked(parse, tables, report, Path.Combine(directory, ReportTables.Folder));
                 Console.WriteLine(page);
                 return 0;
             }

@@ -12,11 +12,7 @@ static class ReportCommand
     public static Command Create()
     {
         var folder = new Argument<DirectoryInfo>("run-folder") { Description = "A finished run folder (runs/<experiment>/<timestamp>)" };
-        var tables = new Option<DirectoryInfo?>("--tables")
-        {
-            Description = "Also write every table of the report as CSV and LaTeX into this folder (default: the run folder's tables/)",
-            Arity = ArgumentArity.ZeroOrOne,
-        };
+        var tables = TablesOption.Create("the run folder's tables/");
         var command = new Command("report", "Rebuild a run's HTML report from its folder (no retraining, no cache needed)") { folder, tables };
         command.SetAction(parse =>
         {
@@ -27,12 +23,7 @@ static class ReportCommand
                 var report = RunReport.Render(run);
                 run.WriteText(RunFolder.ReportFile, report.Html);
                 Console.WriteLine(run.FileIn(RunFolder.ReportFile));
-                if (parse.GetResult(tables) is not null)
-                {
-                    var directory = parse.GetValue(tables)?.FullName ?? run.FileIn(ReportTables.Folder);
-                    var written = ReportTables.Write(report.Tables, directory);
-                    Console.Error.WriteLine($"{written.Count} tables as CSV and LaTeX in {directory}");
-                }
+                TablesOption.WriteIfAsked(parse, tables, report, run.FileIn(ReportTables.Folder));
                 return 0;
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException or System.Text.Json.JsonException

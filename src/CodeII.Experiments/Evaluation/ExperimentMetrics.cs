@@ -97,6 +97,12 @@ public static partial class ExperimentEvaluator
     /// <summary>The trivial baseline every run compares with: the training prevalence as every exam's score.</summary>
     public const string PriorModel = "prior";
 
+    /// <summary>A subset's model for a label: the one configured for that subset when the subset shared a configuration,
+    /// otherwise the label's own model, which serves every subset.</summary>
+    public static ModelPredictions ModelFor(IReadOnlyList<ModelPredictions> predictions, string subset, string label, string model) =>
+        predictions.FirstOrDefault(s => s.Subset == subset && s.Label == label && s.Model == model)
+        ?? predictions.First(s => s.Subset is null && s.Label == label && s.Model == model);
+
     /// <summary>The subset's verdict (<see cref="SubsetSummary"/>); null when no model has a macro-AUROC.</summary>
     static SubsetSummary? Summarise(LabelSubset subset, IReadOnlyDictionary<string, Estimate> macroAuroc, PatientBootstrap bootstrap, int n,
         Func<string, int[], double> macro, Func<string, string, float[]> scores, IReadOnlyDictionary<string, bool[]> truth, double confidence)
@@ -139,10 +145,7 @@ public static partial class ExperimentEvaluator
         var bootstrap = new PatientBootstrap(testPatients, replicates, seed, confidence);
         var n = testPatients.Count;
         var truth = predictions.Select(s => s.Label).Distinct().ToDictionary(l => l, testTruthOf);
-        // A model shared within a subset applies to that subset; otherwise a label's model serves every subset.
-        ModelPredictions Model(string subset, string label, string learner) =>
-            predictions.FirstOrDefault(s => s.Subset == subset && s.Label == label && s.Model == learner)
-            ?? predictions.First(s => s.Subset is null && s.Label == label && s.Model == learner);
+        ModelPredictions Model(string subset, string label, string learner) => ModelFor(predictions, subset, label, learner);
 
         static (float[] Scores, bool[] Truth) Take(float[] scores, bool[] truth, int[] indices) =>
             (indices.Select(i => scores[i]).ToArray(), indices.Select(i => truth[i]).ToArray());

@@ -40,11 +40,7 @@ public sealed class PatientBootstrap
     public Estimate Estimate(int examCount, Func<int[], double> metric)
     {
         var all = Enumerable.Range(0, examCount).ToArray();
-        var point = metric(all);
-        var values = _resamples.Select(metric).Where(v => !double.IsNaN(v)).Order().ToArray();
-        if (values.Length == 0 || double.IsNaN(point)) return new Estimate(point, double.NaN, double.NaN);
-        var tail = (1 - Confidence) / 2;
-        return new Estimate(point, Quantile(values, tail), Quantile(values, 1 - tail));
+        return Interval(metric(all), _resamples.Select(metric));
     }
 
     /// <summary>
@@ -56,7 +52,13 @@ public sealed class PatientBootstrap
     {
         if (other.Replicates != Replicates) throw new ArgumentException("both bootstraps need the same number of replicates");
         var point = metric([.. Enumerable.Range(0, examCount)]) - otherMetric([.. Enumerable.Range(0, otherExamCount)]);
-        var values = _resamples.Select((resample, b) => metric(resample) - otherMetric(other._resamples[b])).Where(v => !double.IsNaN(v)).Order().ToArray();
+        return Interval(point, _resamples.Select((resample, b) => metric(resample) - otherMetric(other._resamples[b])));
+    }
+
+    /// <summary>The point estimate with the percentile interval of the replicates where the metric is defined.</summary>
+    Estimate Interval(double point, IEnumerable<double> replicates)
+    {
+        var values = replicates.Where(v => !double.IsNaN(v)).Order().ToArray();
         if (values.Length == 0 || double.IsNaN(point)) return new Estimate(point, double.NaN, double.NaN);
         var tail = (1 - Confidence) / 2;
         return new Estimate(point, Quantile(values, tail), Quantile(values, 1 - tail));

@@ -54,19 +54,24 @@ public static class Datasets
     public static string? ChallengeWeightsOf(DatasetDefinition d)
     {
         if (d.Kind != DatasetDefinition.ChallengeKind || d.Path is null) return null;
-        var folder = Path.GetFullPath(d.Path);
-        string[] candidates = [.. d.TaxonomyFile is { } file ? [Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file)) ?? folder, "weights.csv")] : Array.Empty<string>(),
-            Path.Combine(folder, "_label_maps", "weights.csv"), Path.Combine(folder, "weights.csv"), Path.Combine(Path.GetDirectoryName(folder) ?? folder, "_label_maps", "weights.csv")];
+        string[] candidates = [.. d.TaxonomyFile is { } file ? [Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, "weights.csv")] : Array.Empty<string>(),
+            .. LabelMapPlaces(d, "weights.csv")];
         return candidates.FirstOrDefault(File.Exists);
+    }
+
+    /// <summary>Where the Challenge's label-map files (dx_mapping_scored.csv, weights.csv) are looked for beside a
+    /// Challenge folder: its <c>_label_maps/</c>, the folder itself, and its parent's <c>_label_maps/</c>.</summary>
+    static string[] LabelMapPlaces(DatasetDefinition d, string fileName)
+    {
+        var folder = Path.GetFullPath(d.Path!);
+        return [Path.Combine(folder, "_label_maps", fileName), Path.Combine(folder, fileName), Path.Combine(Path.GetDirectoryName(folder) ?? folder, "_label_maps", fileName)];
     }
 
     /// <summary>Where a Challenge folder's <c>dx_mapping_scored.csv</c> is: as the definition says, or found beside the records.</summary>
     static string ScoredTableOf(DatasetDefinition d)
     {
         if (d.TaxonomyFile is { } file) return file;
-        var folder = Path.GetFullPath(d.Path!);
-        string[] candidates = [Path.Combine(folder, "_label_maps", "dx_mapping_scored.csv"), Path.Combine(folder, "dx_mapping_scored.csv"),
-            Path.Combine(Path.GetDirectoryName(folder) ?? folder, "_label_maps", "dx_mapping_scored.csv")];
+        var candidates = LabelMapPlaces(d, "dx_mapping_scored.csv");
         return candidates.FirstOrDefault(File.Exists)
             ?? throw new EcgDataException(d.Path!, "(dataset)", "taxonomy_file",
                 $"the Challenge's scored classes come from its dx_mapping_scored.csv, which is in none of {string.Join(", ", candidates)}; set 'taxonomy_file', or use 'taxonomy: cpsc9'");

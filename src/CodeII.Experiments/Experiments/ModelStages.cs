@@ -295,11 +295,9 @@ public sealed class EvaluationStage : IRunStage
             {
                 var models = subset.MacroAuroc.Keys.ToArray();
                 var truth = test.TestLabels.Select(t => subset.Labels.Select(t.Contains).ToArray()).ToArray();
-                ModelPredictions Of(string model, string label) => predictions.FirstOrDefault(p => p.Model == model && p.Label == label && p.Subset == subset.Name)
-                    ?? predictions.First(p => p.Model == model && p.Label == label && p.Subset is null);
                 var decisions = models.ToDictionary(m => m, m =>
                 {
-                    var perLabel = subset.Labels.Select(l => Of(m, l)).ToArray();
+                    var perLabel = subset.Labels.Select(l => ExperimentEvaluator.ModelFor(predictions, subset.Name, l, m)).ToArray();
                     return truth.Select((_, i) => perLabel.Select(p => p.TestScores[i] >= p.Threshold).ToArray()).ToArray();
                 });
                 var snomed = subset.Labels.Select(l => taxonomy.Find(l)?.Snomed).ToArray();

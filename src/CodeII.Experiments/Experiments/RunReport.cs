@@ -15,8 +15,7 @@ public static class RunReport
         var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile);
         // A transfer run's cell is a one-dataset run: its own report, from its own files.
         if (definition.Transfer is null || File.Exists(folder.FileIn(TransferCell.MarkerFile))) return HtmlReport.Render(Read(folder));
-        var metrics = folder.FileIn(RunFolder.MetricsFile);
-        if (!File.Exists(metrics)) throw new FileNotFoundException($"{folder.Path}: the run folder has no {RunFolder.MetricsFile}; the run did not finish (resume it with codeii run --resume {folder.Path})", metrics);
+        var metrics = Required(folder, RunFolder.MetricsFile);
         return TransferReport.Render(definition.Name, folder.ReadManifest(),
             JsonSerializer.Deserialize<TransferMetrics>(File.ReadAllText(metrics), JsonConventions.Options) ?? throw new InvalidDataException($"{metrics}: empty"));
     }
@@ -27,8 +26,7 @@ public static class RunReport
     /// </summary>
     public static ReportModel Read(RunFolder folder, RunManifest? manifest = null)
     {
-        string Required(string name) => File.Exists(folder.FileIn(name)) ? folder.FileIn(name)
-            : throw new FileNotFoundException($"{folder.Path}: the run folder has no {name}; the run did not finish (resume it with codeii run --resume {folder.Path})", folder.FileIn(name));
+        string Required(string name) => RunReport.Required(folder, name);
         var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(Required(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile));
         var metrics = JsonSerializer.Deserialize<Evaluation.ExperimentMetrics>(File.ReadAllText(Required(RunFolder.MetricsFile)), JsonConventions.Options)
             ?? throw new InvalidDataException($"{folder.FileIn(RunFolder.MetricsFile)}: empty");
@@ -48,12 +46,17 @@ public static class RunReport
         var skipped = File.Exists(folder.FileIn(RunFolder.SkippedRecordsFile))
             ? Data.CsvTable.Read(folder.FileIn(RunFolder.SkippedRecordsFile)).Rows.Select(r => new Features.SkippedRecord(-1, r[0], r[1])).ToArray()
             : [];
-        var data = File.Exists(folder.FileIn(RunFolder.DataSummaryFile))
-            ? JsonSerializer.Deserialize<DataSummary>(File.ReadAllText(folder.FileIn(RunFolder.DataSummaryFile)), JsonConventions.Options)
-            : null;
-        var importance = File.Exists(folder.FileIn(RunFolder.ImportanceFile)) ? JsonSerializer.Deserialize<FeatureImportance>(File.ReadAllText(folder.FileIn(RunFolder.ImportanceFile)), JsonConventions.Options) : null;
-        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped, data, importance);
+        return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped,
+            Optional<DataSummary>(folder, RunFolder.DataSummaryFile), Optional<FeatureImportance>(folder, RunFolder.ImportanceFile));
     }
+
+    /// <summary>A file every finished run folder has; its absence means the run did not finish.</summary>
+    internal static string Required(RunFolder folder, string name) => File.Exists(folder.FileIn(name)) ? folder.FileIn(name)
+        : throw new FileNotFoundException($"{folder.Path}: the run folder has no {name}; the run did not finish (resume it with codeii run --resume {folder.Path})", folder.FileIn(name));
+
+    /// <summary>A JSON artefact that runs from before it, or runs that leave it out, do not have.</summary>
+    static T? Optional<T>(RunFolder folder, string name) where T : class =>
+        File.Exists(folder.FileIn(name)) ? JsonSerializer.Deserialize<T>(File.ReadAllText(folder.FileIn(name)), JsonConventions.Options) : null;
 }
 
 /// <summary>A finished run folder as <c>codeii compare</c> reads it (<see cref="ComparedRun"/>), from its files alone.</summary>
@@ -61,8 +64,7 @@ public static class ComparedRuns
 {
     public static ComparedRun Read(RunFolder folder)
     {
-        string Required(string name) => File.Exists(folder.FileIn(name)) ? folder.FileIn(name)
-            : throw new FileNotFoundException($"{folder.Path}: the run folder has no {name}: the run did not finish (resume it with codeii run --resume {folder.Path})", folder.FileIn(name));
+        string Required(string name) => RunReport.Required(folder, name);
         var definitionFile = Required(RunFolder.DefinitionFile);
         if (ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile).Transfer is not null && !File.Exists(folder.FileIn(TransferCell.MarkerFile)))
             throw new InvalidDataException($"{folder.Path} is a transfer run: compare its cells, the run folders under {Path.Combine(folder.Path, "cells")}/<target>/share-<R>/<arm>/");
