@@ -35,7 +35,9 @@ static class DataCommand
             try
             {
                 var source = EcgSources.Open(dataset);
-                var ecg = source.Read(EcgSources.IndexOf(source, id, dataset));
+                var index = EcgSources.IndexOf(source, id, dataset);
+                var ecg = RecordBoundary.Read(source, index);
+                foreach (var warning in ecg.Warnings) console.MarkupLineInterpolated($"[yellow]warning:[/] {source.FileOf(index)}: {warning}");
                 var target = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"ecg-{id}.html");
                 File.WriteAllText(target, target.EndsWith(".svg", StringComparison.OrdinalIgnoreCase)
                     ? Reports.EcgSvg.Render(ecg)

@@ -48,7 +48,8 @@ static class FeaturesCommand
                 FeatureTableFiles.Write(table, target);
                 (source as IDisposable)?.Dispose();
                 console.MarkupLineInterpolated($"{table.RowCount:N0} records × {extractor.FeatureNames.Count} features; data {table.DataFingerprint}");
-                foreach (var skipped in table.Skipped) console.MarkupLineInterpolated($"[yellow]skipped[/] {skipped.ExamId}: {skipped.Reason}");
+                foreach (var skipped in table.Skipped) console.MarkupLineInterpolated($"[yellow]skipped[/] {skipped.File}: record {skipped.ExamId}, {skipped.Field}: {skipped.Reason}");
+                foreach (var warning in table.Warnings) console.MarkupLineInterpolated($"[yellow]warning[/] record {warning.ExamId}: {warning.Warning}");
                 Console.WriteLine(target);
                 return 0;
             }
@@ -73,7 +74,7 @@ static class FeaturesCommand
             try
             {
                 var path = parse.GetValue(record)!;
-                var ecg = EcgSources.Open(path).Read(0);
+                var ecg = RecordBoundary.Read(EcgSources.Open(path), 0);
                 var peaks = new RPeakDetector().Detect(ecg.Signals, ecg.RecordedSamples, ecg.SamplingRateHz).Select(p => (long)p).ToArray();
                 BeatComparison? comparison = null;
                 var referenceBeats = 0;

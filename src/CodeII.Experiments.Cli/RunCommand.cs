@@ -124,6 +124,8 @@ static class RunCommand
         else ResultTables.Write(console, result.Metrics);
         if (result.Manifest.SkippedRecords > 0)
             console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
+        if (result.Manifest.RecordWarnings > 0)
+            console.MarkupLineInterpolated($"[yellow]{result.Manifest.RecordWarnings} warnings about records kept[/] (e.g. a WFDB gain of 0 read as 200): see {RunFolder.RecordWarningsFile} in the run folder");
         if (!string.IsNullOrEmpty(result.Manifest.FeatureCache)) console.MarkupLineInterpolated($"[grey]feature cache: {result.Manifest.FeatureCache}[/]");
         console.MarkupLineInterpolated($"run folder: {result.Folder.Path}");
         console.MarkupLine("report [grey](every label's intervals, the curves, the sweep)[/]:");

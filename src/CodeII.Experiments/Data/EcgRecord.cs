@@ -22,6 +22,9 @@ public sealed class EcgRecord
 
     public required IReadOnlySet<string> Labels { get; init; }
 
+    /// <summary>What the source says that is accepted but probably wrong (a WFDB gain of 0), for the run to list.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     public int SampleCount => Signals.Length == 0 ? 0 : Signals[0].Length;
 
     public ReadOnlySpan<float> RecordedLead(int lead) => Signals[lead].AsSpan()[RecordedSamples];
@@ -86,4 +89,8 @@ public interface IEcgSource
 
     /// <summary>Record <paramref name="index"/>'s exam id, without decoding its signals.</summary>
     string ExamIdAt(int index);
+
+    /// <summary>The file that holds record <paramref name="index"/> (its header, or its HDF5 part), for error messages;
+    /// sources without files give their name.</summary>
+    string FileOf(int index) => Name;
 }

@@ -38,12 +38,15 @@ public sealed class FeaturesStage : IRunStage
         run.StageDetail = read;
         run.Manifest = run.Manifest with
         {
-            DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, FeatureCache = string.Join("; ", uses),
+            DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, RecordWarnings = rows.Warnings.Count, FeatureCache = string.Join("; ", uses),
             Patients = run.Definition.Dataset.Kind == DatasetDefinition.ChallengeKind ? RecordIsPatient : null,
             FeatureVersions = new Dictionary<string, string>(run.Manifest.FeatureVersions.Concat(versions).GroupBy(v => v.Key).Select(g => g.Last())),
         };
         if (rows.Skipped.Count > 0)
-            run.Folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,reason\n" + string.Concat(rows.Skipped.Select(r => $"{r.ExamId},\"{r.Reason.Replace("\"", "\"\"")}\"\n")));
+            run.Folder.WriteText(RunFolder.SkippedRecordsFile, "exam_id,file,field,reason\n" + string.Concat(rows.Skipped.Select(r =>
+                $"{CsvTable.Field(r.ExamId)},{CsvTable.Field(r.File)},{CsvTable.Field(r.Field)},{CsvTable.Field(r.Reason)}\n")));
+        if (rows.Warnings.Count > 0)
+            run.Folder.WriteText(RunFolder.RecordWarningsFile, "exam_id,warning\n" + string.Concat(rows.Warnings.Select(w => $"{CsvTable.Field(w.ExamId)},{CsvTable.Field(w.Warning)}\n")));
     }
 
     /// <summary>A feature table from the cache, or extracted (and cached) when the cache does not hold it.</summary>

@@ -43,11 +43,17 @@ public static class RunReport
                 ValidationAuroc = fact?.ValidationAuroc ?? double.NaN, Trial = fact?.Trial ?? 0, Parameters = fact?.Parameters ?? new Dictionary<string, double>(),
             };
         }).ToArray();
-        var skipped = File.Exists(folder.FileIn(RunFolder.SkippedRecordsFile))
-            ? Data.CsvTable.Read(folder.FileIn(RunFolder.SkippedRecordsFile)).Rows.Select(r => new Features.SkippedRecord(-1, r[0], r[1])).ToArray()
-            : [];
+        var skipped = File.Exists(folder.FileIn(RunFolder.SkippedRecordsFile)) ? ReadSkipped(Data.CsvTable.Read(folder.FileIn(RunFolder.SkippedRecordsFile))) : [];
         return new ReportModel(definition.Name, definition.Sweep, manifest ?? folder.ReadManifest(), metrics, trials, predictions, test.TestLabels, skipped,
             Optional<DataSummary>(folder, RunFolder.DataSummaryFile), Optional<FeatureImportance>(folder, RunFolder.ImportanceFile));
+    }
+
+    /// <summary>skipped_records.csv; runs from before the file and field were listed have only exam_id and reason.</summary>
+    static Features.SkippedRecord[] ReadSkipped(Data.CsvTable table)
+    {
+        int exam = table.Column("exam_id"), reason = table.Column("reason");
+        int file = table.HasColumn("file") ? table.Column("file") : -1, field = table.HasColumn("field") ? table.Column("field") : -1;
+        return [.. table.Rows.Select(r => new Features.SkippedRecord(-1, r[exam], r[reason]) { File = file < 0 ? "" : r[file], Field = field < 0 ? "" : r[field] })];
     }
 
     /// <summary>A file every finished run folder has; its absence means the run did not finish.</summary>

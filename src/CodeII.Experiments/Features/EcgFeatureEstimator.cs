@@ -62,7 +62,7 @@ public static class EcgDataView
 {
     /// <summary>A lazily read view of a source: each row is decoded when a cursor reaches it, so nothing is held in memory.</summary>
     public static IDataView Load(MLContext ml, IEcgSource source, string? labelClass = null) =>
-        ml.Data.LoadFromEnumerable(Enumerable.Range(0, source.Count).Select(i => EcgSignalRow.From(source.Read(i), labelClass)));
+        ml.Data.LoadFromEnumerable(Enumerable.Range(0, source.Count).Select(i => EcgSignalRow.From(RecordBoundary.Read(source, i), labelClass)));
 }
 
 /// <summary>

@@ -18,6 +18,8 @@ public sealed class FeatureTable
     public required int[] SourceIndex { get; init; }
     /// <summary>Records left out because they failed to decode, with the reason; empty unless skipping was asked for.</summary>
     public IReadOnlyList<SkippedRecord> Skipped { get; init; } = [];
+    /// <summary>Records kept whose source said something probably wrong, one line per warning.</summary>
+    public IReadOnlyList<RecordWarning> Warnings { get; init; } = [];
     /// <summary>Each row's sampling rate and length as the source recorded them (before resampling, cropping or
     /// padding), for the data summary; null in tables cached before they were kept.</summary>
     public float[]? SourceRatesHz { get; init; }
@@ -34,7 +36,7 @@ public sealed class FeatureTable
         return new FeatureTable
         {
             FeatureNames = names, ExamIds = ExamIds, PatientIds = PatientIds, Labels = Labels, Values = values,
-            DataFingerprint = DataFingerprint, SourceIndex = SourceIndex, Skipped = Skipped,
+            DataFingerprint = DataFingerprint, SourceIndex = SourceIndex, Skipped = Skipped, Warnings = Warnings,
             SourceRatesHz = SourceRatesHz, SourceSeconds = SourceSeconds,
         };
     }
@@ -47,7 +49,7 @@ public sealed class FeatureTable
         for (var k = 0; k < rows.Count; k++) Row(rows[k]).CopyTo(values.AsSpan(k * width, width));
         return new FeatureTable
         {
-            FeatureNames = FeatureNames, Values = values, DataFingerprint = DataFingerprint, Skipped = Skipped,
+            FeatureNames = FeatureNames, Values = values, DataFingerprint = DataFingerprint, Skipped = Skipped, Warnings = Warnings,
             ExamIds = [.. rows.Select(r => ExamIds[r])], PatientIds = [.. rows.Select(r => PatientIds[r])],
             Labels = [.. rows.Select(r => Labels[r])], SourceIndex = [.. rows.Select(r => SourceIndex[r])],
             SourceRatesHz = SourceRatesHz is { } rates ? [.. rows.Select(r => rates[r])] : null,
@@ -81,8 +83,20 @@ public sealed class MetadataOnlyExtractor : IEcgFeatureExtractor
     public void Extract(EcgRecord record, Span<float> destination) { }
 }
 
-/// <summary>A record that could not be read, kept so the run can say which and why.</summary>
-public sealed record SkippedRecord(int SourceIndex, string ExamId, string Reason);
+/// <summary>A record that could not be read or measured, kept so the run can say which, where and why.</summary>
+public sealed record SkippedRecord(int SourceIndex, string ExamId, string Reason)
+{
+    /// <summary>The file that holds the record (its header, or its HDF5 part).</summary>
+    public string File { get; init; } = "";
+    /// <summary>What in the record is wrong: a header field, the signals, or the features that could not be measured.</summary>
+    public string Field { get; init; } = "";
+
+    public static SkippedRecord From(int sourceIndex, string examId, EcgDataException e) =>
+        new(sourceIndex, examId, e.Problem) { File = e.File, Field = e.Field };
+}
+
+/// <summary>Something a record's source says that was accepted but is probably wrong (a WFDB gain of 0).</summary>
+public sealed record RecordWarning(string ExamId, string Warning);
 
 public static class FeatureTableBuilder
 {
@@ -104,22 +118,24 @@ public static class FeatureTableBuilder
         var recordHashes = new byte[count][];
         var rates = new float[count];
         var seconds = new float[count];
-        var failures = new System.Collections.Concurrent.ConcurrentDictionary<int, string>();
+        var failures = new System.Collections.Concurrent.ConcurrentDictionary<int, EcgDataException>();
+        var warnings = new System.Collections.Concurrent.ConcurrentDictionary<int, IReadOnlyList<string>>();
         var done = 0;
         ParallelLoop.For(count, maxDegreeOfParallelism, cancellationToken, i =>
             {
                 EcgRecord record;
                 try
                 {
-                    record = source.Read(i);
+                    record = RecordBoundary.Read(source, i);
+                    RecordBoundary.Guard(source, i, $"{extractor.Name} features", () => extractor.Extract(record, values.AsSpan(i * width, width)));
                 }
                 catch (EcgDataException e) when (skipBadRecords)
                 {
-                    failures[i] = e.Message;
+                    failures[i] = e;
                     if (Interlocked.Increment(ref done) % 64 == 0) progress?.Report(new StageProgress("features", done, count));
                     return;
                 }
-                extractor.Extract(record, values.AsSpan(i * width, width));
+                if (record.Warnings.Count > 0) warnings[i] = record.Warnings;
                 examIds[i] = record.ExamId;
                 patientIds[i] = record.PatientId;
                 labels[i] = record.Labels;
@@ -148,7 +164,8 @@ public static class FeatureTableBuilder
             SourceRatesHz = [.. kept.Select(i => rates[i])],
             SourceSeconds = [.. kept.Select(i => seconds[i])],
             DataFingerprint = "sha256:" + Convert.ToHexStringLower(combined.GetHashAndReset()),
-            Skipped = failures.OrderBy(f => f.Key).Select(f => new SkippedRecord(f.Key, source.ExamIdAt(f.Key), f.Value)).ToArray(),
+            Skipped = failures.OrderBy(f => f.Key).Select(f => SkippedRecord.From(f.Key, source.ExamIdAt(f.Key), f.Value)).ToArray(),
+            Warnings = [.. warnings.Where(w => !failures.ContainsKey(w.Key)).OrderBy(w => w.Key).SelectMany(w => w.Value.Select(text => new RecordWarning(examIds[w.Key], text)))],
         };
     }
 

@@ -43,6 +43,7 @@ public static class FeatureTableFiles
         {
             ["data_fingerprint"] = table.DataFingerprint,
             ["skipped"] = JsonSerializer.Serialize(table.Skipped),
+            ["warnings"] = JsonSerializer.Serialize(table.Warnings),
         });
         var arrays = new List<IArrowArray>
         {
@@ -123,6 +124,8 @@ public static class FeatureTableFiles
             SourceSeconds = hasFacts ? seconds.ToArray() : null,
             DataFingerprint = metadata["data_fingerprint"],
             Skipped = JsonSerializer.Deserialize<SkippedRecord[]>(metadata["skipped"]) ?? [],
+            // Tables cached before warnings were kept have none to give.
+            Warnings = metadata.TryGetValue("warnings", out var warnings) ? JsonSerializer.Deserialize<RecordWarning[]>(warnings) ?? [] : [],
         };
     }
 

@@ -110,14 +110,14 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
             {
                 try
                 {
-                    var record = _source.Read(start + k);
+                    var record = RecordBoundary.Read(_source, start + k);
                     var missing = _expectedLeads.Where(l => !record.Leads.Contains(l, StringComparer.OrdinalIgnoreCase)).ToArray();
                     if (missing.Length > 0)
                         _missingLeads.AddOrUpdate(string.Join(", ", missing), _ => (1, record.ExamId), (_, seen) => (seen.Records + 1, seen.Example));
                     foreach (var part in _recordParts)
                     {
                         var values = new float[extractors[part].FeatureNames.Count];
-                        extractors[part].Extract(record, values);
+                        RecordBoundary.Guard(_source, start + k, $"{part} features", () => extractors[part].Extract(record, values));
                         _parts[part][k] = values;
                     }
                 }

@@ -83,7 +83,7 @@ public sealed class EcgPreprocessor(PreprocessingOptions options)
         {
             ExamId = record.ExamId, PatientId = record.PatientId, Age = record.Age, Sex = record.Sex, Labels = record.Labels,
             SamplingRateHz = fs, Leads = leads, Signals = signals.ToArray(), RecordedSamples = recorded,
-            SourceSamplingRateHz = record.SourceSamplingRateHz, SourceSeconds = record.SourceSeconds,
+            SourceSamplingRateHz = record.SourceSamplingRateHz, SourceSeconds = record.SourceSeconds, Warnings = record.Warnings,
         };
     }
 
@@ -145,6 +145,9 @@ public sealed class PreprocessedSource(IEcgSource inner, EcgPreprocessor preproc
     public IEcgSource Inner => inner;
     public string Describe() => $"{inner.Describe()} | preprocessing: {preprocessor.Options.Describe()}";
     public string ExamIdAt(int index) => inner.ExamIdAt(index);
-    public EcgRecord Read(int index) => preprocessor.Apply(inner.Read(index));
+    public string FileOf(int index) => inner.FileOf(index);
+    /// <summary>The inner record is checked before preprocessing, so an impossible value is named as such rather than
+    /// surfacing as a filter that cannot run.</summary>
+    public EcgRecord Read(int index) => preprocessor.Apply(RecordBoundary.Read(inner, index));
     public void Dispose() => (inner as IDisposable)?.Dispose();
 }

@@ -245,9 +245,9 @@ public static partial class HtmlReport
     {
         if (model.Skipped is not { Count: > 0 } skipped) return;
         page.Heading("skipped", $"{skipped.Count} record{(skipped.Count == 1 ? "" : "s")} skipped")
-            .Append($"<div class=\"skipped\"><p>These failed to decode and are not in any split (also in <code>{RunFolder.SkippedRecordsFile}</code>):</p>");
-        page.Table(new ReportTable("skipped", "Records skipped because they failed to decode", ["exam", "reason"],
-            [.. skipped.Select(r => new TableRow([r.ExamId, r.Reason]))]));
+            .Append($"<div class=\"skipped\"><p>These could not be read or measured and are not in any split (also in <code>{RunFolder.SkippedRecordsFile}</code>):</p>");
+        page.Table(new ReportTable("skipped", "Records skipped because they could not be read or measured", ["exam", "file", "field", "reason"],
+            [.. skipped.Select(r => new TableRow([r.ExamId, r.File, r.Field, r.Reason]))]));
         page.Append("</div>\n");
     }
 
@@ -261,7 +261,8 @@ public static partial class HtmlReport
         page.Table(new ReportTable("data", "The data of the run", ["", ""],
         [
             new(["dataset", data.Dataset]),
-            new(["records", $"{data.RecordsRead:N0} read, {data.RecordsSkipped:N0} skipped; {data.Exams:N0} exams of {data.Patients:N0} patients"]),
+            new(["records", $"{data.RecordsRead:N0} read, {data.RecordsSkipped:N0} skipped; {data.Exams:N0} exams of {data.Patients:N0} patients"
+                + (model.Manifest.RecordWarnings > 0 ? $"; {model.Manifest.RecordWarnings:N0} warnings about records kept (in {RunFolder.RecordWarningsFile})" : "")]),
             new(["sampling rates (as recorded)", data.SamplingRatesHz.Count == 0 ? "not recorded" : string.Join(", ", data.SamplingRatesHz.Select(r => $"{r.Key} Hz: {r.Value:N0} exams"))]),
             new(["durations (as recorded)", data.DurationSeconds is { } d ? $"{Seconds(d.Min)} to {Seconds(d.Max)} s, median {Seconds(d.Median)} s, mean {Seconds(d.Mean)} s" : "not recorded"]),
             new(["split", data.SplitMethod]),

@@ -17,6 +17,7 @@ public sealed class RunFolder
     public const string MetricsFile = "metrics.json";
     public const string ReportFile = "report.html";
     public const string SkippedRecordsFile = "skipped_records.csv";
+    public const string RecordWarningsFile = "record_warnings.csv";
     public const string SplitFile = "split.csv";
     public const string DataSummaryFile = "data.json";
     public const string ModelsFolder = "models";

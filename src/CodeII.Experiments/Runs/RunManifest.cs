@@ -25,6 +25,8 @@ public sealed record RunManifest
     public string? Patients { get; init; }
     /// <summary>Records left out because they failed to decode (listed in skipped_records.csv).</summary>
     public int SkippedRecords { get; init; }
+    /// <summary>Warnings about records that were kept (listed in record_warnings.csv), e.g. a WFDB gain of 0 read as 200.</summary>
+    public int RecordWarnings { get; init; }
     /// <summary>"hit &lt;file&gt;", "miss, written to &lt;file&gt;" or "off".</summary>
     public string? FeatureCache { get; init; }
     /// <summary>The compared feature sets, as listed in the definition.</summary>

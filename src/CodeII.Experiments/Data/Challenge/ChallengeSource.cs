@@ -38,14 +38,15 @@ public sealed class ChallengeSource : IEcgSource
     public string Describe() => $"physionet-challenge {Directory} records={Count}" + (_taxonomy is null ? "" : $" taxonomy={_taxonomy.Name}");
     public string HeaderPath(int index) => _headers[index];
     public string ExamIdAt(int index) => Path.GetFileNameWithoutExtension(_headers[index]);
+    public string FileOf(int index) => _headers[index];
 
     public EcgRecord Read(int index)
     {
         var header = WfdbHeader.Read(_headers[index]);
-        foreach (var file in header.Signals.Select(s => s.FileName).Distinct())
+        foreach (var (file, signal) in header.Signals.Select((s, i) => (s.FileName, i)).DistinctBy(f => f.FileName))
             if (file.EndsWith(".mat", StringComparison.OrdinalIgnoreCase))
-                CheckMatV4(Path.Combine(Path.GetDirectoryName(header.Path)!, file), header);
-        var wfdb = WfdbRecordReader.Read(header);
+                CheckMatV4(WfdbRecordReader.SignalFile(header, signal, Directory), header);
+        var wfdb = WfdbRecordReader.Read(header, Directory);
         var (age, sex, dx) = Demographics(header);
         return new EcgRecord
         {
@@ -59,6 +60,7 @@ public sealed class ChallengeSource : IEcgSource
             Signals = wfdb.ToMillivolts(),
             RecordedSamples = new Range(0, wfdb.SampleCount),
             Labels = _taxonomy is null ? dx : _taxonomy.ClassesOf(dx),
+            Warnings = header.Warnings,
         };
     }
 

@@ -54,6 +54,8 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         var index = new List<(int, int)>();
         foreach (var path in files)
         {
+            if (!DatasetPaths.StaysInside(directory, path))
+                throw new EcgDataException(path, "(file)", "HDF5 part", $"is a symbolic link to a file outside the dataset folder {Path.GetFullPath(directory)}; a dataset's files must lie inside it");
             var file = H5File.OpenRead(path);
             IH5Dataset tracings, ids;
             try
@@ -94,6 +96,7 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         _index.Select(i => _metadata[_parts[i.Part].ExamIds[i.Row]]).Select(m => (m.PatientId, m.Labels));
 
     public string ExamIdAt(int index) => _parts[_index[index].Part].ExamIds[_index[index].Row].ToString(CultureInfo.InvariantCulture);
+    public string FileOf(int index) => _parts[_index[index].Part].Path;
 
     public EcgRecord Read(int index)
     {

@@ -50,7 +50,8 @@ public static class DatasetInspector
         var notes = new List<string> { "labels: diagnostic superclasses, any likelihood (PTB-XL benchmark rule)" };
         foreach (var (rate, file) in new[] { (100, (Func<PtbXlExam, string>)(e => e.FilenameLr)), (500, e => e.FilenameHr) })
         {
-            var first = db.Exams.Select(e => System.IO.Path.Combine(path, file(e) + ".hea")).FirstOrDefault(File.Exists);
+            // A file name that leads outside the dataset is never opened, not even for its header.
+            var first = db.Exams.Select(e => System.IO.Path.Combine(path, file(e) + ".hea")).FirstOrDefault(h => DatasetPaths.StaysInside(path, h) && File.Exists(h));
             if (first is null) continue;
             var header = WfdbHeader.Read(first);
             rates[rate.ToString(System.Globalization.CultureInfo.InvariantCulture)] = db.Exams.Count;

@@ -52,13 +52,20 @@ public sealed class PtbXlSource : IEcgSource
         _ => Database.StatementsOf(exam, _options.Rule),
     };
 
-    public string RecordPath(PtbXlExam exam) =>
-        Path.Combine(Database.Directory, _options.SamplingRateHz == 100 ? exam.FilenameLr : exam.FilenameHr);
+    /// <summary>The record's header, refused unless <c>filename_lr</c>/<c>filename_hr</c> names a file inside the dataset.</summary>
+    public string RecordPath(PtbXlExam exam)
+    {
+        var (field, name) = _options.SamplingRateHz == 100 ? ("filename_lr", exam.FilenameLr) : ("filename_hr", exam.FilenameHr);
+        return DatasetPaths.Contained(Database.Directory, Database.Directory, name + ".hea", Path.Combine(Database.Directory, PtbXlDatabase.DatabaseFile),
+            $"ecg_id {exam.EcgId}", field);
+    }
+
+    public string FileOf(int index) => Path.Combine(Database.Directory, _options.SamplingRateHz == 100 ? _exams[index].FilenameLr : _exams[index].FilenameHr) + ".hea";
 
     public EcgRecord Read(int index)
     {
         var exam = _exams[index];
-        var wfdb = WfdbRecordReader.Read(RecordPath(exam));
+        var wfdb = WfdbRecordReader.Read(RecordPath(exam), Database.Directory);
         return new EcgRecord
         {
             ExamId = ExamIdAt(index),
@@ -70,6 +77,7 @@ public sealed class PtbXlSource : IEcgSource
             Signals = wfdb.ToMillivolts(),
             RecordedSamples = new Range(0, wfdb.SampleCount),
             Labels = LabelsOf(exam),
+            Warnings = wfdb.Header.Warnings,
         };
     }
 }

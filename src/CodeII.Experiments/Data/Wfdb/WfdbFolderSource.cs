@@ -10,6 +10,7 @@ public sealed class WfdbFolderSource(IReadOnlyList<string> headerPaths) : IEcgSo
     public IReadOnlyList<string> ClassNames => [];
     public string Describe() => $"wfdb records={Count} first={(Count > 0 ? _headers[0] : "")}";
     public string ExamIdAt(int index) => Path.GetFileNameWithoutExtension(_headers[index]);
+    public string FileOf(int index) => _headers[index];
 
     public EcgRecord Read(int index)
     {
@@ -23,6 +24,7 @@ public sealed class WfdbFolderSource(IReadOnlyList<string> headerPaths) : IEcgSo
             Signals = record.ToMillivolts(),
             RecordedSamples = new Range(0, record.SampleCount),
             Labels = new HashSet<string>(),
+            Warnings = record.Header.Warnings,
         };
     }
 }

@@ -37,6 +37,8 @@ public sealed partial class WfdbHeader
     public required long? SampleCount { get; init; }
     public required IReadOnlyList<WfdbSignal> Signals { get; init; }
     public required IReadOnlyList<string> Comments { get; init; }
+    /// <summary>What the header says that WFDB accepts but that is probably wrong (a gain of 0), each located by line.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
 
     [GeneratedRegex(@"^(?<format>\d+)(x(?<spf>\d+))?(:(?<skew>\d+))?(\+(?<offset>\d+))?$")]
     private static partial Regex FormatToken();
@@ -81,8 +83,11 @@ public sealed partial class WfdbHeader
         if (recordTokens.Length > 2)
         {
             var fsText = recordTokens[2].Split('/', '(')[0];
-            if (!double.TryParse(fsText, NumberStyles.Float, CultureInfo.InvariantCulture, out fs) || fs <= 0)
+            if (!double.TryParse(fsText, NumberStyles.Float, CultureInfo.InvariantCulture, out fs))
                 throw Error(recordLine, "sampling frequency", $"expected a positive number, found '{recordTokens[2]}'");
+            if (!double.IsFinite(fs) || fs < RecordBoundary.MinSamplingRateHz || fs > RecordBoundary.MaxSamplingRateHz)
+                throw Error(recordLine, "sampling frequency",
+                    $"'{recordTokens[2]}' is not a rate a recording can have (from {RecordBoundary.MinSamplingRateHz} Hz to {RecordBoundary.MaxSamplingRateHz / 1000:0} kHz)");
         }
         long? sampleCount = null;
         if (recordTokens.Length > 3)
@@ -94,34 +99,37 @@ public sealed partial class WfdbHeader
         if (signalLines.Count != signalCount)
             throw Error(recordLine, "number of signals", $"the record line announces {signalCount} signals but {signalLines.Count} signal lines follow");
 
-        var signals = signalLines.Select(s => ParseSignal(s.Tokens, s.Line, Error)).ToArray();
+        var uncalibrated = new List<int>();
+        var signals = signalLines.Select(s => ParseSignal(s.Tokens, s.Line, Error, uncalibrated)).ToArray();
+        // header(5): a gain of 0 means "uncalibrated", which WFDB's tools read as the default of 200 units per mV.
+        string[] warnings = uncalibrated.Count == 0 ? [] :
+            [$"ADC gain 0 (uncalibrated) on line{(uncalibrated.Count > 1 ? "s" : "")} {string.Join(", ", uncalibrated)}: read as WFDB's default of {DefaultGain} ADC units per mV, so amplitudes are right only if the recorder used {DefaultGain}"];
         return new WfdbHeader
         {
             Path = path, RecordName = recordTokens[0], SamplingRateHz = fs, SampleCount = sampleCount, Signals = signals, Comments = comments,
+            Warnings = warnings,
         };
     }
 
-    static WfdbSignal ParseSignal(string[] t, int line, Func<int, string, string, EcgDataException> error)
+    static WfdbSignal ParseSignal(string[] t, int line, Func<int, string, string, EcgDataException> error, List<int> uncalibratedLines)
     {
         if (t.Length < 2) throw error(line, "signal format", "a signal line needs at least a file name and a format");
         var format = FormatToken().Match(t[1]);
         if (!format.Success) throw error(line, "signal format", $"'{t[1]}' is not a WFDB format specification");
+        // Each number is read within its type's range: a value that does not fit is a corrupt header, not an overflow.
+        int Within(string text, string field) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
+            ? v : throw error(line, field, $"'{text}' is not a whole number from {int.MinValue} to {int.MaxValue}");
         var signal = new WfdbSignal
         {
             FileName = t[0],
-            Format = int.Parse(format.Groups["format"].Value, CultureInfo.InvariantCulture),
-            SamplesPerFrame = format.Groups["spf"].Success ? int.Parse(format.Groups["spf"].Value, CultureInfo.InvariantCulture) : 1,
-            ByteOffset = format.Groups["offset"].Success ? int.Parse(format.Groups["offset"].Value, CultureInfo.InvariantCulture) : 0,
+            Format = Within(format.Groups["format"].Value, "signal format"),
+            SamplesPerFrame = format.Groups["spf"].Success ? Within(format.Groups["spf"].Value, "samples per frame") : 1,
+            ByteOffset = format.Groups["offset"].Success ? Within(format.Groups["offset"].Value, "byte offset") : 0,
         };
         if (format.Groups["skew"].Success && format.Groups["skew"].Value != "0")
             throw error(line, "signal format", $"skew in '{t[1]}' is not supported");
 
-        int? Int(int index, string field)
-        {
-            if (t.Length <= index) return null;
-            return int.TryParse(t[index], NumberStyles.Integer, CultureInfo.InvariantCulture, out var v)
-                ? v : throw error(line, field, $"expected a whole number, found '{t[index]}'");
-        }
+        int? Int(int index, string field) => t.Length <= index ? null : Within(t[index], field);
 
         double gain = DefaultGain;
         int? baseline = null;
@@ -131,8 +139,13 @@ public sealed partial class WfdbHeader
             var g = GainToken().Match(t[2]);
             if (!g.Success) throw error(line, "ADC gain", $"'{t[2]}' is not of the form gain[(baseline)][/units]");
             gain = double.Parse(g.Groups["gain"].Value, CultureInfo.InvariantCulture);
-            if (gain == 0) gain = DefaultGain;
-            if (g.Groups["baseline"].Success) baseline = int.Parse(g.Groups["baseline"].Value, CultureInfo.InvariantCulture);
+            if (!double.IsFinite(gain)) throw error(line, "ADC gain", $"'{g.Groups["gain"].Value}' is not a finite number");
+            if (gain == 0)
+            {
+                uncalibratedLines.Add(line);
+                gain = DefaultGain;
+            }
+            if (g.Groups["baseline"].Success) baseline = Within(g.Groups["baseline"].Value, "ADC baseline");
             if (g.Groups["units"].Success) units = g.Groups["units"].Value;
         }
         var adcZero = Int(4, "ADC zero") ?? 0;

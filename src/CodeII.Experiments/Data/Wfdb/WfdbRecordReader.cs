@@ -40,15 +40,23 @@ public static class WfdbRecordReader
     public static readonly IReadOnlyList<int> SupportedFormats = [16, 212];
 
     /// <summary>Reads <c>&lt;path&gt;.hea</c> (the path may be given with or without the extension) and its signal files.</summary>
-    public static WfdbRecord Read(string recordPath)
+    /// <param name="datasetRoot">The folder every signal file must lie in; the header's own folder when null.</param>
+    public static WfdbRecord Read(string recordPath, string? datasetRoot = null)
     {
         var headerPath = recordPath.EndsWith(".hea", StringComparison.OrdinalIgnoreCase) ? recordPath : recordPath + ".hea";
-        return Read(WfdbHeader.Read(headerPath));
+        return Read(WfdbHeader.Read(headerPath), datasetRoot);
     }
 
-    public static WfdbRecord Read(WfdbHeader header)
+    /// <summary>Where signal <paramref name="signal"/>'s file is, refused unless inside <paramref name="datasetRoot"/>
+    /// (the header's own folder when null), so a header cannot make us read any other file on the machine.</summary>
+    public static string SignalFile(WfdbHeader header, int signal, string? datasetRoot = null)
     {
-        var directory = Path.GetDirectoryName(header.Path) ?? ".";
+        var directory = Path.GetDirectoryName(Path.GetFullPath(header.Path))!;
+        return DatasetPaths.Contained(datasetRoot ?? directory, directory, header.Signals[signal].FileName, header.Path, header.RecordName, $"signal {signal + 1} file name");
+    }
+
+    public static WfdbRecord Read(WfdbHeader header, string? datasetRoot = null)
+    {
         var digital = new int[header.Signals.Count][];
         long? sampleCount = header.SampleCount;
         var index = 0;
@@ -59,7 +67,7 @@ public static class WfdbRecordReader
             var first = index;
             while (index < header.Signals.Count && header.Signals[index].FileName == file) index++;
             var group = Enumerable.Range(first, index - first).ToArray();
-            var samples = DecodeFile(header, Path.Combine(directory, file), group, sampleCount);
+            var samples = DecodeFile(header, SignalFile(header, first, datasetRoot), group, sampleCount);
             sampleCount ??= samples[0].Length;
             for (var k = 0; k < group.Length; k++) digital[group[k]] = samples[k];
         }
@@ -83,11 +91,13 @@ public static class WfdbRecordReader
             throw Error($"signal {group[0] + 1} format", $"format {spec.Format} is not supported (supported: {string.Join(", ", SupportedFormats)})");
         if (!File.Exists(path)) throw Error("signal file", "file not found");
 
+        if (spec.ByteOffset < 0) throw Error("byte offset", $"{spec.ByteOffset} is negative");
         var bytes = File.ReadAllBytes(path);
         var available = bytes.Length - (long)spec.ByteOffset;
         if (available < 0) throw Error("byte offset", $"offset {spec.ByteOffset} lies beyond the file's {bytes.Length} bytes");
         var perFrame = group.Length;
-        long BytesFor(long samples) => spec.Format == 16 ? samples * perFrame * 2 : (samples * perFrame * 3 + 1) / 2;
+        // In 128 bits: a sample count near 2^63 from a corrupt header must compare as too large, not wrap around.
+        Int128 BytesFor(long samples) => spec.Format == 16 ? (Int128)samples * perFrame * 2 : ((Int128)samples * perFrame * 3 + 1) / 2;
         var samplesInFile = spec.Format == 16 ? available / (2 * perFrame) : available * 2 / 3 / perFrame;
         var n = expectedSamples ?? samplesInFile;
         if (BytesFor(n) != available)

@@ -84,13 +84,13 @@ public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> clas
         var counts = new int[indices.Length];
         ParallelLoop.For(indices.Length, decodeThreads, CancellationToken.None, b =>
         {
-            var whole = (WholeRecords ?? throw new InvalidOperationException("a windowed loader needs the whole records")).Read(indices[b]);
+            var whole = RecordBoundary.Read(WholeRecords ?? throw new InvalidOperationException("a windowed loader needs the whole records"), indices[b]);
             var (offset, length) = whole.RecordedSamples.GetOffsetAndLength(whole.SampleCount);
             var starts = Input.WindowStarts(length, Samples);
             if (starts.Count == 0)
             {
                 perRecord[b] = new float[perExam];
-                Place(source.Read(indices[b]), perRecord[b], Samples, source.Name);
+                Place(RecordBoundary.Read(source, indices[b]), perRecord[b], Samples, source.Name);
                 counts[b] = 1;
                 return;
             }
@@ -128,7 +128,7 @@ public sealed class EcgBatchLoader(IEcgSource source, IReadOnlyList<string> clas
                 labels = Labels(indices[b]);
             else
             {
-                var record = source.Read(indices[b]);
+                var record = RecordBoundary.Read(source, indices[b]);
                 labels = record.Labels;
                 Place(record, exam, Samples, source.Name);
                 inputCache?.Write(indices[b], exam);

@@ -1,0 +1,66 @@
+namespace CodeII.Experiments.Data;
+
+/// <summary>
+/// Files a dataset names (WFDB signal files, PTB-XL's <c>filename_lr</c>/<c>filename_hr</c>, Challenge <c>.mat</c>
+/// files, CODE HDF5 parts) are data, and data can be hostile: a header naming <c>/etc/passwd</c> or <c>../../x</c> must
+/// not make us read it, nor say how large it is. Each named file is resolved, <c>..</c> and symbolic links followed,
+/// and refused unless it lies inside the dataset's folder.
+/// </summary>
+public static class DatasetPaths
+{
+    /// <summary>The path of <paramref name="named"/>, relative to <paramref name="folder"/>, once checked to lie inside
+    /// <paramref name="datasetRoot"/>; otherwise a located error for <paramref name="record"/>'s <paramref name="field"/>.</summary>
+    /// <param name="file">The file that names it, for the error.</param>
+    public static string Contained(string datasetRoot, string folder, string named, string file, string record, string field)
+    {
+        if (named.Length == 0) throw new EcgDataException(file, record, field, "names no file");
+        if (Path.IsPathRooted(named))
+            throw new EcgDataException(file, record, field, $"'{named}' is an absolute path; a dataset's files must lie inside its folder");
+        // Resolved component by component, not collapsed as text first: "link/../x" is where the kernel says it is.
+        var path = Resolve(Path.Combine(Path.GetFullPath(folder), named));
+        if (path is null || !Inside(Resolve(Path.GetFullPath(datasetRoot)), path))
+            throw new EcgDataException(file, record, field,
+                $"'{named}' lies outside the dataset folder {Path.GetFullPath(datasetRoot)} (after following '..' and symbolic links); a dataset's files must lie inside it");
+        return path;
+    }
+
+    /// <summary>Whether <paramref name="path"/> (a file the dataset holds, e.g. an HDF5 part found by listing the folder)
+    /// stays inside <paramref name="datasetRoot"/> once its symbolic links are followed.</summary>
+    public static bool StaysInside(string datasetRoot, string path) => Resolve(Path.GetFullPath(path)) is { } resolved && Inside(Resolve(Path.GetFullPath(datasetRoot)), resolved);
+
+    static bool Inside(string? root, string path)
+    {
+        if (root is null) return false;
+        var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
+        return path.StartsWith(prefix, StringComparison.Ordinal);
+    }
+
+    /// <summary>The physical path of a rooted path, as realpath(3) gives it: components taken in order, each symbolic
+    /// link followed where it stands and each <c>..</c> applied to the physical folder reached so far; parts that do
+    /// not exist are kept as written. Null for a cycle of links, or a chain longer than the kernel follows (40 on Linux).</summary>
+    static string? Resolve(string rootedPath)
+    {
+        var root = Path.GetPathRoot(rootedPath) ?? "";
+        var current = root;
+        var links = 0;
+        var parts = new Queue<string>(rootedPath[root.Length..].Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries));
+        while (parts.TryDequeue(out var part))
+        {
+            if (part == ".") continue;
+            if (part == "..") { current = Path.GetDirectoryName(current) ?? root; continue; }
+            var next = Path.Combine(current, part);
+            FileSystemInfo info = Directory.Exists(next) ? new DirectoryInfo(next) : new FileInfo(next);
+            if (info.LinkTarget is { } target)
+            {
+                if (++links > 40) return null;
+                var targetRoot = Path.IsPathRooted(target) ? Path.GetPathRoot(target)! : current;
+                current = Path.IsPathRooted(target) ? targetRoot : current;
+                parts = new Queue<string>([.. target[(Path.IsPathRooted(target) ? targetRoot.Length : 0)..]
+                    .Split(Path.DirectorySeparatorChar, StringSplitOptions.RemoveEmptyEntries), .. parts]);
+                continue;
+            }
+            current = next;
+        }
+        return current;
+    }
+}
