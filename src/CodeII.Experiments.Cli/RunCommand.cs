@@ -122,6 +122,8 @@ static class RunCommand
 
         if (result.Transfer is { } matrix) WriteTransferMatrix(console, matrix);
         else ResultTables.Write(console, result.Metrics);
+        // Unwrapped, like the verdicts: a sentence broken across lines reads badly in a log.
+        if (result.Manifest.Patients is { } patients) console.Profile.Out.Writer.WriteLine($"patients: {patients}");
         if (result.Manifest.SkippedRecords > 0)
             console.MarkupLineInterpolated($"[yellow]{result.Manifest.SkippedRecords} records skipped[/]: see {RunFolder.SkippedRecordsFile} in the run folder");
         if (result.Manifest.RecordWarnings > 0)
@@ -205,7 +207,8 @@ static class RunCommand
         foreach (var target in matrix.Targets)
             // Unwrapped, like the verdicts: a sentence broken across lines reads badly in a log.
             console.Profile.Out.Writer.WriteLine($"{target.Target} test split: {target.TestExams} exams from {target.TestPatients} patients; Δ scratch by paired patient bootstrap "
-                + $"({matrix.BootstrapReplicates} resamples), coloured where its {matrix.Confidence.ToString("P0", CultureInfo.InvariantCulture)} interval excludes 0; ★ the best cell of each column; every interval is in the report");
+                + $"({matrix.BootstrapReplicates} resamples), coloured where its {matrix.Confidence.ToString("P0", CultureInfo.InvariantCulture)} interval excludes 0; ★ the best cell of each column; every interval is in the report"
+                + (target.RecordIsPatient ? $"; {FeaturesStage.RecordIsPatient}" : ""));
         foreach (var group in matrix.Cells.GroupBy(c => (c.Target, c.Subset)))
         {
             var best = matrix.Shares.ToDictionary(share => share, share => group.Where(c => c.Share == share && double.IsFinite(c.MacroAuroc.Value))

@@ -15,6 +15,10 @@ public sealed class CsvTable
 
     public bool HasColumn(string name) => Header.Contains(name);
 
+    /// <summary>Two entries of <see cref="Rows"/> as an error names them: counted from 1 at the first row after the
+    /// header, as <see cref="Read"/>'s own errors count.</summary>
+    public static string RowsNamed(int first, int second) => $"rows {first + 1} and {second + 1} (counting from the first row after the header)";
+
     /// <summary>A value as a CSV field that <see cref="Read"/> (or any RFC 4180 reader) reads back unchanged: quoted, with
     /// quotes doubled, when it holds a comma, a quote or a line break.</summary>
     public static string Field(string value) => value.IndexOfAny([',', '"', '\n', '\r']) < 0 ? value : $"\"{value.Replace("\"", "\"\"")}\"";

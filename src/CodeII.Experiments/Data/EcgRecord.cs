@@ -81,6 +81,10 @@ public interface IEcgSource
     int Count { get; }
     IReadOnlyList<string> ClassNames { get; }
 
+    /// <summary>Whether the records' patient ids come from the data. Without them each record stands for its own
+    /// patient, so a split by patient is in fact a split by exam, which every run says.</summary>
+    bool HasPatientIds { get; }
+
     /// <summary>Reads record <paramref name="index"/>; sources must allow concurrent calls.</summary>
     EcgRecord Read(int index);
 

@@ -15,7 +15,10 @@ public sealed class FeaturesStage : IRunStage
 {
     public string Name => "features";
 
-    public const string RecordIsPatient = "each record is taken as its own patient: the dataset publishes no patient ids, so one patient's records could fall in more than one split";
+    public const string RecordIsPatient = "each exam is its own patient: the dataset publishes no patient ids, so the split is by exam, and one patient's exams could fall in more than one part";
+
+    /// <summary>What a patient is in the data: null when the source has patient ids, else <see cref="RecordIsPatient"/>.</summary>
+    public static string? PatientsNote(IEcgSource source) => source.HasPatientIds ? null : RecordIsPatient;
 
     public bool IsComplete(RunContext run) => false;
 
@@ -39,7 +42,7 @@ public sealed class FeaturesStage : IRunStage
         run.Manifest = run.Manifest with
         {
             DataFingerprint = rows.DataFingerprint, SkippedRecords = rows.Skipped.Count, RecordWarnings = rows.Warnings.Count, FeatureCache = string.Join("; ", uses),
-            Patients = run.Definition.Dataset.Kind == DatasetDefinition.ChallengeKind ? RecordIsPatient : null,
+            Patients = PatientsNote(run.Source),
             FeatureVersions = new Dictionary<string, string>(run.Manifest.FeatureVersions.Concat(versions).GroupBy(v => v.Key).Select(g => g.Last())),
         };
         if (rows.Skipped.Count > 0)
@@ -102,7 +105,7 @@ public sealed class SplitStage : IRunStage
             ? "PTB-XL's recommended folds (Wagner et al. 2020): strat_fold 1–8 train, 9 validation, 10 test; a patient's exams share a fold"
             : $"patients assigned by iterative stratification over the labels (Sechidis et al. 2011), {Percent(s.Train)} train, {Percent(s.Validation)} validation, {Percent(s.Test)} test, seed {run.Definition.Seed}; a patient's exams stay in one part";
         if (s.TrainShare < 1) method += $"; {Percent(s.TrainShare)} of the training patients trained on (the rest unused), every label keeping a patient";
-        if (run.Definition.Dataset.Kind == DatasetDefinition.ChallengeKind) method += $"; {FeaturesStage.RecordIsPatient}";
+        if (FeaturesStage.PatientsNote(run.Source) is { } patients) method += $"; {patients}";
         return method;
     }
 

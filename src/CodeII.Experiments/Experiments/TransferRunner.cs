@@ -237,7 +237,7 @@ public static class TransferRunner
                     definition.Evaluation.BootstrapReplicates, definition.Evaluation.Confidence, definition.Seed));
                 if (share == transfer.TargetFractions[^1])
                     targets.Add(new TransferTargetSummary(target.Name, group[0].Result.Manifest.Dataset, first.TestExams.Count, first.TestPatients.Distinct().Count(),
-                        target.Dataset.Kind == DatasetDefinition.ChallengeKind,
+                        group[0].Result.Manifest.Patients is not null,
                         target.LabelSubsets.SelectMany(s => s.Labels).Distinct().ToDictionary(l => l, l => first.TestLabels.Count(t => t.Contains(l)))));
             }
             foreach (var source in transfer.Sources)

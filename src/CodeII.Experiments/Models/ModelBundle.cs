@@ -367,6 +367,7 @@ public sealed class ModelBundle : IDisposable
         public string Name => record.ExamId;
         public int Count => 1;
         public IReadOnlyList<string> ClassNames => [];
+        public bool HasPatientIds => false;
         public EcgRecord Read(int index) => record;
         public string Describe() => record.ExamId;
         public string ExamIdAt(int index) => record.ExamId;

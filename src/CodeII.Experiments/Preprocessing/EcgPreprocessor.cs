@@ -142,6 +142,7 @@ public sealed class PreprocessedSource(IEcgSource inner, EcgPreprocessor preproc
     public string Name => inner.Name;
     public int Count => inner.Count;
     public IReadOnlyList<string> ClassNames => inner.ClassNames;
+    public bool HasPatientIds => inner.HasPatientIds;
     public IEcgSource Inner => inner;
     public string Describe() => $"{inner.Describe()} | preprocessing: {preprocessor.Options.Describe()}";
     public string ExamIdAt(int index) => inner.ExamIdAt(index);

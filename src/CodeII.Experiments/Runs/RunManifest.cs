@@ -20,8 +20,8 @@ public sealed record RunManifest
     public required int MaxThreads { get; init; }
     public required string Dataset { get; init; }
     public string? DataFingerprint { get; init; }
-    /// <summary>What a patient is in the data, when not a patient id of its own: the Challenge's folders publish none,
-    /// so each record is taken as its own patient.</summary>
+    /// <summary>What a patient is in the data, when not a patient id of its own: a dataset that publishes none (the
+    /// Challenge's folders, a CODE exams.csv without patient_id) has each exam as its own patient.</summary>
     public string? Patients { get; init; }
     /// <summary>Records left out because they failed to decode (listed in skipped_records.csv).</summary>
     public int SkippedRecords { get; init; }

@@ -78,6 +78,7 @@ public class CodeHdf5Tests
         public string Name => inner.Name;
         public int Count => inner.Count;
         public IReadOnlyList<string> ClassNames => inner.ClassNames;
+        public bool HasPatientIds => inner.HasPatientIds;
         public string Describe() => inner.Describe();
         public string ExamIdAt(int index) => inner.ExamIdAt(index);
         public EcgRecord Read(int index)

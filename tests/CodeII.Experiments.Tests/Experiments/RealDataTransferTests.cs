@@ -79,7 +79,7 @@ public class RealDataTransferTests(RealDataTransferRun run) : IClassFixture<Real
         // So do each cell's manifest and report on those records, and not those on PTB-XL, which has patient ids.
         var cell = RunFolder.Open(run.Result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "challenge", "share-1", TransferCell.ScratchArm)));
         Assert.Equal(FeaturesStage.RecordIsPatient, cell.ReadManifest().Patients);
-        Assert.Contains("each record is taken as its own patient", File.ReadAllText(cell.FileIn(RunFolder.ReportFile)));
+        Assert.Contains("each exam is its own patient", File.ReadAllText(cell.FileIn(RunFolder.ReportFile)));
         Assert.Null(RunFolder.Open(run.Result.Folder.FileIn(Path.Combine(TransferCell.CellsFolder, "ptbxl", "share-1", TransferCell.ScratchArm))).ReadManifest().Patients);
     }
 

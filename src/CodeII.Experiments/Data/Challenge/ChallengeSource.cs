@@ -34,6 +34,7 @@ public sealed class ChallengeSource : IEcgSource
     public string Name => "physionet-challenge";
     public int Count => _headers.Length;
     public IReadOnlyList<string> ClassNames => _taxonomy is null ? [] : [.. _taxonomy.Classes.Select(c => c.Code)];
+    public bool HasPatientIds => false;
     public Labels.Taxonomy? Taxonomy => _taxonomy;
     public string Describe() => $"physionet-challenge {Directory} records={Count}" + (_taxonomy is null ? "" : $" taxonomy={_taxonomy.Name}");
     public string HeaderPath(int index) => _headers[index];

@@ -21,7 +21,7 @@ public static class CodeLayout
     public const int Samples = 4096;
     public const int Leads = 12;
 
-    /// <summary>Columns of exams.csv that are not diagnostic classes; every other 0/1 column is a class, so CODE-II's
+    /// <summary>Columns of exams.csv that are not diagnostic classes; every other named column is a class, so CODE-II's
     /// 66-class CSV needs no code change.</summary>
     public static readonly IReadOnlySet<string> MetadataColumns = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
     {
@@ -50,8 +50,9 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         Directory = directory;
         var files = System.IO.Directory.GetFiles(directory, "*.hdf5").Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0) throw new EcgDataException(directory, "(folder)", "signal files", "no .hdf5 files");
-        (_metadata, ClassNames) = ReadMetadata(Path.Combine(directory, CodeLayout.MetadataFile));
+        (_metadata, ClassNames, HasPatientIds) = ReadMetadata(Path.Combine(directory, CodeLayout.MetadataFile));
         var index = new List<(int, int)>();
+        var placeOfExam = new Dictionary<long, (string Part, int Row)>();
         foreach (var path in files)
         {
             if (!DatasetPaths.StaysInside(directory, path))
@@ -74,9 +75,17 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
             var examIds = ids.Read<long[]>();
             if ((ulong)examIds.Length != dims[0])
                 throw new EcgDataException(path, "(file)", CodeLayout.ExamIdDataset, $"has {examIds.Length} ids for {dims[0]} tracings");
-            foreach (var id in examIds)
+            for (var r = 0; r < examIds.Length; r++)
+            {
+                var id = examIds[r];
                 if (!_metadata.ContainsKey(id))
                     throw new EcgDataException(path, $"exam_id {id}", "exam_id", $"has no row in {CodeLayout.MetadataFile}");
+                // One exam read twice would be counted twice in its part of the split and in every test metric.
+                if (!placeOfExam.TryAdd(id, (path, r)))
+                    throw new EcgDataException(path, $"exam_id {id}", "exam_id", placeOfExam[id].Part == path
+                        ? $"appears twice in this part, at {CodeLayout.ExamIdDataset}[{placeOfExam[id].Row}] and [{r}]"
+                        : $"is also in {placeOfExam[id].Part}: an exam belongs to one part only");
+            }
             _parts.Add(new Part(path, file, examIds));
             for (var r = 0; r < examIds.Length; r++) index.Add((_parts.Count - 1, r));
         }
@@ -89,6 +98,8 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     public int Count => _index.Length;
     public int SamplesPerExam { get; }
     public IReadOnlyList<string> ClassNames { get; }
+    /// <summary>False when exams.csv has no patient_id column: each exam is then its own patient.</summary>
+    public bool HasPatientIds { get; }
     public string Describe() => $"code-hdf5 {Directory} parts={_parts.Count} exams={Count}";
 
     /// <summary>Patient and labels of every exam in file order, without reading any signal.</summary>
@@ -147,32 +158,45 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         return tracings;
     }
 
-    static (Dictionary<long, Metadata>, IReadOnlyList<string>) ReadMetadata(string path)
+    static (Dictionary<long, Metadata>, IReadOnlyList<string>, bool HasPatientIds) ReadMetadata(string path)
     {
         var table = CsvTable.Read(path);
         var examColumn = table.Column("exam_id");
-        var patientColumn = table.HasColumn("patient_id") ? table.Column("patient_id") : -1;
+        var patientColumn = table.HasColumn(PatientIds.Field) ? table.Column(PatientIds.Field) : -1;
         var ageColumn = table.HasColumn("age") ? table.Column("age") : -1;
         var maleColumn = table.HasColumn("is_male") ? table.Column("is_male") : -1;
         static bool? Flag(string v) => v.Trim().ToLowerInvariant() switch { "1" or "1.0" or "true" => true, "0" or "0.0" or "false" => false, _ => null };
+        // The header alone decides the classes, so a bad cell is an error at its row rather than a reason to drop its
+        // whole column; a column without a name is a pandas index, not a class.
         var classColumns = Enumerable.Range(0, table.Header.Count)
-            .Where(c => !CodeLayout.MetadataColumns.Contains(table.Header[c]) && table.Rows.All(r => Flag(r[c]) is not null))
+            .Where(c => !CodeLayout.MetadataColumns.Contains(table.Header[c]) && table.Header[c].Trim().Length > 0)
             .ToArray();
         var result = new Dictionary<long, Metadata>();
-        foreach (var row in table.Rows)
+        var rowOfExam = new Dictionary<long, int>();
+        for (var r = 0; r < table.Rows.Count; r++)
         {
+            var row = table.Rows[r];
             if (!long.TryParse(row[examColumn], NumberStyles.Integer, CultureInfo.InvariantCulture, out var examId))
                 throw new EcgDataException(path, $"exam_id {row[examColumn]}", "exam_id", "is not a whole number");
-            var labels = classColumns.Where(c => Flag(row[c]) == true).Select(c => table.Header[c]).ToHashSet(StringComparer.Ordinal);
-            var patient = patientColumn >= 0 && double.TryParse(row[patientColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out var p)
-                ? ((long)p).ToString(CultureInfo.InvariantCulture)
+            if (!rowOfExam.TryAdd(examId, r))
+                throw new EcgDataException(path, $"exam_id {examId}", "exam_id", $"appears twice, in {CsvTable.RowsNamed(rowOfExam[examId], r)}");
+            var labels = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var c in classColumns)
+                switch (Flag(row[c]))
+                {
+                    case true: labels.Add(table.Header[c]); break;
+                    // The layout has no missing label: a blank cell is as wrong as a 2.
+                    case null: throw new EcgDataException(path, $"exam_id {examId}", table.Header[c],
+                        $"{(row[c].Trim().Length == 0 ? "is empty" : $"'{row[c]}' is not a class flag")}: a class cell is 0 or 1 (also written 0.0/1.0 or False/True)");
+                }
+            var patient = patientColumn >= 0
+                ? PatientIds.Read(row[patientColumn], path, $"exam_id {examId}", numeric: false)
                 : examId.ToString(CultureInfo.InvariantCulture);
             int? age = ageColumn >= 0 && double.TryParse(row[ageColumn], NumberStyles.Float, CultureInfo.InvariantCulture, out var a) ? (int)a : null;
             var sex = maleColumn >= 0 ? Flag(row[maleColumn]) switch { true => Sex.Male, false => Sex.Female, _ => Sex.Unknown } : Sex.Unknown;
-            if (!result.TryAdd(examId, new Metadata(patient, age, sex, labels)))
-                throw new EcgDataException(path, $"exam_id {examId}", "exam_id", "appears twice");
+            result.Add(examId, new Metadata(patient, age, sex, labels));
         }
-        return (result, classColumns.Select(c => table.Header[c]).ToArray());
+        return (result, classColumns.Select(c => table.Header[c]).ToArray(), patientColumn >= 0);
     }
 
     public void Dispose()

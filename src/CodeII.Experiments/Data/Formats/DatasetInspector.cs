@@ -88,7 +88,8 @@ public static class DatasetInspector
             Format = "code-hdf5", Path = path, Records = source.Count, Patients = patients.Count,
             SamplingRatesHz = new Dictionary<string, int> { ["400"] = source.Count }, Leads = StandardLeads.Twelve,
             MinDurationSeconds = stored, MaxDurationSeconds = stored, Taxonomy = $"{Code.CodeLayout.MetadataFile} class columns", Labels = labels,
-            Notes = [$"duration: the stored length ({source.SamplesPerExam} samples); recordings are zero-padded, centred, inside it"],
+            Notes = [$"duration: the stored length ({source.SamplesPerExam} samples); recordings are zero-padded, centred, inside it",
+                .. source.HasPatientIds ? Array.Empty<string>() : [$"patients: {Code.CodeLayout.MetadataFile} has no patient_id column, so each exam counts as one patient"]],
         };
     }
 

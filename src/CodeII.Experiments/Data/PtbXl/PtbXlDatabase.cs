@@ -49,12 +49,15 @@ public sealed partial class PtbXlDatabase
         int C(string name) => table.Column(name);
         var (id, patient, age, sex, scp, fold, lr, hr) = (C("ecg_id"), C("patient_id"), C("age"), C("sex"), C("scp_codes"), C("strat_fold"), C("filename_lr"), C("filename_hr"));
         var exams = new List<PtbXlExam>(table.Rows.Count);
+        var rowOfEcgId = new Dictionary<int, int>();
         for (var r = 0; r < table.Rows.Count; r++)
         {
             var row = table.Rows[r];
             var record = row[id];
             EcgDataException Error(string field, string problem) => new(table.Path, $"ecg_id {record}", field, problem);
             if (!int.TryParse(record, CultureInfo.InvariantCulture, out var ecgId)) throw Error("ecg_id", $"'{record}' is not a whole number");
+            if (!rowOfEcgId.TryAdd(ecgId, r))
+                throw Error("ecg_id", $"appears twice, in {CsvTable.RowsNamed(rowOfEcgId[ecgId], r)}");
             var codes = new Dictionary<string, double>(StringComparer.Ordinal);
             foreach (Match m in ScpEntry().Matches(row[scp]))
                 codes[m.Groups["code"].Value] = double.Parse(m.Groups["likelihood"].Value, CultureInfo.InvariantCulture);
@@ -65,8 +68,7 @@ public sealed partial class PtbXlDatabase
                 throw Error("strat_fold", $"'{row[fold]}' is not a fold from 1 to 10");
             exams.Add(new PtbXlExam(
                 ecgId,
-                // patient_id is written as a float ("15709.0").
-                double.TryParse(row[patient], NumberStyles.Float, CultureInfo.InvariantCulture, out var p) ? ((long)p).ToString(CultureInfo.InvariantCulture) : throw Error("patient_id", $"'{row[patient]}' is not a number"),
+                PatientIds.Read(row[patient], table.Path, $"ecg_id {record}", numeric: true),
                 double.TryParse(row[age], NumberStyles.Float, CultureInfo.InvariantCulture, out var a) ? (int)a : null,
                 // PTB-XL codes sex as 0 = male, 1 = female.
                 row[sex] switch { "0" or "0.0" => Sex.Male, "1" or "1.0" => Sex.Female, _ => Sex.Unknown },

@@ -40,6 +40,7 @@ public sealed class PtbXlSource : IEcgSource
     public string Name => "ptb-xl";
     public int Count => _exams.Length;
     public IReadOnlyList<string> ClassNames { get; }
+    public bool HasPatientIds => true;
     public PtbXlExam ExamAt(int index) => _exams[index];
     public string ExamIdAt(int index) => _exams[index].EcgId.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

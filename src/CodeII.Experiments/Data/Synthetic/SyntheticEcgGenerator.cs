@@ -65,6 +65,7 @@ public sealed class SyntheticEcgGenerator : IEcgSource
     public string Name => "synthetic";
     public int Count => _options.Exams;
     public IReadOnlyList<string> ClassNames => _labelNames is null ? SyntheticClasses.All : [.. _labelNames.Target.Classes.Select(c => c.Code)];
+    public bool HasPatientIds => true;
 
     public string Describe() =>
         $"synthetic v{Version} seed={_options.Seed} exams={_options.Exams} fs={_options.SamplingRateHz} " +

@@ -8,6 +8,7 @@ public sealed class WfdbFolderSource(IReadOnlyList<string> headerPaths) : IEcgSo
     public string Name => "wfdb";
     public int Count => _headers.Length;
     public IReadOnlyList<string> ClassNames => [];
+    public bool HasPatientIds => false;
     public string Describe() => $"wfdb records={Count} first={(Count > 0 ? _headers[0] : "")}";
     public string ExamIdAt(int index) => Path.GetFileNameWithoutExtension(_headers[index]);
     public string FileOf(int index) => _headers[index];
