@@ -80,8 +80,12 @@ public class PtbXlTests
         File.Copy(RepoPaths.Shared("ptbxl", "scp_statements.csv"), Path.Combine(dir, "scp_statements.csv"));
         File.WriteAllText(Path.Combine(dir, "ptbxl_database.csv"),
             "ecg_id,patient_id,age,sex,scp_codes,strat_fold,filename_lr,filename_hr\n7,1.0,50,0,\"{'XYZ': 100.0}\",3,a,b\n");
-        e = Assert.Throws<EcgDataException>(() => PtbXlDatabase.Load(dir));
+        // An unknown code is that exam's failure, met when it is read (skip_bad_records can leave it out), not the file's.
+        var exam = Assert.Single(PtbXlDatabase.Load(dir).Exams);
+        Assert.Empty(exam.ScpCodes);
+        e = Assert.Throws<EcgDataException>(() => new PtbXlSource(dir).Read(0));
         Assert.Equal("ecg_id 7", e.Record);
         Assert.Equal("scp_codes", e.Field);
+        Assert.Equal("'XYZ' is not in scp_statements.csv", e.Problem);
     }
 }

@@ -97,20 +97,27 @@ public class RealDataExperimentTests
             new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory() }));
         Assert.Equal("00017_lr", e.Record);
 
-        // Every other way a record can be broken is skipped the same way, and a record kept with a warning is listed too.
+        // Every other way a record can be broken is skipped the same way, and a record kept with a warning is listed too;
+        // so is an exam whose labels cannot be read: ecg_id 30's likelihood "1e" (written by hand over its 100.0).
         Tests.Data.HostileRecords.ApplyAll(Path.Combine(dir, "records100", "00000"));
+        var database = Path.Combine(dir, "ptbxl_database.csv");
+        File.WriteAllLines(database, File.ReadAllLines(database).Select(l => l.StartsWith("30,", StringComparison.Ordinal) ? l.Replace("{'LVH': 100.0,", "{'LVH': 1e,") : l));
         var lenient = Yaml(dir, skip: true).Replace("kind: predefined", "kind: stratified");
         var result = ExperimentRunner.Run(ExperimentDefinitionLoader.Parse(lenient, "l.yaml"), lenient, "l.yaml", new RunOptions { RunsRoot = RepoPaths.NewTemporaryDirectory() });
         var faults = Tests.Data.HostileRecords.Faults;
-        Assert.Equal(1 + faults.Count, result.Manifest.SkippedRecords);
+        Assert.Equal(2 + faults.Count, result.Manifest.SkippedRecords);
         var skipped = CsvTable.Read(result.Folder.FileIn(RunFolder.SkippedRecordsFile));
         Assert.Equal(["exam_id", "file", "field", "reason"], skipped.Header);
-        Assert.Equal(["17", .. faults.Select(f => f.EcgId.ToString(System.Globalization.CultureInfo.InvariantCulture))], skipped.Rows.Select(r => r[0]));
+        Assert.Equal(["17", .. faults.Select(f => f.EcgId.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append("30").Order(StringComparer.Ordinal)],
+            skipped.Rows.Select(r => r[0]));
+        var labels = Assert.Single(skipped.Rows, r => r[0] == "30");
+        Assert.Equal([database, "scp_codes", "the likelihood '1e' of 'LVH' is not a number"], labels[1..]);
         Assert.EndsWith("00017_lr.dat", skipped.Rows[0][1]);
         Assert.Equal("number of samples", skipped.Rows[0][2]);
         Assert.Contains("truncated", skipped.Rows[0][3]);
-        foreach (var (fault, row) in faults.Zip(skipped.Rows.Skip(1)))
+        foreach (var fault in faults)
         {
+            var row = Assert.Single(skipped.Rows, r => r[0] == fault.EcgId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             Assert.Contains(Path.Combine("records100", "00000", $"{fault.EcgId:D5}_lr."), row[1]);
             Assert.Equal(fault.Field, row[2]);
             Assert.Contains(fault.Reason, row[3]);
@@ -120,10 +127,10 @@ public class RealDataExperimentTests
         Assert.Equal(Tests.Data.HostileRecords.UncalibratedEcgId.ToString(System.Globalization.CultureInfo.InvariantCulture), warning[0]);
         Assert.StartsWith("ADC gain 0 (uncalibrated) on lines 2, 3,", warning[1]);
         var report = File.ReadAllText(result.ReportPath);
-        Assert.Contains($"{1 + faults.Count} records skipped", report);
+        Assert.Contains($"{2 + faults.Count} records skipped", report);
         Assert.Contains("1 warnings about records kept", report);
         using var manifest = JsonDocument.Parse(File.ReadAllText(result.Folder.FileIn(RunFolder.ManifestFile)));
-        Assert.Equal(1 + faults.Count, manifest.RootElement.GetProperty("skipped_records").GetInt32());
+        Assert.Equal(2 + faults.Count, manifest.RootElement.GetProperty("skipped_records").GetInt32());
         Assert.Equal(1, manifest.RootElement.GetProperty("record_warnings").GetInt32());
     }
 }

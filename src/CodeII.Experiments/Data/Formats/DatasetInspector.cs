@@ -60,6 +60,8 @@ public static class DatasetInspector
             notes.Add($"records{rate}: rate, leads and duration read from {System.IO.Path.GetFileName(first)}");
         }
         if (rates.Count == 0) notes.Add("no signal files found beside the label files");
+        if (db.Exams.Where(e => e.LabelProblem is not null).ToArray() is { Length: > 0 } unreadable)
+            notes.Add($"{unreadable.Length} exams whose scp_codes cannot be read (a run stops at them, or skips them with skip_bad_records); the first: {unreadable[0].LabelProblem!.Message}");
         var counts = PtbXlDatabase.Superclasses.ToDictionary(c => c, _ => 0);
         foreach (var exam in db.Exams)
             foreach (var c in db.SuperclassesOf(exam)) counts[c]++;

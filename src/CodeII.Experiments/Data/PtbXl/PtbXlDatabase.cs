@@ -18,7 +18,12 @@ public enum LikelihoodRule
 
 /// <summary>One row of <c>ptbxl_database.csv</c>.</summary>
 public sealed record PtbXlExam(int EcgId, string PatientId, int? Age, Sex Sex, IReadOnlyDictionary<string, double> ScpCodes,
-    int StratFold, string FilenameLr, string FilenameHr);
+    int StratFold, string FilenameLr, string FilenameHr)
+{
+    /// <summary>Why the row's <c>scp_codes</c> cannot be read, when they cannot: that exam's own failure, raised when it is
+    /// read (so <c>skip_bad_records</c> can leave it out), not the whole label file's.</summary>
+    public EcgDataException? LabelProblem { get; init; }
+}
 
 /// <summary>
 /// PTB-XL's label files: the exam table and the SCP statement table, with the benchmark's aggregation of statements
@@ -59,11 +64,16 @@ public sealed partial class PtbXlDatabase
             if (!rowOfEcgId.TryAdd(ecgId, r))
                 throw Error("ecg_id", $"appears twice, in {CsvTable.RowsNamed(rowOfEcgId[ecgId], r)}");
             var codes = new Dictionary<string, double>(StringComparer.Ordinal);
+            EcgDataException? labelProblem = null;
             foreach (Match m in ScpEntry().Matches(row[scp]))
-                codes[m.Groups["code"].Value] = double.Parse(m.Groups["likelihood"].Value, CultureInfo.InvariantCulture);
-            if (codes.Count == 0 && row[scp].Trim() is not ("{}" or "")) throw Error("scp_codes", $"cannot read '{row[scp]}' as {{code: likelihood}}");
+                if (double.TryParse(m.Groups["likelihood"].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var likelihood) && double.IsFinite(likelihood))
+                    codes[m.Groups["code"].Value] = likelihood;
+                else
+                    labelProblem ??= Error("scp_codes", $"the likelihood '{m.Groups["likelihood"].Value}' of '{m.Groups["code"].Value}' is not a number");
+            if (codes.Count == 0 && labelProblem is null && row[scp].Trim() is not ("{}" or "")) labelProblem = Error("scp_codes", $"cannot read '{row[scp]}' as {{code: likelihood}}");
             foreach (var code in codes.Keys)
-                if (!statements.ContainsKey(code)) throw Error("scp_codes", $"'{code}' is not in {StatementsFile}");
+                if (!statements.ContainsKey(code)) labelProblem ??= Error("scp_codes", $"'{code}' is not in {StatementsFile}");
+            if (labelProblem is not null) codes.Clear();
             if (!int.TryParse(row[fold], CultureInfo.InvariantCulture, out var stratFold) || stratFold is < 1 or > 10)
                 throw Error("strat_fold", $"'{row[fold]}' is not a fold from 1 to 10");
             exams.Add(new PtbXlExam(
@@ -72,7 +82,7 @@ public sealed partial class PtbXlDatabase
                 double.TryParse(row[age], NumberStyles.Float, CultureInfo.InvariantCulture, out var a) ? (int)a : null,
                 // PTB-XL codes sex as 0 = male, 1 = female.
                 row[sex] switch { "0" or "0.0" => Sex.Male, "1" or "1.0" => Sex.Female, _ => Sex.Unknown },
-                codes, stratFold, row[lr], row[hr]));
+                codes, stratFold, row[lr], row[hr]) { LabelProblem = labelProblem });
         }
         return new PtbXlDatabase { Directory = directory, Exams = exams, Statements = statements };
     }

@@ -66,6 +66,8 @@ public sealed class PtbXlSource : IEcgSource
     public EcgRecord Read(int index)
     {
         var exam = _exams[index];
+        // A fresh exception per read: records are read on several threads, and a thrown exception carries its thrower's trace.
+        if (exam.LabelProblem is { } p) throw new EcgDataException(p.File, p.Record, p.Field, p.Problem);
         var wfdb = WfdbRecordReader.Read(RecordPath(exam), Database.Directory);
         return new EcgRecord
         {
