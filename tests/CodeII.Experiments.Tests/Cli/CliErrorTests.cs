@@ -158,7 +158,7 @@ public class CliErrorTests
         Assert.Equal("error: Directory does not exist: 'no/such/run'.", ErrorLine(Codeii(dir, "report", "no/such/run"), 2));
         Assert.Equal("error: no such file, folder or WFDB record: 'no/such/data'", ErrorLine(Codeii(dir, "data", "inspect", "no/such/data"), 2));
         Assert.Equal("error: no such file, folder or WFDB record: 'no/such/data'", ErrorLine(Codeii(dir, "features", "extract", "no/such/data", "--out", "f.csv"), 2));
-        // An option value the command refuses, and a destination that is a file.
+        // An option value the command itself refuses.
         Assert.Equal("error: --exams and --exams-per-part must be at least 1", ErrorLine(Codeii(dir, "data", "synth", "--out", "ds", "--exams", "0"), 2));
         // A path that exists but holds no dataset is a data error, as an unreadable dataset is.
         Assert.StartsWith($"error: {dir}: record (folder), format: not recognised", ErrorLine(Codeii(dir, "data", "inspect", dir), 1));
