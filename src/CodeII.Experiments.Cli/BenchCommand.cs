@@ -27,7 +27,7 @@ static class BenchCommand
         var ecgs = new Option<int>("--ecgs") { Description = "Synthetic 12-lead, 10 s, 500 Hz ECGs to time", DefaultValueFactory = _ => 1000 };
         var python = new Option<string>("--python") { Description = "Python with scipy for the peer (Debian: apt-get install python3-scipy)", DefaultValueFactory = _ => "/usr/bin/python3" };
         var command = new Command("features", "ECGs per second per core: band-pass + R peaks + RR statistics, and the full handcrafted set, with the scipy peer") { ecgs, python };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
             var console = AnsiConsole.Console;
             var n = Math.Max(10, parse.GetValue(ecgs));
@@ -73,7 +73,7 @@ static class BenchCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bench features: ecgs={n} step_a_per_s={stepA:F0} scipy_step_a_per_s={(peer is { } s ? s.ToString("F0", CultureInfo.InvariantCulture) : "NaN")} full_set_per_s={full:F0}"));
             return 0;
-        });
+        }));
         return command;
     }
 
@@ -88,7 +88,7 @@ static class BenchCommand
         var python = new Option<string>("--python") { Description = "Python with torch for the peer (Debian: apt-get install python3-torch)", DefaultValueFactory = _ => "/usr/bin/python3" };
         var command = new Command("torch", "Training and inference samples/s of the 1-D ResNet, TorchSharp against the identical PyTorch model")
             { threads, trainBatch, inferBatch, iterations, rounds, models, python };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
             var console = AnsiConsole.Console;
             var (n, tb, ib, it) = (Math.Max(1, parse.GetValue(threads)), parse.GetValue(trainBatch), parse.GetValue(inferBatch), Math.Max(1, parse.GetValue(iterations)));
@@ -99,7 +99,7 @@ static class BenchCommand
                 {
                     "full" => CodeII.Experiments.Features.Learned.ResNetShape.Ribeiro2020,
                     "small" => CodeII.Experiments.Features.Learned.ResNetShape.Small,
-                    _ => throw new ArgumentException($"unknown model '{name}': use full or small"),
+                    _ => throw new UsageException($"unknown model '{name}': use full or small"),
                 };
                 TorchRate ours = new(0, 0, 0), peer = new(0, 0, 0);
                 string? peerProblem = null;
@@ -125,7 +125,7 @@ static class BenchCommand
             console.Write(table);
             console.MarkupLine("[grey]samples/s, float32, CPU; best of the rounds on each side[/]");
             return 0;
-        });
+        }));
         return command;
     }
 
@@ -249,7 +249,7 @@ static class BenchCommand
         var work = new Option<DirectoryInfo>("--work") { Description = "Scratch folder (kept, so a second run reuses the files)", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "codeii-bench-data")) };
         var threads = new Option<int>("--max-threads") { Description = "Decoding threads", DefaultValueFactory = _ => Environment.ProcessorCount };
         var command = new Command("data", "Decode throughput for CODE HDF5 and WFDB, and peak memory while streaming a CODE-15% file") { exams, wfdbRecords, work, threads };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
             var console = AnsiConsole.Console;
             var n = parse.GetValue(exams);
@@ -286,7 +286,7 @@ static class BenchCommand
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"bench data: exams={n} threads={maxThreads} code_records_per_s={codeRate:F0} wfdb_records_per_s={wfdbRate:F0} peak_working_set_mib={peak / 1048576.0:F0}"));
             return 0;
-        });
+        }));
         return command;
     }
 

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using CodeII.Experiments.Data;
 using CodeII.Experiments.Data.Formats;
+using CodeII.Experiments.Data.PtbXl;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
 using Spectre.Console;
@@ -23,36 +24,43 @@ static class DataCommand
 
     static Command Plot()
     {
-        var path = new Argument<string>("path") { Description = "A dataset folder or one WFDB record" };
+        var path = new Argument<string>("path") { Description = "A dataset folder or one WFDB record" }.AcceptExistingDatasetOnly();
         var record = new Option<string>("--record") { Description = "Exam id of the record to plot (ecg_id for PTB-XL, record name for WFDB)", Required = true };
         var output = new Option<FileInfo?>("--out") { Description = "File to write: .html for the interactive plot (Plotly, works offline), .svg for a static one on ECG paper (default: ecg-<record>.html)" };
         var command = new Command("plot", "Write a standard 12-lead plot of one record: interactive HTML, or a static SVG") { path, record, output };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
-            var console = AnsiConsole.Console;
             var dataset = parse.GetValue(path)!;
             var id = parse.GetValue(record)!;
-            try
-            {
-                var source = EcgSources.Open(dataset);
-                var index = EcgSources.IndexOf(source, id, dataset);
-                var ecg = RecordBoundary.Read(source, index);
-                foreach (var warning in ecg.Warnings) console.MarkupLineInterpolated($"[yellow]warning:[/] {source.FileOf(index)}: {warning}");
-                var target = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"ecg-{id}.html");
-                File.WriteAllText(target, target.EndsWith(".svg", StringComparison.OrdinalIgnoreCase)
-                    ? Reports.EcgSvg.Render(ecg)
-                    : Reports.EcgPlot.Render(ecg, source.Describe()));
-                (source as IDisposable)?.Dispose();
-                Console.WriteLine(target);
-                return 0;
-            }
-            catch (EcgDataException e)
-            {
-                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
-            }
-        });
+            var (source, index) = OpenAtStoredRate(dataset, id);
+            using var _ = source as IDisposable;
+            var ecg = RecordBoundary.Read(source, index);
+            foreach (var warning in ecg.Warnings) AnsiConsole.Console.MarkupLineInterpolated($"[yellow]warning:[/] {source.FileOf(index)}: {warning}");
+            if (source is PtbXlSource ptbXl)
+                AnsiConsole.Console.MarkupLineInterpolated($"ecg_id {id}: {Path.GetRelativePath(ptbXl.Database.Directory, ptbXl.RecordPath(ptbXl.ExamAt(index)))} at {ecg.SamplingRateHz:0.##} Hz");
+            var target = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"ecg-{id}.html");
+            var page = target.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Reports.EcgSvg.Render(ecg) : Reports.EcgPlot.Render(ecg, source.Describe());
+            CliErrors.Writing(target, () => File.WriteAllText(target, page));
+            Console.WriteLine(target);
+            return CliErrors.Success;
+        }));
         return command;
+    }
+
+    /// <summary>
+    /// The source and index of one record. PTB-XL keeps each record at 500 Hz (records500, filename_hr) and at 100 Hz
+    /// (records100, filename_lr), and a download may hold only one of them: 500 Hz is read where present, else 100 Hz.
+    /// </summary>
+    static (IEcgSource Source, int Index) OpenAtStoredRate(string dataset, string id)
+    {
+        var source = EcgSources.Open(dataset);
+        var index = EcgSources.IndexOf(source, id, dataset);
+        if (source is not PtbXlSource ptbXl) return (source, index);
+        var exam = ptbXl.ExamAt(index);
+        string Header(string file) => Path.Combine(ptbXl.Database.Directory, file + ".hea");
+        if (File.Exists(Header(exam.FilenameHr)) || !File.Exists(Header(exam.FilenameLr))) return (source, index);
+        var low = EcgSources.Open(dataset, ptbXlSamplingRateHz: 100);
+        return (low, EcgSources.IndexOf(low, id, dataset));
     }
 
     static Command Synth()
@@ -65,51 +73,33 @@ static class DataCommand
         var perPart = new Option<int>("--exams-per-part") { Description = "Exams per HDF5 part (code15)", DefaultValueFactory = _ => 20_000 };
         var force = new Option<bool>("--force") { Description = "Write into a folder that already holds files, replacing the dataset files there" };
         var command = new Command("synth", "Write synthetic exams in the CODE-15% layout or as WFDB records") { exams, seed, output, format, perPart, force };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
             var console = AnsiConsole.Console;
             var count = parse.GetValue(exams);
-            if (count < 1 || parse.GetValue(perPart) < 1)
-            {
-                console.MarkupLine("[red]error:[/] --exams and --exams-per-part must be at least 1");
-                return 2;
-            }
+            if (count < 1 || parse.GetValue(perPart) < 1) throw new UsageException("--exams and --exams-per-part must be at least 1");
             var generator = new Data.Synthetic.SyntheticEcgGenerator(new Data.Synthetic.SyntheticEcgOptions { Exams = count, Seed = parse.GetValue(seed) });
             var directory = parse.GetValue(output)!.FullName;
-            if (File.Exists(directory))
-            {
-                console.MarkupLineInterpolated($"[red]error:[/] --out {directory} is a file; give a folder to write the dataset into");
-                return 2;
-            }
+            if (File.Exists(directory)) throw new UsageException($"--out {directory} is a file; give a folder to write the dataset into");
             var wfdb = parse.GetValue(format) == "wfdb";
             if (Directory.Exists(directory) && Directory.EnumerateFileSystemEntries(directory).Any())
             {
+                // Writing over a dataset replaces some of its files and leaves the others: a folder that no longer opens.
                 if (!parse.GetValue(force))
                 {
-                    // Writing over a dataset replaces some of its files and leaves the others: a folder that no longer opens.
                     var present = Directory.EnumerateFileSystemEntries(directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(3);
-                    console.MarkupLineInterpolated($"[red]error:[/] {directory} already holds files ({string.Join(", ", present)}, …): choose an empty or new folder, or pass --force to replace the dataset files in it");
-                    return 2;
+                    throw new UsageException($"{directory} already holds files ({string.Join(", ", present)}, …): choose an empty or new folder, or pass --force to replace the dataset files in it");
                 }
                 // Replaced whole: the files of either layout synth writes, so no part of an earlier, larger dataset stays behind.
-                foreach (var file in Directory.EnumerateFiles(directory).Where(f => Path.GetFileName(f) is "exams.csv" or "RECORDS"
-                             || Path.GetFileName(f).StartsWith("exams_part", StringComparison.Ordinal) && f.EndsWith(".hdf5", StringComparison.Ordinal)
-                             || f.EndsWith(".hea", StringComparison.Ordinal) || f.EndsWith(".dat", StringComparison.Ordinal)))
-                    File.Delete(file);
+                CliErrors.Writing(directory, () =>
+                {
+                    foreach (var file in Directory.EnumerateFiles(directory).Where(f => Path.GetFileName(f) is "exams.csv" or "RECORDS"
+                                 || Path.GetFileName(f).StartsWith("exams_part", StringComparison.Ordinal) && f.EndsWith(".hdf5", StringComparison.Ordinal)
+                                 || f.EndsWith(".hea", StringComparison.Ordinal) || f.EndsWith(".dat", StringComparison.Ordinal)))
+                        File.Delete(file);
+                });
             }
-            try
-            {
-                Write();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
-            {
-                console.MarkupLineInterpolated($"[red]error:[/] cannot write the dataset into {directory}: {e.Message}");
-                return 1;
-            }
-            Console.WriteLine(directory);
-            return 0;
-
-            void Write() => console.Progress().Start(context =>
+            CliErrors.Writing(directory, () => console.Progress().Start(context =>
             {
                 var task = context.AddTask($"Writing {count:N0} synthetic exams", maxValue: count);
                 if (wfdb)
@@ -124,33 +114,26 @@ static class DataCommand
                         progress: new Progress<StageProgress>(p => task.Value = p.Done));
                     task.Value = count;
                 }
-            });
-        });
+            }));
+            Console.WriteLine(directory);
+            return CliErrors.Success;
+        }));
         return command;
     }
 
     static Command Inspect()
     {
-        var path = new Argument<string>("path") { Description = "A dataset folder (PTB-XL, PhysioNet Challenge, WFDB) or one WFDB record" };
+        var path = new Argument<string>("path") { Description = "A dataset folder (PTB-XL, PhysioNet Challenge, WFDB) or one WFDB record" }.AcceptExistingDatasetOnly();
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON (records, labels, sampling_rates_hz, ...)" };
         var command = new Command("inspect", "Detect a dataset's format and summarise its records, rates, leads, durations, patients and labels") { path, json };
-        command.SetAction(parse =>
+        command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
             var console = AnsiConsole.Console;
-            DatasetSummary summary;
-            try
-            {
-                summary = DatasetInspector.Inspect(parse.GetValue(path)!);
-            }
-            catch (EcgDataException e)
-            {
-                console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-                return 2;
-            }
+            var summary = DatasetInspector.Inspect(parse.GetValue(path)!);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(summary, RunFolder.Json));
-                return 0;
+                return CliErrors.Success;
             }
             var table = new Table().HideHeaders().AddColumns("", "");
             table.AddRow("format", summary.Format);
@@ -167,8 +150,8 @@ static class DataCommand
                 labels.AddRow(Markup.Escape(name), count.ToString("N0", CultureInfo.InvariantCulture), (count / (double)summary.Records).ToString("P1", CultureInfo.InvariantCulture));
             console.Write(labels);
             foreach (var note in summary.Notes) console.MarkupLineInterpolated($"[grey]{note}[/]");
-            return 0;
-        });
+            return CliErrors.Success;
+        }));
         return command;
     }
 }

@@ -16,8 +16,8 @@ static class PredictCommand
 {
     public static Command Create()
     {
-        var models = new Argument<DirectoryInfo>("models") { Description = "A run folder (every model it saved) or one model bundle (a folder with bundle.json)" };
-        var data = new Argument<string>("data") { Description = "A dataset folder (CODE, PTB-XL, Challenge, WFDB) or one WFDB record" };
+        var models = new Argument<DirectoryInfo>("models") { Description = "A run folder (every model it saved) or one model bundle (a folder with bundle.json)" }.AcceptExistingOnly();
+        var data = new Argument<string>("data") { Description = "A dataset folder (CODE, PTB-XL, Challenge, WFDB) or one WFDB record" }.AcceptExistingDatasetOnly();
         var model = new Option<string[]>("--model") { Description = "Only these models, by their report names (e.g. handcrafted/lightgbm, resnet)", AllowMultipleArgumentsPerToken = true };
         var labels = new Option<string[]>("--labels") { Description = "Only these labels", AllowMultipleArgumentsPerToken = true };
         var output = new Option<FileInfo?>("--out") { Description = "Output file, .csv (long format: exam_id,label,model,score,decision) or .json; default: CSV on standard output" };
@@ -33,13 +33,17 @@ static class PredictCommand
         // Progress goes to standard error, so standard output holds only the predictions when no file is given.
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
         ConsoleWidth.WidenWhenRedirected(console);
-        if (maxThreads < 1) { console.MarkupLine("[red]error:[/] --max-threads must be at least 1"); return 2; }
-        if (output is not null && output.Extension is not (".csv" or ".json"))
-        {
-            console.MarkupLineInterpolated($"[red]error:[/] --out {output}: give a .csv or a .json file");
-            return 2;
-        }
+        return CliErrors.Run(console, () => Predict(console, modelsPath, dataPath, modelNames, labels, output, maxThreads, cancellationToken));
+    }
+
+    static int Predict(IAnsiConsole console, DirectoryInfo modelsPath, string dataPath, string[] modelNames, string[] labels, FileInfo? output, int maxThreads,
+        CancellationToken cancellationToken)
+    {
+        if (maxThreads < 1) throw new UsageException("--max-threads must be at least 1");
+        if (output is not null && output.Extension is not (".csv" or ".json")) throw new UsageException($"--out {output}: give a .csv or a .json file");
         var bundles = new List<ModelBundle>();
+        // Predictions are written beside the output and renamed onto it at the end: a failed or cancelled run leaves no half file.
+        var partial = output is null ? null : output.FullName + ".tmp";
         try
         {
             foreach (var folder in BundleFolders(modelsPath.FullName))
@@ -50,14 +54,14 @@ static class PredictCommand
                     bundles.Add(bundle);
                 else bundle.Dispose();
             }
-            if (bundles.Count == 0)
-            {
-                console.MarkupLineInterpolated($"[red]error:[/] {modelsPath}: no saved model matches {Describe(modelNames, labels)}");
-                return 2;
-            }
+            if (bundles.Count == 0) throw new UsageException($"{modelsPath}: no saved model matches {Describe(modelNames, labels)}");
             var source = EcgSources.Open(dataPath);
+            using var _ = source as IDisposable;
             console.MarkupLineInterpolated($"{bundles.Count} models × {source.Count:N0} records from {dataPath}");
-            using var writer = output is null ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) : new StreamWriter(output.FullName + ".tmp", false, new UTF8Encoding(false));
+            StreamWriter writer = null!;
+            CliErrors.Writing(output?.FullName ?? "standard output", () => writer = partial is null
+                ? new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) : new StreamWriter(partial, false, new UTF8Encoding(false)));
+            using var __ = writer;
             var json = output?.Extension == ".json";
             var first = true;
             writer.Write(json ? "[\n" : "exam_id,label,model,score,decision\n");
@@ -85,31 +89,18 @@ static class PredictCommand
             writer.Write(json ? "\n]\n" : "");
             writer.Flush();
             writer.Close();
-            if (output is not null) File.Move(output.FullName + ".tmp", output.FullName, overwrite: true);
-            (source as IDisposable)?.Dispose();
+            if (output is not null) CliErrors.Writing(output.FullName, () => File.Move(partial!, output.FullName, overwrite: true));
             foreach (var (leads, (records, example)) in predictor.MissingLeads)
                 console.MarkupLineInterpolated($"[yellow]warning:[/] {records} record(s) lack lead(s) {leads} (e.g. {example}); the models were trained on them and read them as flat or unmeasured, so these scores are less reliable");
             foreach (var s in skipped) console.MarkupLineInterpolated($"[yellow]not scored[/] {s.ExamId}: {s.Reason}");
             if (skipped.Count > 0) console.MarkupLineInterpolated($"[yellow]{skipped.Count} records could not be read and were not scored[/]");
             if (output is not null) Console.WriteLine(output.FullName);
-            return 0;
-        }
-        catch (OperationCanceledException)
-        {
-            console.MarkupLine("[yellow]cancelled[/]");
-            return 130;
-        }
-        catch (Exception e) when (e is ModelBundleException or EcgDataException or IOException or ArgumentException or UnauthorizedAccessException
-                                      or InvalidOperationException or InvalidDataException or System.Text.Json.JsonException
-                                  && Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
-        {
-            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            if (output is not null) File.Delete(output.FullName + ".tmp");
-            return 2;
+            return CliErrors.Success;
         }
         finally
         {
             foreach (var b in bundles) b.Dispose();
+            if (partial is not null && File.Exists(partial)) File.Delete(partial);
         }
     }
 
@@ -123,7 +114,6 @@ static class PredictCommand
     /// <summary>The bundle itself, or every bundle under a run folder's <c>models/</c>, in a fixed order.</summary>
     static IEnumerable<string> BundleFolders(string path)
     {
-        if (!Directory.Exists(path)) throw new DirectoryNotFoundException($"{path}: no such folder");
         if (File.Exists(Path.Combine(path, ModelBundle.DescriptionFile))) return [path];
         var models = Path.Combine(path, RunFolder.ModelsFolder);
         if (!Directory.Exists(models))

@@ -10,4 +10,7 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
-return await root.Parse(args).InvokeAsync();
+var parse = root.Parse(args);
+// A command line the parser refuses is a usage error (2), like a bad definition; the parser's own default is 1.
+if (parse.Errors.Count > 0) return CliErrors.ParseErrors(parse);
+return await parse.InvokeAsync();

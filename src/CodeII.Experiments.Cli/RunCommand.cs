@@ -14,8 +14,8 @@ static class RunCommand
 {
     public static Command Create()
     {
-        var definitionArgument = new Argument<FileInfo?>("definition") { Description = "Experiment definition (YAML), e.g. experiments/quickstart.yaml", Arity = ArgumentArity.ZeroOrOne };
-        var resumeOption = new Option<DirectoryInfo?>("--resume") { Description = "Continue an interrupted run in its folder (runs/<experiment>/<timestamp>): finished trials are replayed from its trial log, not retrained" };
+        var definitionArgument = new Argument<FileInfo>("definition") { Description = "Experiment definition (YAML), e.g. experiments/quickstart.yaml", Arity = ArgumentArity.ZeroOrOne }.AcceptExistingOnly();
+        var resumeOption = new Option<DirectoryInfo>("--resume") { Description = "Continue an interrupted run in its folder (runs/<experiment>/<timestamp>): finished trials are replayed from its trial log, not retrained" }.AcceptExistingOnly();
         var runsOption = new Option<DirectoryInfo>("--runs") { Description = "Folder that receives run folders", DefaultValueFactory = _ => new DirectoryInfo("runs") };
         var cacheOption = new Option<DirectoryInfo>("--cache") { Description = "Feature cache folder (Arrow files)", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("cache", "features")) };
         var noCacheOption = new Option<bool>("--no-cache") { Description = "Extract features afresh and do not write the cache" };
@@ -25,8 +25,8 @@ static class RunCommand
             definitionArgument, resumeOption, runsOption, threadsOption, cacheOption, noCacheOption,
         };
         command.SetAction((parse, cancellationToken) =>
-            Task.FromResult(Execute(parse.GetValue(definitionArgument), parse.GetValue(resumeOption), parse.GetValue(runsOption)!, parse.GetValue(threadsOption),
-                parse.GetValue(noCacheOption) ? null : parse.GetValue(cacheOption)!.FullName, cancellationToken)));
+            Task.FromResult(CliErrors.Run(AnsiConsole.Console, () => Execute(parse.GetValue(definitionArgument), parse.GetValue(resumeOption), parse.GetValue(runsOption)!,
+                parse.GetValue(threadsOption), parse.GetValue(noCacheOption) ? null : parse.GetValue(cacheOption)!.FullName, cancellationToken))));
         return command;
     }
 
@@ -46,38 +46,20 @@ static class RunCommand
     static int Execute(FileInfo? definitionFile, DirectoryInfo? resume, DirectoryInfo runs, int maxThreads, string? cacheDirectory, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
-        if (maxThreads < 1)
-        {
-            console.MarkupLine("[red]error:[/] --max-threads must be at least 1");
-            return 2;
-        }
+        if (maxThreads < 1) throw new UsageException("--max-threads must be at least 1");
         if ((definitionFile is null) == (resume is null))
-        {
-            console.MarkupLine("[red]error:[/] give a definition to start a run, or --resume <run folder> to continue one (not both)");
-            return 2;
-        }
-        ExperimentDefinition definition;
-        string text;
+            throw new UsageException("give a definition to start a run, or --resume <run folder> to continue one (not both)");
         var definitionPath = definitionFile?.ToString() ?? Path.Combine(resume!.ToString(), RunFolder.DefinitionFile);
-        try
+        if (resume is not null && RunFolder.Open(resume.FullName) is { IsFinished: true } finished)
         {
-            if (resume is not null)
-            {
-                if (RunFolder.Open(resume.FullName).IsFinished)
-                {
-                    console.MarkupLineInterpolated($"{resume}: this run is already complete; its report:");
-                    Console.WriteLine(Path.Combine(resume.FullName, RunFolder.ReportFile));
-                    return 0;
-                }
-            }
-            text = File.ReadAllText(definitionPath);
-            definition = ExperimentDefinitionLoader.Parse(text, definitionPath);
+            // Read, not only found: a damaged manifest is an error naming it, not a run said to be complete.
+            finished.ReadManifest();
+            console.MarkupLineInterpolated($"{resume}: this run is already complete; its report:");
+            Console.WriteLine(Path.Combine(resume.FullName, RunFolder.ReportFile));
+            return CliErrors.Success;
         }
-        catch (Exception e) when (e is ExperimentDefinitionException or IOException or UnauthorizedAccessException or System.Text.Json.JsonException)
-        {
-            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            return 2;
-        }
+        var text = File.ReadAllText(definitionPath);
+        var definition = ExperimentDefinitionLoader.Parse(text, definitionPath);
 
         var data = definition.Transfer is { } transfer
             ? $"transfer from {string.Join(", ", transfer.Sources.Select(s => s.Name))} to {string.Join(", ", transfer.Targets.Select(t => t.Name))}, {TransferPlan.Cells(definition).Count} cells"
@@ -109,15 +91,8 @@ static class RunCommand
         catch (OperationCanceledException)
         {
             console.MarkupLineInterpolated($"[yellow]cancelled[/]: the run folder keeps every trial finished so far; continue it with [bold]codeii run --resume {runFolder ?? "<run folder>"}[/]");
-            ExitNowIfFitsAreRunning(130);
-            return 130;
-        }
-        catch (Exception e) when (Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
-        {
-            // A user needs the cause, not our stack; CODEII_DEBUG=1 lets the exception through for a bug report.
-            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
-            console.MarkupLine("[grey]set CODEII_DEBUG=1 to see the full exception[/]");
-            return 1;
+            ExitNowIfFitsAreRunning(CliErrors.Cancelled);
+            return CliErrors.Cancelled;
         }
 
         if (result.Transfer is { } matrix) WriteTransferMatrix(console, matrix);
@@ -133,7 +108,7 @@ static class RunCommand
         console.MarkupLine("report [grey](every label's intervals, the curves, the sweep)[/]:");
         // The report path is printed last and bare, so scripts can take the final line.
         Console.WriteLine(result.ReportPath);
-        return 0;
+        return CliErrors.Success;
     }
 
     delegate RunResult RunWith(IProgress<StageProgress> progress, IProgress<SweepStatus> sweepStatus);

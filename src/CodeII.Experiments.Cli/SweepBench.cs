@@ -46,24 +46,17 @@ static class SweepBench
         {
             exams, label, trials, seed, tuners, python, cache,
         };
-        command.SetAction((parse, cancellationToken) => Task.FromResult(Run(parse.GetValue(exams), parse.GetValue(label)!, parse.GetValue(trials), parse.GetValue(seed),
-            parse.GetValue(tuners)!, parse.GetValue(python)!, parse.GetValue(cache)!.FullName, cancellationToken)));
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run(AnsiConsole.Console, () => Run(parse.GetValue(exams), parse.GetValue(label)!,
+            parse.GetValue(trials), parse.GetValue(seed), parse.GetValue(tuners)!, parse.GetValue(python)!, parse.GetValue(cache)!.FullName, cancellationToken))));
         return command;
     }
 
     static int Run(int exams, string label, int trials, int seed, string[] tuners, string python, string cacheDirectory, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
-        if (!SyntheticClasses.All.Contains(label))
-        {
-            console.MarkupLineInterpolated($"[red]error:[/] --label must be one of {string.Join(", ", SyntheticClasses.All)}");
-            return 2;
-        }
+        if (!SyntheticClasses.All.Contains(label)) throw new UsageException($"--label must be one of {string.Join(", ", SyntheticClasses.All)}");
         if (tuners.FirstOrDefault(t => !TunerCatalog.Names.Contains(t)) is { } unknown)
-        {
-            console.MarkupLineInterpolated($"[red]error:[/] --tuners: unknown tuner '{unknown}' (known: {string.Join(", ", TunerCatalog.Names)})");
-            return 2;
-        }
+            throw new UsageException($"--tuners: unknown tuner '{unknown}' (known: {string.Join(", ", TunerCatalog.Names)})");
         var source = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = exams, Seed = seed });
         var extractor = new HandcraftedFeatureExtractor();
         var (table, _, _) = new FeatureCache(cacheDirectory).LoadOrExtract(FeatureCache.Key(source, extractor, false, null), extractor,

@@ -17,7 +17,8 @@ static class TablesOption
     {
         if (parse.GetResult(option) is null) return;
         var directory = parse.GetValue(option)?.FullName ?? defaultDirectory;
-        var written = ReportTables.Write(report.Tables, directory);
+        IReadOnlyList<string> written = [];
+        CliErrors.Writing(directory, () => written = ReportTables.Write(report.Tables, directory));
         Console.Error.WriteLine($"{written.Count} tables as CSV and LaTeX in {directory}");
     }
 }

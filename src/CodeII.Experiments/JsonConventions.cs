@@ -27,4 +27,18 @@ public static class JsonConventions
     public static string SnakeCase<T>(T value) where T : struct, Enum => JsonNamingPolicy.SnakeCaseLower.ConvertName(value.ToString());
 
     public static string Serialize<T>(T value) => JsonSerializer.Serialize(value, Options) + "\n";
+
+    /// <summary>A JSON file the workbench wrote, read back. One that is empty, cut short, <c>null</c> or of another shape
+    /// was damaged after it was written (writes are atomic): that is an error naming the file, not a crash further on.</summary>
+    public static T ReadFile<T>(string path) where T : class
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<T>(File.ReadAllText(path), Options) ?? throw new InvalidDataException($"{path}: holds null, not the JSON object it was written with; the file is damaged");
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{path}: unreadable JSON at line {e.LineNumber + 1}, byte {e.BytePositionInLine + 1} ({e.Message.Split(" Path: ")[0]}); the file is damaged", e);
+        }
+    }
 }

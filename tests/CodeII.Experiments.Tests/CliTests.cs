@@ -145,7 +145,8 @@ public class CliTests
     {
         var dir = RepoPaths.NewTemporaryDirectory();
         var (exit, stdout, stderr) = Codeii(dir, "data", "inspect", dir);
-        Assert.Equal(2, exit);
+        // The folder exists: what it holds is the problem, a data error.
+        Assert.Equal(1, exit);
         Assert.Contains("not recognised", stdout + stderr);
         Assert.DoesNotContain("   at ", stdout + stderr);
     }

@@ -48,7 +48,44 @@ public static class ExperimentDefinitionLoader
                 $"the file holds {stream.Documents.Count} YAML documents (separated by '---'); a definition is one document: put each experiment in a file of its own");
         if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new ExperimentDefinitionException(fileName, 1, 1, "", "the definition must be a mapping of keys such as name, dataset, label_subsets and learners");
+        RefuseKeysThatAreNotNames(root, fileName);
         return new Reader(fileName).Definition(root);
+    }
+
+    /// <summary>YAML allows a list or a mapping as a key (<c>[a, b]: 1</c>); every key of a definition is a name, so
+    /// such a key is refused once, here, where it is found, rather than wherever a reader meets it. An alias that
+    /// stands for a node containing it (<c>a: &amp;x [*x]</c>) would make the definition endless, and is refused too.</summary>
+    static void RefuseKeysThatAreNotNames(YamlNode root, string fileName)
+    {
+        var checkedNodes = new HashSet<YamlNode>(ReferenceEqualityComparer.Instance);
+        var enclosing = new HashSet<YamlNode>(ReferenceEqualityComparer.Instance);
+        Check(root, "");
+
+        void Check(YamlNode node, string path)
+        {
+            if (enclosing.Contains(node))
+                throw new ExperimentDefinitionException(fileName, (int)node.Start.Line, (int)node.Start.Column, path,
+                    "an alias here stands for a mapping or list that contains it; a definition cannot repeat itself endlessly");
+            // An anchor used many times is checked once: aliases cannot multiply the work.
+            if (!checkedNodes.Add(node)) return;
+            enclosing.Add(node);
+            switch (node)
+            {
+                case YamlMappingNode mapping:
+                    foreach (var (key, value) in mapping.Children)
+                    {
+                        if (key is not YamlScalarNode { Value: var name })
+                            throw new ExperimentDefinitionException(fileName, (int)key.Start.Line, (int)key.Start.Column, path,
+                                $"a key must be a name, not a {(key is YamlSequenceNode ? "list" : "mapping")}");
+                        Check(value, path.Length == 0 ? name ?? "" : $"{path}.{name}");
+                    }
+                    break;
+                case YamlSequenceNode sequence:
+                    for (var i = 0; i < sequence.Children.Count; i++) Check(sequence.Children[i], $"{path}[{i}]");
+                    break;
+            }
+            enclosing.Remove(node);
+        }
     }
 
     /// <summary>The longest experiment, subset or source name: a folder name with room for the run's timestamp.</summary>

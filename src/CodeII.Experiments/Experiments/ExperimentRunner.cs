@@ -87,7 +87,7 @@ public static class ExperimentRunner
 
     /// <summary>What a finished run folder holds: its manifest, metrics and report.</summary>
     public static RunResult Finished(RunFolder folder) => new(folder, folder.FileIn(RunFolder.ReportFile),
-        System.Text.Json.JsonSerializer.Deserialize<ExperimentMetrics>(File.ReadAllText(folder.FileIn(RunFolder.MetricsFile)), JsonConventions.Options)!,
+        JsonConventions.ReadFile<ExperimentMetrics>(folder.FileIn(RunFolder.MetricsFile)),
         folder.ReadManifest());
 
     static RunResult Start(ExperimentDefinition definition, string definitionText, string definitionPath, RunFolder folder, IEcgSource source,

@@ -60,7 +60,7 @@ public sealed class ModelsStage : IRunStage
     public static IReadOnlyList<string> Bundles(RunFolder folder)
     {
         var path = folder.FileIn(Path.Combine(RunFolder.ModelsFolder, IndexFile));
-        return (JsonSerializer.Deserialize<Index>(File.ReadAllText(path), JsonConventions.Options) ?? throw new InvalidDataException($"{path}: empty")).Bundles;
+        return JsonConventions.ReadFile<Index>(path).Bundles;
     }
 
     public bool IsComplete(RunContext run) => Saved(run);
@@ -267,7 +267,7 @@ public sealed class EvaluationStage : IRunStage
     }
 
     public void Load(RunContext run) =>
-        run.Metrics = JsonSerializer.Deserialize<ExperimentMetrics>(File.ReadAllText(run.Folder.FileIn(RunFolder.MetricsFile)), JsonConventions.Options);
+        run.Metrics = JsonConventions.ReadFile<ExperimentMetrics>(run.Folder.FileIn(RunFolder.MetricsFile));
 
     /// <summary>The published benchmarks' metrics that apply to the run's data: PTB-XL's macro-AUROC per task, the
     /// Challenge score on Challenge folders, CODE's per-class F1 on the CODE classes.</summary>

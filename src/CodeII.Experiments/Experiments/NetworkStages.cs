@@ -36,8 +36,7 @@ public sealed class PretrainStage : IRunStage
     {
         var folder = run.Folder.FileIn(RunNetwork.Folder);
         var path = Path.Combine(folder, RunNetwork.DescriptionFile);
-        var description = JsonSerializer.Deserialize<RunNetwork.Description>(File.ReadAllText(path), JsonConventions.Options)
-            ?? throw new InvalidDataException($"{path}: empty");
+        var description = JsonConventions.ReadFile<RunNetwork.Description>(path);
         var checkpoint = Path.Combine(folder, RunNetwork.Checkpoint);
         using (var stream = File.OpenRead(checkpoint))
             if (Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(stream)) != description.Sha256)

@@ -16,8 +16,7 @@ public static class RunReport
         // A transfer run's cell is a one-dataset run: its own report, from its own files.
         if (definition.Transfer is null || File.Exists(folder.FileIn(TransferCell.MarkerFile))) return HtmlReport.Render(Read(folder));
         var metrics = Required(folder, RunFolder.MetricsFile);
-        return TransferReport.Render(definition.Name, folder.ReadManifest(),
-            JsonSerializer.Deserialize<TransferMetrics>(File.ReadAllText(metrics), JsonConventions.Options) ?? throw new InvalidDataException($"{metrics}: empty"));
+        return TransferReport.Render(definition.Name, folder.ReadManifest(), JsonConventions.ReadFile<TransferMetrics>(metrics));
     }
 
     /// <summary>
@@ -28,8 +27,7 @@ public static class RunReport
     {
         string Required(string name) => RunReport.Required(folder, name);
         var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(Required(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile));
-        var metrics = JsonSerializer.Deserialize<Evaluation.ExperimentMetrics>(File.ReadAllText(Required(RunFolder.MetricsFile)), JsonConventions.Options)
-            ?? throw new InvalidDataException($"{folder.FileIn(RunFolder.MetricsFile)}: empty");
+        var metrics = JsonConventions.ReadFile<Evaluation.ExperimentMetrics>(Required(RunFolder.MetricsFile));
         var trials = Sweep.TrialLog.Read(Required(RunFolder.TrialsFile), repairTornTail: false);
         var test = PredictionsFile.ReadTest(Required(RunFolder.PredictionsFile));
         // Selection facts (trial, validation AUROC, parameters) come from metrics.json, where evaluation wrote them.
@@ -62,7 +60,7 @@ public static class RunReport
 
     /// <summary>A JSON artefact that runs from before it, or runs that leave it out, do not have.</summary>
     static T? Optional<T>(RunFolder folder, string name) where T : class =>
-        File.Exists(folder.FileIn(name)) ? JsonSerializer.Deserialize<T>(File.ReadAllText(folder.FileIn(name)), JsonConventions.Options) : null;
+        File.Exists(folder.FileIn(name)) ? JsonConventions.ReadFile<T>(folder.FileIn(name)) : null;
 }
 
 /// <summary>A finished run folder as <c>codeii compare</c> reads it (<see cref="ComparedRun"/>), from its files alone.</summary>

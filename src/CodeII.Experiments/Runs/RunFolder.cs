@@ -91,9 +91,7 @@ public sealed class RunFolder
     public bool IsFinished => File.Exists(FileIn(ManifestFile));
 
     /// <summary>The manifest of a finished run.</summary>
-    public RunManifest ReadManifest() =>
-        JsonSerializer.Deserialize<RunManifest>(File.ReadAllText(FileIn(ManifestFile)), Json)
-        ?? throw new InvalidDataException($"{FileIn(ManifestFile)}: empty manifest");
+    public RunManifest ReadManifest() => JsonConventions.ReadFile<RunManifest>(FileIn(ManifestFile));
 
     public void WriteText(string name, string content) => AtomicFile.WriteText(FileIn(name), content);
 

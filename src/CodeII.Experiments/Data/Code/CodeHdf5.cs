@@ -57,22 +57,9 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         {
             if (!DatasetPaths.StaysInside(directory, path))
                 throw new EcgDataException(path, "(file)", "HDF5 part", $"is a symbolic link to a file outside the dataset folder {Path.GetFullPath(directory)}; a dataset's files must lie inside it");
-            var file = H5File.OpenRead(path);
-            IH5Dataset tracings, ids;
-            try
-            {
-                tracings = file.Dataset(CodeLayout.TracingsDataset);
-                ids = file.Dataset(CodeLayout.ExamIdDataset);
-            }
-            catch (Exception e) when (e is not EcgDataException)
-            {
-                file.Dispose();
-                throw new EcgDataException(path, "(file)", "datasets", $"expected '{CodeLayout.TracingsDataset}' and '{CodeLayout.ExamIdDataset}': {e.Message}");
-            }
-            var dims = tracings.Space.Dimensions;
+            var (file, dims, examIds) = OpenPart(path);
             if (dims.Length != 3 || dims[2] != CodeLayout.Leads)
                 throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has shape ({string.Join(", ", dims)}); expected (N, samples, 12)");
-            var examIds = ids.Read<long[]>();
             if ((ulong)examIds.Length != dims[0])
                 throw new EcgDataException(path, "(file)", CodeLayout.ExamIdDataset, $"has {examIds.Length} ids for {dims[0]} tracings");
             for (var r = 0; r < examIds.Length; r++)
@@ -91,6 +78,34 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         }
         _index = index.ToArray();
         SamplesPerExam = (int)_parts[0].File.Dataset(CodeLayout.TracingsDataset).Space.Dimensions[1];
+    }
+
+    /// <summary>A part's file, the shape of its tracings and its exam ids. PureHDF reports a truncated or foreign file
+    /// with a bare <see cref="Exception"/>, which is located here by the part's path.</summary>
+    static (NativeFile File, ulong[] Dimensions, long[] ExamIds) OpenPart(string path)
+    {
+        NativeFile? file = null;
+        try
+        {
+            file = H5File.OpenRead(path);
+            IH5Dataset tracings, ids;
+            try
+            {
+                tracings = file.Dataset(CodeLayout.TracingsDataset);
+                ids = file.Dataset(CodeLayout.ExamIdDataset);
+            }
+            catch (Exception e) when (e is not EcgDataException)
+            {
+                throw new EcgDataException(path, "(file)", "datasets", $"expected '{CodeLayout.TracingsDataset}' and '{CodeLayout.ExamIdDataset}': {e.Message}");
+            }
+            return (file, tracings.Space.Dimensions, ids.Read<long[]>());
+        }
+        catch (Exception e)
+        {
+            file?.Dispose();
+            if (e is EcgDataException) throw;
+            throw new EcgDataException(path, "(file)", "HDF5", $"cannot be read ({e.Message}): the part is truncated, damaged or not HDF5");
+        }
     }
 
     public string Directory { get; }

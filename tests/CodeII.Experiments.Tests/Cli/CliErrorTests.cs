@@ -1,0 +1,166 @@
+using static CodeII.Experiments.Tests.CliTests;
+
+namespace CodeII.Experiments.Tests.Cli;
+
+/// <summary>
+/// Broken and hostile inputs through the real <c>codeii</c>: each gets its exit code (1 data or I/O, 2 command line or
+/// definition) and one <c>error:</c> line naming the file, never a stack trace.
+/// </summary>
+public class CliErrorTests
+{
+    /// <summary>The one error line of a failed command, after checking its exit code and that no stack was printed.</summary>
+    static string ErrorLine((int ExitCode, string StdOut, string StdErr) result, int expectedExit)
+    {
+        var output = result.StdOut + result.StdErr;
+        Assert.True(result.ExitCode == expectedExit, $"exit {result.ExitCode}, not {expectedExit}:\n{output}");
+        Assert.DoesNotContain("   at ", output);
+        Assert.DoesNotContain("Unhandled exception", output);
+        return Assert.Single(output.ReplaceLineEndings("\n").Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_definition_key_that_is_a_list_or_a_mapping_is_refused_at_its_line_and_column()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        (string Yaml, string Error)[] cases =
+        [
+            ("name: k\n[a, b]: 1\n", "k.yaml:2:1: a key must be a name, not a list"),
+            ("name: k\ndataset:\n  kind: synthetic\n  [a, b]: 1\n", "k.yaml:4:3: 'dataset': a key must be a name, not a list"),
+            ("name: k\n? {a: 1}\n: 2\n", "k.yaml:2:3: a key must be a name, not a mapping"),
+            // An alias that stands for its own ancestor: an endless definition, which overflowed the stack.
+            ("name: k\nlabel_subsets: &s\n  r: [SB]\n  again: *s\n", "k.yaml:2:16: 'label_subsets.again': an alias here stands for a mapping or list that contains it"),
+        ];
+        foreach (var (yaml, error) in cases)
+        {
+            File.WriteAllText(Path.Combine(dir, "k.yaml"), yaml);
+            Assert.StartsWith($"error: {error}", ErrorLine(Codeii(dir, "run", "k.yaml", "--runs", "runs"), 2));
+            Assert.False(Directory.Exists(Path.Combine(dir, "runs")));
+        }
+    }
+
+    [Fact]
+    public void Plot_synth_and_extract_name_a_destination_they_cannot_write_and_exit_1()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var file = Path.Combine(dir, "a-file");
+        File.WriteAllText(file, "");
+        // We run as root in CI containers, where permissions stop nothing; /proc takes no new files even from root.
+        var proc = $"/proc/codeii-{Guid.NewGuid():N}";
+        var missing = Path.Combine(dir, "missing", "folder");
+        var record = RepoPaths.Shared("wfdb-samples", "100");
+        (string[] Args, string Error)[] cases =
+        [
+            (["data", "plot", record, "--record", "100", "--out", Path.Combine(file, "out.html")], $"cannot write {file}/out.html: {file} is a file, not a folder"),
+            (["data", "plot", record, "--record", "100", "--out", proc + ".html"], $"cannot write {proc}.html: the folder /proc does not take new files"),
+            (["data", "plot", record, "--record", "100", "--out", Path.Combine(missing, "out.svg")], $"cannot write {missing}/out.svg: the folder {missing} does not exist"),
+            (["data", "synth", "--exams", "3", "--out", Path.Combine(file, "ds")], $"cannot write {file}/ds: {file} is a file, not a folder"),
+            (["data", "synth", "--exams", "3", "--out", proc], $"cannot write {proc}: the folder /proc does not take new files"),
+            (["features", "extract", record, "--out", Path.Combine(file, "f.csv")], $"cannot write {file}/f.csv: {file} is a file, not a folder"),
+            (["features", "extract", record, "--out", proc + ".arrow"], $"cannot write {proc}.arrow: the folder /proc does not take new files"),
+            (["features", "extract", record, "--out", Path.Combine(missing, "f.csv")], $"cannot write {missing}/f.csv: the folder {missing} does not exist"),
+        ];
+        foreach (var (args, error) in cases)
+            Assert.Equal($"error: {error}", ErrorLine(Codeii(dir, args), 1));
+        Assert.False(Directory.Exists(Path.Combine(dir, "missing")));
+        Assert.Equal([file], Directory.GetFileSystemEntries(dir));
+    }
+
+    [Fact]
+    public void A_truncated_or_garbage_HDF5_part_is_named_by_inspect_plot_and_extract()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var made = Codeii(dir, "data", "synth", "--out", "ds", "--exams", "20");
+        Assert.True(made.ExitCode == 0, made.StdErr + made.StdOut);
+        var whole = File.ReadAllBytes(Path.Combine(dir, "ds", "exams_part0.hdf5"));
+        foreach (var (name, bytes) in new[] { ("truncated", whole[..3000]), ("garbage", Enumerable.Range(0, 200_000).Select(i => (byte)(i * 7919 >> 3)).ToArray()) })
+        {
+            RepoPaths.CopyDirectory(Path.Combine(dir, "ds"), Path.Combine(dir, name));
+            File.WriteAllBytes(Path.Combine(dir, name, "exams_part0.hdf5"), bytes);
+            foreach (var args in new[] { ["data", "inspect", name], ["data", "plot", name, "--record", "1", "--out", "x.html"], new[] { "features", "extract", name, "--out", "f.csv" } })
+                Assert.StartsWith($"error: {name}/exams_part0.hdf5: record (file), HDF5: cannot be read (", ErrorLine(Codeii(dir, args), 1));
+        }
+    }
+
+    [Fact]
+    public async Task A_damaged_manifest_is_named_by_resume_report_and_compare_and_CODEII_DEBUG_keeps_the_exception()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(dir, "tiny.yaml"), """
+            name: tiny
+            dataset: { exams: 300 }
+            label_subsets: { rhythm: [SB, ST, AF] }
+            features: [basic]
+            learners: { lightgbm: { trials: 1 } }
+            evaluation: { bootstrap_replicates: 50 }
+            """);
+        var run = Codeii(dir, "run", "tiny.yaml", "--runs", "runs", "--max-threads", "1", "--no-cache");
+        Assert.True(run.ExitCode == 0, run.StdErr + run.StdOut);
+        var good = Path.GetDirectoryName(run.StdOut.TrimEnd().Split('\n')[^1].Trim())!;
+        (string Content, string Problem)[] manifests =
+        [
+            ("null", "holds null, not the JSON object it was written with; the file is damaged"),
+            ("", "unreadable JSON at line 1, byte 1 ("),
+            ("{\"experiment\": \"ti", "unreadable JSON at line 1, byte 19 ("),
+        ];
+        foreach (var (content, problem) in manifests)
+        {
+            var damaged = Path.Combine(dir, "damaged-" + Guid.NewGuid().ToString("N"));
+            RepoPaths.CopyDirectory(good, damaged);
+            File.WriteAllText(Path.Combine(damaged, "manifest.json"), content);
+            foreach (var args in new[] { ["run", "--resume", damaged], ["report", damaged], new[] { "compare", damaged, good } })
+                Assert.StartsWith($"error: {damaged}/manifest.json: {problem}", ErrorLine(Codeii(dir, args), 1));
+        }
+
+        var (process, stdout, stderr) = StartCodeii(dir, new Dictionary<string, string?> { ["CODEII_DEBUG"] = "1" }, ["report", Directory.GetDirectories(dir, "damaged-*")[0]]);
+        using var _ = process;
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)));
+        var output = await stdout + await stderr;
+        Assert.Equal(1, process.ExitCode);
+        Assert.Contains("System.IO.InvalidDataException", output);
+        Assert.Contains("   at ", output);
+    }
+
+    [Fact]
+    public void Plot_reads_a_PTB_XL_record_at_500_Hz_where_present_and_at_100_Hz_from_a_download_of_records100_alone()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var both = Codeii(dir, "data", "plot", RepoPaths.Shared("ptbxl"), "--record", "1", "--out", "both.html");
+        Assert.True(both.ExitCode == 0, both.StdErr + both.StdOut);
+        Assert.Contains("ecg_id 1: records500/00000/00001_hr at 500 Hz", both.StdOut);
+
+        // records100 alone, as a user who fetched only the low-rate files has it: ecg_ids 1 and 2 from the real data.
+        var ptbXl = Path.Combine(dir, "ptbxl-100");
+        Directory.CreateDirectory(Path.Combine(ptbXl, "records100", "00000"));
+        File.WriteAllLines(Path.Combine(ptbXl, "ptbxl_database.csv"), File.ReadLines(RepoPaths.Shared("ptbxl", "ptbxl_database.csv")).Take(3));
+        File.Copy(RepoPaths.Shared("ptbxl", "scp_statements.csv"), Path.Combine(ptbXl, "scp_statements.csv"));
+        foreach (var file in new[] { "00001_lr.hea", "00001_lr.dat", "00002_lr.hea", "00002_lr.dat" })
+            File.Copy(RepoPaths.Shared("ptbxl", "records100", "00000", file), Path.Combine(ptbXl, "records100", "00000", file));
+        var low = Codeii(dir, "data", "plot", ptbXl, "--record", "2", "--out", "low.html");
+        Assert.True(low.ExitCode == 0, low.StdErr + low.StdOut);
+        Assert.Contains("ecg_id 2: records100/00000/00002_lr at 100 Hz", low.StdOut);
+        Assert.Equal(Path.Combine(dir, "low.html"), low.StdOut.TrimEnd().Split('\n')[^1].Trim());
+        // The header of 00002_lr reads "00002_lr 12 100 1000": 10 s at 100 Hz, labelled NORM in ptbxl_database.csv.
+        Assert.Contains("100 Hz \\u00B7 10 s \\u00B7 labels: NORM", File.ReadAllText(Path.Combine(dir, "low.html")));
+    }
+
+    [Fact]
+    public void Command_lines_the_parser_refuses_and_missing_inputs_exit_2_and_unreadable_datasets_exit_1()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        // The parser's own refusals, which exited 1 before.
+        var format = Codeii(dir, "data", "synth", "--out", "ds", "--format", "xyz");
+        Assert.Equal(2, format.ExitCode);
+        Assert.Contains("error: Argument 'xyz' not recognized", format.StdErr);
+        Assert.Contains("see: codeii data synth --help", format.StdErr);
+        Assert.False(Directory.Exists(Path.Combine(dir, "ds")));
+        Assert.Equal("error: Unrecognized command or argument '--bogus'.", ErrorLine(Codeii(dir, "data", "inspect", dir, "--bogus"), 2));
+        // Inputs named on the command line that do not exist.
+        Assert.Equal("error: Directory does not exist: 'no/such/run'.", ErrorLine(Codeii(dir, "report", "no/such/run"), 2));
+        Assert.Equal("error: no such file, folder or WFDB record: 'no/such/data'", ErrorLine(Codeii(dir, "data", "inspect", "no/such/data"), 2));
+        Assert.Equal("error: no such file, folder or WFDB record: 'no/such/data'", ErrorLine(Codeii(dir, "features", "extract", "no/such/data", "--out", "f.csv"), 2));
+        // An option value the command itself refuses.
+        Assert.Equal("error: --exams and --exams-per-part must be at least 1", ErrorLine(Codeii(dir, "data", "synth", "--out", "ds", "--exams", "0"), 2));
+        // A path that exists but holds no dataset is a data error, as an unreadable dataset is.
+        Assert.StartsWith($"error: {dir}: record (folder), format: not recognised", ErrorLine(Codeii(dir, "data", "inspect", dir), 1));
+    }
+}
