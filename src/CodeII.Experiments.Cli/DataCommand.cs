@@ -37,7 +37,7 @@ static class DataCommand
             var ecg = RecordBoundary.Read(source, index);
             foreach (var warning in ecg.Warnings) AnsiConsole.Console.MarkupLineInterpolated($"[yellow]warning:[/] {source.FileOf(index)}: {warning}");
             if (source is PtbXlSource ptbXl)
-                AnsiConsole.Console.MarkupLineInterpolated($"ecg_id {id}: {Path.GetRelativePath(ptbXl.Database.Directory, ptbXl.RecordPath(ptbXl.ExamAt(index)))} at {ecg.SamplingRateHz:0.##} Hz");
+                AnsiConsole.Console.MarkupLineInterpolated($"ecg_id {id}: {ptbXl.RecordName(ptbXl.ExamAt(index))} at {ecg.SamplingRateHz:0.##} Hz");
             var target = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"ecg-{id}.html");
             var page = target.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Reports.EcgSvg.Render(ecg) : Reports.EcgPlot.Render(ecg, source.Describe());
             CliErrors.Writing(target, () => File.WriteAllText(target, page));

@@ -54,14 +54,14 @@ public sealed class PtbXlSource : IEcgSource
     };
 
     /// <summary>The record's header, refused unless <c>filename_lr</c>/<c>filename_hr</c> names a file inside the dataset.</summary>
-    public string RecordPath(PtbXlExam exam)
-    {
-        var (field, name) = _options.SamplingRateHz == 100 ? ("filename_lr", exam.FilenameLr) : ("filename_hr", exam.FilenameHr);
-        return DatasetPaths.Contained(Database.Directory, Database.Directory, name + ".hea", Path.Combine(Database.Directory, PtbXlDatabase.DatabaseFile),
-            $"ecg_id {exam.EcgId}", field);
-    }
+    public string RecordPath(PtbXlExam exam) =>
+        DatasetPaths.Contained(Database.Directory, Database.Directory, RecordName(exam) + ".hea", Path.Combine(Database.Directory, PtbXlDatabase.DatabaseFile),
+            $"ecg_id {exam.EcgId}", _options.SamplingRateHz == 100 ? "filename_lr" : "filename_hr");
 
-    public string FileOf(int index) => Path.Combine(Database.Directory, _options.SamplingRateHz == 100 ? _exams[index].FilenameLr : _exams[index].FilenameHr) + ".hea";
+    /// <summary>The record as the label file names it (<c>filename_lr</c> or <c>filename_hr</c>), relative to the dataset.</summary>
+    public string RecordName(PtbXlExam exam) => _options.SamplingRateHz == 100 ? exam.FilenameLr : exam.FilenameHr;
+
+    public string FileOf(int index) => Path.Combine(Database.Directory, RecordName(_exams[index])) + ".hea";
 
     public EcgRecord Read(int index)
     {
