@@ -112,6 +112,12 @@ static class RunCommand
             ExitNowIfFitsAreRunning(130);
             return 130;
         }
+        catch (RunFolderBusyException e)
+        {
+            // Not a fault to debug: the folder and the process holding it are all there is to say.
+            console.MarkupLineInterpolated($"[red]error:[/] {e.Message}");
+            return 1;
+        }
         catch (Exception e) when (Environment.GetEnvironmentVariable("CODEII_DEBUG") != "1")
         {
             // A user needs the cause, not our stack; CODEII_DEBUG=1 lets the exception through for a bug report.
@@ -149,9 +155,9 @@ static class RunCommand
         return stages;
     }
 
-    static void WarnOnResume(IAnsiConsole console, StageProgress p)
+    static void Warn(IAnsiConsole console, StageProgress p)
     {
-        if (p.Stage == "resume" && p.Detail is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+        if (p.Stage == StageProgress.WarningStage && p.Detail is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
     }
 
     /// <summary>A terminal: one progress bar per stage, and the live sweep table under them.</summary>
@@ -174,7 +180,7 @@ static class RunCommand
                 var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
                 var progress = new ProgressCallback(p =>
                 {
-                    WarnOnResume(console, p);
+                    Warn(console, p);
                     if (!tasks.TryGetValue(p.Stage, out var task)) return;
                     if (!task.IsStarted) task.StartTask();
                     ((StageClock)task.Tag!).Report(p.Done, p.Total);
@@ -192,7 +198,7 @@ static class RunCommand
     {
         var lines = new ProgressLines(console, Stages(definition).ToDictionary(s => s.Stage, s => s.Description), definition,
             TimeProvider.System, TimeSpan.FromSeconds(5));
-        return run(new ProgressCallback(p => { WarnOnResume(console, p); lines.Report(p); }), new StatusCallback(lines.Report));
+        return run(new ProgressCallback(p => { Warn(console, p); lines.Report(p); }), new StatusCallback(lines.Report));
     }
 
     /// <summary>Per target and label subset: one row per source and mode, one column per training share, each cell the
