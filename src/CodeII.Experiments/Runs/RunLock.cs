@@ -95,11 +95,14 @@ public sealed record RunWriter(int Pid, string Host, DateTime SinceUtc)
     public static RunWriter Current() => new(Environment.ProcessId, Environment.MachineName, DateTime.UtcNow);
 
     public override string ToString() => $"pid {Pid} on host {Host}, since {RunStatus.Time(SinceUtc)}";
+
+    /// <summary>The process holding a run folder, in words, whether or not it named itself.</summary>
+    public static string Describe(RunWriter? writer) => $"another codeii process ({writer?.ToString() ?? "its process id is not recorded"})";
 }
 
 /// <summary>A run folder another process is writing: a second writer would interleave its lines with the first's.</summary>
 public sealed class RunFolderBusyException(RunFolder folder, RunWriter? writer)
-    : IOException($"{folder.Path}: another codeii process ({writer?.ToString() ?? "its process id is not recorded"}) is writing this run; wait for it or stop it")
+    : IOException($"{folder.Path}: {RunWriter.Describe(writer)} is writing this run; wait for it or stop it")
 {
     public RunFolder Folder { get; } = folder;
 }

@@ -19,8 +19,7 @@ public sealed record RunStatus(string State, string Description)
     {
         if (folder.IsFinished) return new(Complete, "complete");
         var writer = RunLock.Writer(folder);
-        if (RunLock.IsHeld(folder))
-            return new(Running, $"still running: another codeii process ({writer?.ToString() ?? "its process id is not recorded"}) is writing it");
+        if (RunLock.IsHeld(folder)) return new(Running, $"still running: {RunWriter.Describe(writer)} is writing it");
         return Ended(new RunEvents(folder).Read(), writer);
     }
 
