@@ -128,9 +128,9 @@ static class RunCommand
         return stages;
     }
 
-    static void WarnOnResume(IAnsiConsole console, StageProgress p)
+    static void Warn(IAnsiConsole console, StageProgress p)
     {
-        if (p.Stage == "resume" && p.Detail is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
+        if (p.Stage == StageProgress.WarningStage && p.Detail is { } warning) console.MarkupLineInterpolated($"[yellow]warning:[/] {warning}");
     }
 
     /// <summary>A terminal: one progress bar per stage, and the live sweep table under them.</summary>
@@ -153,7 +153,7 @@ static class RunCommand
                 var descriptions = stages.ToDictionary(s => s.Stage, s => s.Description);
                 var progress = new ProgressCallback(p =>
                 {
-                    WarnOnResume(console, p);
+                    Warn(console, p);
                     if (!tasks.TryGetValue(p.Stage, out var task)) return;
                     if (!task.IsStarted) task.StartTask();
                     ((StageClock)task.Tag!).Report(p.Done, p.Total);
@@ -171,7 +171,7 @@ static class RunCommand
     {
         var lines = new ProgressLines(console, Stages(definition).ToDictionary(s => s.Stage, s => s.Description), definition,
             TimeProvider.System, TimeSpan.FromSeconds(5));
-        return run(new ProgressCallback(p => { WarnOnResume(console, p); lines.Report(p); }), new StatusCallback(lines.Report));
+        return run(new ProgressCallback(p => { Warn(console, p); lines.Report(p); }), new StatusCallback(lines.Report));
     }
 
     /// <summary>Per target and label subset: one row per source and mode, one column per training share, each cell the

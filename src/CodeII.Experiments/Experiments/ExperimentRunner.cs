@@ -51,13 +51,16 @@ public static class ExperimentRunner
         // Open the data first: a dataset that cannot be opened should not leave an empty run folder behind.
         var source = Datasets.CreateSource(definition);
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
+        // Held from before the folder has a definition, so a resume of this folder is refused for as long as the run goes on.
+        using var folderLock = RunLock.Acquire(folder);
         options.RunFolderReady?.Invoke(folder);
         return Start(definition, definitionText, definitionPath, folder, source, options, started, cancellationToken);
     }
 
     /// <summary>
     /// Runs a definition in a given folder (a transfer run's cell): a finished run there is read back, an interrupted
-    /// one continues, an empty folder gets a new run. The caller owns the definition; the folder keeps its text.
+    /// one continues, an empty folder gets a new run. The caller owns the definition; the folder keeps its text, and
+    /// the caller holds the lock of the run folder this one is inside.
     /// </summary>
     public static RunResult RunIn(string folderPath, ExperimentDefinition definition, string definitionText, string definitionPath,
         RunOptions options, CancellationToken cancellationToken = default)
@@ -71,14 +74,16 @@ public static class ExperimentRunner
         if (!folder.HasStarted) return Start(definition, definitionText, definitionPath, folder, Datasets.CreateSource(definition), options, DateTime.UtcNow, cancellationToken);
         var events = new RunEvents(folder);
         events.RepairTornTail();
-        return Continue(definition, folder, events, events.StartingManifest(), options, cancellationToken);
+        // The cell's own writer is its transfer run's, which holds the lock: the transfer run's events name it.
+        return Continue(definition, folder, events, events.StartingManifest(), options, lastWriter: null, cancellationToken);
     }
 
     /// <summary>An interrupted run's next session in its own folder, with the manifest it started with.</summary>
-    static RunResult Continue(ExperimentDefinition definition, RunFolder folder, RunEvents events, RunManifest manifest, RunOptions options, CancellationToken cancellationToken)
+    static RunResult Continue(ExperimentDefinition definition, RunFolder folder, RunEvents events, RunManifest manifest, RunOptions options,
+        RunWriter? lastWriter, CancellationToken cancellationToken)
     {
         var source = Datasets.CreateSource(definition);
-        events.Append(RunEvent.Resumed);
+        events.Append(Resumed(events, lastWriter));
         return Execute(new RunContext
         {
             Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
@@ -108,6 +113,12 @@ public static class ExperimentRunner
             Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
         });
     }
+
+    /// <summary>The event that begins a resumed session, saying how the last one ended: cancelled, failed, or its process gone.</summary>
+    internal static RunEvent Resumed(RunEvents events, RunWriter? lastWriter) => new()
+    {
+        TimeUtc = DateTime.UtcNow, Event = RunEvent.Resumed, Detail = $"last session: {RunStatus.Ended(events.Read(), lastWriter).Description}",
+    };
 
     /// <summary>What every run records about how it was made: seed, definition, commit, packages, machine.</summary>
     internal static RunManifest NewManifest(ExperimentDefinition definition, string definitionText, string definitionPath, RunOptions options, DateTime started)
@@ -144,6 +155,10 @@ public static class ExperimentRunner
         var folder = RunFolder.Open(runFolder);
         if (File.Exists(folder.FileIn(TransferCell.MarkerFile)))
             throw new InvalidDataException($"{folder.Path} is a cell of a transfer run: resume the transfer run, {Path.GetFullPath(Path.Combine(folder.Path, "..", "..", "..", ".."))}");
+        // Before anything is written: two sessions appending to one trial log would interleave and tear its lines.
+        using var folderLock = RunLock.Acquire(folder);
+        // A session that held the lock until a moment ago may have finished the run.
+        if (folder.IsFinished) return Finished(folder);
         options.RunFolderReady?.Invoke(folder);
         var definitionText = File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile));
         var events = new RunEvents(folder);
@@ -151,11 +166,11 @@ public static class ExperimentRunner
         events.RepairTornTail();
         var manifest = events.StartingManifest();
         var definition = ExperimentDefinitionLoader.Parse(definitionText, folder.FileIn(RunFolder.DefinitionFile));
-        if (definition.Transfer is not null) return TransferRunner.Resume(folder, definition, definitionText, events, manifest, options, cancellationToken);
+        if (definition.Transfer is not null) return TransferRunner.Resume(folder, definition, definitionText, events, manifest, options, folderLock.Previous, cancellationToken);
         var (commit, _) = RunManifest.GitState(Path.GetDirectoryName(Path.GetFullPath(manifest.DefinitionFile)) ?? ".");
         if (commit != manifest.GitCommit)
-            options.Progress?.Report(new StageProgress("resume", 0, 0, $"the run started at commit {manifest.GitCommit}, this is {commit}: trials replay only if the sweep proposes the same"));
-        return Continue(definition, folder, events, manifest, options, cancellationToken);
+            options.Progress?.Report(StageProgress.Warning($"the run started at commit {manifest.GitCommit}, this is {commit}: trials replay only if the sweep proposes the same"));
+        return Continue(definition, folder, events, manifest, options, folderLock.Previous, cancellationToken);
     }
 
     static RunResult Execute(RunContext run)

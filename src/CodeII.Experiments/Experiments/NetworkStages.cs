@@ -30,6 +30,15 @@ public sealed class PretrainStage : IRunStage
             run.Report(Name, 1, 1, $"{network.State.CompletedEpochs} epochs, best {network.State.BestEpoch} (validation macro AUROC {network.State.BestValidationMacroAuroc:0.000})");
         RunNetwork.Write(run.Folder, network, run.Definition.Pretrain!);
         Record(run);
+        NoteUnwritableInputCache(run);
+    }
+
+    /// <summary>An input cache the network could not write is a warning and a note in the manifest, once per run.</summary>
+    internal static void NoteUnwritableInputCache(RunContext run)
+    {
+        if (run.Network?.Inputs.Unwritable is not { } why || run.Manifest.FeatureCache?.Contains(why, StringComparison.Ordinal) == true) return;
+        run.Options.Progress?.Report(StageProgress.Warning(why));
+        run.Manifest = run.Manifest with { FeatureCache = $"{run.Manifest.FeatureCache}; network inputs: {why}" };
     }
 
     public void Load(RunContext run)
@@ -220,5 +229,6 @@ public sealed class EmbeddingsStage : IRunStage
             run.NetworkOutputs = rows.WithFeatures(outputNames, o);
         }
         run.Manifest = run.Manifest with { FeatureCache = $"{run.Manifest.FeatureCache}; learned: {use}" };
+        PretrainStage.NoteUnwritableInputCache(run);
     }
 }

@@ -54,9 +54,16 @@ public static class RunReport
         return [.. table.Rows.Select(r => new Features.SkippedRecord(-1, r[exam], r[reason]) { File = file < 0 ? "" : r[file], Field = field < 0 ? "" : r[field] })];
     }
 
-    /// <summary>A file every finished run folder has; its absence means the run did not finish.</summary>
-    internal static string Required(RunFolder folder, string name) => File.Exists(folder.FileIn(name)) ? folder.FileIn(name)
-        : throw new FileNotFoundException($"{folder.Path}: the run folder has no {name}; the run did not finish (resume it with codeii run --resume {folder.Path})", folder.FileIn(name));
+    /// <summary>A file every finished run folder has; its absence means the run did not finish, and the error says whether
+    /// it is still running (wait) or was cancelled, failed or killed (resume it).</summary>
+    internal static string Required(RunFolder folder, string name)
+    {
+        if (File.Exists(folder.FileIn(name))) return folder.FileIn(name);
+        var status = RunStatus.Of(folder);
+        throw new FileNotFoundException(status.IsRunning
+            ? $"{folder.Path}: the run has no {name} yet: it is {status.Description}; wait for it to finish"
+            : $"{folder.Path}: the run folder has no {name}; the run did not finish ({status.Description}); resume it with codeii run --resume {folder.Path}", folder.FileIn(name));
+    }
 
     /// <summary>A JSON artefact that runs from before it, or runs that leave it out, do not have.</summary>
     static T? Optional<T>(RunFolder folder, string name) where T : class =>

@@ -134,6 +134,8 @@ public static class TransferRunner
     {
         var started = DateTime.UtcNow;
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
+        // One lock for the whole transfer run: its cells are resumed only through it.
+        using var folderLock = RunLock.Acquire(folder);
         options.RunFolderReady?.Invoke(folder);
         var manifest = ExperimentRunner.NewManifest(definition, definitionText, definitionPath, options, started) with { Dataset = Describe(definition.Transfer!) };
         folder.WriteText(RunFolder.DefinitionFile, definitionText);
@@ -144,9 +146,9 @@ public static class TransferRunner
     }
 
     public static RunResult Resume(RunFolder folder, ExperimentDefinition definition, string definitionText, RunEvents events, RunManifest manifest,
-        RunOptions options, CancellationToken cancellation)
+        RunOptions options, RunWriter? lastWriter, CancellationToken cancellation)
     {
-        events.Append(RunEvent.Resumed);
+        events.Append(ExperimentRunner.Resumed(events, lastWriter));
         return Execute(folder, definition, definitionText, folder.FileIn(RunFolder.DefinitionFile), events, manifest, options, cancellation);
     }
 

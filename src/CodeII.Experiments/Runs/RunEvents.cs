@@ -42,11 +42,21 @@ public sealed class RunEvents(RunFolder folder)
     /// <summary>Drops a last line cut short (the process died while writing it), so that appends continue cleanly.</summary>
     public void RepairTornTail() => JsonLines.Read<RunEvent>(folder.FileIn(File), JsonLines.TornTail.Repair, "event");
 
-    /// <summary>How a session ended early, so the folder says it: cancelled, or failed with the exception's message.</summary>
+    /// <summary>
+    /// How a session ended early, so the folder says it: cancelled, or failed with the exception's message. Written if
+    /// it can be: the disk that failed the run may refuse this line too, and the caller's error is the one to report.
+    /// </summary>
     public void AppendEnding(Exception e)
     {
-        if (e is OperationCanceledException) Append(RunEvent.Cancelled);
-        else Append(RunEvent.Failed, detail: $"{e.GetType().Name}: {e.Message}");
+        try
+        {
+            if (e is OperationCanceledException) Append(RunEvent.Cancelled);
+            else Append(RunEvent.Failed, detail: $"{e.GetType().Name}: {e.Message}");
+        }
+        catch (Exception unwritten) when (unwritten is IOException or UnauthorizedAccessException)
+        {
+            // Without the line, the folder reads as interrupted (no process holds its lock), which is what it was.
+        }
     }
 
     /// <summary>The manifest of a finished run: when it finished, its working time over every session, its resumes.</summary>

@@ -97,12 +97,28 @@ public sealed class RunFolder
 
     public void WriteJson<T>(string name, T value) => WriteText(name, JsonSerializer.Serialize(value, Json) + "\n");
 
-    /// <summary>Appends one JSON object as a line and flushes it, so an interrupted run keeps every finished trial.</summary>
+    /// <summary>
+    /// Appends one JSON object as a line and flushes it, so an interrupted run keeps every finished trial. A line the
+    /// disk cannot take whole is cut back out (the log's readers stop at a torn line), and the error names this log.
+    /// </summary>
     public void AppendJsonLine<T>(string name, T value)
     {
-        using var stream = new FileStream(FileIn(name), FileMode.Append, FileAccess.Write, FileShare.Read);
+        var path = FileIn(name);
         var bytes = Encoding.UTF8.GetBytes(JsonSerializer.Serialize(value, JsonConventions.Line) + "\n");
-        stream.Write(bytes);
-        stream.Flush(flushToDisk: true);
+        // Unbuffered, so a failed write fails here and not again when the stream is disposed; appended at the end
+        // rather than in append mode, which could not cut a torn line back out. One process writes a run folder
+        // (RunLock), and its sweep logs one trial at a time.
+        using var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read, bufferSize: 0);
+        var end = stream.Seek(0, SeekOrigin.End);
+        try
+        {
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        catch (IOException e)
+        {
+            try { stream.SetLength(end); } catch (IOException) { } // shortening needs no space; if it fails, a resume repairs the tail
+            throw new IOException($"{path}: cannot append to this log: {WriteFailure.Reason(e)}", e);
+        }
     }
 }

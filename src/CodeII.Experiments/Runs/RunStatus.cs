@@ -1,0 +1,40 @@
+namespace CodeII.Experiments.Runs;
+
+/// <summary>
+/// Where a run stands, from its folder. A killed process can write nothing, so no one file can say it: the manifest
+/// (written once, when the run finishes), the lock (held while a process writes the run) and the event log (how the
+/// last session ended, when it could say) together tell a finished, running, cancelled, failed or dead run apart.
+/// </summary>
+public sealed record RunStatus(string State, string Description)
+{
+    public const string Complete = "complete";
+    public const string Running = "running";
+    public const string Cancelled = "cancelled";
+    public const string Failed = "failed";
+    public const string Interrupted = "interrupted";
+
+    public bool IsRunning => State == Running;
+
+    public static RunStatus Of(RunFolder folder)
+    {
+        if (folder.IsFinished) return new(Complete, "complete");
+        var writer = RunLock.Writer(folder);
+        if (RunLock.IsHeld(folder)) return new(Running, $"still running: {RunWriter.Describe(writer)} is writing it");
+        return Ended(new RunEvents(folder).Read(), writer);
+    }
+
+    /// <summary>How the last session of a run no process is writing ended: its last event, or nothing when it was killed.</summary>
+    /// <param name="writer">The process that ran that session, when known.</param>
+    public static RunStatus Ended(IReadOnlyList<RunEvent> events, RunWriter? writer)
+    {
+        var last = events.LastOrDefault();
+        if (last?.Event == RunEvent.Cancelled) return new(Cancelled, $"cancelled at {Time(last.TimeUtc)}");
+        if (last?.Event == RunEvent.Failed) return new(Failed, $"failed: {last.Detail}");
+        var process = writer is null ? "the process that ran it" : $"the process that ran it ({writer})";
+        var stage = events.LastOrDefault(e => e.Event is RunEvent.StageStarted or RunEvent.StageDone) is { Event: RunEvent.StageStarted, Stage: { } name }
+            ? $" during the {name} stage" : "";
+        return new(Interrupted, $"interrupted: {process} is gone, killed or crashed{stage}" + (last is null ? "" : $" after its last event at {Time(last.TimeUtc)}"));
+    }
+
+    internal static string Time(DateTime utc) => utc.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture) + "Z";
+}
