@@ -47,9 +47,9 @@ static class CliErrors
         {
             var error = e is AggregateException { InnerExceptions.Count: 1 } single ? single.InnerExceptions[0] : e;
             var code = ExitCode(error);
-            Line(console, error.Message);
+            Line(error.Message);
             // An exception we did not expect carries a message but not a place; its stack is what a bug report needs.
-            if (code is null) console.MarkupLine("[grey]set CODEII_DEBUG=1 to see the full exception[/]");
+            if (code is null) Console.Error.WriteLine("set CODEII_DEBUG=1 to see the full exception");
             return code ?? DataOrIo;
         }
     }
@@ -66,12 +66,12 @@ static class CliErrors
         _ => null,
     };
 
-    /// <summary>One error line, unwrapped however long its paths: a script or a log reads it whole.</summary>
-    public static void Line(IAnsiConsole console, string message)
+    /// <summary>One error line on standard error, as the parser's are, unwrapped however long its paths: a script or a
+    /// log reads it whole, and output piped elsewhere does not carry it.</summary>
+    public static void Line(string message)
     {
-        console.Markup("[red]error:[/] ");
-        console.Profile.Out.Writer.WriteLine(message);
-        console.Profile.Out.Writer.Flush();
+        Console.Out.Flush();
+        Console.Error.WriteLine($"error: {message}");
     }
 
     /// <summary>The parser's errors (unknown option, a value of the wrong type, a missing file), one line each, then
