@@ -31,12 +31,18 @@ public static class EcgSources
         throw new EcgDataException(path, "(path)", "format", "no such file or folder, or not a recognised ECG dataset");
     }
 
-    public static IEcgSource Open(string path, int ptbXlSamplingRateHz = 500)
+    /// <param name="ptbXlSamplingRateHz">PTB-XL's records500 or records100; by default 500 Hz, or 100 Hz for a download
+    /// that holds records100 alone.</param>
+    public static IEcgSource Open(string path, int? ptbXlSamplingRateHz = null)
     {
         var (format, headers) = Detect(path);
         return format switch
         {
-            DatasetFormat.PtbXl => new PtbXlSource(path, new PtbXlOptions { SamplingRateHz = ptbXlSamplingRateHz }),
+            DatasetFormat.PtbXl => new PtbXlSource(path, new PtbXlOptions
+            {
+                SamplingRateHz = ptbXlSamplingRateHz
+                    ?? (!Directory.Exists(Path.Combine(path, "records500")) && Directory.Exists(Path.Combine(path, "records100")) ? 100 : 500),
+            }),
             DatasetFormat.Code => new CodeHdf5Source(path),
             DatasetFormat.PhysioNetChallenge => new ChallengeSource(path),
             _ => new WfdbFolderSource(headers),
