@@ -145,6 +145,10 @@ public class CliErrorTests
         Assert.Equal(Path.Combine(dir, "low.html"), low.StdOut.TrimEnd().Split('\n')[^1].Trim());
         // The header of 00002_lr reads "00002_lr 12 100 1000": 10 s at 100 Hz, labelled NORM in ptbxl_database.csv.
         Assert.Contains("100 Hz \\u00B7 10 s \\u00B7 labels: NORM", File.ReadAllText(Path.Combine(dir, "low.html")));
+        // Extraction reads that download at 100 Hz too (at 500 Hz it would find no record file): both exams.
+        var features = Codeii(dir, "features", "extract", ptbXl, "--features", "basic", "--out", "low.csv");
+        Assert.True(features.ExitCode == 0, features.StdErr + features.StdOut);
+        Assert.Equal(["1", "2"], File.ReadAllLines(Path.Combine(dir, "low.csv")).Skip(1).Select(l => l.Split(',')[0]));
     }
 
     [Fact]
