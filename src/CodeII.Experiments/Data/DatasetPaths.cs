@@ -16,17 +16,30 @@ public static class DatasetPaths
         if (named.Length == 0) throw new EcgDataException(file, record, field, "names no file");
         if (Path.IsPathRooted(named))
             throw new EcgDataException(file, record, field, $"'{named}' is an absolute path; a dataset's files must lie inside its folder");
+        if (named.Contains('\0')) throw new EcgDataException(file, record, field, "the file name holds a NUL character");
         // Resolved component by component, not collapsed as text first: "link/../x" is where the kernel says it is.
         var path = Resolve(Path.Combine(Path.GetFullPath(folder), named));
         if (path is null || !Inside(Resolve(Path.GetFullPath(datasetRoot)), path))
             throw new EcgDataException(file, record, field,
                 $"'{named}' lies outside the dataset folder {Path.GetFullPath(datasetRoot)} (after following '..' and symbolic links); a dataset's files must lie inside it");
+        if (!Readable(path)) throw new EcgDataException(file, record, field, $"'{named}' is empty, or not a regular file (a pipe or a device)");
         return path;
     }
 
-    /// <summary>Whether <paramref name="path"/> (a file the dataset holds, e.g. an HDF5 part found by listing the folder)
-    /// stays inside <paramref name="datasetRoot"/> once its symbolic links are followed.</summary>
-    public static bool StaysInside(string datasetRoot, string path) => Resolve(Path.GetFullPath(path)) is { } resolved && Inside(Resolve(Path.GetFullPath(datasetRoot)), resolved);
+    /// <summary>Whether <paramref name="path"/>, a file the dataset holds (found by listing its folder, as headers and
+    /// HDF5 parts are, or by a fixed name, as label files are), stays inside <paramref name="datasetRoot"/> once its
+    /// symbolic links are followed, and can be read without blocking or reading forever.</summary>
+    public static bool Holds(string datasetRoot, string path) =>
+        !path.Contains('\0') && Resolve(Path.GetFullPath(path)) is { } resolved && Inside(Resolve(Path.GetFullPath(datasetRoot)), resolved) && Readable(path);
+
+    /// <summary><paramref name="path"/> when <see cref="Holds"/>; otherwise a located error for its <paramref name="field"/>.</summary>
+    public static string Held(string datasetRoot, string path, string record, string field) => Holds(datasetRoot, path) ? path
+        : throw new EcgDataException(path, record, field,
+            $"is a symbolic link to a file outside the dataset folder {Path.GetFullPath(datasetRoot)}, or empty, or not a regular file (a pipe or a device); a dataset's files must be files inside it");
+
+    /// <summary>A pipe would block the reader and a device (/dev/zero) feed it forever; both, like an empty file, have no
+    /// size, which every file a dataset needs has. A missing file passes here, to be reported as missing where it is read.</summary>
+    static bool Readable(string path) => !File.Exists(path) || new FileInfo(path).Length > 0;
 
     static bool Inside(string? root, string path)
     {

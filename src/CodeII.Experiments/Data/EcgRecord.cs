@@ -22,8 +22,15 @@ public sealed class EcgRecord
 
     public required IReadOnlySet<string> Labels { get; init; }
 
-    /// <summary>What the source says that is accepted but probably wrong (a WFDB gain of 0), for the run to list.</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    /// <summary>What the source says that is accepted but probably wrong (a WFDB gain of 0, a flat exam), for the run to list.</summary>
+    public IReadOnlyList<string> Warnings { get => warnings; init => warnings = [.. value]; }
+    List<string> warnings = [];
+
+    /// <summary>Notes one more such thing, found when the record is checked after reading.</summary>
+    public void AddWarning(string warning)
+    {
+        if (!warnings.Contains(warning)) warnings.Add(warning);
+    }
 
     public int SampleCount => Signals.Length == 0 ? 0 : Signals[0].Length;
 

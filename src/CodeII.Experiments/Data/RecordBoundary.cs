@@ -4,10 +4,16 @@ namespace CodeII.Experiments.Data;
 /// Where one record's work begins and ends. Anything that goes wrong while one record is decoded or measured (a
 /// malformed header, an impossible value, a filter that cannot run at the record's rate) is that record's failure:
 /// it leaves here as an <see cref="EcgDataException"/> naming the file, the record and the field, so a run can skip
-/// it (<c>skip_bad_records</c>) or stop with a message a user can act on. Only cancellation passes through.
+/// it (<c>skip_bad_records</c>) or stop with a message a user can act on. Cancellation passes through, and so does
+/// an I/O error that is the machine's rather than the record's (a disk that fails, a mount that goes away): skipping
+/// every record after it would end a run that "succeeded" on what it happened to read first.
 /// </summary>
 public static class RecordBoundary
 {
+    /// <summary>What reading a record refuses and warns about; a feature table cached under another version lists other
+    /// skipped records and warnings, so the feature cache keys on it.</summary>
+    public const int Version = 2;
+
     /// <summary>Above this no ECG recorder samples; a header saying so is corrupt.</summary>
     public const double MaxSamplingRateHz = 100_000;
     /// <summary>Below this not one heartbeat is resolved; a header saying so is corrupt.</summary>
@@ -28,7 +34,8 @@ public static class RecordBoundary
         {
             work();
         }
-        catch (Exception e) when (e is not (EcgDataException or OperationCanceledException))
+        catch (Exception e) when (e is not (EcgDataException or OperationCanceledException)
+                                  && (e is not IOException || e is FileNotFoundException or DirectoryNotFoundException or EndOfStreamException))
         {
             throw new EcgDataException(Safe(() => source.FileOf(index), source.Name), Safe(() => source.ExamIdAt(index), $"#{index}"), field,
                 $"{e.Message} ({e.GetType().Name})", e);
@@ -41,7 +48,9 @@ public static class RecordBoundary
         catch (Exception e) when (e is not OperationCanceledException) { return fallback; }
     }
 
-    /// <summary>Refuses a record no ECG could be: no signals, an impossible rate, no samples, or no sample that is a number.</summary>
+    /// <summary>Refuses a record no ECG could be: no signals, an impossible rate, no samples, or no sample that is a number.
+    /// A record whose recording is empty inside its padding (a flat CODE exam) is kept, with a warning: it is data the
+    /// source holds, and its features read as missing.</summary>
     public static void Check(EcgRecord record, string file)
     {
         EcgDataException Error(string field, string problem) => new(file, record.ExamId, field, problem);
@@ -53,8 +62,13 @@ public static class RecordBoundary
             throw Error("sampling rate", $"{rate} Hz is not a sampling rate a recording can have (from {MinSamplingRateHz} Hz to {MaxSamplingRateHz / 1000:0} kHz)");
         var samples = record.SampleCount;
         if (record.Signals.Any(s => s.Length != samples)) throw Error("signals", "the signals have different lengths");
+        if (samples == 0) throw Error("signals", "the record holds no samples");
         var (offset, length) = record.RecordedSamples.GetOffsetAndLength(samples);
-        if (length == 0) throw Error("signals", "the record holds no recorded samples (it is empty, or nothing but zero padding)");
+        if (length == 0)
+        {
+            record.AddWarning("no recorded samples: every one is zero padding, so its features read as missing");
+            return;
+        }
         foreach (var signal in record.Signals)
             foreach (var v in signal.AsSpan(offset, length))
                 if (float.IsFinite(v)) return;

@@ -25,6 +25,7 @@ public sealed class FeatureCache(string directory)
             .Append("extractor=").Append(producer).Append('\n')
             .Append("features=").Append(string.Join(",", featureNames)).Append('\n')
             .Append("skip=").Append(skipBadRecords).Append('\n')
+            .Append("records=v").Append(RecordBoundary.Version).Append('\n')
             .Append("files=").Append(FilesFingerprint(datasetPath));
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..32];
     }

@@ -141,6 +141,50 @@ public class HostileInputTests
     }
 
     [Fact]
+    public void Headers_and_label_files_found_in_the_folder_are_not_read_when_they_lead_out_of_it_and_pipes_are_not_opened()
+    {
+        var root = RepoPaths.NewTemporaryDirectory();
+        var canary = new Canary(root);
+
+        // A header in the folder that is a link to a header outside it.
+        var linkedHeader = NewDataset(root, "linked-header");
+        File.CreateSymbolicLink(Path.Combine(linkedHeader, "x.hea"), Path.Combine(canary.Folder, "canary.hea"));
+        var (exit, stdout, stderr) = Codeii(root, "data", "inspect", linkedHeader);
+        Assert.True(exit == 1, $"exit {exit}: {stdout}{stderr}");
+        Assert.Contains("x.hea: record x, header: is a symbolic link to a file outside the dataset folder", stdout + stderr);
+        NoStackTrace(stdout + stderr);
+        canary.NotLeakedInto(stdout, stderr);
+        canary.NotRead();
+
+        // A header that is a link to a device that never ends.
+        var endless = NewDataset(root, "endless");
+        File.CreateSymbolicLink(Path.Combine(endless, "z.hea"), "/dev/zero");
+        (exit, stdout, stderr) = Codeii(root, "data", "plot", Path.Combine(endless, "z"), "--record", "z");
+        Assert.True(exit == 1, $"exit {exit}: {stdout}{stderr}");
+        Assert.Contains("z.hea: record z, header: is a symbolic link to a file outside the dataset folder", stdout + stderr);
+
+        // A signal file that is a named pipe: opening it to read would wait for a writer for ever.
+        var piped = NewDataset(root, "piped");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [Path.Combine(piped, "pw.dat")])) mkfifo.WaitForExit();
+        File.WriteAllText(Path.Combine(piped, "pw.hea"), "pw 1 100\npw.dat 16 1000(0)/mV 16 0\n");
+        (exit, stdout, stderr) = Codeii(root, "data", "plot", Path.Combine(piped, "pw"), "--record", "pw", "--out", Path.Combine(root, "piped.html"));
+        Assert.True(exit == 1, $"exit {exit}: {stdout}{stderr}");
+        Assert.Contains("pw.hea: record pw, signal 1 file name: 'pw.dat' is empty, or not a regular file (a pipe or a device)", stdout + stderr);
+
+        // A label file that is a link out of the folder: CODE's exams.csv pointing at the canary's header.
+        var code = NewDataset(root, "code");
+        (exit, stdout, stderr) = Codeii(root, "data", "synth", "--out", code, "--exams", "10");
+        Assert.True(exit == 0, stdout + stderr);
+        File.Delete(Path.Combine(code, "exams.csv"));
+        File.CreateSymbolicLink(Path.Combine(code, "exams.csv"), Path.Combine(canary.Folder, "canary.hea"));
+        (exit, stdout, stderr) = Codeii(root, "features", "extract", code, "--out", Path.Combine(root, "code.csv"));
+        Assert.True(exit == 1, $"exit {exit}: {stdout}{stderr}");
+        Assert.Contains("exams.csv: record (file), label file: is a symbolic link to a file outside the dataset folder", stdout + stderr);
+        canary.NotLeakedInto(stdout, stderr);
+        canary.NotRead();
+    }
+
+    [Fact]
     public void PTB_XL_file_names_Challenge_mat_files_and_CODE_parts_must_lie_inside_the_dataset()
     {
         var root = RepoPaths.NewTemporaryDirectory();

@@ -57,6 +57,19 @@ public class LabelFileErrorTests
         Assert.Equal("102", source.Read(1).PatientId);
     }
 
+    [Fact]
+    public void Columns_of_text_or_numbers_and_pandas_Unnamed_index_are_metadata_not_classes()
+    {
+        // A CODE-II export with pandas' named index and two columns of its own: neither holds 0/1 flags.
+        var dir = CodeWithRealAnnotations("gold_standard.csv");
+        var csv = Path.Combine(dir, "exams.csv");
+        var lines = File.ReadAllLines(csv);
+        File.WriteAllLines(csv, [$"Unnamed: 0,{lines[0]},exam_date,heart_rate", .. lines[1..].Select((l, k) => $"{k},{l},2019-03-0{k + 1},{60 + 7 * k}")]);
+        using var source = new CodeHdf5Source(dir);
+        Assert.Equal(["1dAVb", "RBBB", "LBBB", "SB", "AF", "ST"], source.ClassNames);
+        Assert.Equal(["LBBB"], source.Read(1).Labels);
+    }
+
     [Theory]
     [InlineData("2", "'2' is not a class flag")]
     [InlineData("", "is empty")]

@@ -50,13 +50,12 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         Directory = directory;
         var files = System.IO.Directory.GetFiles(directory, "*.hdf5").Order(StringComparer.Ordinal).ToArray();
         if (files.Length == 0) throw new EcgDataException(directory, "(folder)", "signal files", "no .hdf5 files");
-        (_metadata, ClassNames, HasPatientIds) = ReadMetadata(Path.Combine(directory, CodeLayout.MetadataFile));
+        (_metadata, ClassNames, HasPatientIds) = ReadMetadata(DatasetPaths.Held(directory, Path.Combine(directory, CodeLayout.MetadataFile), "(file)", "label file"));
         var index = new List<(int, int)>();
         var placeOfExam = new Dictionary<long, (string Part, int Row)>();
         foreach (var path in files)
         {
-            if (!DatasetPaths.StaysInside(directory, path))
-                throw new EcgDataException(path, "(file)", "HDF5 part", $"is a symbolic link to a file outside the dataset folder {Path.GetFullPath(directory)}; a dataset's files must lie inside it");
+            DatasetPaths.Held(directory, path, "(file)", "HDF5 part");
             var (file, dims, examIds) = OpenPart(path);
             if (dims.Length != 3 || dims[2] != CodeLayout.Leads)
                 throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has shape ({string.Join(", ", dims)}); expected (N, samples, 12)");
@@ -181,11 +180,13 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         var ageColumn = table.HasColumn("age") ? table.Column("age") : -1;
         var maleColumn = table.HasColumn("is_male") ? table.Column("is_male") : -1;
         static bool? Flag(string v) => v.Trim().ToLowerInvariant() switch { "1" or "1.0" or "true" => true, "0" or "0.0" or "false" => false, _ => null };
-        // The header alone decides the classes, so a bad cell is an error at its row rather than a reason to drop its
-        // whole column; a column without a name is a pandas index, not a class.
-        var classColumns = Enumerable.Range(0, table.Header.Count)
-            .Where(c => !CodeLayout.MetadataColumns.Contains(table.Header[c]) && table.Header[c].Trim().Length > 0)
-            .ToArray();
+        // A column of flags is a class, and a bad cell in it is an error at its row, never a reason to drop the class. A
+        // column without a name (or pandas' "Unnamed: 0") is an index, and one whose cells are mostly not flags (a date,
+        // a free-text note a CODE-II export may add) is metadata of its own.
+        bool IsClass(int c) => !CodeLayout.MetadataColumns.Contains(table.Header[c]) && table.Header[c].Trim().Length > 0
+            && !table.Header[c].StartsWith("Unnamed:", StringComparison.Ordinal)
+            && table.Rows.Count(r => Flag(r[c]) is not null) * 2 >= table.Rows.Count(r => r[c].Trim().Length > 0);
+        var classColumns = Enumerable.Range(0, table.Header.Count).Where(IsClass).ToArray();
         var result = new Dictionary<long, Metadata>();
         var rowOfExam = new Dictionary<long, int>();
         for (var r = 0; r < table.Rows.Count; r++)

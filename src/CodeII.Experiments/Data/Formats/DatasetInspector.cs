@@ -51,7 +51,7 @@ public static class DatasetInspector
         foreach (var (rate, file) in new[] { (100, (Func<PtbXlExam, string>)(e => e.FilenameLr)), (500, e => e.FilenameHr) })
         {
             // A file name that leads outside the dataset is never opened, not even for its header.
-            var first = db.Exams.Select(e => System.IO.Path.Combine(path, file(e) + ".hea")).FirstOrDefault(h => DatasetPaths.StaysInside(path, h) && File.Exists(h));
+            var first = db.Exams.Select(e => System.IO.Path.Combine(path, file(e) + ".hea")).FirstOrDefault(h => DatasetPaths.Holds(path, h) && File.Exists(h));
             if (first is null) continue;
             var header = WfdbHeader.Read(first);
             rates[rate.ToString(System.Globalization.CultureInfo.InvariantCulture)] = db.Exams.Count;

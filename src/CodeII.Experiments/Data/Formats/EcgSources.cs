@@ -19,7 +19,8 @@ public static class EcgSources
             if (File.Exists(Path.Combine(path, CodeLayout.MetadataFile)) && Directory.GetFiles(path, "*.hdf5").Length > 0) return (DatasetFormat.Code, []);
             var headers = Directory.GetFiles(path, "*.hea");
             if (headers.Length > 0)
-                return (headers.Any(h => File.ReadLines(h).Any(l => l.StartsWith("# Dx:", StringComparison.OrdinalIgnoreCase)))
+                // Only headers the folder holds are read to tell the format; any other is refused when its record is read.
+                return (headers.Where(h => DatasetPaths.Holds(path, h)).Any(h => File.ReadLines(h).Any(l => l.StartsWith("# Dx:", StringComparison.OrdinalIgnoreCase)))
                     ? DatasetFormat.PhysioNetChallenge : DatasetFormat.Wfdb, headers);
             throw new EcgDataException(path, "(folder)", "format",
                 "not recognised: expected ptbxl_database.csv (PTB-XL), exams.csv with .hdf5 parts (CODE) or WFDB .hea files (PhysioNet, Challenge)");

@@ -49,8 +49,8 @@ public sealed partial class PtbXlDatabase
     {
         if (!System.IO.Directory.Exists(directory))
             throw new EcgDataException(directory, "(folder)", "dataset folder", $"not found (looked in {Path.GetFullPath(directory)})");
-        var statements = LoadStatements(Path.Combine(directory, StatementsFile));
-        var table = CsvTable.Read(Path.Combine(directory, DatabaseFile));
+        var statements = LoadStatements(DatasetPaths.Held(directory, Path.Combine(directory, StatementsFile), "(file)", "label file"));
+        var table = CsvTable.Read(DatasetPaths.Held(directory, Path.Combine(directory, DatabaseFile), "(file)", "label file"));
         int C(string name) => table.Column(name);
         var (id, patient, age, sex, scp, fold, lr, hr) = (C("ecg_id"), C("patient_id"), C("age"), C("sex"), C("scp_codes"), C("strat_fold"), C("filename_lr"), C("filename_hr"));
         var exams = new List<PtbXlExam>(table.Rows.Count);

@@ -48,7 +48,10 @@ public sealed partial class WfdbHeader
 
     public static WfdbHeader Read(string path)
     {
-        if (!File.Exists(path)) throw new EcgDataException(path, System.IO.Path.GetFileNameWithoutExtension(path), "header", "file not found");
+        var record = System.IO.Path.GetFileNameWithoutExtension(path);
+        if (!File.Exists(path)) throw new EcgDataException(path, record, "header", "file not found");
+        // Headers are found by listing a folder: one that is a link out of it, or a pipe, is not the dataset's to read.
+        DatasetPaths.Held(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, path, record, "header");
         return Parse(File.ReadAllLines(path), path);
     }
 
