@@ -64,8 +64,10 @@ static class FeaturesCommand
         {
             var console = AnsiConsole.Console;
             var path = parse.GetValue(record)!;
-            var ecg = RecordBoundary.Read(EcgSources.Open(path), 0);
-            var peaks = new RPeakDetector().Detect(ecg.Signals, ecg.RecordedSamples, ecg.SamplingRateHz).Select(p => (long)p).ToArray();
+            var source = EcgSources.Open(path);
+            var ecg = RecordBoundary.Read(source, 0);
+            long[] peaks = [];
+            RecordBoundary.Guard(source, 0, "R peaks", () => peaks = [.. new RPeakDetector().Detect(ecg.Signals, ecg.RecordedSamples, ecg.SamplingRateHz).Select(p => (long)p)]);
             BeatComparison? comparison = null;
             var referenceBeats = 0;
             if (parse.GetValue(reference) is { } annotationFile)
