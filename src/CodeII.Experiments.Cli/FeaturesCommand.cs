@@ -33,6 +33,8 @@ static class FeaturesCommand
         command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
             var console = AnsiConsole.Console;
+            var maxThreads = parse.GetValue(threads);
+            if (maxThreads < 1) throw new UsageException("--max-threads must be at least 1");
             var source = EcgSources.Open(parse.GetValue(dataset)!);
             using var _ = source as IDisposable;
             IEcgFeatureExtractor extractor = parse.GetValue(set) == BasicFeatureExtractor.SetName ? new BasicFeatureExtractor() : new HandcraftedFeatureExtractor();
@@ -41,7 +43,7 @@ static class FeaturesCommand
             console.Progress().Start(context =>
             {
                 var task = context.AddTask($"Extracting {extractor.Name} features from {source.Count:N0} records", maxValue: source.Count);
-                table = FeatureTableBuilder.Extract(source, extractor, Math.Max(1, parse.GetValue(threads)),
+                table = FeatureTableBuilder.Extract(source, extractor, maxThreads,
                     new ProgressCallback(p => task.Value = p.Done), skipBadRecords: parse.GetValue(skip));
             });
             CliErrors.Writing(target, () => FeatureTableFiles.Write(table, target));

@@ -85,8 +85,8 @@ static class SweepBench
         File.Delete(matrix);
         if (line is null)
         {
-            console.MarkupLineInterpolated($"[red]scikit-learn peer:[/] {problem}");
-            return 1;
+            CliErrors.Line($"scikit-learn peer: {problem}");
+            return CliErrors.DataOrIo;
         }
         var peer = System.Text.Json.JsonDocument.Parse(line).RootElement;
         double[] Values(string name) => [.. peer.GetProperty(name).EnumerateArray().Select(v => v.ValueKind == System.Text.Json.JsonValueKind.Number ? v.GetDouble() : double.NaN)];

@@ -52,7 +52,7 @@ public static class ExperimentRunner
         var source = Datasets.CreateSource(definition);
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
         // Held from before the folder has a definition, so a resume of this folder is refused for as long as the run goes on.
-        using var folderLock = RunLock.Acquire(folder);
+        using var folderLock = RunLock.AcquireNew(folder);
         options.RunFolderReady?.Invoke(folder);
         return Start(definition, definitionText, definitionPath, folder, source, options, started, cancellationToken);
     }
@@ -153,8 +153,8 @@ public static class ExperimentRunner
     public static RunResult Resume(string runFolder, RunOptions options, CancellationToken cancellationToken = default)
     {
         var folder = RunFolder.Open(runFolder);
-        if (File.Exists(folder.FileIn(TransferCell.MarkerFile)))
-            throw new InvalidDataException($"{folder.Path} is a cell of a transfer run: resume the transfer run, {Path.GetFullPath(Path.Combine(folder.Path, "..", "..", "..", ".."))}");
+        if (folder.TransferRun() is { } transferRun)
+            throw new InvalidDataException($"{folder.Path} is a cell of a transfer run: resume the transfer run, {transferRun.Path}");
         // Before anything is written: two sessions appending to one trial log would interleave and tear its lines.
         using var folderLock = RunLock.Acquire(folder);
         // A session that held the lock until a moment ago may have finished the run.

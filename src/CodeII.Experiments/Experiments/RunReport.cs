@@ -14,7 +14,7 @@ public static class RunReport
         var definitionFile = folder.FileIn(RunFolder.DefinitionFile);
         var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile);
         // A transfer run's cell is a one-dataset run: its own report, from its own files.
-        if (definition.Transfer is null || File.Exists(folder.FileIn(TransferCell.MarkerFile))) return HtmlReport.Render(Read(folder));
+        if (definition.Transfer is null || File.Exists(folder.FileIn(RunFolder.TransferCellFile))) return HtmlReport.Render(Read(folder));
         var metrics = Required(folder, RunFolder.MetricsFile);
         return TransferReport.Render(definition.Name, folder.ReadManifest(), JsonConventions.ReadFile<TransferMetrics>(metrics));
     }
@@ -60,9 +60,10 @@ public static class RunReport
     {
         if (File.Exists(folder.FileIn(name))) return folder.FileIn(name);
         var status = RunStatus.Of(folder);
+        var resume = status.TransferRun is { } transferRun ? $"resume its transfer run with codeii run --resume {transferRun.Path}" : $"resume it with codeii run --resume {folder.Path}";
         throw new FileNotFoundException(status.IsRunning
             ? $"{folder.Path}: the run has no {name} yet: it is {status.Description}; wait for it to finish"
-            : $"{folder.Path}: the run folder has no {name}; the run did not finish ({status.Description}); resume it with codeii run --resume {folder.Path}", folder.FileIn(name));
+            : $"{folder.Path}: the run folder has no {name}; the run did not finish ({status.Description}); {resume}", folder.FileIn(name));
     }
 
     /// <summary>A JSON artefact that runs from before it, or runs that leave it out, do not have.</summary>
@@ -77,7 +78,7 @@ public static class ComparedRuns
     {
         string Required(string name) => RunReport.Required(folder, name);
         var definitionFile = Required(RunFolder.DefinitionFile);
-        if (ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile).Transfer is not null && !File.Exists(folder.FileIn(TransferCell.MarkerFile)))
+        if (ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionFile), definitionFile).Transfer is not null && !File.Exists(folder.FileIn(RunFolder.TransferCellFile)))
             throw new InvalidDataException($"{folder.Path} is a transfer run: compare its cells, the run folders under {Path.Combine(folder.Path, "cells")}/<target>/share-<R>/<arm>/");
         Required(RunFolder.ManifestFile);
         var manifest = folder.ReadManifest();

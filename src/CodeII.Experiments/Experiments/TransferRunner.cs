@@ -19,9 +19,6 @@ public sealed record TransferCell(TransferTarget Target, double Share, string Ar
     public const string ScratchArm = "scratch";
     public const string CellsFolder = "cells";
 
-    /// <summary>Marks a run folder as a transfer run's cell: it is resumed and reported through its transfer run.</summary>
-    public const string MarkerFile = "cell.json";
-
     /// <summary>The share at full precision, so two shares never share a folder.</summary>
     public string RelativeFolder => Path.Combine(CellsFolder, Target.Name, $"share-{Share.ToString("R", CultureInfo.InvariantCulture)}", Arm);
 
@@ -135,7 +132,7 @@ public static class TransferRunner
         var started = DateTime.UtcNow;
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
         // One lock for the whole transfer run: its cells are resumed only through it.
-        using var folderLock = RunLock.Acquire(folder);
+        using var folderLock = RunLock.AcquireNew(folder);
         options.RunFolderReady?.Invoke(folder);
         var manifest = ExperimentRunner.NewManifest(definition, definitionText, definitionPath, options, started) with { Dataset = Describe(definition.Transfer!) };
         folder.WriteText(RunFolder.DefinitionFile, definitionText);
@@ -171,7 +168,7 @@ public static class TransferRunner
                 if (!File.Exists(folder.FileIn(Path.Combine(cell.RelativeFolder, RunFolder.ManifestFile)))) events.Append(RunEvent.StageStarted, $"cell {cell.RelativeFolder}");
                 var cellFolder = folder.FileIn(cell.RelativeFolder);
                 Directory.CreateDirectory(cellFolder);
-                AtomicFile.WriteText(Path.Combine(cellFolder, TransferCell.MarkerFile), JsonConventions.Serialize(new { cell.Target.Name, cell.Share, cell.Arm, TransferRun = "../../../.." }));
+                AtomicFile.WriteText(Path.Combine(cellFolder, RunFolder.TransferCellFile), JsonConventions.Serialize(new { cell.Target.Name, cell.Share, cell.Arm, TransferRun = "../../../.." }));
                 results.Add((cell, ExperimentRunner.RunIn(cellFolder, cell.Definition, definitionText, definitionPath, options, cancellation)));
                 options.Progress?.Report(new StageProgress("transfer", k + 1, cells.Count, cell.Describe()));
             }

@@ -22,6 +22,9 @@ public sealed class RunFolder
     public const string DataSummaryFile = "data.json";
     public const string ModelsFolder = "models";
     public const string ImportanceFile = "importance.json";
+    /// <summary>Marks a run folder as a transfer run's cell: it names the transfer run's folder, relative to the cell,
+    /// which holds the lock and the event log of every cell in it.</summary>
+    public const string TransferCellFile = "cell.json";
 
     public static JsonSerializerOptions Json => JsonConventions.Options;
 
@@ -71,6 +74,29 @@ public sealed class RunFolder
     {
         Directory.CreateDirectory(path);
         return new RunFolder(path);
+    }
+
+    /// <summary>
+    /// The transfer run this folder is a cell of, or null for a run of its own. A cell is written under its transfer
+    /// run's lock and logged in its transfer run's events, and is resumed only through it.
+    /// </summary>
+    public RunFolder? TransferRun()
+    {
+        var marker = FileIn(TransferCellFile);
+        if (!File.Exists(marker)) return null;
+        string? relative;
+        try
+        {
+            using var cell = JsonDocument.Parse(File.ReadAllText(marker));
+            relative = cell.RootElement.ValueKind == JsonValueKind.Object && cell.RootElement.TryGetProperty("transfer_run", out var run) && run.ValueKind == JsonValueKind.String
+                ? run.GetString() : null;
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidDataException($"{marker}: not JSON ({e.Message})", e);
+        }
+        if (string.IsNullOrEmpty(relative)) throw new InvalidDataException($"{marker}: field transfer_run: missing; it names the transfer run folder this cell is in");
+        return new RunFolder(System.IO.Path.GetFullPath(System.IO.Path.Combine(Path, relative)));
     }
 
     /// <summary>Whether a run has started in this folder (its event log exists).</summary>

@@ -4,6 +4,7 @@ namespace CodeII.Experiments.Runs;
 /// Where a run stands, from its folder. A killed process can write nothing, so no one file can say it: the manifest
 /// (written once, when the run finishes), the lock (held while a process writes the run) and the event log (how the
 /// last session ended, when it could say) together tell a finished, running, cancelled, failed or dead run apart.
+/// A transfer run's cell has no lock or events of its own: its transfer run's tell how it stands.
 /// </summary>
 public sealed record RunStatus(string State, string Description)
 {
@@ -15,12 +16,27 @@ public sealed record RunStatus(string State, string Description)
 
     public bool IsRunning => State == Running;
 
+    /// <summary>The transfer run a cell's status is read from, and the folder to resume it through; null for a run of its own.</summary>
+    public RunFolder? TransferRun { get; init; }
+
     public static RunStatus Of(RunFolder folder)
     {
         if (folder.IsFinished) return new(Complete, "complete");
-        var writer = RunLock.Writer(folder);
-        if (RunLock.IsHeld(folder)) return new(Running, $"still running: {RunWriter.Describe(writer)} is writing it");
-        return Ended(new RunEvents(folder).Read(), writer);
+        if (folder.TransferRun() is not { } transferRun) return OfRun(folder, "it");
+        var status = OfRun(transferRun, $"its transfer run {transferRun.Path}");
+        return status with
+        {
+            TransferRun = transferRun,
+            Description = status.IsRunning ? status.Description : $"its transfer run {transferRun.Path}: {status.Description}",
+        };
+    }
+
+    static RunStatus OfRun(RunFolder run, string written)
+    {
+        if (run.IsFinished) return new(Complete, "complete");
+        var writer = RunLock.Writer(run);
+        if (RunLock.IsHeld(run)) return new(Running, $"still running: {RunWriter.Describe(writer)} is writing {written}");
+        return Ended(new RunEvents(run).Read(), writer);
     }
 
     /// <summary>How the last session of a run no process is writing ended: its last event, or nothing when it was killed.</summary>

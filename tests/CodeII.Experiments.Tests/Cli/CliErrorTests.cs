@@ -171,4 +171,21 @@ public class CliErrorTests
         // A path that exists but holds no dataset is a data error, as an unreadable dataset is.
         Assert.StartsWith($"error: {dir}: record (folder), format: not recognised", ErrorLine(Codeii(dir, "data", "inspect", dir), 1));
     }
+
+    [Fact]
+    public void Features_extract_refuses_max_threads_below_one_as_run_and_predict_do()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        Assert.Equal("error: --max-threads must be at least 1", ErrorLine(Codeii(dir, "features", "extract", dir, "--out", "f.csv", "--max-threads", "0"), 2));
+        Assert.False(File.Exists(Path.Combine(dir, "f.csv")));
+    }
+
+    [Fact]
+    public void Bench_sweep_without_its_python_peer_fails_with_an_error_line_on_standard_error()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var result = Codeii(dir, "bench", "sweep", "--exams", "300", "--trials", "2", "--python", "no/such/python", "--cache", "cache");
+        Assert.Equal("error: scikit-learn peer: no no/such/python: install Debian's python3 packages named in the option's help", ErrorLine(result, 1));
+        Assert.Contains("error: scikit-learn peer:", result.StdErr);
+    }
 }

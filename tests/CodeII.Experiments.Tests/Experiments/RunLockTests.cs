@@ -186,6 +186,93 @@ public class RunLockTests
         Assert.Equal(3 * 31, File.ReadAllLines(Path.Combine(folder!, RunFolder.TrialsFile)).Length);
     }
 
+    [Fact]
+    public async Task A_transfer_cell_stands_as_its_transfer_run_does_running_while_it_holds_the_lock_then_interrupted_resumed_through_it()
+    {
+        var root = RepoPaths.NewTemporaryDirectory();
+        // A transfer run's folder and one of its cells, as TransferRunner lays them out: the lock and the event log of
+        // the whole run are the transfer run's; the cell has its own run files and the marker naming the transfer run.
+        var transfer = RunFolder.At(Path.Combine(root, "runs", "transfer", "20260101T000000Z"));
+        var transferEvents = new RunEvents(transfer);
+        transferEvents.Append(RunEvent.Started);
+        transferEvents.Append(RunEvent.StageStarted, "cell cells/a/share-0.5/scratch");
+        var cellPath = Path.Combine(transfer.Path, "cells", "a", "share-0.5", "scratch");
+        var cell = RunFolder.At(cellPath);
+        File.WriteAllText(cell.FileIn(RunFolder.DefinitionFile), Yaml);
+        new RunEvents(cell).Append(RunEvent.Started);
+        File.WriteAllText(cell.FileIn("cell.json"), """{ "name": "a", "share": 0.5, "arm": "scratch", "transfer_run": "../../../.." }""");
+
+        string since;
+        using (RunLock.Acquire(transfer))
+        {
+            since = $"{RunLock.Writer(transfer)!.SinceUtc:yyyy-MM-dd HH:mm:ss}Z";
+            Assert.Equal(RunStatus.Running, RunStatus.Of(cell).State);
+            var (exit, lines) = await Codeii(root, "report", cellPath);
+            Assert.Equal(1, exit);
+            Assert.Equal(
+                [$"error: {cellPath}: the run has no metrics.json yet: it is still running: another codeii process (pid {Environment.ProcessId} on host {Host}, since {since}) is writing its transfer run {transfer.Path}; wait for it to finish"],
+                lines);
+        }
+
+        // This process is the transfer run's last writer; with its lock gone, the cell's run reads as the transfer run's
+        // did, and is resumed through it (codeii run --resume refuses a cell).
+        var lastEvent = transferEvents.Read()[^1];
+        var (endedExit, endedLines) = await Codeii(root, "report", cellPath);
+        Assert.Equal(1, endedExit);
+        Assert.Equal(
+            [$"error: {cellPath}: the run folder has no metrics.json; the run did not finish (its transfer run {transfer.Path}: interrupted: the process that ran it "
+                + $"(pid {Environment.ProcessId} on host {Host}, since {since}) is gone, killed or crashed during the cell cells/a/share-0.5/scratch stage "
+                + $"after its last event at {lastEvent.TimeUtc:yyyy-MM-dd HH:mm:ss}Z); resume its transfer run with codeii run --resume {transfer.Path}"],
+            endedLines);
+        Assert.Equal(RunStatus.Interrupted, RunStatus.Of(cell).State);
+    }
+
+    [Fact]
+    public async Task A_run_where_file_locking_is_off_is_refused_naming_the_folder_and_why_and_leaves_no_folder()
+    {
+        var root = RepoPaths.NewTemporaryDirectory();
+        File.WriteAllText(Path.Combine(root, "locked.yaml"), Yaml);
+        // .NET then opens run.lock without flock: the lock would exclude no second writer.
+        var (process, stdout, stderr) = CliTests.StartCodeii(root, new Dictionary<string, string?> { ["COLUMNS"] = "10000", ["DOTNET_SYSTEM_IO_DISABLEFILELOCKING"] = "1" },
+            ["run", "locked.yaml", "--runs", "runs", "--cache", "cache/features", "--max-threads", "1"]);
+        using (process)
+        {
+            Assert.True(process.WaitForExit(TimeSpan.FromMinutes(3)), "codeii did not finish in 3 minutes");
+            var output = await stdout + await stderr;
+            Assert.True(process.ExitCode == 1, $"exit {process.ExitCode}: {output}");
+            var error = Assert.Single(output.ReplaceLineEndings("\n").Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+            // The run's new folder, named by the time it started.
+            var folder = System.Text.RegularExpressions.Regex.Match(error, $"^error: ({System.Text.RegularExpressions.Regex.Escape(Path.Combine(root, "runs", "locked"))}/[0-9]{{8}}T[0-9]{{6}}Z):").Groups[1].Value;
+            Assert.Equal(
+                $"error: {folder}: cannot lock run.lock: file locking is turned off (DOTNET_SYSTEM_IO_DISABLEFILELOCKING=1); a second codeii process could write "
+                + "this run at the same time, so it is not run (put the runs folder on a local disk, or let .NET lock files)",
+                error);
+            Assert.DoesNotContain("   at ", output);
+        }
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(root, "runs", "locked")));
+    }
+
+    [Fact]
+    public void A_lock_shared_for_an_instant_by_a_status_probe_is_waited_for_while_a_writer_s_lock_is_refused_after_the_retries()
+    {
+        var folder = RunFolder.At(RepoPaths.NewTemporaryDirectory());
+        // What RunLock.IsHeld holds while codeii report or compare asks whether the run is going: a shared lock. The
+        // probe ends as the writer first waits, so no clock decides the outcome.
+        var probe = new FileStream(folder.FileIn(RunLock.LockFile), FileMode.OpenOrCreate, FileAccess.Read, FileShare.Read);
+        var waits = new List<int>();
+        using (RunLock.Acquire(folder, attempt => { waits.Add(attempt); probe.Dispose(); }))
+        {
+            Assert.Equal([1], waits);
+            Assert.Equal(Environment.ProcessId, RunLock.Writer(folder)!.Pid);
+
+            // A writer holds its lock for its whole session: every try is refused, and the refusal names it.
+            waits.Clear();
+            var busy = Assert.Throws<RunFolderBusyException>(() => RunLock.Acquire(folder, waits.Add));
+            Assert.Equal([1, 2, 3, 4], waits);
+            Assert.StartsWith($"{folder.Path}: another codeii process (pid {Environment.ProcessId} on host {Host}, since ", busy.Message);
+        }
+    }
+
     sealed class Progress(Action<CodeII.Experiments.Sweep.SweepStatus> report) : IProgress<CodeII.Experiments.Sweep.SweepStatus>
     {
         public void Report(CodeII.Experiments.Sweep.SweepStatus value) => report(value);
