@@ -73,27 +73,15 @@ public class CodeHdf5Tests
         Assert.EndsWith("exams_part0.hdf5", e.File);
     }
 
-    sealed class WithNaN(IEcgSource inner) : IEcgSource
-    {
-        public string Name => inner.Name;
-        public int Count => inner.Count;
-        public IReadOnlyList<string> ClassNames => inner.ClassNames;
-        public bool HasPatientIds => inner.HasPatientIds;
-        public string Describe() => inner.Describe();
-        public string ExamIdAt(int index) => inner.ExamIdAt(index);
-        public EcgRecord Read(int index)
-        {
-            var r = inner.Read(index);
-            if (index == 1) r.Signals[4][1000] = float.NaN;
-            return r;
-        }
-    }
-
     [Fact]
     public void NaN_in_the_tracings_is_an_error_naming_file_exam_and_position()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
-        CodeHdf5Writer.Write(new WithNaN(new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 3, Seed = 1 })), dir);
+        CodeHdf5Writer.Write(new AlteredSource(new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 3, Seed = 1 }), (index, r) =>
+        {
+            if (index == 1) r.Signals[4][1000] = float.NaN;
+            return r;
+        }), dir);
         using var source = new CodeHdf5Source(dir);
         source.Read(0);
         var e = Assert.Throws<EcgDataException>(() => source.Read(1));
