@@ -58,8 +58,6 @@ static class RunCommand
             Console.WriteLine(Path.Combine(resume.FullName, RunFolder.ReportFile));
             return CliErrors.Success;
         }
-        // A runs folder that cannot be made is said before any work, in words, not as the runtime's missing file.
-        if (resume is null) CliErrors.Writing(runs.FullName, () => Directory.CreateDirectory(runs.FullName));
         var text = File.ReadAllText(definitionPath);
         var definition = ExperimentDefinitionLoader.Parse(text, definitionPath);
 
