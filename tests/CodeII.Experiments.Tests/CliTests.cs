@@ -243,7 +243,8 @@ public class CliTests
         var unfinished = Path.Combine(dir, "runs", "x", "20260101T000000Z");
         Directory.CreateDirectory(unfinished);
         File.WriteAllText(Path.Combine(unfinished, "definition.yaml"), "name: x\n");
-        Assert.Contains("not a run folder", Codeii(dir, "compare", unfinished, unfinished).StdOut.ReplaceLineEndings(""));
+        // Errors go to standard error, so output piped elsewhere does not carry them.
+        Assert.Contains("not a run folder", Codeii(dir, "compare", unfinished, unfinished).StdErr.ReplaceLineEndings(""));
         File.WriteAllText(Path.Combine(unfinished, "events.jsonl"), "");
         foreach (var args in new[] { new[] { "compare", "no/such/run", "no/such/other" }, ["compare", unfinished, unfinished], ["compare", unfinished] })
         {
@@ -252,7 +253,7 @@ public class CliTests
             Assert.Contains("error", (stdout + stderr).ToLowerInvariant());
             Assert.DoesNotContain("   at ", stdout + stderr);
         }
-        Assert.Contains("did not finish", Codeii(dir, "compare", unfinished, unfinished).StdOut.ReplaceLineEndings(""));
+        Assert.Contains("did not finish", Codeii(dir, "compare", unfinished, unfinished).StdErr.ReplaceLineEndings(""));
     }
 
     [Fact]
