@@ -1,3 +1,4 @@
+using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using Microsoft.Win32.SafeHandles;
 
@@ -9,8 +10,10 @@ namespace CodeII.Experiments.Features.Learned;
 /// stays bounded: the operating system keeps what fits. A flag is set only after its exam's data are written, so an
 /// interrupted run leaves at worst some exams to decode again.
 /// <para>
-/// The file is written and read with positioned writes and reads, not through a memory map: a mapped page that a full
-/// disk cannot back kills the process with SIGBUS, where a write fails with an error. The cache is only a cache: a
+/// The file is written with positioned writes, not through a memory map: a mapped page that a full disk cannot back
+/// kills the process with SIGBUS, where a write fails with an error. It is read through a read-only map, which spares
+/// each read a system call (11 % of the small network's training time, docs/benchmarks.md) and cannot fault: the file
+/// has its full length from the start, and reading a page never asks the disk for space. The cache is only a cache: a
 /// folder it cannot open or a write that fails turns it off (<see cref="Unwritable"/> says why), and the exams it lacks
 /// are decoded from the data each time they are read.
 /// </para>
@@ -21,6 +24,8 @@ public sealed class NetworkInputCache : IDisposable
     static readonly byte[] Written = [1];
 
     readonly SafeFileHandle? _data;
+    readonly MemoryMappedFile? _map;
+    readonly MemoryMappedViewAccessor? _view;
     readonly SafeFileHandle? _flags;
     readonly byte[] _written;
     string? _unwritable;
@@ -48,6 +53,7 @@ public sealed class NetworkInputCache : IDisposable
                 RandomAccess.SetLength(_flags, 0);
                 RandomAccess.SetLength(_flags, exams);
             }
+            (_map, _view) = ReadMap(_data, Bytes);
         }
         catch (Exception e) when (IsWriteFailure(e))
         {
@@ -56,6 +62,25 @@ public sealed class NetworkInputCache : IDisposable
     }
 
     long Bytes => (long)Exams * FloatsPerExam * sizeof(float);
+
+    /// <summary>A read-only map of the data file at its full length (the reservation leaves the length at 0, and the
+    /// blocks are already the file's); none where the file cannot be mapped, and then reads are positioned reads.</summary>
+    static (MemoryMappedFile?, MemoryMappedViewAccessor?) ReadMap(SafeFileHandle data, long bytes)
+    {
+        if (bytes == 0) return (null, null);
+        MemoryMappedFile? map = null;
+        try
+        {
+            if (RandomAccess.GetLength(data) < bytes) RandomAccess.SetLength(data, bytes);
+            map = MemoryMappedFile.CreateFromFile(data, null, bytes, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
+            return (map, map.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.Read));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            map?.Dispose();
+            return (null, null);
+        }
+    }
 
     /// <summary>
     /// A new data file with its whole size reserved on disk (fallocate), so a disk too small for the cache refuses it
@@ -86,6 +111,11 @@ public sealed class NetworkInputCache : IDisposable
     public bool TryRead(int exam, Span<float> destination)
     {
         if (Volatile.Read(ref _written[exam]) == 0) return false;
+        if (_view is { } view)
+        {
+            view.SafeMemoryMappedViewHandle.ReadSpan((ulong)Offset(exam), destination[..FloatsPerExam]);
+            return true;
+        }
         var bytes = MemoryMarshal.AsBytes(destination[..FloatsPerExam]);
         // A data file cut short (by hand, or by another run's crash) holds less than its flags say: decode those exams again.
         return RandomAccess.Read(_data!, bytes, Offset(exam)) == bytes.Length;
@@ -128,6 +158,8 @@ public sealed class NetworkInputCache : IDisposable
 
     public void Dispose()
     {
+        _view?.Dispose();
+        _map?.Dispose();
         _data?.Dispose();
         _flags?.Dispose();
     }
