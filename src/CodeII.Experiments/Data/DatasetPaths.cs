@@ -18,9 +18,8 @@ public static class DatasetPaths
             throw new EcgDataException(file, record, field, $"'{named}' is an absolute path; a dataset's files must lie inside its folder");
         if (named.Contains('\0')) throw new EcgDataException(file, record, field, "the file name holds a NUL character");
         // Resolved component by component, not collapsed as text first: "link/../x" is where the kernel says it is.
-        var path = Resolve(Path.Combine(Path.GetFullPath(folder), named));
-        if (path is null || !Inside(Resolve(Path.GetFullPath(datasetRoot)), path))
-            throw new EcgDataException(file, record, field,
+        var path = ResolvedInside(datasetRoot, Path.Combine(Path.GetFullPath(folder), named))
+            ?? throw new EcgDataException(file, record, field,
                 $"'{named}' lies outside the dataset folder {Path.GetFullPath(datasetRoot)} (after following '..' and symbolic links); a dataset's files must lie inside it");
         if (!Readable(path)) throw new EcgDataException(file, record, field, $"'{named}' is empty, or not a regular file (a pipe or a device)");
         return path;
@@ -30,7 +29,7 @@ public static class DatasetPaths
     /// HDF5 parts are, or by a fixed name, as label files are), stays inside <paramref name="datasetRoot"/> once its
     /// symbolic links are followed, and can be read without blocking or reading forever.</summary>
     public static bool Holds(string datasetRoot, string path) =>
-        !path.Contains('\0') && Resolve(Path.GetFullPath(path)) is { } resolved && Inside(Resolve(Path.GetFullPath(datasetRoot)), resolved) && Readable(path);
+        !path.Contains('\0') && ResolvedInside(datasetRoot, Path.GetFullPath(path)) is not null && Readable(path);
 
     /// <summary><paramref name="path"/> when <see cref="Holds"/>; otherwise a located error for its <paramref name="field"/>.</summary>
     public static string Held(string datasetRoot, string path, string record, string field) => Holds(datasetRoot, path) ? path
@@ -41,11 +40,13 @@ public static class DatasetPaths
     /// size, which every file a dataset needs has. A missing file passes here, to be reported as missing where it is read.</summary>
     static bool Readable(string path) => !File.Exists(path) || new FileInfo(path).Length > 0;
 
-    static bool Inside(string? root, string path)
+    /// <summary>The physical path of <paramref name="rootedPath"/> when it lies inside <paramref name="datasetRoot"/>'s
+    /// physical folder; null when it lies outside, or its links never end.</summary>
+    static string? ResolvedInside(string datasetRoot, string rootedPath)
     {
-        if (root is null) return false;
+        if (Resolve(Path.GetFullPath(datasetRoot)) is not { } root || Resolve(rootedPath) is not { } path) return null;
         var prefix = root.EndsWith(Path.DirectorySeparatorChar) ? root : root + Path.DirectorySeparatorChar;
-        return path.StartsWith(prefix, StringComparison.Ordinal);
+        return path.StartsWith(prefix, StringComparison.Ordinal) ? path : null;
     }
 
     /// <summary>The physical path of a rooted path, as realpath(3) gives it: components taken in order, each symbolic

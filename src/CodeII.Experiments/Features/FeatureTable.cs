@@ -165,7 +165,7 @@ public static class FeatureTableBuilder
             SourceSeconds = [.. kept.Select(i => seconds[i])],
             DataFingerprint = "sha256:" + Convert.ToHexStringLower(combined.GetHashAndReset()),
             Skipped = failures.OrderBy(f => f.Key).Select(f => SkippedRecord.From(f.Key, source.ExamIdAt(f.Key), f.Value)).ToArray(),
-            Warnings = [.. warnings.Where(w => !failures.ContainsKey(w.Key)).OrderBy(w => w.Key).SelectMany(w => w.Value.Select(text => new RecordWarning(examIds[w.Key], text)))],
+            Warnings = [.. warnings.OrderBy(w => w.Key).SelectMany(w => w.Value.Select(text => new RecordWarning(examIds[w.Key], text)))],
         };
     }
 
