@@ -27,25 +27,49 @@ static class DataCommand
         var path = new Argument<string>("path") { Description = "A dataset folder or one WFDB record" }.AcceptExistingDatasetOnly();
         var record = new Option<string>("--record") { Description = "Exam id of the record to plot (ecg_id for PTB-XL, record name for WFDB)", Required = true };
         var output = new Option<FileInfo?>("--out") { Description = "File to write: .html for the interactive plot (Plotly, works offline), .svg for a static one on ECG paper (default: ecg-<record>.html)" };
-        var command = new Command("plot", "Write a standard 12-lead plot of one record: interactive HTML, or a static SVG") { path, record, output };
+        var annotate = new Option<bool>("--annotate") { Description = "Draw the detected R peaks and the median beat's P, QRS and T boundaries, with the intervals" };
+        var from = new Option<double>("--from") { Description = "Start of the plotted window, in seconds from the start of the recording", DefaultValueFactory = _ => 0 };
+        var seconds = new Option<double?>("--seconds") { Description = $"Length of the plotted window in seconds (default: the whole record up to {WholeRecordUpToSeconds:0} s, else {LongRecordWindowSeconds:0} s)" };
+        var command = new Command("plot", "Write a standard 12-lead plot of one record: interactive HTML, or a static SVG") { path, record, output, annotate, from, seconds };
         command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
+            var console = AnsiConsole.Console;
             var dataset = parse.GetValue(path)!;
             var id = parse.GetValue(record)!;
+            var (start, length) = (parse.GetValue(from), parse.GetValue(seconds));
+            if (start < 0 || length is <= 0 || !double.IsFinite(start) || length is { } l && !double.IsFinite(l))
+                throw new UsageException("--from must be 0 or more and --seconds more than 0");
             var (source, index) = OpenAtStoredRate(dataset, id);
             using var _ = source as IDisposable;
             var ecg = RecordBoundary.Read(source, index);
-            foreach (var warning in ecg.Warnings) AnsiConsole.Console.MarkupLineInterpolated($"[yellow]warning:[/] {source.FileOf(index)}: {warning}");
+            foreach (var warning in ecg.Warnings) console.MarkupLineInterpolated($"[yellow]warning:[/] {source.FileOf(index)}: {warning}");
             if (source is PtbXlSource ptbXl)
-                AnsiConsole.Console.MarkupLineInterpolated($"ecg_id {id}: {ptbXl.RecordName(ptbXl.ExamAt(index))} at {ecg.SamplingRateHz:0.##} Hz");
+                console.MarkupLineInterpolated($"ecg_id {id}: {ptbXl.RecordName(ptbXl.ExamAt(index))} at {ecg.SamplingRateHz:0.##} Hz");
+            var recorded = ecg.RecordedSamples.GetOffsetAndLength(ecg.SampleCount).Length / ecg.SamplingRateHz;
+            if (start >= recorded)
+                throw new UsageException($"--from {start:0.###} s is past the end of record {id}, which lasts {recorded:0.###} s");
+            if (length is null && recorded > WholeRecordUpToSeconds)
+            {
+                length = LongRecordWindowSeconds;
+                console.MarkupLineInterpolated($"record {id} lasts {recorded:0.#} s; plotting {start:0.##}–{Math.Min(recorded, start + LongRecordWindowSeconds):0.##} s (choose with --from and --seconds)");
+            }
+            if (start > 0 || length < recorded) ecg = ecg.Window(start, length ?? recorded);
+            var marks = parse.GetValue(annotate) ? Features.BeatMarks.Find(ecg) : null;
+            if (marks is not null) console.MarkupLineInterpolated($"{marks.RPeaks.Count} R peaks; median beat: {marks.Summary()}");
             var target = parse.GetValue(output)?.FullName ?? Path.GetFullPath($"ecg-{id}.html");
-            var page = target.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Reports.EcgSvg.Render(ecg) : Reports.EcgPlot.Render(ecg, source.Describe());
+            var page = target.EndsWith(".svg", StringComparison.OrdinalIgnoreCase) ? Reports.EcgSvg.Render(ecg, marks) : Reports.EcgPlot.Render(ecg, source.Describe(), marks);
             CliErrors.Writing(target, () => File.WriteAllText(target, page));
             Console.WriteLine(target);
             return CliErrors.Success;
         }));
         return command;
     }
+
+    /// <summary>Records up to this long plot whole by default: a 10 s 12-lead exam, a one-minute strip.</summary>
+    const double WholeRecordUpToSeconds = 60;
+
+    /// <summary>What a longer record (a 30-minute Holter) shows by default: one page, as long as a standard exam.</summary>
+    const double LongRecordWindowSeconds = 10;
 
     /// <summary>
     /// The source and index of one record. PTB-XL keeps each record at 500 Hz (records500, filename_hr) and at 100 Hz

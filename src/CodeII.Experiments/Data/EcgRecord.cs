@@ -47,6 +47,30 @@ public sealed class EcgRecord
         init => sourceSeconds = value;
     }
     double? sourceSeconds;
+
+    /// <summary>Where sample 0 lies in the source's recording, in seconds: later than 0 for a window cut from it.</summary>
+    public double StartSeconds { get; init; }
+
+    /// <summary>
+    /// The samples from <paramref name="fromSeconds"/> for <paramref name="seconds"/> (cut short at the end of the
+    /// recording), as a record of its own that remembers where it came from. A 30-minute Holter record is read whole;
+    /// a page shows a few seconds of it.
+    /// </summary>
+    public EcgRecord Window(double fromSeconds, double seconds)
+    {
+        var (start, length) = RecordedSamples.GetOffsetAndLength(SampleCount);
+        var first = start + (int)Math.Round(fromSeconds * SamplingRateHz);
+        var count = Math.Min(start + length - first, (int)Math.Round(seconds * SamplingRateHz));
+        if (fromSeconds < 0 || seconds <= 0 || count <= 0)
+            throw new ArgumentOutOfRangeException(nameof(fromSeconds), $"{fromSeconds:0.###} s + {seconds:0.###} s lies outside the recording (0–{length / SamplingRateHz:0.###} s)");
+        return new EcgRecord
+        {
+            ExamId = ExamId, PatientId = PatientId, Age = Age, Sex = Sex, SamplingRateHz = SamplingRateHz, Leads = Leads,
+            Signals = [.. Signals.Select(lead => lead.AsSpan(first, count).ToArray())], RecordedSamples = Range.All, Labels = Labels,
+            Warnings = Warnings, SourceSamplingRateHz = SourceSamplingRateHz, SourceSeconds = SourceSeconds,
+            StartSeconds = StartSeconds + (first - start) / SamplingRateHz,
+        };
+    }
 }
 
 public static class StandardLeads

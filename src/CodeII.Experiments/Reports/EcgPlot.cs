@@ -1,17 +1,19 @@
 using System.Net;
 using System.Text;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Features;
 
 namespace CodeII.Experiments.Reports;
 
 /// <summary>
 /// One ECG as a clinician reads it: the standard 3 × 4 layout (2.5 s per column: I/II/III, aVR/aVL/aVF, V1–V3, V4–V6)
 /// with a lead II rhythm strip, on ECG paper at 25 mm/s and 10 mm/mV (minor grid 40 ms / 0.1 mV, major 200 ms / 0.5 mV).
-/// Records without the 12 standard leads get one full-length row per lead.
+/// Records without the 12 standard leads get one full-length row per lead. Given <see cref="BeatMarks"/>, it draws the
+/// detected R peaks and the median beat's boundaries over the traces.
 /// </summary>
 public static class EcgPlot
 {
-    public static string Render(EcgRecord record, string source)
+    public static string Render(EcgRecord record, string source, BeatMarks? marks = null)
     {
         var fs = record.SamplingRateHz;
         var sheet = EcgSheet.Lay(record);
@@ -33,6 +35,7 @@ public static class EcgPlot
             annotations.Add(new { x = segment.StartSeconds + 0.05, y = yOffset + 1.1, text = segment.Label, showarrow = false, xanchor = "left", font = new { size = 13 } });
         }
         var (width, rows) = (sheet.WidthSeconds, sheet.Rows);
+        if (marks is not null) traces.AddRange(MarkTraces(record, sheet, marks));
 
         var title = EcgSheet.Title(record);
         var paper = "#f4b6b6";
@@ -45,7 +48,7 @@ public static class EcgPlot
             margin = new { l = 30, r = 10, t = 50, b = 30 },
             height = (int)(rows * 170 + 90),
             // A tick (and major gridline) every 200 ms, labelled only on whole seconds.
-            xaxis = new { range = new[] { 0, width }, tickmode = "array", tickvals = majorTicks, ticktext = majorTicks.Select(t => Math.Abs(t - Math.Round(t)) < 1e-9 ? $"{t:0} s" : "").ToArray(),
+            xaxis = new { range = new[] { 0, width }, tickmode = "array", tickvals = majorTicks, ticktext = majorTicks.Select(t => Math.Abs(t - Math.Round(t)) < 1e-9 ? $"{t + record.StartSeconds:0.##} s" : "").ToArray(),
                 gridcolor = paper, gridwidth = 1, zeroline = false, minor = new { dtick = 0.04, gridcolor = "#fbe3e3", showgrid = true } },
             yaxis = new { range = new[] { -(rows - 1) * EcgSheet.RowSpacingMv - 1.8, 1.8 }, dtick = 0.5, gridcolor = paper, gridwidth = 1, zeroline = false, showticklabels = false,
                 minor = new { dtick = 0.1, gridcolor = "#fbe3e3", showgrid = true }, scaleanchor = "x", scaleratio = 0.4 },
@@ -59,7 +62,41 @@ public static class EcgPlot
             <div id="ecg" class="plot"></div>
             <p class="meta">Source: {WebUtility.HtmlEncode(source)}. 25 mm/s, 10 mm/mV; small squares 40 ms × 0.1 mV.</p>
             """);
+        if (marks is not null)
+            html.Append($"""<p class="meta">Dots: detected R peaks. Lines: the median beat's boundaries at every beat, P (blue), QRS (red), T peak and offset (green). {WebUtility.HtmlEncode(marks.Summary())}.</p>""");
         PlotlyPage.AppendCharts(html, [new PlotlyPage.Chart("ecg", traces, layout)]);
         return html.ToString();
+    }
+
+    public static readonly IReadOnlyDictionary<string, string> WaveColours = new Dictionary<string, string> { ["P"] = "#1f5fbf", ["QRS"] = "#c0392b", ["T"] = "#1e8449" };
+
+    /// <summary>One marker trace for the R peaks and one line trace per wave: a short vertical line across the trace at
+    /// each boundary, the lines of a trace separated by gaps.</summary>
+    static IEnumerable<object> MarkTraces(EcgRecord record, EcgSheet sheet, BeatMarks marks)
+    {
+        var fs = record.SamplingRateHz;
+        var (peakX, peakY) = (new List<double>(), new List<double>());
+        foreach (var segment in sheet.Segments)
+            foreach (var r in marks.RPeaks)
+                if (EcgSheet.SampleIn(segment, r / fs, fs) is { } k && record.Signals[segment.Lead][segment.FirstSample + k] is var v && !float.IsNaN(v))
+                {
+                    peakX.Add(segment.StartSeconds + k / fs);
+                    peakY.Add(v - segment.Row * EcgSheet.RowSpacingMv);
+                }
+        yield return new { type = "scattergl", mode = "markers", x = peakX, y = peakY, name = "R peaks", marker = new { color = "#7b241c", size = 6 }, hovertemplate = "R peak<extra></extra>" };
+        foreach (var wave in marks.Boundaries().GroupBy(m => m.Wave))
+        {
+            var (x, y, text) = (new List<double?>(), new List<double?>(), new List<string?>());
+            foreach (var segment in sheet.Segments)
+                foreach (var mark in wave)
+                    if (EcgSheet.SampleIn(segment, mark.Seconds, fs) is { } k)
+                    {
+                        var (t, baseline) = (segment.StartSeconds + k / fs, -segment.Row * EcgSheet.RowSpacingMv);
+                        x.AddRange([t, t, null]);
+                        y.AddRange([baseline - 0.8, baseline + 0.8, null]);
+                        text.AddRange([$"{mark.Wave} {mark.Point}", $"{mark.Wave} {mark.Point}", null]);
+                    }
+            yield return new { type = "scattergl", mode = "lines", x, y, text, name = $"{wave.Key} boundaries", line = new { color = WaveColours[wave.Key], width = 1 }, hovertemplate = "%{text}<extra></extra>" };
+        }
     }
 }

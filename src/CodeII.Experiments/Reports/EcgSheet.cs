@@ -46,10 +46,27 @@ public sealed record EcgSheet(IReadOnlyList<EcgSheet.Segment> Segments, int Rows
         return new EcgSheet(segments, record.Leads.Count, duration, duration);
     }
 
+    /// <summary>How long the drawn recording is; for a window of a longer one, which part of it.</summary>
+    static string Span(EcgRecord record)
+    {
+        var seconds = record.RecordedSamples.GetOffsetAndLength(record.SampleCount).Length / record.SamplingRateHz;
+        return record.StartSeconds > 0 || seconds < record.SourceSeconds - 1e-6
+            ? $"{record.StartSeconds:0.##}–{record.StartSeconds + seconds:0.##} s of {record.SourceSeconds:0.#} s"
+            : $"{seconds:0.##} s";
+    }
+
+    /// <summary>Where a mark at <paramref name="seconds"/> (from the record's first sample) falls on a segment: its
+    /// sample within the segment, or null when the segment does not show that moment.</summary>
+    public static int? SampleIn(Segment segment, double seconds, double samplingRateHz)
+    {
+        var k = (int)Math.Round(seconds * samplingRateHz) - segment.FirstSample;
+        return k >= 0 && k < segment.SampleCount ? k : null;
+    }
+
     /// <summary>The line above the plot: exam, patient, age, sex, rate, duration and labels.</summary>
     public static string Title(EcgRecord record) =>
         $"Exam {record.ExamId} · patient {record.PatientId}" +
         (record.Age is { } age ? $" · {age} y" : "") + (record.Sex != Sex.Unknown ? $" · {record.Sex.ToString().ToLowerInvariant()}" : "") +
-        $" · {record.SamplingRateHz:0.##} Hz · {record.RecordedSamples.GetOffsetAndLength(record.SampleCount).Length / record.SamplingRateHz:0.##} s" +
+        $" · {record.SamplingRateHz:0.##} Hz · {Span(record)}" +
         $" · labels: {(record.Labels.Count == 0 ? "none" : string.Join(", ", record.Labels.Order(StringComparer.Ordinal)))}";
 }

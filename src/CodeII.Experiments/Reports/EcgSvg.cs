@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Features;
 
 namespace CodeII.Experiments.Reports;
 
@@ -30,7 +31,7 @@ public static class EcgSvg
     /// <summary>The y pixel of <paramref name="millivolts"/> in <paramref name="row"/> (y grows downwards).</summary>
     public static double YPixels(int row, double millivolts) => (TopMarginMm + (row * EcgSheet.RowSpacingMv - millivolts) * MmPerMv) * PixelsPerMm;
 
-    public static string Render(EcgRecord record)
+    public static string Render(EcgRecord record, BeatMarks? marks = null)
     {
         var sheet = EcgSheet.Lay(record);
         var width = XPixels(sheet.WidthSeconds) + 2 * PixelsPerMm;
@@ -59,9 +60,34 @@ public static class EcgSvg
             AppendTrace(svg, record.Signals[segment.Lead].AsSpan(segment.FirstSample, segment.SampleCount), record.SamplingRateHz, segment);
             svg.Append("\"/>");
         }
-        svg.Append(Invariant($"""<text x="{2 * PixelsPerMm}" y="{height - 5 * PixelsPerMm}" font-size="12" fill="#52606d">25 mm/s, 10 mm/mV; small squares 40 ms × 0.1 mV</text>"""));
+        var caption = "25 mm/s, 10 mm/mV; small squares 40 ms × 0.1 mV";
+        if (marks is not null)
+        {
+            AppendMarks(svg, record, sheet, marks);
+            caption += $". Dots: R peaks; lines: median-beat boundaries, P blue, QRS red, T green. {marks.Summary()}";
+        }
+        svg.Append(Invariant($"""<text x="{2 * PixelsPerMm}" y="{height - 5 * PixelsPerMm}" font-size="12" fill="#52606d">{WebUtility.HtmlEncode(caption)}</text>"""));
         svg.Append("</svg>");
         return svg.ToString();
+    }
+
+    /// <summary>A dot on the trace at each R peak and a 16 mm vertical line across the baseline at each boundary; the
+    /// classes and data attributes say what each one marks.</summary>
+    static void AppendMarks(StringBuilder svg, EcgRecord record, EcgSheet sheet, BeatMarks marks)
+    {
+        var fs = record.SamplingRateHz;
+        foreach (var segment in sheet.Segments)
+        {
+            foreach (var mark in marks.Boundaries())
+                if (EcgSheet.SampleIn(segment, mark.Seconds, fs) is { } k)
+                {
+                    var x = XPixels(segment.StartSeconds + k / fs);
+                    svg.Append(Invariant($"""<line class="boundary" data-wave="{mark.Wave}" data-point="{mark.Point}" data-lead="{WebUtility.HtmlEncode(segment.Label)}" x1="{x:0.#}" x2="{x:0.#}" y1="{YPixels(segment.Row, 0.8):0.#}" y2="{YPixels(segment.Row, -0.8):0.#}" stroke="{EcgPlot.WaveColours[mark.Wave]}" stroke-width="1" stroke-opacity="0.8"/>"""));
+                }
+            foreach (var r in marks.RPeaks)
+                if (EcgSheet.SampleIn(segment, r / fs, fs) is { } k && record.Signals[segment.Lead][segment.FirstSample + k] is var v && !float.IsNaN(v))
+                    svg.Append(Invariant($"""<circle class="r-peak" data-lead="{WebUtility.HtmlEncode(segment.Label)}" cx="{XPixels(segment.StartSeconds + k / fs):0.#}" cy="{YPixels(segment.Row, v):0.#}" r="{PixelsPerMm * 0.8:0.#}" fill="#7b241c"/>"""));
+        }
     }
 
     /// <summary>The trace as path commands: per pixel column the samples' minimum and maximum, in time order; a gap
