@@ -90,7 +90,7 @@ public static class ComparedRuns
         // exams), but not after the preprocessing: runs that read the same exams differently still test the same patients.
         var split = Data.CsvTable.Read(Required(RunFolder.SplitFile));
         var (exam, patient, part) = (split.Column("exam_id"), split.Column("patient_id"), split.Column("split"));
-        var fingerprint = new System.Text.StringBuilder(DatasetWithoutPreprocessing(manifest.Dataset)).Append('\n');
+        var fingerprint = new System.Text.StringBuilder(Preprocessing.PreprocessedSource.DataPart(manifest.Dataset)).Append('\n');
         foreach (var row in split.Rows.Where(r => r[part] == "test").OrderBy(r => r[exam], StringComparer.Ordinal))
             fingerprint.Append(row[exam]).Append(',').Append(row[patient]).Append('\n');
         var versions = new Dictionary<string, string>
@@ -117,9 +117,6 @@ public static class ComparedRuns
         };
     }
 
-    /// <summary>A source's description names its data, then its preprocessing after " | preprocessing: ".</summary>
-    static string DatasetWithoutPreprocessing(string description) =>
-        description.IndexOf(" | preprocessing:", StringComparison.Ordinal) is var at and >= 0 ? description[..at] : description;
 
     static void Flatten(JsonElement element, string prefix, Dictionary<string, string> into)
     {

@@ -144,7 +144,14 @@ public sealed class PreprocessedSource(IEcgSource inner, EcgPreprocessor preproc
     public IReadOnlyList<string> ClassNames => inner.ClassNames;
     public bool HasPatientIds => inner.HasPatientIds;
     public IEcgSource Inner => inner;
-    public string Describe() => $"{inner.Describe()} | preprocessing: {preprocessor.Options.Describe()}";
+    /// <summary>Separates the data's description from its preprocessing's in <see cref="Describe"/>, so what names the
+    /// data alone can be told from it.</summary>
+    public const string PreprocessingSeparator = " | preprocessing: ";
+    public string Describe() => $"{inner.Describe()}{PreprocessingSeparator}{preprocessor.Options.Describe()}";
+
+    /// <summary>The data part of a description <see cref="Describe"/> wrote (a description without preprocessing is all data).</summary>
+    public static string DataPart(string description) =>
+        description.IndexOf(PreprocessingSeparator, StringComparison.Ordinal) is var at and >= 0 ? description[..at] : description;
     public string ExamIdAt(int index) => inner.ExamIdAt(index);
     public string FileOf(int index) => inner.FileOf(index);
     /// <summary>The inner record is checked before preprocessing, so an impossible value is named as such rather than
