@@ -197,10 +197,9 @@ public sealed class BeatDelineator
         int bestPeak = 0;
         double bestAmplitude = 0, bestBaseline = 0;
         var isoelectricSamples = Math.Max(1, (int)Math.Round(0.02 * beats.SamplingRateHz));
-        foreach (var name in candidates)
+        foreach (var index in CandidateLeads(beats.Leads, candidates))
         {
-            var index = beats.Leads.ToList().IndexOf(name);
-            if (index < 0 || from >= to) continue;
+            if (from >= to) continue;
             var lead = beats.Beats[index];
             var baseline = lead.AsSpan(Math.Max(0, qrsOnset - isoelectricSamples), isoelectricSamples).ToArray().Average();
             for (var n = from; n <= to; n++)
@@ -210,6 +209,15 @@ public sealed class BeatDelineator
             }
         }
         return (bestLead, bestPeak, bestAmplitude, bestBaseline);
+    }
+
+    /// <summary>The leads a wave is looked for in: those named (a modified lead such as MLII or MV5 standing in for its
+    /// standard lead), or every lead when the record has none of them, as a 2-lead Holter record may not.</summary>
+    internal static IEnumerable<int> CandidateLeads(IReadOnlyList<string> leads, string[] candidates)
+    {
+        var standing = leads.Select(StandardLeads.Standing).ToList();
+        var named = candidates.Select(name => standing.IndexOf(name)).Where(i => i >= 0).ToArray();
+        return named.Length > 0 ? named : Enumerable.Range(0, leads.Count);
     }
 
     static int WalkWhileAbove(double[] slope, int from, int step, double threshold, int hold, int limit)
