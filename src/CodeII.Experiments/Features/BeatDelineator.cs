@@ -65,8 +65,12 @@ public sealed class BeatDelineator
     /// <summary>Median-beat window around R: long enough for PR up to 320 ms before and QT up to 600 ms after.</summary>
     public double BeforeSeconds { get; init; } = 0.45;
     public double AfterSeconds { get; init; } = 0.65;
-    /// <summary>QRS boundary: slope below this share of the lead's largest QRS slope.</summary>
+    /// <summary>QRS boundary: slope below this share of the peak slope of the outermost wave of the QRS.</summary>
     public double QrsSlopeFraction { get; init; } = 0.20;
+    /// <summary>A slope above this share of the lead's largest QRS slope belongs to a wave of the QRS.</summary>
+    public double QrsSignificantSlope { get; init; } = 0.10;
+    /// <summary>Longest dip of the slope at a turning point inside the QRS (Q or S nadir) that the boundary walks through.</summary>
+    public double QrsTurningSeconds { get; init; } = 0.016;
     /// <summary>P and T boundaries: deviation below this share of the wave's peak deviation.</summary>
     public double PBoundaryFraction { get; init; } = 0.08;
     public double TBoundaryFraction { get; init; } = 0.05;
@@ -142,18 +146,18 @@ public sealed class BeatDelineator
             var to = r + S(0.15);
             var peakSlope = 0.0;
             for (var n = from; n <= to; n++) peakSlope = Math.Max(peakSlope, slope[n]);
-            var threshold = QrsSlopeFraction * peakSlope;
-            // Walk out from the steepest point near R until the slope stays below threshold for 10 ms.
             var steepest = from;
             for (var n = from; n <= to; n++) if (slope[n] > slope[steepest]) steepest = n;
-            onsets.Add(WalkWhileAbove(slope, steepest, -1, threshold, S(0.01), from));
-            offsets.Add(WalkWhileAbove(slope, steepest, +1, threshold, S(0.01), to));
+            onsets.Add(QrsBoundary(slope, steepest, -1, peakSlope, from, fs));
+            offsets.Add(QrsBoundary(slope, steepest, +1, peakSlope, to, fs));
         }
         if (onsets.Count == 0) return new BeatDelineation();
         onsets.Sort();
         offsets.Sort();
-        var qrsOnset = onsets.Count > 1 ? onsets[1] : onsets[0];
-        var qrsOffset = offsets.Count > 1 ? offsets[^2] : offsets[^1];
+        // The QRS spans every lead's activity; the second-earliest and second-latest only discount one noisy lead among
+        // three or more. With two leads neither can be told noisy, and the second would be the narrower lead's QRS.
+        var qrsOnset = onsets.Count > 2 ? onsets[1] : onsets[0];
+        var qrsOffset = offsets.Count > 2 ? offsets[^2] : offsets[^1];
         var result = new BeatDelineation { QrsOnset = beats.TimeOf(qrsOnset), QrsOffset = beats.TimeOf(qrsOffset) };
 
         var rr = beats.RrSeconds.Length > 0 ? Median(beats.RrSeconds) : 1.0;
@@ -218,6 +222,36 @@ public sealed class BeatDelineator
         var standing = leads.Select(StandardLeads.Standing).ToList();
         var named = candidates.Select(name => standing.IndexOf(name)).Where(i => i >= 0).ToArray();
         return named.Length > 0 ? named : Enumerable.Range(0, leads.Count);
+    }
+
+    /// <summary>
+    /// A QRS boundary on one lead, walking out from its steepest point. The slope falls to zero at every turning point
+    /// inside the QRS (the Q and S nadirs), so the walk goes on through each such dip while a significant slope resumes
+    /// within <see cref="QrsTurningSeconds"/>: the outermost wave of the complex (a Q or S wave, often a tenth of the
+    /// R's slope) is reached. The boundary is then where that outermost wave's own slope falls below
+    /// <see cref="QrsSlopeFraction"/> of its peak, as ecgpuwave takes it relative to the first and last slope peaks
+    /// (Laguna et al. 1994), so a small Q wave's onset is not cut at the R wave's threshold.
+    /// </summary>
+    int QrsBoundary(double[] slope, int steepest, int step, double peakSlope, int limit, double fs)
+    {
+        var significant = QrsSignificantSlope * peakSlope;
+        var gap = Math.Max(1, (int)Math.Round(QrsTurningSeconds * fs));
+        // The outermost sample of the chain of significant slopes.
+        var outermost = steepest;
+        var belowFor = 0;
+        for (var n = steepest; n != limit;)
+        {
+            n += step;
+            if (slope[n] >= significant) { outermost = n; belowFor = 0; }
+            else if (++belowFor > gap) break;
+        }
+        // The peak of the outermost wave's slope lobe: the largest slope from there back to where it first rose.
+        var lobePeak = slope[outermost];
+        for (var n = outermost; n != steepest && slope[n] >= significant; n -= step) lobePeak = Math.Max(lobePeak, slope[n]);
+        var threshold = QrsSlopeFraction * lobePeak;
+        var boundary = outermost;
+        while (boundary != limit && slope[boundary + step] >= threshold) boundary += step;
+        return boundary;
     }
 
     static int WalkWhileAbove(double[] slope, int from, int step, double threshold, int hold, int limit)
