@@ -70,7 +70,7 @@ public sealed class BeatDelineator
     /// <summary>A slope above this share of the lead's largest QRS slope belongs to a wave of the QRS.</summary>
     public double QrsSignificantSlope { get; init; } = 0.10;
     /// <summary>Longest dip of the slope at a turning point inside the QRS (Q or S nadir) that the boundary walks through.</summary>
-    public double QrsTurningSeconds { get; init; } = 0.016;
+    public double QrsTurningSeconds { get; init; } = 0.012;
     /// <summary>P and T boundaries: deviation below this share of the wave's peak deviation.</summary>
     public double PBoundaryFraction { get; init; } = 0.08;
     public double TBoundaryFraction { get; init; } = 0.05;
@@ -246,10 +246,10 @@ public sealed class BeatDelineator
             else if (++belowFor > gap) break;
         }
         // The peak of the outermost wave's slope lobe: the largest slope from there back to where it first rose.
-        var lobePeak = slope[outermost];
-        for (var n = outermost; n != steepest && slope[n] >= significant; n -= step) lobePeak = Math.Max(lobePeak, slope[n]);
-        var threshold = QrsSlopeFraction * lobePeak;
-        var boundary = outermost;
+        var lobePeak = outermost;
+        for (var n = outermost; n != steepest && slope[n] >= significant; n -= step) if (slope[n] > slope[lobePeak]) lobePeak = n;
+        var threshold = QrsSlopeFraction * slope[lobePeak];
+        var boundary = lobePeak;
         while (boundary != limit && slope[boundary + step] >= threshold) boundary += step;
         return boundary;
     }
