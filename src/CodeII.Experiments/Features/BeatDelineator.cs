@@ -70,7 +70,7 @@ public sealed class BeatDelineator
     /// <summary>A slope above this share of the lead's largest QRS slope belongs to a wave of the QRS.</summary>
     public double QrsSignificantSlope { get; init; } = 0.10;
     /// <summary>Longest dip of the slope at a turning point inside the QRS (Q or S nadir) that the boundary walks through.</summary>
-    public double QrsTurningSeconds { get; init; } = 0.012;
+    public double QrsTurningSeconds { get; init; } = 0.010;
     /// <summary>P and T boundaries: deviation below this share of the wave's peak deviation.</summary>
     public double PBoundaryFraction { get; init; } = 0.08;
     public double TBoundaryFraction { get; init; } = 0.05;
