@@ -1,3 +1,4 @@
+using CodeII.Experiments.Data;
 using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Data.Wfdb;
 using CodeII.Experiments.Features;
@@ -47,6 +48,9 @@ public class DelineationScoringTests
             var reference = WaveAnnotations.Beats(WfdbAnnotationReader.Read(RepoPaths.Shared("qtdb-sel100", annotator)));
             var score = DelineationScoring.Score(beats, reference, record.SamplingRateHz);
             Assert.Equal(30, score.MatchedBeats);
+            // MLII stands in for II, so P waves are looked for and found on every beat the cardiologist marked one.
+            var pOnset = score[WaveBoundary.POnset];
+            Assert.Equal(pOnset.Reference, pOnset.Found);
             var onset = score[WaveBoundary.QrsOnset];
             var offset = score[WaveBoundary.QrsOffset];
             Assert.Equal(1.0, onset.FoundShare);
@@ -57,5 +61,14 @@ public class DelineationScoringTests
             Assert.True(onset.SdErrorMs <= 6.5, $"{annotator} QRS onset SD {onset.SdErrorMs:F1} ms");
             Assert.True(offset.SdErrorMs <= 11.6, $"{annotator} QRS offset SD {offset.SdErrorMs:F1} ms");
         }
+    }
+
+    [Fact]
+    public void Modified_leads_stand_in_for_their_standard_leads_and_a_record_without_them_uses_all_leads()
+    {
+        Assert.Equal(["II", "V5", "V1", "aVF", "MLx", "CM5"], new[] { "MLII", "MV5", "v1", "AVF", "MLx", "CM5" }.Select(StandardLeads.Standing));
+        // P is looked for in II, aVF, V1, I, III: MLII is II; a record of CM5 and ES (no limb or chest lead) uses both.
+        Assert.Equal([0], BeatDelineator.CandidateLeads(["MLII", "V5"], ["II", "aVF", "V1", "I", "III"]));
+        Assert.Equal([0, 1], BeatDelineator.CandidateLeads(["CM5", "ES"], ["II", "aVF", "V1", "I", "III"]));
     }
 }
