@@ -124,6 +124,8 @@ static class FeaturesCommand
         {
             var console = AnsiConsole.Console;
             var path = parse.GetValue(record)!;
+            if (parse.GetValue(peers) is { Length: > 0 } && parse.GetValue(reference) is null)
+                throw new UsageException("--peer is scored against a reference: give --reference too");
             var source = EcgSources.Open(path);
             var ecg = RecordBoundary.Read(source, 0);
             var fs = ecg.SamplingRateHz;
