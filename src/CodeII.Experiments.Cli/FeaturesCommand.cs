@@ -17,6 +17,7 @@ static class FeaturesCommand
     {
         var command = new Command("features", "Run feature extraction steps on their own");
         command.Subcommands.Add(RPeaks());
+        command.Subcommands.Add(Delineate());
         command.Subcommands.Add(Extract());
         return command;
     }
@@ -104,5 +105,127 @@ static class FeaturesCommand
             return CliErrors.Success;
         }));
         return command;
+    }
+
+    static Command Delineate()
+    {
+        var record = new Argument<string>("record") { Description = "A WFDB record (path without extension, or its .hea)" }.AcceptExistingDatasetOnly();
+        var reference = new Option<FileInfo>("--reference") { Description = "Reference wave boundaries (WFDB annotations, e.g. a QT Database .q1c) to score against" }.AcceptExistingOnly();
+        var peers = new Option<FileInfo[]>("--peer")
+        {
+            Description = "A peer's wave boundaries to score beside ours (default with --reference: <record>.pu0, <record>.pu1 if present, ecgpuwave's)",
+            AllowMultipleArgumentsPerToken = true,
+        }.AcceptExistingOnly();
+        var json = new Option<bool>("--json") { Description = "Print JSON: per-beat boundaries (s) and, given a reference, the errors (ms) of ours and of each peer" };
+        var command = new Command("delineate",
+            "Delineate every beat (P onset/peak/offset, QRS onset/offset, T peak/offset; times in s from the record's start) and optionally score against reference boundaries (errors in ms, ours − reference)")
+            { record, reference, peers, json };
+        command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
+        {
+            var console = AnsiConsole.Console;
+            var path = parse.GetValue(record)!;
+            if (parse.GetValue(peers) is { Length: > 0 } && parse.GetValue(reference) is null)
+                throw new UsageException("--peer is scored against a reference: give --reference too");
+            var source = EcgSources.Open(path);
+            var ecg = RecordBoundary.Read(source, 0);
+            var fs = ecg.SamplingRateHz;
+            IReadOnlyList<BeatFiducials> beats = [];
+            RecordBoundary.Guard(source, 0, "delineation", () => beats = new PerBeatDelineator().Delineate(ecg));
+
+            var scores = new List<(string Name, string File, DelineationScore Score)>();
+            DelineationScore? ours = null;
+            string? referenceFile = null;
+            if (parse.GetValue(reference) is { } referencePath)
+            {
+                referenceFile = referencePath.FullName;
+                var referenceBeats = WaveAnnotations.Beats(WfdbAnnotationReader.Read(referenceFile));
+                ours = DelineationScoring.Score(beats, referenceBeats, fs);
+                scores.Add(("codeii", path, ours));
+                var recordBase = path.EndsWith(".hea", StringComparison.OrdinalIgnoreCase) ? path[..^4] : path;
+                var peerFiles = parse.GetValue(peers) is { Length: > 0 } given
+                    ? given.Select(f => f.FullName).ToArray()
+                    : new[] { recordBase + ".pu0", recordBase + ".pu1" }.Where(File.Exists).ToArray();
+                foreach (var file in peerFiles)
+                    scores.Add((PeerName(file, ecg.Leads), file, DelineationScoring.Score(WaveAnnotations.Beats(WfdbAnnotationReader.Read(file)), referenceBeats, fs)));
+            }
+
+            double? Seconds(double sample) => double.IsNaN(sample) ? null : Math.Round(sample / fs, 4);
+            double? Finite(double value) => double.IsNaN(value) ? null : Math.Round(value, 2);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    Record = ecg.ExamId,
+                    SamplingRateHz = fs,
+                    Leads = ecg.Leads,
+                    TimesIn = "s",
+                    ErrorsIn = "ms",
+                    Reference = referenceFile,
+                    Scores = scores.Select(s => new
+                    {
+                        Delineation = s.Name,
+                        s.File,
+                        s.Score.ReferenceBeats,
+                        s.Score.MatchedBeats,
+                        Boundaries = s.Score.Boundaries.Select(b => new
+                        {
+                            Boundary = b.Boundary,
+                            b.Reference,
+                            b.Found,
+                            FoundShare = Finite(b.FoundShare),
+                            MeanErrorMs = Finite(b.MeanErrorMs),
+                            SdErrorMs = Finite(b.SdErrorMs),
+                            b.ToleranceMs,
+                            WithinTolerance = b.WithinTolerance is { } w ? Math.Round(w, 4) : (double?)null,
+                        }),
+                    }),
+                    Beats = beats.Select(b => new
+                    {
+                        R = Math.Round(b.RPeak / fs, 4),
+                        POnset = Seconds(b.POnset), PPeak = Seconds(b.PPeak), POffset = Seconds(b.POffset),
+                        QrsOnset = Seconds(b.QrsOnset), QrsOffset = Seconds(b.QrsOffset),
+                        TPeak = Seconds(b.TPeak), TOffset = Seconds(b.TOffset),
+                    }),
+                }, RunFolder.Json));
+                return CliErrors.Success;
+            }
+            console.MarkupLineInterpolated($"{ecg.ExamId}: {beats.Count} beats delineated on leads {string.Join(", ", ecg.Leads)} (times in s from the record's start; - where a wave is not found)");
+            if (ours is null)
+            {
+                Console.WriteLine("r\tp_on\tp_peak\tp_off\tqrs_on\tqrs_off\tt_peak\tt_off");
+                string F(double sample) => double.IsNaN(sample) ? "-" : (sample / fs).ToString("0.000", System.Globalization.CultureInfo.InvariantCulture);
+                foreach (var b in beats)
+                    Console.WriteLine(string.Join('\t', F(b.RPeak), F(b.POnset), F(b.PPeak), F(b.POffset), F(b.QrsOnset), F(b.QrsOffset), F(b.TPeak), F(b.TOffset)));
+                return CliErrors.Success;
+            }
+            console.MarkupLineInterpolated($"against {referenceFile}: {ours.ReferenceBeats} reference beats, {ours.MatchedBeats} matched; errors in ms (ours − reference), mean ± SD, share within the CSE tolerance");
+            var table = new Table().AddColumn("boundary").AddColumn("n").AddColumn("tolerance ms");
+            foreach (var s in scores) table.AddColumn(Markup.Escape(s.Name));
+            foreach (var boundary in Enum.GetValues<WaveBoundary>())
+            {
+                var first = ours[boundary];
+                if (first.Reference == 0) continue;
+                var cells = new List<string> { JsonConventions.SnakeCase(boundary), first.Reference.ToString(), first.ToleranceMs?.ToString("0.0") ?? "-" };
+                foreach (var s in scores)
+                {
+                    var b = s.Score[boundary];
+                    var within = b.WithinTolerance is { } w ? $", {w:P0} within" : "";
+                    cells.Add(b.Found == 0 ? "not found" : $"{b.MeanErrorMs:0.0} ± {b.SdErrorMs:0.0} (found {b.FoundShare:P0}{within})");
+                }
+                table.AddRow(cells.Select(Markup.Escape).ToArray());
+            }
+            console.Write(table);
+            return CliErrors.Success;
+        }));
+        return command;
+    }
+
+    /// <summary>ecgpuwave names its output by the signal it delineated (.pu0 for signal 0), so the lead can be said.</summary>
+    static string PeerName(string file, IReadOnlyList<string> leads)
+    {
+        var extension = Path.GetExtension(file).TrimStart('.');
+        return extension.Length == 3 && extension.StartsWith("pu") && int.TryParse(extension[2..], out var signal) && signal < leads.Count
+            ? $"ecgpuwave {extension} ({leads[signal]})"
+            : Path.GetFileName(file);
     }
 }

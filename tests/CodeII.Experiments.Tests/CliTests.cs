@@ -164,6 +164,39 @@ public class CliTests
     }
 
     [Fact]
+    public void Features_delineate_json_scores_QT_Database_sel100_beside_ecgpuwave()
+    {
+        var (exit, stdout, stderr) = Codeii(RepoPaths.Root, "features", "delineate", RepoPaths.Shared("qtdb-sel100", "sel100"),
+            "--reference", RepoPaths.Shared("qtdb-sel100", "sel100.q1c"), "--json");
+        Assert.True(exit == 0, stderr + stdout);
+        using var json = System.Text.Json.JsonDocument.Parse(stdout);
+        var root = json.RootElement;
+        Assert.Equal(1134, root.GetProperty("beats").GetArrayLength()); // the record's 1,134 beats (sel100.atr)
+        var scores = root.GetProperty("scores").EnumerateArray().ToArray();
+        // Ours, then ecgpuwave's two files found beside the record, each on the cardiologist's 30 beats.
+        Assert.Equal(["codeii", "ecgpuwave pu0 (MLII)", "ecgpuwave pu1 (V5)"], scores.Select(s => s.GetProperty("delineation").GetString()).ToArray());
+        Assert.All(scores, s => Assert.Equal(30, s.GetProperty("matched_beats").GetInt32()));
+        var qrsOffset = scores[0].GetProperty("boundaries").EnumerateArray().Single(b => b.GetProperty("boundary").GetString() == "qrs_offset");
+        Assert.Equal(30, qrsOffset.GetProperty("reference").GetInt32());
+        Assert.Equal(11.6, qrsOffset.GetProperty("tolerance_ms").GetDouble());
+        Assert.InRange(qrsOffset.GetProperty("mean_error_ms").GetDouble(), -5, 5);
+        // ecgpuwave's own QRS onset on MLII, as its .pu0 file gives it: decoded by hand from the file (its errors sum to −4 ms over 30 beats).
+        var peerOnset = scores[1].GetProperty("boundaries").EnumerateArray().Single(b => b.GetProperty("boundary").GetString() == "qrs_onset");
+        Assert.Equal(-4.0 / 30, peerOnset.GetProperty("mean_error_ms").GetDouble(), 2);
+    }
+
+    [Fact]
+    public void Features_delineate_names_a_reference_file_that_is_not_an_annotation_file()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var bad = Path.Combine(dir, "bad.q1c");
+        File.WriteAllBytes(bad, [0x01, 0x04, 0x02]);
+        var (exit, stdout, stderr) = Codeii(dir, "features", "delineate", RepoPaths.Shared("qtdb-sel100", "sel100"), "--reference", bad);
+        Assert.Equal(1, exit);
+        Assert.Contains("bad.q1c", stderr + stdout);
+    }
+
+    [Fact]
     public void Features_extract_writes_one_row_per_record_with_named_columns()
     {
         var dir = RepoPaths.NewTemporaryDirectory();

@@ -97,6 +97,17 @@ public static class StandardLeads
         };
     }
 
+    /// <summary>The standard lead a modified lead stands in for: Holter and monitoring records (MIT-BIH, QT Database)
+    /// name their modified limb leads ML… (MLII) and their modified chest leads MV… (MV5). Other names go through
+    /// <see cref="Normalise"/>.</summary>
+    public static string Standing(string lead)
+    {
+        var normalised = Normalise(lead);
+        var upper = normalised.ToUpperInvariant();
+        var stood = upper.StartsWith("ML") ? Normalise(normalised[2..]) : upper.StartsWith("MV") ? Normalise(normalised[1..]) : normalised;
+        return IndexOf(stood) >= 0 ? stood : normalised;
+    }
+
     public static int IndexOf(string lead)
     {
         for (var i = 0; i < Twelve.Count; i++)
