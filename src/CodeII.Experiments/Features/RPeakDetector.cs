@@ -4,87 +4,245 @@ using System.Runtime.Intrinsics;
 namespace CodeII.Experiments.Features;
 
 /// <summary>
-/// A basic multi-lead QRS detector in the spirit of Pan &amp; Tompkins (1985): smoothed slope energy summed over
-/// leads, moving-window integration, then peaks above a fraction of the typical beat energy with a refractory period.
-/// Summing leads keeps it working when one lead is flat or noisy.
+/// A multi-lead QRS detector after Pan &amp; Tompkins (1985), made to hold on long ambulatory records as well as on
+/// 10-s 12-lead exams. Each lead's smoothed squared slope is divided by the lead's own local QRS scale (the median of
+/// its per-block maxima over the neighbouring seconds), so an amplitude change or one large lead does not decide; the
+/// leads' normalised energies are summed and integrated over a QRS-long window. Peaks of the integral are taken as
+/// beats against thresholds that follow the recent signal and noise peak levels, with a search back at a lower
+/// threshold when an RR gap grows past 1.66 times the recent RR, and T-wave rejection shortly after a beat.
 /// </summary>
 public sealed class RPeakDetector
 {
-    /// <summary>Physiological refractory period; also the shortest RR the detector can report (240 bpm).</summary>
-    public double RefractorySeconds { get; init; } = 0.25;
+    /// <summary>Physiological refractory period; also the shortest RR the detector can report (300 bpm).</summary>
+    public double RefractorySeconds { get; init; } = 0.20;
 
     /// <summary>Moving-window integration length, about one QRS (Pan &amp; Tompkins use 150 ms).</summary>
     public double IntegrationSeconds { get; init; } = 0.10;
 
-    /// <summary>Peaks weaker than this share of the 90th-percentile candidate are taken as T waves or noise.</summary>
+    /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level).</summary>
     public double ThresholdFraction { get; init; } = 0.25;
+
+    /// <summary>Blocks over which each lead's QRS scale is taken, and how many blocks each side its median spans.</summary>
+    public double ScaleBlockSeconds { get; init; } = 1.0;
+    public int ScaleNeighbourBlocks { get; init; } = 4;
+
+    /// <summary>A lead's local scale never falls below this share of its whole-record scale, so a flat stretch
+    /// (a lead off, an asystole) does not blow its noise up to beat size.</summary>
+    public double ScaleFloorFraction { get; init; } = 0.05;
+
+    /// <summary>Search back for a missed beat once an RR gap exceeds this multiple of the recent RR.</summary>
+    public double SearchBackRr { get; init; } = 1.66;
+
+    /// <summary>A candidate this soon after a beat, with less than half its slope, is that beat's T wave.</summary>
+    public double TWaveSeconds { get; init; } = 0.36;
+
+    public bool LocateOnEnergy { get; init; } = false;
 
     /// <summary>Returns R-peak sample indices relative to the start of <paramref name="leads"/>' spans.</summary>
     public int[] Detect(IReadOnlyList<float[]> leads, Range recorded, double samplingRateHz)
     {
+        var fs = samplingRateHz;
         var (start, length) = recorded.GetOffsetAndLength(leads[0].Length);
-        if (length < samplingRateHz) return [];
-        var half = Math.Max(1, (int)Math.Round(samplingRateHz * 0.025)) / 2;
-        var slopeEnergy = SlopeEnergy(leads, start, length, half);
+        if (length < fs) return [];
+        var half = Math.Max(1, (int)Math.Round(fs * 0.025)) / 2;
+        var energy = NormalisedSlopeEnergy(leads, start, length, half, fs);
         var integrated = new double[length];
-        MovingAverage<double>(slopeEnergy, Math.Max(1, (int)Math.Round(samplingRateHz * IntegrationSeconds)), integrated);
+        MovingAverage<double>(energy, Math.Max(1, (int)Math.Round(fs * IntegrationSeconds)), integrated);
+        // A short window centres each QRS's slope energy on its R wave: the upstroke and downstroke balance there.
+        var centred = new double[length];
+        MovingAverage<double>(energy, Math.Max(1, (int)Math.Round(fs * 0.04)), centred);
 
-        var refractory = (int)Math.Round(samplingRateHz * RefractorySeconds);
+        var refractory = (int)Math.Round(fs * RefractorySeconds);
         var candidates = LocalMaxima(integrated, refractory);
         if (candidates.Count == 0) return [];
-        var heights = candidates.Select(c => integrated[c]).Order().ToArray();
-        var threshold = ThresholdFraction * heights[(int)(0.9 * (heights.Length - 1))];
+        var beats = Classify(candidates, integrated, centred, fs);
 
-        // The integrator lags the QRS by about half its window; the steepest point just before the peak marks the beat.
-        var lag = (int)Math.Round(samplingRateHz * IntegrationSeconds);
-        var peaks = new List<int>();
-        foreach (var c in candidates)
+        // The R wave: the peak of the centred energy within half an integration window of the integral's peak.
+        var reach = (int)Math.Round(fs * IntegrationSeconds / 2);
+        var peaks = new List<int>(beats.Count);
+        foreach (var c in beats)
         {
-            if (integrated[c] < threshold) continue;
-            var from = Math.Max(0, c - lag);
-            var best = from;
-            for (var n = from; n <= c; n++) if (slopeEnergy[n] > slopeEnergy[best]) best = n;
-            if (peaks.Count > 0 && best - peaks[^1] < refractory / 2) continue;
+            var best = c;
+            for (int n = Math.Max(0, c - reach), end = Math.Min(length - 1, c + reach); n <= end; n++)
+                if (LocateOnEnergy && centred[n] > centred[best]) best = n;
+            if (peaks.Count > 0 && best - peaks[^1] < refractory) continue;
             peaks.Add(best);
         }
         return peaks.Select(p => p + start).ToArray();
     }
 
-    /// <summary>
-    /// Per sample, the squared slope of each lead's centred moving average (2·half + 1 samples), summed over leads.
-    /// The slope of a moving average needs no running sum: S[n+1] − S[n−1] = x[n+half+1] + x[n+half] − x[n−half] −
-    /// x[n−half−1], so the interior is four loads and a multiply-add per sample, eight samples per vector.
-    /// </summary>
-    static double[] SlopeEnergy(IReadOnlyList<float[]> leads, int start, int length, int half)
+    /// <summary>Pan &amp; Tompkins' decision rules over the integral's peaks, in time order.</summary>
+    List<int> Classify(List<int> candidates, double[] integrated, double[] slope, double fs)
     {
+        // Signal and noise levels start from the first seconds: the larger half of the peaks there are beats.
+        var learnEnd = Math.Min(integrated.Length, (int)(4 * fs));
+        var learning = candidates.Where(c => c < learnEnd).Select(c => integrated[c]).OrderDescending().ToArray();
+        if (learning.Length == 0) learning = [integrated[candidates[0]]];
+        var signalLevel = learning[(learning.Length - 1) / 4];
+        var noiseLevel = learning.Length > 1 ? learning[^((learning.Length + 1) / 4)] * 0.5 : 0;
+        var tWave = (int)Math.Round(fs * TWaveSeconds);
+
+        var beats = new List<int>();
+        var rejected = new List<int>();
+        var recentRr = new Queue<int>();
+        double rrAverage = 0;
+        double Threshold() => noiseLevel + ThresholdFraction * (signalLevel - noiseLevel);
+        double Slope(int c)
+        {
+            var reach = (int)Math.Round(fs * IntegrationSeconds / 2);
+            double m = 0;
+            for (int n = Math.Max(0, c - reach), end = Math.Min(slope.Length - 1, c + reach); n <= end; n++) m = Math.Max(m, slope[n]);
+            return m;
+        }
+        void Accept(int c, double weight)
+        {
+            if (beats.Count > 0)
+            {
+                recentRr.Enqueue(c - beats[^1]);
+                if (recentRr.Count > 8) recentRr.Dequeue();
+                rrAverage = recentRr.Average();
+            }
+            // An artefact many times a beat's size would hold the threshold above the next beats: clip its pull.
+            signalLevel = weight * Math.Min(integrated[c], 2 * signalLevel) + (1 - weight) * signalLevel;
+            beats.Add(c);
+            rejected.Clear();
+        }
+        // The largest peak rejected since the last beat, if it clears half the threshold.
+        bool SearchBack(int before)
+        {
+            var best = -1;
+            foreach (var r in rejected)
+                if (r < before && (best < 0 || integrated[r] > integrated[best])) best = r;
+            if (best < 0 || integrated[best] < Threshold() / 2) return false;
+            rejected.RemoveAll(r => r <= best);
+            Accept(best, 0.25);
+            return true;
+        }
+
+        foreach (var c in candidates)
+        {
+            while (beats.Count > 1 && rrAverage > 0 && c - beats[^1] > SearchBackRr * rrAverage && SearchBack(c)) { }
+            var height = integrated[c];
+            var isBeat = height >= Threshold();
+            if (isBeat && beats.Count > 0 && c - beats[^1] < tWave && Slope(c) < 0.5 * Slope(beats[^1])) isBeat = false;
+            if (isBeat) Accept(c, 0.125);
+            else
+            {
+                noiseLevel = 0.125 * Math.Min(height, signalLevel) + 0.875 * noiseLevel;
+                rejected.Add(c);
+            }
+        }
+        if (beats.Count > 1 && rrAverage > 0 && integrated.Length - beats[^1] > SearchBackRr * rrAverage) SearchBack(integrated.Length);
+        return beats;
+    }
+
+    /// <summary>
+    /// Each lead's squared slope divided by its local QRS scale, summed over leads. The scale is the median, over
+    /// the block and <see cref="ScaleNeighbourBlocks"/> blocks each side, of the lead's per-block maximum: nearly every
+    /// block holds a beat, so that median is a typical QRS, which a burst of noise or a missing beat barely moves.
+    /// </summary>
+    double[] NormalisedSlopeEnergy(IReadOnlyList<float[]> leads, int start, int length, int half, double fs)
+    {
+        var block = Math.Max(1, (int)Math.Round(fs * ScaleBlockSeconds));
+        var blocks = (length + block - 1) / block;
+        var energies = new float[leads.Count][];
+        var maxima = new double[blocks];
+        var factor = new double[leads.Count, blocks];
+        var density = new double[leads.Count, blocks];
+        var window = new double[2 * ScaleNeighbourBlocks + 1];
+        var scale = new double[blocks];
+        for (var l = 0; l < leads.Count; l++)
+        {
+            var leadEnergy = energies[l] = new float[length];
+            SlopeEnergy(leads[l].AsSpan(start, length), half, leadEnergy);
+            for (var b = 0; b < blocks; b++)
+            {
+                float m = 0;
+                for (int n = b * block, end = Math.Min(length, n + block); n < end; n++) m = Math.Max(m, leadEnergy[n]);
+                maxima[b] = m;
+            }
+            var floor = ScaleFloorFraction * Median(maxima.ToArray().AsSpan());
+            if (!(floor > 0)) continue;
+            for (var b = 0; b < blocks; b++)
+            {
+                int lo = Math.Max(0, b - ScaleNeighbourBlocks), hi = Math.Min(blocks - 1, b + ScaleNeighbourBlocks);
+                var span = window.AsSpan(0, hi - lo + 1);
+                maxima.AsSpan(lo, hi - lo + 1).CopyTo(span);
+                scale[b] = Math.Max(floor, Median(span));
+                double total = 0;
+                for (int n = b * block, end = Math.Min(length, n + block); n < end; n++) total += leadEnergy[n];
+                density[l, b] = total / (Math.Min(length, (b + 1) * block) - b * block) / scale[b];
+                factor[l, b] = 1 / scale[b];
+            }
+        }
+        // A lead whose energy is spread over the block, rather than gathered in a few QRS complexes, is noisy there:
+        // it is weighted by the cleanest lead's density over its own, so noise in one lead cannot outvote the others.
+        for (var b = 0; b < blocks; b++)
+        {
+            int lo = Math.Max(0, b - 1), hi = Math.Min(blocks - 1, b + 1);
+            var cleanest = double.PositiveInfinity;
+            Span<double> spread = stackalloc double[leads.Count];
+            for (var l = 0; l < leads.Count; l++)
+            {
+                double d = 0;
+                for (var k = lo; k <= hi; k++) d = Math.Max(d, density[l, k]);
+                spread[l] = d;
+                if (factor[l, b] > 0 && d > 0) cleanest = Math.Min(cleanest, d);
+            }
+            for (var l = 0; l < leads.Count; l++)
+                if (spread[l] > 0) factor[l, b] *= Math.Min(1, cleanest / spread[l]);
+        }
+        var sum = new double[length];
+        for (var l = 0; l < leads.Count; l++)
+        {
+            var leadEnergy = energies[l];
+            // Between block centres the factor is interpolated, so it never steps at a block edge.
+            for (var n = 0; n < length; n++)
+            {
+                var position = (n + 0.5) / block - 0.5;
+                var b = Math.Clamp((int)Math.Floor(position), 0, blocks - 1);
+                var next = Math.Min(blocks - 1, b + 1);
+                var t = Math.Clamp(position - b, 0, 1);
+                sum[n] += leadEnergy[n] * ((1 - t) * factor[l, b] + t * factor[l, next]);
+            }
+        }
+        return sum;
+    }
+
+    static double Median(Span<double> values)
+    {
+        values.Sort();
+        return values[values.Length / 2];
+    }
+
+    /// <summary>
+    /// Per sample, the squared slope of a lead's centred moving average (2·half + 1 samples), added to
+    /// <paramref name="energy"/>. The slope of a moving average needs no running sum: S[n+1] − S[n−1] = x[n+half+1] +
+    /// x[n+half] − x[n−half] − x[n−half−1], so the interior is four loads and a multiply-add per sample, eight samples
+    /// per vector. The scale (width²) is left in: every use divides by the lead's own scale.
+    /// </summary>
+    static void SlopeEnergy(ReadOnlySpan<float> x, int half, float[] energy)
+    {
+        var length = x.Length;
         var width = 2 * half + 1;
-        var energy = new float[length];
         // Interior samples n in [half + 1, length − half − 2] have the whole window on both sides.
         int first = half + 1, last = length - half - 2;
-        foreach (var lead in leads)
-        {
-            var x = lead.AsSpan(start, length);
-            var n = first;
-            if (Vector256.IsHardwareAccelerated)
-                for (; n + Vector256<float>.Count - 1 <= last; n += Vector256<float>.Count)
-                {
-                    var d = Vector256.Create(x.Slice(n + half + 1, 8)) + Vector256.Create(x.Slice(n + half, 8))
-                          - Vector256.Create(x.Slice(n - half, 8)) - Vector256.Create(x.Slice(n - half - 1, 8));
-                    (Vector256.Create(energy.AsSpan(n, 8)) + d * d).CopyTo(energy.AsSpan(n, 8));
-                }
-            for (; n <= last; n++)
+        var n = first;
+        if (Vector256.IsHardwareAccelerated)
+            for (; n + Vector256<float>.Count - 1 <= last; n += Vector256<float>.Count)
             {
-                var d = x[n + half + 1] + x[n + half] - x[n - half] - x[n - half - 1];
-                energy[n] += d * d;
+                var d = Vector256.Create(x.Slice(n + half + 1, 8)) + Vector256.Create(x.Slice(n + half, 8))
+                      - Vector256.Create(x.Slice(n - half, 8)) - Vector256.Create(x.Slice(n - half - 1, 8));
+                (Vector256.Create(energy.AsSpan(n, 8)) + d * d).CopyTo(energy.AsSpan(n, 8));
             }
-            // The edges, where the window is cut short, average over what is available.
-            EdgeSlopes(x, half, width, energy, 1, Math.Min(first, length - 1));
-            EdgeSlopes(x, half, width, energy, Math.Max(first, last + 1), length - 1);
+        for (; n <= last; n++)
+        {
+            var d = x[n + half + 1] + x[n + half] - x[n - half] - x[n - half - 1];
+            energy[n] += d * d;
         }
-        var result = new double[length];
-        var scale = 1.0 / ((double)width * width);
-        for (var n = 0; n < length; n++) result[n] = energy[n] * scale;
-        return result;
+        // The edges, where the window is cut short, average over what is available.
+        EdgeSlopes(x, half, width, energy, 1, Math.Min(first, length - 1));
+        EdgeSlopes(x, half, width, energy, Math.Max(first, last + 1), length - 1);
     }
 
     /// <summary>Squared slope for samples in [from, to) by the explicit truncated moving average, scaled by width² so
