@@ -20,7 +20,7 @@ public sealed class RPeakDetector
     public double IntegrationSeconds { get; init; } = 0.10;
 
     /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level).</summary>
-    public double ThresholdFraction { get; init; } = 0.25;
+    public double ThresholdFraction { get; init; } = 0.20;
 
     /// <summary>Blocks over which each lead's QRS scale is taken, and how many blocks each side its median spans.</summary>
     public double ScaleBlockSeconds { get; init; } = 1.0;
@@ -36,8 +36,6 @@ public sealed class RPeakDetector
     /// <summary>A candidate this soon after a beat, with less than half its slope, is that beat's T wave.</summary>
     public double TWaveSeconds { get; init; } = 0.36;
 
-    public bool LocateOnEnergy { get; init; } = false;
-
     /// <summary>Returns R-peak sample indices relative to the start of <paramref name="leads"/>' spans.</summary>
     public int[] Detect(IReadOnlyList<float[]> leads, Range recorded, double samplingRateHz)
     {
@@ -48,28 +46,56 @@ public sealed class RPeakDetector
         var energy = NormalisedSlopeEnergy(leads, start, length, half, fs);
         var integrated = new double[length];
         MovingAverage<double>(energy, Math.Max(1, (int)Math.Round(fs * IntegrationSeconds)), integrated);
-        // A short window centres each QRS's slope energy on its R wave: the upstroke and downstroke balance there.
-        var centred = new double[length];
-        MovingAverage<double>(energy, Math.Max(1, (int)Math.Round(fs * 0.04)), centred);
+        // The QRS's steepness, for telling a T wave from a beat: slope energy over a window shorter than any QRS.
+        var steepness = new double[length];
+        MovingAverage<double>(energy, Math.Max(1, (int)Math.Round(fs * 0.04)), steepness);
 
         var refractory = (int)Math.Round(fs * RefractorySeconds);
         var candidates = LocalMaxima(integrated, refractory);
         if (candidates.Count == 0) return [];
-        var beats = Classify(candidates, integrated, centred, fs);
-
-        // The R wave: the peak of the centred energy within half an integration window of the integral's peak.
-        var reach = (int)Math.Round(fs * IntegrationSeconds / 2);
-        var peaks = new List<int>(beats.Count);
-        foreach (var c in beats)
-        {
-            var best = c;
-            for (int n = Math.Max(0, c - reach), end = Math.Min(length - 1, c + reach); n <= end; n++)
-                if (LocateOnEnergy && centred[n] > centred[best]) best = n;
-            if (peaks.Count > 0 && best - peaks[^1] < refractory) continue;
-            peaks.Add(best);
-        }
+        // The integral is centred, so its peak is the middle of the QRS's slope energy: on the R wave of a narrow QRS,
+        // and the same point of every beat of one morphology, which is what median beats are aligned on.
+        var peaks = DropIntruders(Classify(candidates, integrated, steepness, fs), integrated);
         return peaks.Select(p => p + start).ToArray();
     }
+
+    /// <summary>
+    /// Removes weak detections that sit inside an otherwise regular RR interval: the beats either side are as far apart
+    /// as the neighbouring RR intervals, so nothing was missed, and the detection is much smaller than its neighbours.
+    /// A premature beat resets or delays the rhythm, and an interpolated ectopic beat is large; a noise spike is neither.
+    /// </summary>
+    List<int> DropIntruders(List<int> beats, double[] integrated)
+    {
+        if (beats.Count < 5) return beats;
+        var kept = new List<int>(beats.Count);
+        var neighbours = new List<double>(2 * IntruderContext);
+        var intervals = new List<double>(2 * IntruderContext);
+        for (var i = 0; i < beats.Count; i++)
+        {
+            if (i == 0 || i == beats.Count - 1) { kept.Add(beats[i]); continue; }
+            neighbours.Clear();
+            intervals.Clear();
+            for (int k = Math.Max(0, i - IntruderContext), end = Math.Min(beats.Count - 1, i + IntruderContext); k <= end; k++)
+            {
+                if (k == i) continue;
+                neighbours.Add(integrated[beats[k]]);
+                if (k + 1 <= end && k + 1 != i && k != i - 1) intervals.Add(beats[k + 1] - beats[k]);
+            }
+            if (intervals.Count < 2) { kept.Add(beats[i]); continue; }
+            neighbours.Sort();
+            intervals.Sort();
+            var typicalRr = intervals[intervals.Count / 2];
+            var span = beats[i + 1] - kept[^1];
+            var weak = integrated[beats[i]] < IntruderHeightFraction * neighbours[neighbours.Count / 2];
+            if (weak && Math.Abs(span - typicalRr) < IntruderRrTolerance * typicalRr) continue;
+            kept.Add(beats[i]);
+        }
+        return kept;
+    }
+
+    public int IntruderContext { get; init; } = 8;
+    public double IntruderHeightFraction { get; init; } = 0.5;
+    public double IntruderRrTolerance { get; init; } = 0.15;
 
     /// <summary>Pan &amp; Tompkins' decision rules over the integral's peaks, in time order.</summary>
     List<int> Classify(List<int> candidates, double[] integrated, double[] slope, double fs)
@@ -196,14 +222,16 @@ public sealed class RPeakDetector
         for (var l = 0; l < leads.Count; l++)
         {
             var leadEnergy = energies[l];
-            // Between block centres the factor is interpolated, so it never steps at a block edge.
-            for (var n = 0; n < length; n++)
+            // Between block centres the factor is interpolated, so it never steps at a block edge; before the first
+            // centre and after the last it is held.
+            var centre = block / 2;
+            for (var n = 0; n < Math.Min(length, centre); n++) sum[n] += leadEnergy[n] * factor[l, 0];
+            for (var b = 0; b < blocks; b++)
             {
-                var position = (n + 0.5) / block - 0.5;
-                var b = Math.Clamp((int)Math.Floor(position), 0, blocks - 1);
-                var next = Math.Min(blocks - 1, b + 1);
-                var t = Math.Clamp(position - b, 0, 1);
-                sum[n] += leadEnergy[n] * ((1 - t) * factor[l, b] + t * factor[l, next]);
+                int from = b * block + centre, to = Math.Min(length, from + block);
+                var value = factor[l, b];
+                var step = b + 1 < blocks ? (factor[l, b + 1] - value) / block : 0;
+                for (var n = from; n < to; n++, value += step) sum[n] += leadEnergy[n] * value;
             }
         }
         return sum;
