@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using System.Runtime.Intrinsics;
 
@@ -43,20 +44,32 @@ public sealed class RPeakDetector
         var (start, length) = recorded.GetOffsetAndLength(leads[0].Length);
         if (length < fs) return [];
         var half = Math.Max(1, (int)Math.Round(fs * 0.025)) / 2;
-        var energy = NormalisedSlopeEnergy(leads, start, length, half, fs);
-        var integrated = new double[length];
-        MovingAverage<double>(energy, Math.Max(1, (int)Math.Round(fs * IntegrationSeconds)), integrated);
-        // The QRS's steepness, for telling a T wave from a beat: slope energy over a window shorter than any QRS.
-        var steepness = new double[length];
-        MovingAverage<double>(energy, Math.Max(1, (int)Math.Round(fs * 0.04)), steepness);
+        // Scratch comes from the shared pool: the detector runs on every exam of a feature table, and allocating
+        // these per exam made the garbage collector a large share of its time.
+        var energy = ArrayPool<float>.Shared.Rent(length);
+        var integrated = ArrayPool<double>.Shared.Rent(length);
+        var steepness = ArrayPool<double>.Shared.Rent(length);
+        try
+        {
+            NormalisedSlopeEnergy(leads, start, length, half, fs, energy);
+            MovingAverage<float>(energy.AsSpan(0, length), Math.Max(1, (int)Math.Round(fs * IntegrationSeconds)), integrated);
+            // The QRS's steepness, for telling a T wave from a beat: slope energy over a window shorter than any QRS.
+            MovingAverage<float>(energy.AsSpan(0, length), Math.Max(1, (int)Math.Round(fs * 0.04)), steepness);
 
-        var refractory = (int)Math.Round(fs * RefractorySeconds);
-        var candidates = LocalMaxima(integrated, refractory);
-        if (candidates.Count == 0) return [];
-        // The integral is centred, so its peak is the middle of the QRS's slope energy: on the R wave of a narrow QRS,
-        // and the same point of every beat of one morphology, which is what median beats are aligned on.
-        var peaks = DropIntruders(Classify(candidates, integrated, steepness, fs), integrated);
-        return peaks.Select(p => p + start).ToArray();
+            var refractory = (int)Math.Round(fs * RefractorySeconds);
+            var candidates = LocalMaxima(integrated, length, refractory);
+            if (candidates.Count == 0) return [];
+            // The integral is centred, so its peak is the middle of the QRS's slope energy: on the R wave of a narrow
+            // QRS, and the same point of every beat of one morphology, which is what median beats are aligned on.
+            var peaks = DropIntruders(Classify(candidates, integrated, steepness, length, fs), integrated);
+            return peaks.Select(p => p + start).ToArray();
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(energy);
+            ArrayPool<double>.Shared.Return(integrated);
+            ArrayPool<double>.Shared.Return(steepness);
+        }
     }
 
     /// <summary>
@@ -98,10 +111,10 @@ public sealed class RPeakDetector
     public double IntruderRrTolerance { get; init; } = 0.15;
 
     /// <summary>Pan &amp; Tompkins' decision rules over the integral's peaks, in time order.</summary>
-    List<int> Classify(List<int> candidates, double[] integrated, double[] slope, double fs)
+    List<int> Classify(List<int> candidates, double[] integrated, double[] slope, int length, double fs)
     {
         // Signal and noise levels start from the first seconds: the larger half of the peaks there are beats.
-        var learnEnd = Math.Min(integrated.Length, (int)(4 * fs));
+        var learnEnd = Math.Min(length, (int)(4 * fs));
         var learning = candidates.Where(c => c < learnEnd).Select(c => integrated[c]).OrderDescending().ToArray();
         if (learning.Length == 0) learning = [integrated[candidates[0]]];
         var signalLevel = learning[(learning.Length - 1) / 4];
@@ -117,7 +130,7 @@ public sealed class RPeakDetector
         {
             var reach = (int)Math.Round(fs * IntegrationSeconds / 2);
             double m = 0;
-            for (int n = Math.Max(0, c - reach), end = Math.Min(slope.Length - 1, c + reach); n <= end; n++) m = Math.Max(m, slope[n]);
+            for (int n = Math.Max(0, c - reach), end = Math.Min(length - 1, c + reach); n <= end; n++) m = Math.Max(m, slope[n]);
             return m;
         }
         void Accept(int c, double weight)
@@ -158,7 +171,7 @@ public sealed class RPeakDetector
                 rejected.Add(c);
             }
         }
-        if (beats.Count > 1 && rrAverage > 0 && integrated.Length - beats[^1] > SearchBackRr * rrAverage) SearchBack(integrated.Length);
+        if (beats.Count > 1 && rrAverage > 0 && length - beats[^1] > SearchBackRr * rrAverage) SearchBack(length);
         return beats;
     }
 
@@ -167,74 +180,119 @@ public sealed class RPeakDetector
     /// the block and <see cref="ScaleNeighbourBlocks"/> blocks each side, of the lead's per-block maximum: nearly every
     /// block holds a beat, so that median is a typical QRS, which a burst of noise or a missing beat barely moves.
     /// </summary>
-    double[] NormalisedSlopeEnergy(IReadOnlyList<float[]> leads, int start, int length, int half, double fs)
+    void NormalisedSlopeEnergy(IReadOnlyList<float[]> leads, int start, int length, int half, double fs, float[] sum)
     {
         var block = Math.Max(1, (int)Math.Round(fs * ScaleBlockSeconds));
         var blocks = (length + block - 1) / block;
-        var energies = new float[leads.Count][];
         var maxima = new double[blocks];
+        var sorted = new double[blocks];
+        var totals = new double[blocks];
         var factor = new double[leads.Count, blocks];
         var density = new double[leads.Count, blocks];
         var window = new double[2 * ScaleNeighbourBlocks + 1];
-        var scale = new double[blocks];
-        for (var l = 0; l < leads.Count; l++)
+        var spread = new double[leads.Count];
+        var energies = ArrayPool<float>.Shared.Rent(leads.Count * length);
+        try
         {
-            var leadEnergy = energies[l] = new float[length];
-            SlopeEnergy(leads[l].AsSpan(start, length), half, leadEnergy);
-            for (var b = 0; b < blocks; b++)
-            {
-                float m = 0;
-                for (int n = b * block, end = Math.Min(length, n + block); n < end; n++) m = Math.Max(m, leadEnergy[n]);
-                maxima[b] = m;
-            }
-            var floor = ScaleFloorFraction * Median(maxima.ToArray().AsSpan());
-            if (!(floor > 0)) continue;
-            for (var b = 0; b < blocks; b++)
-            {
-                int lo = Math.Max(0, b - ScaleNeighbourBlocks), hi = Math.Min(blocks - 1, b + ScaleNeighbourBlocks);
-                var span = window.AsSpan(0, hi - lo + 1);
-                maxima.AsSpan(lo, hi - lo + 1).CopyTo(span);
-                scale[b] = Math.Max(floor, Median(span));
-                double total = 0;
-                for (int n = b * block, end = Math.Min(length, n + block); n < end; n++) total += leadEnergy[n];
-                density[l, b] = total / (Math.Min(length, (b + 1) * block) - b * block) / scale[b];
-                factor[l, b] = 1 / scale[b];
-            }
-        }
-        // A lead whose energy is spread over the block, rather than gathered in a few QRS complexes, is noisy there:
-        // it is weighted by the cleanest lead's density over its own, so noise in one lead cannot outvote the others.
-        for (var b = 0; b < blocks; b++)
-        {
-            int lo = Math.Max(0, b - 1), hi = Math.Min(blocks - 1, b + 1);
-            var cleanest = double.PositiveInfinity;
-            Span<double> spread = stackalloc double[leads.Count];
             for (var l = 0; l < leads.Count; l++)
             {
-                double d = 0;
-                for (var k = lo; k <= hi; k++) d = Math.Max(d, density[l, k]);
-                spread[l] = d;
-                if (factor[l, b] > 0 && d > 0) cleanest = Math.Min(cleanest, d);
+                var leadEnergy = energies.AsSpan(l * length, length);
+                leadEnergy.Clear();
+                SlopeEnergy(leads[l].AsSpan(start, length), half, leadEnergy);
+                for (var b = 0; b < blocks; b++)
+                {
+                    var (m, total) = MaxAndSum(leadEnergy[(b * block)..Math.Min(length, (b + 1) * block)]);
+                    maxima[b] = m;
+                    totals[b] = total;
+                }
+                maxima.CopyTo(sorted, 0);
+                var floor = ScaleFloorFraction * Median(sorted);
+                if (!(floor > 0)) continue;
+                for (var b = 0; b < blocks; b++)
+                {
+                    int lo = Math.Max(0, b - ScaleNeighbourBlocks), hi = Math.Min(blocks - 1, b + ScaleNeighbourBlocks);
+                    var span = window.AsSpan(0, hi - lo + 1);
+                    maxima.AsSpan(lo, hi - lo + 1).CopyTo(span);
+                    var scale = Math.Max(floor, Median(span));
+                    density[l, b] = totals[b] / (Math.Min(length, (b + 1) * block) - b * block) / scale;
+                    factor[l, b] = 1 / scale;
+                }
             }
-            for (var l = 0; l < leads.Count; l++)
-                if (spread[l] > 0) factor[l, b] *= Math.Min(1, cleanest / spread[l]);
-        }
-        var sum = new double[length];
-        for (var l = 0; l < leads.Count; l++)
-        {
-            var leadEnergy = energies[l];
-            // Between block centres the factor is interpolated, so it never steps at a block edge; before the first
-            // centre and after the last it is held.
-            var centre = block / 2;
-            for (var n = 0; n < Math.Min(length, centre); n++) sum[n] += leadEnergy[n] * factor[l, 0];
+            // A lead whose energy is spread over the block, rather than gathered in a few QRS complexes, is noisy
+            // there: it is weighted by the cleanest lead's density over its own, so noise in one lead cannot outvote
+            // the others.
             for (var b = 0; b < blocks; b++)
             {
-                int from = b * block + centre, to = Math.Min(length, from + block);
-                var value = factor[l, b];
-                var step = b + 1 < blocks ? (factor[l, b + 1] - value) / block : 0;
-                for (var n = from; n < to; n++, value += step) sum[n] += leadEnergy[n] * value;
+                int lo = Math.Max(0, b - 1), hi = Math.Min(blocks - 1, b + 1);
+                var cleanest = double.PositiveInfinity;
+                for (var l = 0; l < leads.Count; l++)
+                {
+                    double d = 0;
+                    for (var k = lo; k <= hi; k++) d = Math.Max(d, density[l, k]);
+                    spread[l] = d;
+                    if (factor[l, b] > 0 && d > 0) cleanest = Math.Min(cleanest, d);
+                }
+                for (var l = 0; l < leads.Count; l++)
+                    if (spread[l] > 0) factor[l, b] *= Math.Min(1, cleanest / spread[l]);
+            }
+            Array.Clear(sum, 0, length);
+            for (var l = 0; l < leads.Count; l++)
+            {
+                var weighted = false;
+                for (var b = 0; b < blocks && !weighted; b++) weighted = factor[l, b] > 0;
+                if (!weighted) continue;
+                var leadEnergy = energies.AsSpan(l * length, length);
+                // Between block centres the factor is interpolated, so it never steps at a block edge; before the
+                // first centre and after the last it is held.
+                var centre = Math.Min(length, block / 2);
+                AddRamp(leadEnergy[..centre], sum.AsSpan(0, centre), (float)factor[l, 0], 0);
+                for (var b = 0; b < blocks; b++)
+                {
+                    int from = Math.Min(length, b * block + centre), to = Math.Min(length, from + block);
+                    var value = factor[l, b];
+                    var step = b + 1 < blocks ? (factor[l, b + 1] - value) / block : 0;
+                    AddRamp(leadEnergy[from..to], sum.AsSpan(from, to - from), (float)value, (float)step);
+                }
             }
         }
-        return sum;
+        finally
+        {
+            ArrayPool<float>.Shared.Return(energies);
+        }
+    }
+
+    /// <summary>The largest value and the sum of <paramref name="x"/>, eight at a time.</summary>
+    static (float Max, double Sum) MaxAndSum(ReadOnlySpan<float> x)
+    {
+        var n = 0;
+        var max = Vector256<float>.Zero;
+        var sum = Vector256<float>.Zero;
+        if (Vector256.IsHardwareAccelerated)
+            for (; n + 8 <= x.Length; n += 8)
+            {
+                var v = Vector256.Create(x.Slice(n, 8));
+                max = Vector256.Max(max, v);
+                sum += v;
+            }
+        float m = 0;
+        double total = Vector256.Sum(sum);
+        for (var k = 0; k < Vector256<float>.Count; k++) m = Math.Max(m, max[k]);
+        for (; n < x.Length; n++) { m = Math.Max(m, x[n]); total += x[n]; }
+        return (m, total);
+    }
+
+    /// <summary>sum[n] += x[n] · (value + n · step): a weight that ramps linearly along the span.</summary>
+    static void AddRamp(ReadOnlySpan<float> x, Span<float> sum, float value, float step)
+    {
+        var n = 0;
+        if (Vector256.IsHardwareAccelerated && x.Length >= 8)
+        {
+            var weight = Vector256.Create(value) + Vector256.Create(0f, 1, 2, 3, 4, 5, 6, 7) * step;
+            var stride = Vector256.Create(8 * step);
+            for (; n + 8 <= x.Length; n += 8, weight += stride)
+                (Vector256.Create(sum.Slice(n, 8)) + Vector256.Create(x.Slice(n, 8)) * weight).CopyTo(sum.Slice(n, 8));
+        }
+        for (; n < x.Length; n++) sum[n] += x[n] * (value + n * step);
     }
 
     static double Median(Span<double> values)
@@ -249,7 +307,7 @@ public sealed class RPeakDetector
     /// x[n+half] − x[n−half] − x[n−half−1], so the interior is four loads and a multiply-add per sample, eight samples
     /// per vector. The scale (width²) is left in: every use divides by the lead's own scale.
     /// </summary>
-    static void SlopeEnergy(ReadOnlySpan<float> x, int half, float[] energy)
+    static void SlopeEnergy(ReadOnlySpan<float> x, int half, Span<float> energy)
     {
         var length = x.Length;
         var width = 2 * half + 1;
@@ -261,7 +319,7 @@ public sealed class RPeakDetector
             {
                 var d = Vector256.Create(x.Slice(n + half + 1, 8)) + Vector256.Create(x.Slice(n + half, 8))
                       - Vector256.Create(x.Slice(n - half, 8)) - Vector256.Create(x.Slice(n - half - 1, 8));
-                (Vector256.Create(energy.AsSpan(n, 8)) + d * d).CopyTo(energy.AsSpan(n, 8));
+                (Vector256.Create(energy.Slice(n, 8)) + d * d).CopyTo(energy.Slice(n, 8));
             }
         for (; n <= last; n++)
         {
@@ -275,7 +333,7 @@ public sealed class RPeakDetector
 
     /// <summary>Squared slope for samples in [from, to) by the explicit truncated moving average, scaled by width² so
     /// it matches the interior's unnormalised difference.</summary>
-    static void EdgeSlopes(ReadOnlySpan<float> x, int half, int width, float[] energy, int from, int to)
+    static void EdgeSlopes(ReadOnlySpan<float> x, int half, int width, Span<float> energy, int from, int to)
     {
         for (var n = from; n < to && n < x.Length - 1; n++)
         {
@@ -293,15 +351,15 @@ public sealed class RPeakDetector
     }
 
     /// <summary>Samples that are the maximum of everything within ± <paramref name="separation"/>, in time order.</summary>
-    static List<int> LocalMaxima(double[] x, int separation)
+    static List<int> LocalMaxima(double[] x, int length, int separation)
     {
         // Sliding-window maximum with a monotonic deque of indices held in an array: O(n), no allocation per sample.
-        var deque = new int[x.Length];
+        var deque = ArrayPool<int>.Shared.Rent(length);
         int head = 0, tail = 0;
         var maxima = new List<int>();
-        for (var right = 0; right < x.Length + separation; right++)
+        for (var right = 0; right < length + separation; right++)
         {
-            if (right < x.Length)
+            if (right < length)
             {
                 while (tail > head && x[deque[tail - 1]] <= x[right]) tail--;
                 deque[tail++] = right;
@@ -312,6 +370,7 @@ public sealed class RPeakDetector
             if (deque[head] == centre && x[centre] > 0 && (maxima.Count == 0 || centre - maxima[^1] >= separation))
                 maxima.Add(centre);
         }
+        ArrayPool<int>.Shared.Return(deque);
         return maxima;
     }
 
