@@ -18,13 +18,13 @@ public sealed class RPeakDetector
     public double RefractorySeconds { get; init; } = 0.20;
 
     /// <summary>Moving-window integration length, about one QRS (Pan &amp; Tompkins use 150 ms).</summary>
-    public double IntegrationSeconds { get; init; } = 0.10;
+    public double IntegrationSeconds { get; init; } = 0.12;
 
     /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level).</summary>
     public double ThresholdFraction { get; init; } = 0.20;
 
     /// <summary>Blocks over which each lead's QRS scale is taken, and how many blocks each side its median spans.</summary>
-    public double ScaleBlockSeconds { get; init; } = 1.0;
+    public double ScaleBlockSeconds { get; init; } = 0.75;
     public int ScaleNeighbourBlocks { get; init; } = 4;
 
     /// <summary>A lead's local scale never falls below this share of its whole-record scale, so a flat stretch
@@ -107,7 +107,7 @@ public sealed class RPeakDetector
     }
 
     public int IntruderContext { get; init; } = 8;
-    public double IntruderHeightFraction { get; init; } = 0.5;
+    public double IntruderHeightFraction { get; init; } = 0.55;
     public double IntruderRrTolerance { get; init; } = 0.15;
 
     /// <summary>Pan &amp; Tompkins' decision rules over the integral's peaks, in time order.</summary>
