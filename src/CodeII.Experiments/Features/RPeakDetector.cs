@@ -18,7 +18,7 @@ public sealed class RPeakDetector
     public double RefractorySeconds { get; init; } = 0.20;
 
     /// <summary>Moving-window integration length, about one QRS (Pan &amp; Tompkins use 150 ms).</summary>
-    public double IntegrationSeconds { get; init; } = 0.12;
+    public double IntegrationSeconds { get; init; } = 0.10;
 
     /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level).</summary>
     public double ThresholdFraction { get; init; } = 0.20;
