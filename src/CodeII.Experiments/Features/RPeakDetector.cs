@@ -107,7 +107,7 @@ public sealed class RPeakDetector
     }
 
     public int IntruderContext { get; init; } = 8;
-    public double IntruderHeightFraction { get; init; } = 0.55;
+    public double IntruderHeightFraction { get; init; } = 0.65;
     public double IntruderRrTolerance { get; init; } = 0.15;
 
     /// <summary>Pan &amp; Tompkins' decision rules over the integral's peaks, in time order.</summary>
@@ -125,7 +125,10 @@ public sealed class RPeakDetector
         var rejected = new List<int>();
         var recentRr = new Queue<int>();
         double rrAverage = 0;
-        double Threshold() => noiseLevel + ThresholdFraction * (signalLevel - noiseLevel);
+        // Pan & Tompkins' threshold, or the geometric mean of the two levels where that is lower: with the noise far
+        // below the beats (a clean signal) it lets through a beat a fifth the size of the others, such as an aberrated
+        // premature beat; once the noise rises, the linear threshold is the lower and decides.
+        double Threshold() => Math.Min(noiseLevel + ThresholdFraction * (signalLevel - noiseLevel), Math.Sqrt(signalLevel * noiseLevel));
         double Slope(int c)
         {
             var reach = (int)Math.Round(fs * IntegrationSeconds / 2);
