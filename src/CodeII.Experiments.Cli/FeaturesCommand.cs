@@ -120,7 +120,7 @@ static class FeaturesCommand
         }
         console.MarkupLineInterpolated($"{ecg.ExamId}: {peaks.Length} beats in {ecg.SampleCount / ecg.SamplingRateHz:0.#} s on leads {string.Join(", ", ecg.Leads)}");
         if (comparison is not null)
-            console.MarkupLineInterpolated($"against {referenceBeats} reference beats: sensitivity {comparison.Sensitivity:P2}, positive predictivity {comparison.PositivePredictivity:P2} (TP {comparison.TruePositives}, FN {comparison.FalseNegatives}, FP {comparison.FalsePositives}; {comparison.ExcludedDetections} detections in flutter episodes not counted; mean offset {comparison.MeanOffsetSamples / ecg.SamplingRateHz * 1000:+0.0;-0.0} ms)");
+            console.MarkupLineInterpolated($"against {referenceBeats} reference beats: sensitivity {comparison.Sensitivity:P2}, positive predictivity {comparison.PositivePredictivity:P2} (TP {comparison.TruePositives}, FN {comparison.FalseNegatives}, FP {comparison.FalsePositives}; {comparison.ExcludedDetections} detections in flutter episodes not counted; mean offset {comparison.MeanOffsetSamples / ecg.SamplingRateHz * 1000:+0.0;-0.0;0.0} ms)");
         else
             Console.WriteLine(string.Join(" ", peaks));
         return CliErrors.Success;
@@ -163,9 +163,9 @@ static class FeaturesCommand
         foreach (var r in score.Records)
             table.AddRow(Markup.Escape(r.Record), $"{r.ReferenceBeats}", $"{r.Comparison.TruePositives}", $"{r.Comparison.FalseNegatives}",
                 $"{r.Comparison.FalsePositives}", $"{r.Comparison.Sensitivity:P2}", $"{r.Comparison.PositivePredictivity:P2}",
-                $"{r.Comparison.ExcludedDetections}", $"{r.MeanOffsetMs:+0.0;-0.0}");
+                $"{r.Comparison.ExcludedDetections}", $"{r.MeanOffsetMs:+0.0;-0.0;0.0}");
         table.AddRow("pooled", $"{score.ReferenceBeats}", $"{pooled.TruePositives}", $"{pooled.FalseNegatives}", $"{pooled.FalsePositives}",
-            $"{pooled.Sensitivity:P2}", $"{pooled.PositivePredictivity:P2}", $"{pooled.ExcludedDetections}", $"{score.MeanOffsetMs:+0.0;-0.0}");
+            $"{pooled.Sensitivity:P2}", $"{pooled.PositivePredictivity:P2}", $"{pooled.ExcludedDetections}", $"{score.MeanOffsetMs:+0.0;-0.0;0.0}");
         AnsiConsole.Console.Write(table);
         AnsiConsole.Console.MarkupLineInterpolated($"pooled over {score.Records.Count} records: sensitivity {pooled.Sensitivity:P2}, positive predictivity {pooled.PositivePredictivity:P2}; {pooled.ExcludedDetections} detections inside annotated ventricular flutter not counted");
     }
