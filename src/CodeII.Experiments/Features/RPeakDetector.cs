@@ -7,10 +7,12 @@ namespace CodeII.Experiments.Features;
 /// <summary>
 /// A multi-lead QRS detector after Pan &amp; Tompkins (1985), made to hold on long ambulatory records as well as on
 /// 10-s 12-lead exams. Each lead's smoothed squared slope is divided by the lead's own local QRS scale (the median of
-/// its per-block maxima over the neighbouring seconds), so an amplitude change or one large lead does not decide; the
-/// leads' normalised energies are summed and integrated over a QRS-long window. Peaks of the integral are taken as
-/// beats against thresholds that follow the recent signal and noise peak levels, with a search back at a lower
-/// threshold when an RR gap grows past 1.66 times the recent RR, and T-wave rejection shortly after a beat.
+/// its per-block maxima over the neighbouring seconds), so an amplitude change or one large lead does not decide, and
+/// weighted down where its energy is spread like noise rather than gathered in complexes; the leads' energies are
+/// summed and integrated over a QRS-long window. Peaks of the integral are taken as beats against thresholds that
+/// follow the recent signal and noise peak levels, with a search back at a lower threshold when an RR gap grows past
+/// 1.66 times the recent RR, T-wave rejection shortly after a beat, and a last pass that drops weak detections inside
+/// an otherwise regular RR interval. docs/features.md ("R-peak detection") gives the reasons and the MIT-BIH figures.
 /// </summary>
 public sealed class RPeakDetector
 {
@@ -20,7 +22,8 @@ public sealed class RPeakDetector
     /// <summary>Moving-window integration length, about one QRS (Pan &amp; Tompkins use 150 ms).</summary>
     public double IntegrationSeconds { get; init; } = 0.10;
 
-    /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level).</summary>
+    /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level), or above the
+    /// geometric mean of the two levels where that is lower.</summary>
     public double ThresholdFraction { get; init; } = 0.20;
 
     /// <summary>Blocks over which each lead's QRS scale is taken, and how many blocks each side its median spans.</summary>
@@ -106,8 +109,11 @@ public sealed class RPeakDetector
         return kept;
     }
 
+    /// <summary>Beats each side that a detection is compared with, for its height and for the typical RR.</summary>
     public int IntruderContext { get; init; } = 8;
+    /// <summary>A detection under this share of its neighbours' median height is weak.</summary>
     public double IntruderHeightFraction { get; init; } = 0.65;
+    /// <summary>The beats either side are one ordinary RR apart when within this share of the typical RR.</summary>
     public double IntruderRrTolerance { get; init; } = 0.15;
 
     /// <summary>Pan &amp; Tompkins' decision rules over the integral's peaks, in time order.</summary>
