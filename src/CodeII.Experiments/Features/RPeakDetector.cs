@@ -22,12 +22,11 @@ public sealed class RPeakDetector
     /// <summary>Moving-window integration length, about one QRS (Pan &amp; Tompkins use 150 ms).</summary>
     public double IntegrationSeconds { get; init; } = 0.10;
 
-    /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level), or above the
-    /// geometric mean of the two levels where that is lower.</summary>
+    /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level).</summary>
     public double ThresholdFraction { get; init; } = 0.20;
 
     /// <summary>Blocks over which each lead's QRS scale is taken, and how many blocks each side its median spans.</summary>
-    public double ScaleBlockSeconds { get; init; } = 0.75;
+    public double ScaleBlockSeconds { get; init; } = 1.0;
     public int ScaleNeighbourBlocks { get; init; } = 4;
 
     /// <summary>A lead's local scale never falls below this share of its whole-record scale, so a flat stretch
@@ -39,6 +38,9 @@ public sealed class RPeakDetector
 
     /// <summary>A candidate this soon after a beat, with less than half its slope, is that beat's T wave.</summary>
     public double TWaveSeconds { get; init; } = 0.36;
+
+    /// <summary>QT ≈ this × √RR (Bazett): the T-wave window's length at slow rates.</summary>
+    public double QtBazettSeconds { get; init; } = 0.4;
 
     /// <summary>Returns R-peak sample indices relative to the start of <paramref name="leads"/>' spans.</summary>
     public int[] Detect(IReadOnlyList<float[]> leads, Range recorded, double samplingRateHz)
@@ -112,7 +114,7 @@ public sealed class RPeakDetector
     /// <summary>Beats each side that a detection is compared with, for its height and for the typical RR.</summary>
     public int IntruderContext { get; init; } = 8;
     /// <summary>A detection under this share of its neighbours' median height is weak.</summary>
-    public double IntruderHeightFraction { get; init; } = 0.65;
+    public double IntruderHeightFraction { get; init; } = 0.5;
     /// <summary>The beats either side are one ordinary RR apart when within this share of the typical RR.</summary>
     public double IntruderRrTolerance { get; init; } = 0.15;
 
@@ -131,10 +133,7 @@ public sealed class RPeakDetector
         var rejected = new List<int>();
         var recentRr = new Queue<int>();
         double rrAverage = 0;
-        // Pan & Tompkins' threshold, or the geometric mean of the two levels where that is lower: with the noise far
-        // below the beats (a clean signal) it lets through a beat a fifth the size of the others, such as an aberrated
-        // premature beat; once the noise rises, the linear threshold is the lower and decides.
-        double Threshold() => Math.Min(noiseLevel + ThresholdFraction * (signalLevel - noiseLevel), Math.Sqrt(signalLevel * noiseLevel));
+        double Threshold() => noiseLevel + ThresholdFraction * (signalLevel - noiseLevel);
         double Slope(int c)
         {
             var reach = (int)Math.Round(fs * IntegrationSeconds / 2);
@@ -172,7 +171,10 @@ public sealed class RPeakDetector
             while (beats.Count > 1 && rrAverage > 0 && c - beats[^1] > SearchBackRr * rrAverage && SearchBack(c)) { }
             var height = integrated[c];
             var isBeat = height >= Threshold();
-            if (isBeat && beats.Count > 0 && c - beats[^1] < tWave && Slope(c) < 0.5 * Slope(beats[^1])) isBeat = false;
+            // The T wave comes later at slow rates: the window grows with the QT interval, which Bazett's formula puts at
+            // about 0.4 √RR seconds.
+            var tWindow = rrAverage > 0 ? Math.Max(tWave, QtBazettSeconds * Math.Sqrt(rrAverage / fs) * fs) : tWave;
+            if (isBeat && beats.Count > 0 && c - beats[^1] <= tWindow && Slope(c) < 0.5 * Slope(beats[^1])) isBeat = false;
             if (isBeat) Accept(c, 0.125);
             else
             {
@@ -376,6 +378,8 @@ public sealed class RPeakDetector
             var centre = right - separation;
             if (centre < 0) continue;
             while (deque[head] < centre - separation) head++;
+            // A maximum on the first or last sample may be a slope running off the record, not a peak.
+            if (centre == 0 || centre == length - 1) continue;
             if (deque[head] == centre && x[centre] > 0 && (maxima.Count == 0 || centre - maxima[^1] >= separation))
                 maxima.Add(centre);
         }
