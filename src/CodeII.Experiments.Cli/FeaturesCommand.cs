@@ -59,50 +59,27 @@ static class FeaturesCommand
 
     static Command RPeaks()
     {
-        var record = new Argument<string>("record") { Description = "A WFDB record (path without extension, or its .hea)" }.AcceptExistingDatasetOnly();
-        var reference = new Option<FileInfo>("--reference") { Description = "Reference beat annotations (MIT format, e.g. 100.atr) to score against" }.AcceptExistingOnly();
-        var json = new Option<bool>("--json") { Description = "Print JSON with peaks and, given a reference, sensitivity and ppv" };
-        var command = new Command("rpeaks", "Detect R peaks in a record and optionally score them against reference annotations (150 ms window)") { record, reference, json };
+        var record = new Argument<string>("record") { Description = "A WFDB record (path without extension, or its .hea), or a folder: every record in it with an annotation file beside it is scored" }.AcceptExistingDatasetOnly();
+        var reference = new Option<FileInfo>("--reference") { Description = "Reference beat annotations (MIT format, e.g. 100.atr) to score one record against" }.AcceptExistingOnly();
+        var annotator = new Option<string>("--annotator") { Description = "Folder mode: the annotation files' extension", DefaultValueFactory = _ => RPeakEvaluation.DefaultAnnotator };
+        var threads = new Option<int>("--max-threads") { Description = "Folder mode: records scored at once (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var json = new Option<bool>("--json") { Description = "Print JSON with peaks and, given a reference, sensitivity and ppv; in folder mode the pooled and per-record scores" };
+        var command = new Command("rpeaks", "Detect R peaks in a record and optionally score them against reference annotations (150 ms window); given a folder, score every annotated record and pool the beats") { record, reference, annotator, threads, json };
         command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
-            var console = AnsiConsole.Console;
             var path = parse.GetValue(record)!;
-            var source = EcgSources.Open(path);
-            var ecg = RecordBoundary.Read(source, 0);
-            long[] peaks = [];
-            RecordBoundary.Guard(source, 0, "R peaks", () => peaks = [.. new RPeakDetector().Detect(ecg.Signals, ecg.RecordedSamples, ecg.SamplingRateHz).Select(p => (long)p)]);
-            BeatComparison? comparison = null;
-            var referenceBeats = 0;
-            if (parse.GetValue(reference) is { } annotationFile)
+            if (Directory.Exists(path))
             {
-                var beats = WfdbAnnotationReader.Read(annotationFile.FullName).Where(a => a.IsBeat).Select(a => a.Sample).ToArray();
-                referenceBeats = beats.Length;
-                comparison = BeatMatching.Compare(peaks, beats, ecg.SamplingRateHz);
+                if (parse.GetValue(reference) is not null) throw new UsageException("--reference scores one record; a folder's records are scored against their own annotation files (--annotator)");
+                var maxThreads = parse.GetValue(threads);
+                if (maxThreads < 1) throw new UsageException("--max-threads must be at least 1");
+                var ext = parse.GetValue(annotator)!.TrimStart('.');
+                if (ext.Length == 0) throw new UsageException("--annotator must name an extension, e.g. atr");
+                var score = RPeakEvaluation.ScoreFolder(path, ext, maxThreads);
+                PrintFolder(score, ext, parse.GetValue(json));
+                return CliErrors.Success;
             }
-            if (parse.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(new
-                {
-                    Record = ecg.ExamId,
-                    SamplingRateHz = ecg.SamplingRateHz,
-                    Leads = ecg.Leads,
-                    Beats = peaks.Length,
-                    ReferenceBeats = comparison is null ? (int?)null : referenceBeats,
-                    TruePositives = comparison?.TruePositives,
-                    FalseNegatives = comparison?.FalseNegatives,
-                    FalsePositives = comparison?.FalsePositives,
-                    Sensitivity = comparison?.Sensitivity,
-                    Ppv = comparison?.PositivePredictivity,
-                    Peaks = peaks,
-                }, RunFolder.Json));
-                return 0;
-            }
-            console.MarkupLineInterpolated($"{ecg.ExamId}: {peaks.Length} beats in {ecg.SampleCount / ecg.SamplingRateHz:0.#} s on leads {string.Join(", ", ecg.Leads)}");
-            if (comparison is not null)
-                console.MarkupLineInterpolated($"against {referenceBeats} reference beats: sensitivity {comparison.Sensitivity:P2}, positive predictivity {comparison.PositivePredictivity:P2} (TP {comparison.TruePositives}, FN {comparison.FalseNegatives}, FP {comparison.FalsePositives})");
-            else
-                Console.WriteLine(string.Join(" ", peaks));
-            return CliErrors.Success;
+            return OneRecord(path, parse.GetValue(reference), parse.GetValue(json));
         }));
         return command;
     }
@@ -227,5 +204,92 @@ static class FeaturesCommand
         return extension.Length == 3 && extension.StartsWith("pu") && int.TryParse(extension[2..], out var signal) && signal < leads.Count
             ? $"ecgpuwave {extension} ({leads[signal]})"
             : Path.GetFileName(file);
+    }
+
+    static int OneRecord(string path, FileInfo? annotationFile, bool json)
+    {
+        var console = AnsiConsole.Console;
+        var source = EcgSources.Open(path);
+        var ecg = RecordBoundary.Read(source, 0);
+        long[] peaks = [];
+        RecordBoundary.Guard(source, 0, "R peaks", () => peaks = [.. new RPeakDetector().Detect(ecg.Signals, ecg.RecordedSamples, ecg.SamplingRateHz).Select(p => (long)p)]);
+        BeatComparison? comparison = null;
+        var referenceBeats = 0;
+        if (annotationFile is not null)
+        {
+            var beats = ReferenceBeats.FromAnnotations(WfdbAnnotationReader.Read(annotationFile.FullName), ecg.SampleCount);
+            referenceBeats = beats.Beats.Count;
+            comparison = BeatMatching.Compare(peaks, beats, ecg.SamplingRateHz);
+        }
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                Record = ecg.ExamId,
+                SamplingRateHz = ecg.SamplingRateHz,
+                Leads = ecg.Leads,
+                Beats = peaks.Length,
+                ReferenceBeats = comparison is null ? (int?)null : referenceBeats,
+                TruePositives = comparison?.TruePositives,
+                FalseNegatives = comparison?.FalseNegatives,
+                FalsePositives = comparison?.FalsePositives,
+                ExcludedDetections = comparison?.ExcludedDetections,
+                Sensitivity = comparison?.Sensitivity,
+                Ppv = comparison?.PositivePredictivity,
+                MeanOffsetMs = comparison is null ? (double?)null : comparison.MeanOffsetSamples / ecg.SamplingRateHz * 1000,
+                Peaks = peaks,
+            }, RunFolder.Json));
+            return CliErrors.Success;
+        }
+        console.MarkupLineInterpolated($"{ecg.ExamId}: {peaks.Length} beats in {ecg.SampleCount / ecg.SamplingRateHz:0.#} s on leads {string.Join(", ", ecg.Leads)}");
+        if (comparison is not null)
+            console.MarkupLineInterpolated($"against {referenceBeats} reference beats: sensitivity {comparison.Sensitivity:P2}, positive predictivity {comparison.PositivePredictivity:P2} (TP {comparison.TruePositives}, FN {comparison.FalseNegatives}, FP {comparison.FalsePositives}; {comparison.ExcludedDetections} detections in flutter episodes not counted; mean offset {comparison.MeanOffsetSamples / ecg.SamplingRateHz * 1000:+0.0;-0.0;0.0} ms)");
+        else
+            Console.WriteLine(string.Join(" ", peaks));
+        return CliErrors.Success;
+    }
+
+    static void PrintFolder(BeatDetectionScore score, string annotator, bool json)
+    {
+        var pooled = score.Pooled;
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(new
+            {
+                Sensitivity = pooled.Sensitivity,
+                Ppv = pooled.PositivePredictivity,
+                ReferenceBeats = score.ReferenceBeats,
+                TruePositives = pooled.TruePositives,
+                FalseNegatives = pooled.FalseNegatives,
+                FalsePositives = pooled.FalsePositives,
+                ExcludedDetections = pooled.ExcludedDetections,
+                MeanOffsetMs = score.MeanOffsetMs,
+                Annotator = annotator,
+                Records = score.Records.Select(r => new
+                {
+                    r.Record,
+                    r.ReferenceBeats,
+                    r.Comparison.TruePositives,
+                    r.Comparison.FalseNegatives,
+                    r.Comparison.FalsePositives,
+                    r.Comparison.ExcludedDetections,
+                    r.Comparison.Sensitivity,
+                    Ppv = r.Comparison.PositivePredictivity,
+                    r.MeanOffsetMs,
+                    Beats = r.Peaks.Length,
+                }),
+            }, RunFolder.Json));
+            return;
+        }
+        var table = new Table().AddColumns("record", "beats", "TP", "FN", "FP", "Se", "+P", "excluded", "offset ms");
+        foreach (var c in table.Columns.Skip(1)) c.RightAligned();
+        foreach (var r in score.Records)
+            table.AddRow(Markup.Escape(r.Record), $"{r.ReferenceBeats}", $"{r.Comparison.TruePositives}", $"{r.Comparison.FalseNegatives}",
+                $"{r.Comparison.FalsePositives}", $"{r.Comparison.Sensitivity:P2}", $"{r.Comparison.PositivePredictivity:P2}",
+                $"{r.Comparison.ExcludedDetections}", $"{r.MeanOffsetMs:+0.0;-0.0;0.0}");
+        table.AddRow("pooled", $"{score.ReferenceBeats}", $"{pooled.TruePositives}", $"{pooled.FalseNegatives}", $"{pooled.FalsePositives}",
+            $"{pooled.Sensitivity:P2}", $"{pooled.PositivePredictivity:P2}", $"{pooled.ExcludedDetections}", $"{score.MeanOffsetMs:+0.0;-0.0;0.0}");
+        AnsiConsole.Console.Write(table);
+        AnsiConsole.Console.MarkupLineInterpolated($"pooled over {score.Records.Count} records: sensitivity {pooled.Sensitivity:P2}, positive predictivity {pooled.PositivePredictivity:P2}; {pooled.ExcludedDetections} detections inside annotated ventricular flutter not counted");
     }
 }

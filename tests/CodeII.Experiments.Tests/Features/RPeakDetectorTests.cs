@@ -1,3 +1,4 @@
+using CodeII.Experiments.Data.Wfdb;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Features;
 
@@ -60,11 +61,12 @@ public class RPeakDetectorTests
     {
         // Reference beats at 100, 500, 900; detections at 110 (match), 300 (extra), 860 (40 samples off: outside ±27 at 360 Hz).
         var c = BeatMatching.Compare([110, 300, 860], [100, 500, 900], 360);
-        Assert.Equal(new BeatComparison(1, 2, 2), c);
+        Assert.Equal((1, 2, 2), (c.TruePositives, c.FalseNegatives, c.FalsePositives));
         Assert.Equal(1 / 3.0, c.Sensitivity, 12);
         Assert.Equal(1 / 3.0, c.PositivePredictivity, 12);
         // A detection beyond the annotated span (after the last reference beat + window) is not held against the detector.
-        Assert.Equal(new BeatComparison(1, 0, 0), BeatMatching.Compare([110, 2000], [100], 360));
+        var beyond = BeatMatching.Compare([110, 2000], [100], 360);
+        Assert.Equal((1, 0, 0), (beyond.TruePositives, beyond.FalseNegatives, beyond.FalsePositives));
     }
 
     [Fact]
@@ -78,5 +80,39 @@ public class RPeakDetectorTests
         var c = BeatMatching.Compare(detected, beats, 360);
         Assert.True(c.Sensitivity >= 0.998, $"Se {c.Sensitivity:P2}");
         Assert.True(c.PositivePredictivity >= 0.998, $"+P {c.PositivePredictivity:P2}");
+    }
+}
+
+public class FlutterExclusionTests
+{
+    static WfdbAnnotation At(long sample, int code) => new(sample, code, 0, 0, 0, "");
+
+    [Fact]
+    public void Unmatched_detections_inside_annotated_ventricular_flutter_are_excluded_not_counted_false()
+    {
+        // N at 100 and 500; flutter from '[' at 900 to ']' at 1300 with '!' waves at 1000 and 1100; N at 1700.
+        const int normal = 1, flutterWave = 31, open = 32, close = 33;
+        var reference = ReferenceBeats.FromAnnotations([
+            At(100, normal), At(500, normal), At(900, open), At(1000, flutterWave), At(1100, flutterWave), At(1300, close), At(1700, normal)]);
+        Assert.Equal([100L, 500, 1700], reference.Beats);
+        Assert.Equal([(900L, 1300L)], reference.FlutterEpisodes);
+
+        // Detections: the three beats, two on flutter waves (excluded), one at 1500 after the episode and one at 300
+        // before it (both false).
+        long[] detected = [100, 300, 500, 1000, 1100, 1500, 1700];
+        var c = BeatMatching.Compare(detected, reference, 360);
+        Assert.Equal((3, 0, 2, 2), (c.TruePositives, c.FalseNegatives, c.FalsePositives, c.ExcludedDetections));
+        // Without the episode the same detections on flutter waves are false positives.
+        var plain = BeatMatching.Compare(detected, reference.Beats, 360);
+        Assert.Equal((3, 0, 4, 0), (plain.TruePositives, plain.FalseNegatives, plain.FalsePositives, plain.ExcludedDetections));
+    }
+
+    [Fact]
+    public void An_episode_left_open_lasts_to_the_end_and_non_conducted_P_waves_are_not_beats()
+    {
+        const int normal = 1, open = 32, nonConductedP = 37;
+        var reference = ReferenceBeats.FromAnnotations([At(100, normal), At(200, nonConductedP), At(900, open)], recordEnd: 5000);
+        Assert.Equal([100L], reference.Beats);
+        Assert.Equal([(900L, 5000L)], reference.FlutterEpisodes);
     }
 }
