@@ -12,7 +12,7 @@ public sealed class BasicFeatureExtractor : IEcgFeatureExtractor
     public const string SetName = "basic";
     public string Name => SetName;
     // 2: the R-peak detector computes its slope energy in single precision.
-    public int Version => 3;
+    public int Version => 4;
 
     static readonly string[] RhythmFeatures = ["hr_bpm", "rr_mean_ms", "rr_sd_ms", "rr_rmssd_ms", "rr_min_ms", "rr_max_ms", "rr_cv_ratio"];
     static readonly string[] LeadStatistics = ["beat_max_mv", "beat_min_mv", "beat_range_mv", "signal_sd_mv"];

@@ -14,7 +14,7 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
 {
     public const string SetName = "handcrafted";
     public string Name => SetName;
-    public int Version => 4;
+    public int Version => 5;
 
     static readonly string[] Global =
     [

@@ -5,6 +5,7 @@ using CodeII.Experiments.Data.Formats;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Data.Synthetic;
 using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Features;
 using CodeII.Experiments.Models;
 using CodeII.Experiments.Reports;
 using CodeII.Experiments.Sweep;
@@ -262,6 +263,22 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         Assert.Contains("format_version 2; this version of codeii reads format_version 1 only", version.Message);
         File.WriteAllText(description, File.ReadAllText(description).Replace("\"format_version\": 2", "\"format_version\": 1.5"));
         Assert.Contains("format_version 1.5; this version", Assert.Throws<ModelBundleException>(() => ModelBundle.Load(copy)).Message);
+    }
+
+    [Fact]
+    public void A_bundle_whose_features_an_earlier_feature_set_version_computed_is_refused_not_fed_todays_values()
+    {
+        var original = Folder.FileIn(Path.Combine("models", "basic", "lightgbm", "ST"));
+        var copy = Path.Combine(run.Root, "older-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.EnumerateFiles(original)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        var current = new BasicFeatureExtractor().Version;
+        var description = Path.Combine(copy, ModelBundle.DescriptionFile);
+        var text = File.ReadAllText(description);
+        Assert.Contains($"\"v{current}\"", text);
+        File.WriteAllText(description, text.Replace($"\"v{current}\"", $"\"v{current - 1}\""));
+        var error = Assert.Throws<ModelBundleException>(() => ModelBundle.Load(copy));
+        Assert.Equal($"{copy}: feature set 'basic' is v{current - 1} in the bundle; this version of codeii computes v{current}, whose values differ", error.Message);
     }
 
     [Fact]
