@@ -292,21 +292,6 @@ public sealed class BeatDelineator
         return n;
     }
 
-    /// <summary>|dx/dt| by central difference, in mV per second.</summary>
-    static double[] Slope(double[] x, double fs)
-    {
-        var s = new double[x.Length];
-        for (var n = 1; n < x.Length - 1; n++) s[n] = Math.Abs(x[n + 1] - x[n - 1]) * fs / 2;
-        return s;
-    }
-
-    static double Range(double[] x, int from, int to)
-    {
-        double min = double.MaxValue, max = double.MinValue;
-        for (var n = Math.Max(0, from); n <= Math.Min(x.Length - 1, to); n++) { min = Math.Min(min, x[n]); max = Math.Max(max, x[n]); }
-        return max - min;
-    }
-
     static float[] CentredCopy(double[] x)
     {
         var mean = x.Average();
