@@ -155,10 +155,11 @@ public class SyntheticEcgGeneratorTests
         Assert.True(sinus.SignChanges / (double)sinusTruth.RPeakSamples.Length <= 2.5);
     }
 
-    /// <summary>The clean QRS of the middle beat of a lead, from its true onset to its true offset.</summary>
+    /// <summary>The clean QRS of a sinus beat near the middle of a lead, from its true onset to its true offset.</summary>
     static float[] Qrs(EcgRecord r, SyntheticTruth t, string lead)
     {
-        var onset = t.QrsOnsetSamples[t.QrsOnsetSamples.Length / 2];
+        var middle = Enumerable.Range(0, t.QrsOnsetSamples.Length).Where(k => !t.VentricularBeats.Contains(k)).MinBy(k => Math.Abs(k - t.QrsOnsetSamples.Length / 2));
+        var onset = t.QrsOnsetSamples[middle];
         var length = (int)Math.Round(t.QrsMs / 1000 * r.SamplingRateHz);
         return r.Signals[StandardLeads.IndexOf(lead)][onset..(onset + length + 1)];
     }
@@ -192,6 +193,41 @@ public class SyntheticEcgGeneratorTests
             }
         }
     }
+
+    [Fact]
+    public void Premature_ventricular_beats_are_early_wide_without_P_and_followed_by_a_compensatory_pause()
+    {
+        var withPvcs = 0;
+        for (var i = 0; i < 400; i++)
+        {
+            var (r, t) = Default.Generate(i);
+            if (t.VentricularBeats.Length == 0) continue;
+            withPvcs++;
+            var sinusRr = BeatDelineatorMedian(t.RrSeconds.Where((_, k) => !t.VentricularBeats.Contains(k) && !t.VentricularBeats.Contains(k + 1)).ToArray());
+            foreach (var (k, qrsMs) in t.VentricularBeats.Zip(t.VentricularQrsMs))
+            {
+                Assert.InRange(qrsMs, 140, 200);
+                Assert.True(qrsMs > t.QrsMs, $"exam {i}: PVC of {qrsMs} ms no wider than the sinus QRS of {t.QrsMs} ms");
+                if (k == 0 || k == t.RrSeconds.Length) continue;
+                var (before, after) = (t.RrSeconds[k - 1], t.RrSeconds[k]);
+                Assert.True(before < 0.8 * sinusRr, $"exam {i}: PVC {k} not premature ({before:F3} s after a sinus RR of {sinusRr:F3} s)");
+                if (t.SynthesisedClasses.Contains("AF")) continue;
+                // The sinus node keeps its rhythm, so the PVC and the pause after it span two sinus cycles.
+                Assert.InRange(before + after, 1.85 * sinusRr, 2.15 * sinusRr);
+            }
+            // Its own R peak: the largest deflection of the PVC lies at the true R peak (within 10 ms).
+            var fs = r.SamplingRateHz;
+            var peak = t.RPeakSamples[t.VentricularBeats[0]];
+            var window = (int)(0.1 * fs);
+            var magnitude = (int n) => Enumerable.Range(0, 12).Sum(l => r.Signals[l][n] * r.Signals[l][n]);
+            var largest = Enumerable.Range(peak - window, 2 * window + 1).Where(n => n >= r.RecordedSamples.Start.Value && n < r.RecordedSamples.End.Value).MaxBy(magnitude);
+            Assert.InRange(largest, peak - (int)(0.01 * fs), peak + (int)(0.01 * fs));
+        }
+        // About 8 % of exams by default.
+        Assert.InRange(withPvcs, 16, 56);
+    }
+
+    static double BeatDelineatorMedian(double[] values) => CodeII.Experiments.Features.BeatDelineator.Median(values);
 
     [Fact]
     public void LBBB_shows_a_broad_notched_R_without_Q_in_lateral_leads_and_QS_in_V1()

@@ -46,6 +46,31 @@ public class BeatDelineatorTests
         Assert.True(afWithoutP >= 0.85 * af, $"P reported absent in {afWithoutP} of {af} AF exams");
     }
 
+    /// <summary>RBBB's terminal R' (V1) and slow, slurred S (I, V6) end the QRS: the true offset is the end of the
+    /// slurred S, which a per-lead slope threshold relative to the lead's steepest slope cut short (PTB-XL CRBBB read
+    /// 72–104 ms). Seed 300, which no threshold was chosen on, at 500 and at 100 Hz.
+    /// At 100 Hz a sample is 10 ms and beats align on the sample grid, so each boundary may move by a sample or two.
+    [Theory]
+    [InlineData(500, 8, 20)]
+    [InlineData(100, 16, 45)]
+    public void RBBB_QRS_lasts_to_the_end_of_the_slurred_S(double rateHz, double maximumMeanError, double maximumError)
+    {
+        var generator = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 40, Seed = 300, SamplingRateHz = rateHz, PaddedLength = 0 });
+        var delineator = new BeatDelineator();
+        var errors = new List<(int Exam, double Measured, double True)>();
+        for (var i = 0; i < generator.Count; i++)
+        {
+            var (record, truth) = generator.GenerateWithClasses(i, "RBBB");
+            var d = delineator.Delineate(delineator.MedianBeats(record)!);
+            errors.Add((i, d.QrsMs, truth.QrsMs));
+        }
+        var absolute = errors.Select(e => Math.Abs(e.Measured - e.True)).ToArray();
+        var worst = errors.OrderByDescending(e => Math.Abs(e.Measured - e.True)).Take(5).Select(e => $"exam {e.Exam}: {e.Measured:F0} ms for {e.True:F0} ms");
+        Assert.True(absolute.Average() <= maximumMeanError, $"RBBB QRS MAE {absolute.Average():F1} ms; worst {string.Join(", ", worst)}");
+        Assert.True(absolute.Max() <= maximumError, $"worst {string.Join(", ", worst)}");
+        Assert.All(errors, e => Assert.True(e.Measured >= 120, $"exam {e.Exam}: RBBB read {e.Measured:F0} ms (true {e.True:F0} ms)"));
+    }
+
     [Fact]
     public void A_flat_record_has_no_median_beat()
     {

@@ -188,7 +188,10 @@ public class SweepEngineTests
     {
         var settings = new SweepSettings { Objective = objective, Sharing = ConfigurationSharing.PerSubset, Budget = new SweepBudget { Trials = 3 } };
         var trials = Engine(settings).Run().Trials.Where(t => t.Learner != "prior").ToArray();
-        Assert.All(trials, t => Assert.InRange(t.ValidationScore, 0, 1));
+        // The Challenge score is normalised so that the true classes score 1 and "sinus rhythm only" scores 0; a model
+        // that flags many exams wrongly scores below 0 (a heavily regularised trial whose 1dAVb scores are all tied
+        // flags every exam), so only its upper bound holds for every trial.
+        Assert.All(trials, t => Assert.InRange(t.ValidationScore, objective == SweepObjective.Challenge ? double.NegativeInfinity : 0, 1));
         if (objective == SweepObjective.Auprc) Assert.All(trials, t => Assert.Equal(t.PerLabel.Average(l => l.ValidationAuprc), t.ValidationScore, 12));
         if (objective == SweepObjective.F1) Assert.All(trials, t => Assert.Equal(t.PerLabel.Average(l => l.ValidationF1), t.ValidationScore, 12));
         Assert.All(trials, t => Assert.Equal(objective.ToString().ToLowerInvariant(), t.Objective));

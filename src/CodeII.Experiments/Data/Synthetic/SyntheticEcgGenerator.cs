@@ -11,12 +11,17 @@ public sealed record SyntheticTruth
     public required double PrMs { get; init; }
     public required double QrsMs { get; init; }
     public required double QtMs { get; init; }
-    /// <summary>Sample index (in the stored, padded signal) of each beat's dominant QRS lobe.</summary>
+    /// <summary>Sample index (in the stored, padded signal) of each beat's dominant QRS lobe, premature ventricular
+    /// beats included (PR, QRS and QT above are the sinus beats').</summary>
     public required int[] RPeakSamples { get; init; }
     /// <summary>Sample index of each beat's QRS onset, for the same beats as <see cref="RPeakSamples"/>.</summary>
     public required int[] QrsOnsetSamples { get; init; }
     /// <summary>RR intervals in seconds between consecutive beats in <see cref="RPeakSamples"/>.</summary>
     public required double[] RrSeconds { get; init; }
+    /// <summary>Indices into <see cref="RPeakSamples"/> of the premature ventricular beats; empty in most exams.</summary>
+    public int[] VentricularBeats { get; init; } = [];
+    /// <summary>QRS duration of each premature ventricular beat, in the order of <see cref="VentricularBeats"/>.</summary>
+    public double[] VentricularQrsMs { get; init; } = [];
 }
 
 /// <summary>
@@ -27,7 +32,7 @@ public sealed record SyntheticTruth
 public sealed class SyntheticEcgGenerator : IEcgSource
 {
     /// <summary>Bumped whenever the same options would give different signals; part of the data fingerprint.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     /// <summary>Brazil's mains frequency; CODE was recorded there.</summary>
     const double PowerlineHz = 60;
@@ -72,7 +77,7 @@ public sealed class SyntheticEcgGenerator : IEcgSource
         $"duration={_options.DurationSeconds}{(_options.MaxDurationSeconds is { } longest ? $"-{longest}" : "")} " +
         (_options.Taxonomy == SyntheticClasses.TaxonomyName ? "" : $"taxonomy={_options.Taxonomy} ") +
         $"padded={_options.PaddedLength} maxPerPatient={_options.MaxExamsPerPatient} " +
-        $"missed={_options.MissedLabelRate:R} spurious={_options.SpuriousLabelRate:R} " +
+        $"missed={_options.MissedLabelRate:R} spurious={_options.SpuriousLabelRate:R} pvcExams={_options.PrematureVentricularExamRate:R} " +
         $"prevalence={string.Join(",", _options.Prevalence.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"{p.Key}:{p.Value:R}"))}";
 
     public EcgRecord Read(int index) => Generate(index).Record;
@@ -222,12 +227,16 @@ public sealed class SyntheticEcgGenerator : IEcgSource
                 : meanRr * (1 + 0.03 * Math.Sin(2 * Math.PI * respiratoryHz * t + respiratoryPhase)) + Gaussian(rng) * 0.006 * meanRr;
         }
 
+        var dominantOffset = beatLobes.Where(l => l.Onset >= -1e-9 && l.Offset <= qrs + 1e-9).MaxBy(l => l.Vector.Length).CentreSeconds;
+        var beats = qrsOnsets.Select(onset => new Beat(onset, beatLobes, qrs, dominantOffset)).ToList();
+        AddPrematureVentricularBeats(index, traits, beats, meanRr);
+
         var x = new double[recorded];
         var y = new double[recorded];
         var z = new double[recorded];
-        foreach (var onset in qrsOnsets)
-            foreach (var lobe in beatLobes)
-                AddLobe(lobe, onset, fs, x, y, z);
+        foreach (var beat in beats)
+            foreach (var lobe in beat.Lobes)
+                AddLobe(lobe, beat.QrsOnset, fs, x, y, z);
 
         if (af) AddFibrillatoryWaves(rng, fs, x, y, z);
 
@@ -237,10 +246,9 @@ public sealed class SyntheticEcgGenerator : IEcgSource
         AddNoise(rng, fs, _options.NoiseScale, signals, padBefore, recorded);
         LeadProjection.DeriveLimbLeads(signals, padBefore, recorded);
 
-        var dominantOffset = beatLobes.Where(l => l.Onset >= -1e-9 && l.Offset <= qrs + 1e-9).MaxBy(l => l.Vector.Length).CentreSeconds;
-        var inside = qrsOnsets.Where(o => o >= 0 && o + qrs <= duration).ToArray();
-        var rPeaks = inside.Select(o => padBefore + (int)Math.Round((o + dominantOffset) * fs)).ToArray();
-        var rr = inside.Zip(inside.Skip(1), (a, b) => b - a).ToArray();
+        var inside = beats.Where(b => b.QrsOnset >= 0 && b.QrsOnset + b.QrsSeconds <= duration).ToArray();
+        var rPeaks = inside.Select(b => padBefore + (int)Math.Round((b.QrsOnset + b.DominantOffset) * fs)).ToArray();
+        var rr = inside.Zip(inside.Skip(1), (a, b) => b.QrsOnset - a.QrsOnset).ToArray();
 
         var truth = new SyntheticTruth
         {
@@ -250,8 +258,10 @@ public sealed class SyntheticEcgGenerator : IEcgSource
             QrsMs = qrs * 1000,
             QtMs = qt * 1000,
             RPeakSamples = rPeaks,
-            QrsOnsetSamples = inside.Select(o => padBefore + (int)Math.Round(o * fs)).ToArray(),
+            QrsOnsetSamples = inside.Select(b => padBefore + (int)Math.Round(b.QrsOnset * fs)).ToArray(),
             RrSeconds = rr,
+            VentricularBeats = [.. inside.Select((b, k) => (b, k)).Where(p => p.b.Ventricular).Select(p => p.k)],
+            VentricularQrsMs = [.. inside.Where(b => b.Ventricular).Select(b => b.QrsSeconds * 1000)],
         };
         var record = new EcgRecord
         {
@@ -267,6 +277,48 @@ public sealed class SyntheticEcgGenerator : IEcgSource
             Labels = Named(Annotate(labels, rng)),
         };
         return (record, truth);
+    }
+
+    /// <summary>One beat: its lobes timed from its QRS onset, its QRS width, and where its dominant QRS lobe peaks.</summary>
+    readonly record struct Beat(double QrsOnset, IReadOnlyList<DipoleLobe> Lobes, double QrsSeconds, double DominantOffset, bool Ventricular = false);
+
+    /// <summary>
+    /// Occasional premature ventricular beats, in <see cref="SyntheticEcgOptions.PrematureVentricularExamRate"/> of
+    /// exams whatever their class (PVCs are common and carry no CODE label): one to three sinus beats are replaced by
+    /// a beat from a ventricular focus, early (55–75 % of the RR), without P wave, wide (140–200 ms) and bizarre (two
+    /// broad lobes in the focus's own direction, a discordant T), followed by the compensatory pause, since the sinus
+    /// node keeps its rhythm. Drawn from a stream of the exam's own, so exams without PVCs are unchanged.
+    /// </summary>
+    void AddPrematureVentricularBeats(int index, PatientTraits traits, List<Beat> beats, double meanRr)
+    {
+        var rng = new Random(Mix(_options.Seed, 3_000_003 + index));
+        if (rng.NextDouble() >= _options.PrematureVentricularExamRate || beats.Count < 5) return;
+        var count = rng.Next(1, 4);
+        var replaced = new HashSet<int>();
+        for (var k = 0; k < count; k++)
+        {
+            // Never the first or last beat, nor next to another PVC: a couplet would be another rhythm.
+            var at = rng.Next(2, beats.Count - 1);
+            if (replaced.Contains(at) || replaced.Contains(at - 1) || replaced.Contains(at + 1)) continue;
+            replaced.Add(at);
+            var width = Uniform(rng, 0.14, 0.20);
+            var coupling = Uniform(rng, 0.55, 0.75) * (beats[at].QrsOnset - beats[at - 1].QrsOnset);
+            // A right-ventricular focus activates leftwards (LBBB-like), a left one rightwards and forwards (RBBB-like).
+            var fromRight = rng.NextDouble() < 0.5;
+            var direction = (fromRight ? new BodyVector(0.8, Uniform(rng, -0.6, 0.7), -0.5) : new BodyVector(-0.7, Uniform(rng, -0.6, 0.7), 0.6))
+                .Rotate(traits.FrontalRotation, traits.HorizontalRotation).Normalised();
+            var turn = new BodyVector(Uniform(rng, -0.4, 0.4), Uniform(rng, -0.4, 0.4), Uniform(rng, -0.4, 0.4));
+            var scale = traits.AmplitudeScale;
+            DipoleLobe Lobe(BodyVector v, double mv, double startFraction, double endFraction) =>
+                new(v.Normalised() * (mv * scale), width * (startFraction + endFraction) / 2, width * (endFraction - startFraction) / (2 * DipoleLobe.SupportInSigmas));
+            var first = Lobe(direction, Uniform(rng, 1.6, 2.4), 0.00, 0.70);
+            var second = Lobe(direction + turn, Uniform(rng, 0.6, 1.0), 0.35, 1.00);
+            // Repolarisation follows the abnormal depolarisation, so the T is opposite to the QRS and broad.
+            var tSigma = Uniform(rng, 0.035, 0.045);
+            var tEnd = width + Uniform(rng, 0.22, 0.30);
+            var t = new DipoleLobe(-direction * (Uniform(rng, 0.4, 0.7) * scale), tEnd - DipoleLobe.SupportInSigmas * tSigma, tSigma);
+            beats[at] = new Beat(beats[at - 1].QrsOnset + coupling, [first, second, t], width, first.CentreSeconds, Ventricular: true);
+        }
     }
 
     /// <summary>
@@ -305,8 +357,13 @@ public sealed class SyntheticEcgGenerator : IEcgSource
             lobes.Add(Lobe(Orient(-0.45, 0.15, 0.6), 0.22, 0.00, 0.30 * lvEnd));                       // septal r in V1, q in I/V6
             lobes.Add(Lobe(mainDirection, Uniform(rng, 1.1, 1.7), 0.18 * lvEnd, 0.78 * lvEnd));          // LV free wall
             if (rbbb)
-                // Late, slow right-ventricular activation: R' in V1, wide S in I and V6.
-                lobes.Add(Lobe(Orient(-0.7, 0.05, 0.75), Uniform(rng, 0.7, 1.0), 0.52, 1.00));
+            {
+                // Late right-ventricular activation spreading slowly through muscle: an R' in V1 (anterior, rightward),
+                // then a slow rightward tail that is the broad, slurred S of I and V6 and ends the QRS. The tail's slope is
+                // a fraction of the LV upstroke's, which is what a per-lead slope threshold mistook for the end of the QRS.
+                lobes.Add(Lobe(Orient(-0.35, 0.0, 0.95), Uniform(rng, 0.6, 0.9), 0.48, 0.82));
+                lobes.Add(Lobe(Orient(-0.95, 0.1, 0.25), Uniform(rng, 0.35, 0.5), 0.50, 1.00));
+            }
             else
                 lobes.Add(Lobe(Orient(-0.3, -0.4, -0.55), Uniform(rng, 0.25, 0.45), 0.55, 1.00));        // basal terminal S
         }

@@ -22,6 +22,11 @@ public sealed record SyntheticEcgOptions
 
     public int MaxExamsPerPatient { get; init; } = 3;
 
+    /// <summary>Share of exams, of any class, with one to three premature ventricular beats (wide, without P wave).
+    /// PVCs carry no CODE class, so labels do not change; they are in every real dataset, and a wide beat among
+    /// narrow ones is what R-peak detection and median beats must cope with.</summary>
+    public double PrematureVentricularExamRate { get; init; } = 0.08;
+
     /// <summary>Multiplies every noise source (white noise, baseline wander, mains hum); 0 gives clean signals.</summary>
     public double NoiseScale { get; init; } = 1;
 

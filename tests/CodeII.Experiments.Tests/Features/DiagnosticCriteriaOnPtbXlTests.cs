@@ -1,0 +1,109 @@
+using System.Collections.Concurrent;
+using CodeII.Experiments.Data;
+using CodeII.Experiments.Data.PtbXl;
+using CodeII.Experiments.Features;
+
+namespace CodeII.Experiments.Tests.Features;
+
+/// <summary>
+/// The handcrafted intervals against PTB-XL's cardiologist statements on records 1–400 (401–500 are reserved), at
+/// 500 Hz and at 100 Hz. The oracle is the label plus the published criterion it implies (data README, "Diagnostic
+/// criteria as known answers"); any likelihood counts, as the README counts them. A NaN is a miss.
+/// Normal ranges for NORM records, chosen before measuring: PR 120–200 ms and QRS &lt; 120 ms (the adult ranges of
+/// the AHA/ACCF/HRS recommendations for the standardisation of the ECG, Part I, Kligfield et al. 2007, and of
+/// Surawicz &amp; Knilans, Chou's Electrocardiography); QTc by Bazett below 450 ms in men and 460 ms in women (the
+/// prolongation bounds of the AHA/ACCF/HRS recommendations, Part IV, Rautaharju et al. 2009).
+/// </summary>
+public class DiagnosticCriteriaOnPtbXlTests(DiagnosticCriteriaOnPtbXlTests.Measured measured) : IClassFixture<DiagnosticCriteriaOnPtbXlTests.Measured>
+{
+    public sealed record Exam(string Id, IReadOnlySet<string> Labels, Sex Sex, IReadOnlyDictionary<string, double> Features);
+
+    /// <summary>Every record's features, once per sampling rate for the whole class.</summary>
+    public sealed class Measured
+    {
+        readonly ConcurrentDictionary<int, Exam[]> _byRate = new();
+
+        public Exam[] At(int rateHz) => _byRate.GetOrAdd(rateHz, rate =>
+        {
+            var source = new PtbXlSource(RepoPaths.Shared("ptbxl"), new() { SamplingRateHz = rate, Labels = PtbXlLabelLevel.Statement, IncludeEcgId = id => id <= 400 });
+            var names = new HandcraftedFeatureExtractor().FeatureNames;
+            var exams = new Exam[source.Count];
+            Parallel.For(0, source.Count, () => new HandcraftedFeatureExtractor(), (i, _, extractor) =>
+            {
+                var record = source.Read(i);
+                var values = new float[names.Count];
+                extractor.Extract(record, values);
+                exams[i] = new Exam(record.ExamId, record.Labels, record.Sex, names.Select((n, k) => (n, (double)values[k])).ToDictionary(p => p.n, p => p.Item2));
+                return extractor;
+            }, _ => { });
+            return exams;
+        });
+    }
+
+    void AssertRate(int rateHz, string label, string feature, Func<double, bool> meets, double minimumRate, Func<Exam, bool>? alsoRequired = null)
+    {
+        var exams = measured.At(rateHz).Where(e => e.Labels.Contains(label)).ToArray();
+        Assert.NotEmpty(exams);
+        var misses = exams.Where(e => !meets(e.Features[feature]) || alsoRequired?.Invoke(e) == false).ToArray();
+        var rate = 1 - (double)misses.Length / exams.Length;
+        Assert.True(rate >= minimumRate,
+            $"{label} at {rateHz} Hz: {exams.Length - misses.Length} of {exams.Length} ({rate:P0}) meet {feature}, below {minimumRate:P0}; " +
+            $"misses: {string.Join(", ", misses.Select(e => $"{e.Id} {feature}={e.Features[feature]:F0}"))}");
+    }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Complete_RBBB_has_QRS_of_120_ms_or_more(int rateHz) => AssertRate(rateHz, "CRBBB", "qrs_ms", qrs => qrs >= 120, 0.95);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Complete_LBBB_has_QRS_of_120_ms_or_more(int rateHz) => AssertRate(rateHz, "CLBBB", "qrs_ms", qrs => qrs >= 120, 0.95);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void First_degree_AV_block_has_PR_above_200_ms(int rateHz) => AssertRate(rateHz, "1AVB", "pr_ms", pr => pr > 200, 0.95);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Sinus_bradycardia_is_below_60_bpm(int rateHz) => AssertRate(rateHz, "SBRAD", "hr_bpm", hr => hr < 60, 1.0);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Sinus_tachycardia_is_above_100_bpm(int rateHz) => AssertRate(rateHz, "STACH", "hr_bpm", hr => hr > 100, 1.0);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Left_anterior_fascicular_block_has_a_frontal_axis_of_minus_30_or_less(int rateHz) =>
+        AssertRate(rateHz, "LAFB", "qrs_axis_deg", axis => axis <= -30, LafbRate);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Normal_ECGs_have_PR_from_120_to_200_ms(int rateHz) => AssertRate(rateHz, "NORM", "pr_ms", pr => pr is >= 120 and <= 200, NormPrRate);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Normal_ECGs_have_QRS_below_120_ms(int rateHz) => AssertRate(rateHz, "NORM", "qrs_ms", qrs => qrs < 120, NormQrsRate);
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void Normal_ECGs_have_QTc_below_450_ms_in_men_and_460_ms_in_women(int rateHz) =>
+        AssertRate(rateHz, "NORM", "qtc_bazett_ms", _ => true, NormQtcRate, e => e.Features["qtc_bazett_ms"] < (e.Sex == Sex.Female ? 460 : 450));
+
+    // Rates measured on records 1–400 (at 500 Hz / 100 Hz), asserted a little lower: LAFB 18/20 and 17/20 (the misses
+    // read −20° to −30°, near the boundary where annotators differ); NORM PR 210/243 and 217/243; NORM QRS 243/243
+    // and 239/243; NORM QTc 236/243 and 227/243. 1AVB is asserted at the target, 95 %, which the delineator misses:
+    // 7/9 at both rates (exams 218 and 346 read PR 192–200 ms).
+    const double LafbRate = 0.80;
+    const double NormPrRate = 0.80;
+    const double NormQrsRate = 0.95;
+    const double NormQtcRate = 0.90;
+}
