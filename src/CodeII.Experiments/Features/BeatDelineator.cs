@@ -174,8 +174,10 @@ public sealed class BeatDelineator
         {
             // The P wave starts where atrial activity first shows and ends where it last does, across the leads: a
             // biphasic P (V1) has its largest deflection late, so that lead's own boundaries would cut the wave short.
-            // Every lead whose P is at least half the largest, and recurs beat after beat, has a say; as for QRS, the
-            // second-earliest onset and second-latest offset (when three leads or more) keep one lead from moving them.
+            // Every lead whose P is at least half the largest, and recurs beat after beat, has a say. The onset is the
+            // earliest of theirs: the global PR runs from the earliest P onset in any lead (Kligfield et al. 2007), and
+            // the amplitude and recurrence tests already keep noise out. The offset is the second-latest (when three
+            // leads or more), as for QRS, so one lead cannot drag it into the PR segment.
             var onsets = new List<int>();
             var offsets = new List<int>();
             foreach (var candidate in CandidateLeads(beats.Leads, PLeads))
@@ -189,7 +191,7 @@ public sealed class BeatDelineator
             }
             onsets.Sort();
             offsets.Sort();
-            var pOnset = onsets.Count > 2 ? onsets[1] : onsets[0];
+            var pOnset = onsets[0];
             var pOffset = offsets.Count > 2 ? offsets[^2] : offsets[^1];
             result = result with { POnset = beats.TimeOf(pOnset), PPeak = beats.TimeOf(pPeak), POffset = beats.TimeOf(pOffset) };
         }
