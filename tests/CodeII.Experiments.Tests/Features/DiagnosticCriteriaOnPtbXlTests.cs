@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using CodeII.Experiments.Data;
 using CodeII.Experiments.Data.PtbXl;
 using CodeII.Experiments.Features;
+using Xunit.Abstractions;
 
 namespace CodeII.Experiments.Tests.Features;
 
@@ -14,7 +15,7 @@ namespace CodeII.Experiments.Tests.Features;
 /// Surawicz &amp; Knilans, Chou's Electrocardiography); QTc by Bazett below 450 ms in men and 460 ms in women (the
 /// prolongation bounds of the AHA/ACCF/HRS recommendations, Part IV, Rautaharju et al. 2009).
 /// </summary>
-public class DiagnosticCriteriaOnPtbXlTests(DiagnosticCriteriaOnPtbXlTests.Measured measured) : IClassFixture<DiagnosticCriteriaOnPtbXlTests.Measured>
+public class DiagnosticCriteriaOnPtbXlTests(DiagnosticCriteriaOnPtbXlTests.Measured measured, ITestOutputHelper output) : IClassFixture<DiagnosticCriteriaOnPtbXlTests.Measured>
 {
     public sealed record Exam(string Id, IReadOnlySet<string> Labels, Sex Sex, IReadOnlyDictionary<string, double> Features);
 
@@ -46,6 +47,7 @@ public class DiagnosticCriteriaOnPtbXlTests(DiagnosticCriteriaOnPtbXlTests.Measu
         Assert.NotEmpty(exams);
         var misses = exams.Where(e => !meets(e.Features[feature]) || alsoRequired?.Invoke(e) == false).ToArray();
         var rate = 1 - (double)misses.Length / exams.Length;
+        output.WriteLine($"rate: {label} at {rateHz} Hz: {exams.Length - misses.Length} of {exams.Length} ({rate:P0}) meet {feature}; misses: {string.Join(", ", misses.Select(e => $"{e.Id} {feature}={e.Features[feature]:F0}"))}");
         Assert.True(rate >= minimumRate,
             $"{label} at {rateHz} Hz: {exams.Length - misses.Length} of {exams.Length} ({rate:P0}) meet {feature}, below {minimumRate:P0}; " +
             $"misses: {string.Join(", ", misses.Select(e => $"{e.Id} {feature}={e.Features[feature]:F0}"))}");
