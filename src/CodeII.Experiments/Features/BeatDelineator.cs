@@ -4,11 +4,9 @@ using CodeII.Experiments.Preprocessing;
 
 namespace CodeII.Experiments.Features;
 
-/// <summary>
-/// Fiducial points of a record's representative beat, in seconds relative to the R peak (negative before it).
-/// NaN where a wave cannot be found: no P wave in atrial fibrillation, no T wave on a flat lead.
-/// </summary>
-public sealed record BeatDelineation
+/// <summary>The fiducial points of one beat; NaN where a wave cannot be found (no P wave in atrial fibrillation, no T wave
+/// on a flat lead). What the numbers count (seconds from R, samples of a record) is the deriving record's to say.</summary>
+public abstract record WavePoints
 {
     public double POnset { get; init; } = double.NaN;
     public double PPeak { get; init; } = double.NaN;
@@ -18,6 +16,25 @@ public sealed record BeatDelineation
     public double TPeak { get; init; } = double.NaN;
     public double TOffset { get; init; } = double.NaN;
 
+    public double this[WaveBoundary boundary] => boundary switch
+    {
+        WaveBoundary.POnset => POnset,
+        WaveBoundary.PPeak => PPeak,
+        WaveBoundary.POffset => POffset,
+        WaveBoundary.QrsOnset => QrsOnset,
+        WaveBoundary.QrsOffset => QrsOffset,
+        WaveBoundary.TPeak => TPeak,
+        WaveBoundary.TOffset => TOffset,
+        _ => throw new ArgumentOutOfRangeException(nameof(boundary)),
+    };
+}
+
+/// <summary>The fiducial points a delineation gives per beat, in the order of the beat.</summary>
+public enum WaveBoundary { POnset, PPeak, POffset, QrsOnset, QrsOffset, TPeak, TOffset }
+
+/// <summary>Fiducial points of a record's representative beat, in seconds relative to the R peak (negative before it).</summary>
+public sealed record BeatDelineation : WavePoints
+{
     public double PrMs => (QrsOnset - POnset) * 1000;
     public double PDurationMs => (POffset - POnset) * 1000;
     public double QrsMs => (QrsOffset - QrsOnset) * 1000;

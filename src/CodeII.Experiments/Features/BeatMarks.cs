@@ -26,15 +26,15 @@ public sealed record BeatMarks(IReadOnlyList<int> RPeaks, BeatDelineation Median
     /// delineation did not find are left out.</summary>
     public IEnumerable<BeatMark> Boundaries()
     {
-        var d = MedianBeat;
-        (string Wave, string Point, double Offset)[] points =
-        [
-            ("P", "onset", d.POnset), ("P", "offset", d.POffset), ("QRS", "onset", d.QrsOnset), ("QRS", "offset", d.QrsOffset),
-            ("T", "peak", d.TPeak), ("T", "offset", d.TOffset),
-        ];
         foreach (var r in RPeaks)
-            foreach (var (wave, point, offset) in points)
-                if (!double.IsNaN(offset)) yield return new BeatMark(wave, point, r / SamplingRateHz + offset);
+            foreach (var boundary in Enum.GetValues<WaveBoundary>())
+                if (MedianBeat[boundary] is var offset && !double.IsNaN(offset))
+                {
+                    // POnset → ("P", "onset"), QrsOffset → ("QRS", "offset"), TPeak → ("T", "peak").
+                    var name = boundary.ToString();
+                    var split = name.IndexOfAny(['O', 'P'], 1);
+                    yield return new BeatMark(name[..split].ToUpperInvariant(), name[split..].ToLowerInvariant(), r / SamplingRateHz + offset);
+                }
     }
 
     /// <summary>The intervals a reader checks against the marks, e.g. "HR 72 bpm · PR 160 ms · QRS 98 ms · QT 380 ms".</summary>

@@ -2,32 +2,8 @@ using CodeII.Experiments.Data;
 
 namespace CodeII.Experiments.Features;
 
-/// <summary>One detected beat's fiducial points in absolute samples of the record; NaN where a wave is not found.</summary>
-public sealed record BeatFiducials(int RPeak)
-{
-    public double POnset { get; init; } = double.NaN;
-    public double PPeak { get; init; } = double.NaN;
-    public double POffset { get; init; } = double.NaN;
-    public double QrsOnset { get; init; } = double.NaN;
-    public double QrsOffset { get; init; } = double.NaN;
-    public double TPeak { get; init; } = double.NaN;
-    public double TOffset { get; init; } = double.NaN;
-
-    public double this[WaveBoundary boundary] => boundary switch
-    {
-        WaveBoundary.POnset => POnset,
-        WaveBoundary.PPeak => PPeak,
-        WaveBoundary.POffset => POffset,
-        WaveBoundary.QrsOnset => QrsOnset,
-        WaveBoundary.QrsOffset => QrsOffset,
-        WaveBoundary.TPeak => TPeak,
-        WaveBoundary.TOffset => TOffset,
-        _ => throw new ArgumentOutOfRangeException(nameof(boundary)),
-    };
-}
-
-/// <summary>The fiducial points a delineation gives per beat, in the order of the beat.</summary>
-public enum WaveBoundary { POnset, PPeak, POffset, QrsOnset, QrsOffset, TPeak, TOffset }
+/// <summary>One detected beat's fiducial points in absolute samples of the record.</summary>
+public sealed record BeatFiducials(int RPeak) : WavePoints;
 
 /// <summary>
 /// Delineates every beat of a record with <see cref="BeatDelineator"/>. The P and T waves of a single beat of a 2-lead
