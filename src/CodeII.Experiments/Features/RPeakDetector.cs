@@ -11,8 +11,9 @@ namespace CodeII.Experiments.Features;
 /// weighted down where its energy is spread like noise rather than gathered in complexes; the leads' energies are
 /// summed and integrated over a QRS-long window. Peaks of the integral are taken as beats against thresholds that
 /// follow the recent signal and noise peak levels, with a search back at a lower threshold when an RR gap grows past
-/// 1.66 times the recent RR, T-wave rejection shortly after a beat, and a last pass that drops weak detections inside
-/// an otherwise regular RR interval. docs/features.md ("R-peak detection") gives the reasons and the MIT-BIH figures.
+/// 1.66 times the recent RR, T-wave rejection shortly after a beat, a look-back that drops a beat let in below the
+/// linear threshold when a much steeper QRS follows it closely (a P wave), and a last pass that drops weak detections
+/// inside an otherwise regular RR interval. docs/features.md ("R-peak detection") gives the reasons and the MIT-BIH figures.
 /// </summary>
 public sealed class RPeakDetector
 {
