@@ -11,8 +11,9 @@ namespace CodeII.Experiments.Features;
 /// weighted down where its energy is spread like noise rather than gathered in complexes; the leads' energies are
 /// summed and integrated over a QRS-long window. Peaks of the integral are taken as beats against thresholds that
 /// follow the recent signal and noise peak levels, with a search back at a lower threshold when an RR gap grows past
-/// 1.66 times the recent RR, T-wave rejection shortly after a beat, and a last pass that drops weak detections inside
-/// an otherwise regular RR interval. docs/features.md ("R-peak detection") gives the reasons and the MIT-BIH figures.
+/// 1.66 times the recent RR, T-wave rejection shortly after a beat, a look-back that drops a beat let in below the
+/// linear threshold when a much steeper QRS follows it closely (a P wave), and a last pass that drops weak detections
+/// inside an otherwise regular RR interval. docs/features.md ("R-peak detection") gives the reasons and the MIT-BIH figures.
 /// </summary>
 public sealed class RPeakDetector
 {
@@ -22,11 +23,12 @@ public sealed class RPeakDetector
     /// <summary>Moving-window integration length, about one QRS (Pan &amp; Tompkins use 150 ms).</summary>
     public double IntegrationSeconds { get; init; } = 0.10;
 
-    /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level).</summary>
+    /// <summary>A peak counts as a beat above noise level + this share of (signal level − noise level), or above the
+    /// geometric mean of the two levels where that is lower.</summary>
     public double ThresholdFraction { get; init; } = 0.20;
 
     /// <summary>Blocks over which each lead's QRS scale is taken, and how many blocks each side its median spans.</summary>
-    public double ScaleBlockSeconds { get; init; } = 1.0;
+    public double ScaleBlockSeconds { get; init; } = 0.75;
     public int ScaleNeighbourBlocks { get; init; } = 4;
 
     /// <summary>A lead's local scale never falls below this share of its whole-record scale, so a flat stretch
@@ -114,7 +116,7 @@ public sealed class RPeakDetector
     /// <summary>Beats each side that a detection is compared with, for its height and for the typical RR.</summary>
     public int IntruderContext { get; init; } = 8;
     /// <summary>A detection under this share of its neighbours' median height is weak.</summary>
-    public double IntruderHeightFraction { get; init; } = 0.5;
+    public double IntruderHeightFraction { get; init; } = 0.6;
     /// <summary>The beats either side are one ordinary RR apart when within this share of the typical RR.</summary>
     public double IntruderRrTolerance { get; init; } = 0.15;
 
@@ -131,9 +133,17 @@ public sealed class RPeakDetector
 
         var beats = new List<int>();
         var rejected = new List<int>();
-        var recentRr = new Queue<int>();
+        var tWaves = new HashSet<int>();
+        // The last beat taken below Pan & Tompkins' own threshold (by the geometric mean or by a search back), if it is
+        // still the last beat: it gives way to a much steeper QRS that follows it closely (see below).
+        var belowLinear = -1;
+        var recentRr = new List<int>();
         double rrAverage = 0;
-        double Threshold() => noiseLevel + ThresholdFraction * (signalLevel - noiseLevel);
+        double LinearThreshold() => noiseLevel + ThresholdFraction * (signalLevel - noiseLevel);
+        // Pan & Tompkins' threshold, or the geometric mean of the two levels where that is lower: with the noise far
+        // below the beats (a clean signal) it lets through a beat a fifth the size of the others, such as an aberrated
+        // premature beat; once the noise rises, the linear threshold is the lower and decides.
+        double Threshold() => Math.Min(LinearThreshold(), Math.Sqrt(signalLevel * noiseLevel));
         double Slope(int c)
         {
             var reach = (int)Math.Round(fs * IntegrationSeconds / 2);
@@ -145,8 +155,8 @@ public sealed class RPeakDetector
         {
             if (beats.Count > 0)
             {
-                recentRr.Enqueue(c - beats[^1]);
-                if (recentRr.Count > 8) recentRr.Dequeue();
+                recentRr.Add(c - beats[^1]);
+                if (recentRr.Count > 8) recentRr.RemoveAt(0);
                 rrAverage = recentRr.Average();
             }
             // An artefact many times a beat's size would hold the threshold above the next beats: clip its pull.
@@ -159,10 +169,11 @@ public sealed class RPeakDetector
         {
             var best = -1;
             foreach (var r in rejected)
-                if (r < before && (best < 0 || integrated[r] > integrated[best])) best = r;
+                if (r < before && !tWaves.Contains(r) && (best < 0 || integrated[r] > integrated[best])) best = r;
             if (best < 0 || integrated[best] < Threshold() / 2) return false;
             rejected.RemoveAll(r => r <= best);
             Accept(best, 0.25);
+            belowLinear = best;
             return true;
         }
 
@@ -174,8 +185,27 @@ public sealed class RPeakDetector
             // The T wave comes later at slow rates: the window grows with the QT interval, which Bazett's formula puts at
             // about 0.4 √RR seconds.
             var tWindow = rrAverage > 0 ? Math.Max(tWave, QtBazettSeconds * Math.Sqrt(rrAverage / fs) * fs) : tWave;
-            if (isBeat && beats.Count > 0 && c - beats[^1] <= tWindow && Slope(c) < 0.5 * Slope(beats[^1])) isBeat = false;
-            if (isBeat) Accept(c, 0.125);
+            var closeToLast = beats.Count > 0 && c - beats[^1] <= tWindow;
+            if (isBeat && closeToLast && Slope(c) < 0.5 * Slope(beats[^1]))
+            {
+                isBeat = false;
+                tWaves.Add(c);
+            }
+            // A beat let in below the linear threshold that a QRS more than twice as steep follows this closely was
+            // the P wave of that QRS (at slow rates a large P wave clears the geometric mean), or a T wave found by a
+            // search back: it is dropped, with the RR interval it added.
+            if (isBeat && closeToLast && beats[^1] == belowLinear && Slope(beats[^1]) < 0.5 * Slope(c))
+            {
+                if (beats.Count > 1) recentRr.RemoveAt(recentRr.Count - 1);
+                rrAverage = recentRr.Count > 0 ? recentRr.Average() : 0;
+                beats.RemoveAt(beats.Count - 1);
+            }
+            if (isBeat)
+            {
+                var belowLinearThreshold = height < LinearThreshold();
+                Accept(c, 0.125);
+                if (belowLinearThreshold) belowLinear = c;
+            }
             else
             {
                 noiseLevel = 0.125 * Math.Min(height, signalLevel) + 0.875 * noiseLevel;
@@ -194,7 +224,9 @@ public sealed class RPeakDetector
     void NormalisedSlopeEnergy(IReadOnlyList<float[]> leads, int start, int length, int half, double fs, float[] sum)
     {
         var block = Math.Max(1, (int)Math.Round(fs * ScaleBlockSeconds));
-        var blocks = (length + block - 1) / block;
+        // A short last block would be judged on a fraction of a beat cycle: it is merged into the one before.
+        var blocks = Math.Max(1, length / block);
+        int BlockEnd(int b) => b == blocks - 1 ? length : (b + 1) * block;
         var maxima = new double[blocks];
         var sorted = new double[blocks];
         var totals = new double[blocks];
@@ -212,7 +244,7 @@ public sealed class RPeakDetector
                 SlopeEnergy(leads[l].AsSpan(start, length), half, leadEnergy);
                 for (var b = 0; b < blocks; b++)
                 {
-                    var (m, total) = MaxAndSum(leadEnergy[(b * block)..Math.Min(length, (b + 1) * block)]);
+                    var (m, total) = MaxAndSum(leadEnergy[(b * block)..BlockEnd(b)]);
                     maxima[b] = m;
                     totals[b] = total;
                 }
@@ -225,7 +257,7 @@ public sealed class RPeakDetector
                     var span = window.AsSpan(0, hi - lo + 1);
                     maxima.AsSpan(lo, hi - lo + 1).CopyTo(span);
                     var scale = Math.Max(floor, Median(span));
-                    density[l, b] = totals[b] / (Math.Min(length, (b + 1) * block) - b * block) / scale;
+                    density[l, b] = totals[b] / (BlockEnd(b) - b * block) / scale;
                     factor[l, b] = 1 / scale;
                 }
             }
@@ -259,7 +291,7 @@ public sealed class RPeakDetector
                 AddRamp(leadEnergy[..centre], sum.AsSpan(0, centre), (float)factor[l, 0], 0);
                 for (var b = 0; b < blocks; b++)
                 {
-                    int from = Math.Min(length, b * block + centre), to = Math.Min(length, from + block);
+                    int from = Math.Min(length, b * block + centre), to = b + 1 < blocks ? Math.Min(length, from + block) : length;
                     var value = factor[l, b];
                     var step = b + 1 < blocks ? (factor[l, b + 1] - value) / block : 0;
                     AddRamp(leadEnergy[from..to], sum.AsSpan(from, to - from), (float)value, (float)step);

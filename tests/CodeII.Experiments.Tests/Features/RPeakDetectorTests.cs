@@ -81,6 +81,23 @@ public class RPeakDetectorTests
         Assert.True(c.Sensitivity >= 0.998, $"Se {c.Sensitivity:P2}");
         Assert.True(c.PositivePredictivity >= 0.998, $"+P {c.PositivePredictivity:P2}");
     }
+
+    [Theory]
+    [InlineData(500)]
+    [InlineData(100)]
+    public void At_30_bpm_a_large_P_wave_with_first_degree_block_and_the_T_wave_are_not_beats(int rate)
+    {
+        // PTB-XL 191: the cardiologist reports sinus bradycardia with first-degree AV block and no ectopic beat, so every
+        // QRS has one P wave well before it and the rate is under 60 bpm: no RR interval can be shorter than a second.
+        // Its P waves (320 ms before R) and T waves (380 ms after) are large; taking either for a beat halves an RR.
+        var source = new CodeII.Experiments.Data.PtbXl.PtbXlSource(RepoPaths.Shared("ptbxl"),
+            new() { SamplingRateHz = rate, IncludeEcgId = id => id == 191 });
+        var record = source.Read(0);
+        var peaks = new RPeakDetector().Detect(record.Signals, record.RecordedSamples, record.SamplingRateHz);
+        Assert.True(peaks.Length >= 4, $"{peaks.Length} beats");
+        var shortest = peaks.Zip(peaks.Skip(1), (a, b) => (b - a) / record.SamplingRateHz).Min();
+        Assert.True(shortest > 1.0, $"shortest RR {shortest:F2} s among beats at {string.Join(", ", peaks.Select(p => (p / record.SamplingRateHz).ToString("F2")))} s");
+    }
 }
 
 public class FlutterExclusionTests
