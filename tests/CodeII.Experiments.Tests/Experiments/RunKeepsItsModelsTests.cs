@@ -244,13 +244,20 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
         Assert.Equal(("I, II, III, aVR, aVL, aVF, V1, V2, V3, V4, V6", 1, "100"), (leads, records, example));
     }
 
+    /// <summary>A copy of the run's basic/lightgbm/ST bundle in a folder of its own, to alter without touching the run.</summary>
+    string CopyOfBundle(string prefix)
+    {
+        var original = Folder.FileIn(Path.Combine("models", "basic", "lightgbm", "ST"));
+        var copy = Path.Combine(run.Root, prefix + "-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.EnumerateFiles(original)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        return copy;
+    }
+
     [Fact]
     public void A_damaged_bundle_gets_an_error_that_names_the_folder_and_what_is_wrong()
     {
-        var original = Folder.FileIn(Path.Combine("models", "basic", "lightgbm", "ST"));
-        var copy = Path.Combine(run.Root, "damaged-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(copy);
-        foreach (var file in Directory.EnumerateFiles(original)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        var copy = CopyOfBundle("damaged");
         using (ModelBundle.Load(copy)) { }
 
         File.Delete(Path.Combine(copy, ModelBundle.LightGbmModelFile));
@@ -268,10 +275,7 @@ public class RunKeepsItsModelsTests(KeptModelsRun run) : IClassFixture<KeptModel
     [Fact]
     public void A_bundle_whose_features_an_earlier_feature_set_version_computed_is_refused_not_fed_todays_values()
     {
-        var original = Folder.FileIn(Path.Combine("models", "basic", "lightgbm", "ST"));
-        var copy = Path.Combine(run.Root, "older-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(copy);
-        foreach (var file in Directory.EnumerateFiles(original)) File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        var copy = CopyOfBundle("older");
         var current = new BasicFeatureExtractor().Version;
         var description = Path.Combine(copy, ModelBundle.DescriptionFile);
         var text = File.ReadAllText(description);
