@@ -174,7 +174,7 @@ public class CliTests
         Assert.Equal(1134, root.GetProperty("beats").GetArrayLength()); // the record's 1,134 beats (sel100.atr)
         var scores = root.GetProperty("scores").EnumerateArray().ToArray();
         // Ours, then ecgpuwave's two files found beside the record, each on the cardiologist's 30 beats.
-        Assert.Equal(["codeii", "ecgpuwave pu0 (MLII)", "ecgpuwave pu1 (V5)"], scores.Select(s => s.GetProperty("delineation").GetString()).ToArray());
+        Assert.Equal(["codeii", "ecgpuwave pu0 (MLII)", "ecgpuwave pu1 (V5)"], scores.Select(s => s.GetProperty("delineation").GetString()!).ToArray());
         Assert.All(scores, s => Assert.Equal(30, s.GetProperty("matched_beats").GetInt32()));
         var qrsOffset = scores[0].GetProperty("boundaries").EnumerateArray().Single(b => b.GetProperty("boundary").GetString() == "qrs_offset");
         Assert.Equal(30, qrsOffset.GetProperty("reference").GetInt32());
