@@ -59,7 +59,7 @@ static class BenchCommand
                     foreach (var lead in r.Signals) file.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(lead.AsSpan()));
             var script = ExtractPeer("scipy_rpeaks.py");
             // One core for the peer too: numpy's BLAS would otherwise use every core.
-            var (line, problem) = RunPeer(pythonPath, [script, data, n.ToString(CultureInfo.InvariantCulture), samples.ToString(CultureInfo.InvariantCulture), fs.ToString(CultureInfo.InvariantCulture)],
+            var (line, problem) = RunPeer(pythonPath, "python3-scipy", [script, data, n.ToString(CultureInfo.InvariantCulture), samples.ToString(CultureInfo.InvariantCulture), fs.ToString(CultureInfo.InvariantCulture)],
                 new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1", ["MKL_NUM_THREADS"] = "1" });
             if (line is not null) peer = System.Text.Json.JsonDocument.Parse(line).RootElement.GetProperty("ecgs_per_s").GetDouble();
             else console.MarkupLineInterpolated($"[yellow]scipy peer:[/] {problem}");
@@ -188,7 +188,7 @@ static class BenchCommand
         var shapeFile = Path.Combine(Path.GetTempPath(), $"codeii-bench-shape-{Environment.ProcessId}.json");
         File.WriteAllText(shapeFile, System.Text.Json.JsonSerializer.Serialize(shape));
         var script = ExtractPeer("torch_resnet.py");
-        var (output, problem) = RunPeer(python, [script, shapeFile, $"{threads}", $"{trainBatch}", $"{inferBatch}", $"{iterations}"],
+        var (output, problem) = RunPeer(python, "python3-torch", [script, shapeFile, $"{threads}", $"{trainBatch}", $"{inferBatch}", $"{iterations}"],
             new Dictionary<string, string> { ["OMP_NUM_THREADS"] = $"{threads}", ["MKL_NUM_THREADS"] = $"{threads}" });
         if (output is null) return (null, problem);
         var json = System.Text.Json.JsonDocument.Parse(output).RootElement;
@@ -205,8 +205,9 @@ static class BenchCommand
         return path;
     }
 
-    /// <summary>Runs a peer and returns its last output line, or why it could not run.</summary>
-    internal static (string? LastLine, string? Problem) RunPeer(string python, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    /// <summary>Runs a peer and returns its last output line, or why it could not run: a Python module that is missing is
+    /// named with the Debian package that brings it, never left as a traceback.</summary>
+    internal static (string? LastLine, string? Problem) RunPeer(string python, string debianPackage, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
     {
         try
         {
@@ -218,13 +219,14 @@ static class BenchCommand
             var stdout = process.StandardOutput.ReadToEnd();
             process.WaitForExit();
             var stderr = stderrTask.Result;
-            return process.ExitCode == 0
-                ? (stdout.Trim().Split('\n')[^1], null)
-                : (null, $"{python} failed: {stderr.Trim().Split('\n')[^1]}");
+            var last = stderr.Trim().Split('\n')[^1];
+            return process.ExitCode == 0 ? (stdout.Trim().Split('\n')[^1], null)
+                : last.Contains("ModuleNotFoundError", StringComparison.Ordinal) ? (null, $"{python} lacks a module ({last}); install the peer with: apt-get install {debianPackage}")
+                : (null, $"{python} failed: {last}");
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            return (null, $"no {python}: install Debian's python3 packages named in the option's help");
+            return (null, $"no {python}: install the peer with: apt-get install {debianPackage}");
         }
     }
 

@@ -81,7 +81,7 @@ static class SweepBench
         }
         var args = new[] { BenchCommand.ExtractPeer("sklearn_sweep.py"), matrix, $"{train.Length}", $"{validation.Length}", $"{table.FeatureNames.Count}", $"{trials}", $"{seed}" };
         console.MarkupLineInterpolated($"scikit-learn RandomizedSearchCV, {trials} candidates …");
-        var (line, problem) = BenchCommand.RunPeer(python, args, new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1" });
+        var (line, problem) = BenchCommand.RunPeer(python, "python3-sklearn", args, new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1" });
         File.Delete(matrix);
         if (line is null)
         {

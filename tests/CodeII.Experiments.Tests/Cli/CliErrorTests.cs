@@ -181,7 +181,22 @@ public class CliErrorTests
     {
         var dir = RepoPaths.NewTemporaryDirectory();
         var result = Codeii(dir, "bench", "sweep", "--exams", "300", "--trials", "2", "--python", "no/such/python", "--cache", "cache");
-        Assert.Equal("error: scikit-learn peer: no no/such/python: install Debian's python3 packages named in the option's help", ErrorLine(result, 1));
+        Assert.Equal("error: scikit-learn peer: no no/such/python: install the peer with: apt-get install python3-sklearn", ErrorLine(result, 1));
         Assert.Contains("error: scikit-learn peer:", result.StdErr);
+    }
+
+    [Fact]
+    public void Bench_features_with_a_python_that_lacks_numpy_names_the_Debian_package_not_a_traceback()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        // A Python as a fresh Debian 12 has it: it runs, and the peer's import fails.
+        var python = Path.Combine(dir, "python3");
+        File.WriteAllText(python, "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'numpy'\" >&2\nexit 1\n");
+        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (exit, stdout, stderr) = Codeii(dir, "bench", "features", "--ecgs", "20", "--python", python);
+        Assert.Equal(0, exit);
+        Assert.Contains("install the peer with: apt-get install python3-scipy", stdout + stderr);
+        Assert.DoesNotContain("Traceback", stdout + stderr);
+        Assert.Contains("not measured", stdout);
     }
 }
