@@ -48,8 +48,14 @@ public sealed class MedianBeats
     /// <summary>Beats[lead][sample]; sample <see cref="RIndex"/> is the R peak.</summary>
     public required double[][] Beats { get; init; }
     public required int RIndex { get; init; }
+    /// <summary>The rate of <see cref="Beats"/> and <see cref="Segments"/>: the record's, or a multiple of it for records
+    /// sampled below <see cref="BeatDelineator.FinestRecordRateToInterpolateHz"/>.</summary>
     public required double SamplingRateHz { get; init; }
+    /// <summary>Every detected R peak, in samples of the record (at <see cref="RecordSamplingRateHz"/>).</summary>
     public required int[] RPeaks { get; init; }
+    public required double RecordSamplingRateHz { get; init; }
+    /// <summary>The R peaks of the beats in <see cref="Segments"/>, in samples of the record: those with a whole window.</summary>
+    public required int[] SegmentPeaks { get; init; }
     /// <summary>RR intervals in seconds between consecutive detected beats.</summary>
     public required double[] RrSeconds { get; init; }
     /// <summary>Per lead, the median correlation of each beat with the lead's median beat: a signal-quality index in [−1, 1].</summary>
@@ -110,17 +116,28 @@ public sealed class BeatDelineator
 
     static readonly string[] PLeads = ["II", "aVF", "V1", "I", "III"];
 
+    /// <summary>
+    /// Records sampled below this rate (PTB-XL's 100 Hz files) have their filtered leads interpolated, band-limited, to
+    /// an integer multiple of at least twice this rate before the beats are cut. At 100 Hz every boundary falls on a 10 ms
+    /// grid, so a PR of 204 ms reads 200 and a QRS of 118 reads 120: interpolation lets a boundary fall where the wave
+    /// crosses its threshold, as it does at 500 Hz. Above this rate one sample is 4 ms or less, finer than annotators agree.
+    /// </summary>
+    public const double FinestRecordRateToInterpolateHz = 250;
+
     readonly RPeakDetector _detector = new();
 
     public MedianBeats? MedianBeats(EcgRecord record)
     {
-        var fs = record.SamplingRateHz;
+        var recordRate = record.SamplingRateHz;
         var (start, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
-        var peaks = _detector.Detect(record.Signals, record.RecordedSamples, fs);
-        var before = (int)Math.Round(BeforeSeconds * fs);
-        var after = (int)Math.Round(AfterSeconds * fs);
+        var peaks = _detector.Detect(record.Signals, record.RecordedSamples, recordRate);
+        var before = (int)Math.Round(BeforeSeconds * recordRate);
+        var after = (int)Math.Round(AfterSeconds * recordRate);
         var usable = peaks.Where(p => p - before >= start && p + after < start + length).ToArray();
         if (usable.Length == 0) return null;
+        var factor = recordRate < FinestRecordRateToInterpolateHz && recordRate == Math.Round(recordRate)
+            ? (int)Math.Ceiling(2 * FinestRecordRateToInterpolateHz / recordRate) : 1;
+        var fs = recordRate;
 
         // Zero-phase 0.5–40 Hz as one cascade: removes baseline wander and mains hum without moving any wave in time.
         var bandPass = fs > 100
@@ -132,11 +149,17 @@ public sealed class BeatDelineator
         var column = new double[usable.Length];
         var filtered = record.Signals.Select(s => s.AsSpan(start, length).ToArray()).ToArray();
         bandPass.FilterZeroPhase(filtered, 0, length);
+        if (factor > 1)
+        {
+            var resampler = new PolyphaseResampler((int)recordRate, (int)recordRate * factor);
+            filtered = [.. filtered.Select(lead => resampler.Resample(lead))];
+            (fs, before, after) = (recordRate * factor, before * factor, after * factor);
+        }
         for (var l = 0; l < record.Signals.Length; l++)
         {
             var signal = filtered[l];
             var template = new double[before + after + 1];
-            var leadSegments = usable.Select(p => signal.AsSpan(p - start - before, template.Length).ToArray()).ToArray();
+            var leadSegments = usable.Select(p => signal.AsSpan((p - start) * factor - before, template.Length).ToArray()).ToArray();
             ColumnMedians(leadSegments, template, column);
             beats[l] = template;
             segments[l] = leadSegments;
@@ -151,7 +174,9 @@ public sealed class BeatDelineator
             RIndex = before,
             SamplingRateHz = fs,
             RPeaks = peaks,
-            RrSeconds = peaks.Zip(peaks.Skip(1), (a, b) => (b - a) / fs).ToArray(),
+            RecordSamplingRateHz = recordRate,
+            SegmentPeaks = usable,
+            RrSeconds = peaks.Zip(peaks.Skip(1), (a, b) => (b - a) / recordRate).ToArray(),
             BeatCorrelation = correlation,
             Segments = segments,
         };

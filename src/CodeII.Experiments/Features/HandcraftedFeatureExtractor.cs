@@ -91,7 +91,7 @@ public sealed class HandcraftedFeatureExtractor : IEcgFeatureExtractor
 
     static void Rhythm(MedianBeats beats, Slots f)
     {
-        if (RrStatistics.FromPeaks(beats.RPeaks, beats.SamplingRateHz) is not { } rr) return;
+        if (RrStatistics.FromPeaks(beats.RPeaks, beats.RecordSamplingRateHz) is not { } rr) return;
         f["hr_bpm"] = rr.HeartRateBpm;
         f["rr_mean_ms"] = rr.MeanMs;
         f["rr_min_ms"] = rr.MinMs;

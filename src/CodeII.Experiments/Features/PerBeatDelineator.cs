@@ -27,12 +27,10 @@ public sealed class PerBeatDelineator
     {
         var all = Delineator.MedianBeats(record);
         if (all is null) return [];
-        var (start, length) = record.RecordedSamples.GetOffsetAndLength(record.SampleCount);
         // The beats MedianBeats cut a full window around, in the order of its Segments.
-        var after = all.Length - 1 - all.RIndex;
-        var peaks = all.RPeaks.Where(p => p - all.RIndex >= start && p + after < start + length).ToArray();
+        var peaks = all.SegmentPeaks;
         var fs = record.SamplingRateHz;
-        var qrsHalf = (int)Math.Round(0.10 * fs);
+        var qrsHalf = (int)Math.Round(0.10 * all.SamplingRateHz);
         var leads = all.Segments.Length;
 
         var result = new BeatFiducials[peaks.Length];
@@ -83,6 +81,8 @@ public sealed class PerBeatDelineator
             RIndex = all.RIndex,
             SamplingRateHz = all.SamplingRateHz,
             RPeaks = members.Select(m => peaks[m]).ToArray(),
+            RecordSamplingRateHz = all.RecordSamplingRateHz,
+            SegmentPeaks = members.Select(m => peaks[m]).ToArray(),
             RrSeconds = rr,
             BeatCorrelation = new double[segments.Length],
             Segments = segments,
