@@ -186,6 +186,7 @@ public class CliErrorTests
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void Bench_features_with_a_python_that_lacks_numpy_names_the_Debian_package_not_a_traceback()
     {
         var dir = RepoPaths.NewTemporaryDirectory();

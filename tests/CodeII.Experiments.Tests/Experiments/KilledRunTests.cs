@@ -37,12 +37,28 @@ public class KilledRunTests
         var (process, stdout, stderr) = CliTests.StartCodeii(dir, args);
         using var _ = process;
         var clock = Stopwatch.StartNew();
+        var stepping = false;
         while (clock.Elapsed < TimeSpan.FromMinutes(2) && !process.HasExited)
         {
             folder ??= Directory.Exists(Path.Combine(dir, "runs", "killed")) ? Directory.GetDirectories(Path.Combine(dir, "runs", "killed")).SingleOrDefault() : null;
             var events = folder is null ? [] : ReadLines(Path.Combine(folder, RunEvents.File));
-            var started = events.Any(l => l.Contains($"\"event\":\"stage_started\",\"stage\":\"{stage}\""));
-            if (started && (stage != "sweep" || ReadLines(Path.Combine(folder!, RunFolder.TrialsFile)).Length >= 4)) break;
+            bool Started(string name) => events.Any(l => l.Contains($"\"event\":\"stage_started\",\"stage\":\"{name}\""));
+            if (Started(stage) && (stage != "sweep" || ReadLines(Path.Combine(folder!, RunFolder.TrialsFile)).Length >= 4)) break;
+            // The report stage lasts a few tens of milliseconds, which polling can miss on a loaded machine (it did, once
+            // in CI). From the stage before it on, the run is held with SIGSTOP while the test looks and let go for about a
+            // millisecond at a time, so it cannot pass the stage unseen.
+            if (stage == "report" && Started("evaluation"))
+            {
+                if (stepping)
+                {
+                    kill(process.Id, SignalContinue);
+                    Thread.Sleep(1);
+                }
+                // A run that has just ended cannot be signalled; the loop's exit check then says so.
+                kill(process.Id, SignalStop);
+                stepping = true;
+                continue;
+            }
             await Task.Delay(10);
         }
         if (process.HasExited) Assert.Fail($"the run ended before it could be killed during {stage}: " + await stdout + await stderr);
@@ -50,6 +66,11 @@ public class KilledRunTests
         process.WaitForExit();
         return folder!;
     }
+
+    const int SignalStop = 19, SignalContinue = 18; // Linux's SIGSTOP and SIGCONT
+
+    [System.Runtime.InteropServices.DllImport("libc", SetLastError = true)]
+    static extern int kill(int pid, int signal);
 
     /// <summary>The definition run uninterrupted by the CLI in a folder of its own: the run folder to compare with.</summary>
     static string Uninterrupted(string yaml, string name)
