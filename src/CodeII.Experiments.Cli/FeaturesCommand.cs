@@ -118,10 +118,9 @@ static class FeaturesCommand
                 var referenceBeats = WaveAnnotations.Beats(WfdbAnnotationReader.Read(referenceFile));
                 ours = DelineationScoring.Score(beats, referenceBeats, fs);
                 scores.Add(("codeii", path, ours));
-                var recordBase = path.EndsWith(".hea", StringComparison.OrdinalIgnoreCase) ? path[..^4] : path;
                 var peerFiles = parse.GetValue(peers) is { Length: > 0 } given
                     ? given.Select(f => f.FullName).ToArray()
-                    : new[] { recordBase + ".pu0", recordBase + ".pu1" }.Where(File.Exists).ToArray();
+                    : new[] { "pu0", "pu1" }.Select(annotator => RPeakEvaluation.AnnotationFile(source.FileOf(0), annotator)).Where(File.Exists).ToArray();
                 foreach (var file in peerFiles)
                     scores.Add((PeerName(file, ecg.Leads), file, DelineationScoring.Score(WaveAnnotations.Beats(WfdbAnnotationReader.Read(file)), referenceBeats, fs)));
             }

@@ -81,8 +81,8 @@ public sealed class MedianBeats
 /// Delineates the median beat of a multi-lead record. QRS onset and offset are where the spatial velocity of all leads
 /// together falls to a share of its peak and stays there. P and T boundaries are where the wave's return to the
 /// isoelectric line flattens (its slope a share of its steepest): T in the lead where it is largest, P across the
-/// leads where it is clear, combined as ECGdeli combines QRS boundaries (Pilia et al. 2021): the second-earliest onset
-/// and the second-latest offset, so one noisy lead cannot widen the wave.
+/// leads where it is clear, from the earliest onset (the global PR) to the second-latest offset, as ECGdeli combines
+/// QRS offsets (Pilia et al. 2021), so one noisy lead cannot drag the P wave into the PR segment.
 /// </summary>
 public sealed class BeatDelineator
 {
@@ -180,6 +180,13 @@ public sealed class BeatDelineator
             BeatCorrelation = correlation,
             Segments = segments,
         };
+    }
+
+    /// <summary>The QRS onset and offset alone (NaN when no lead moves), without looking for P and T.</summary>
+    public BeatDelineation DelineateQrs(MedianBeats beats)
+    {
+        var (onset, offset) = QrsBoundaries(beats);
+        return onset < 0 ? new BeatDelineation() : new BeatDelineation { QrsOnset = beats.TimeOf(onset), QrsOffset = beats.TimeOf(offset) };
     }
 
     public BeatDelineation Delineate(MedianBeats beats)

@@ -108,7 +108,7 @@ public static class DelineationScoring
                 .Select(m => (m.Ours![boundary] - m.Reference[boundary]) / samplingRateHz * 1000).ToArray();
             double? tolerance = CseToleranceMs.TryGetValue(boundary, out var t) ? t : null;
             double? within = tolerance is null || errors.Length == 0 ? null : errors.Count(e => Math.Abs(e) <= tolerance) / (double)errors.Length;
-            return new BoundaryScore(boundary, annotated.Length, errors.Length, Mean(errors), SampleSd(errors), tolerance, within);
+            return new BoundaryScore(boundary, annotated.Length, errors.Length, Mean(errors), BasicFeatureExtractor.StandardDeviation(errors), tolerance, within);
         }).ToArray();
         return new DelineationScore(reference.Count, matches.Count(m => m.Ours is not null), boundaries);
     }
@@ -126,11 +126,4 @@ public static class DelineationScoring
     }
 
     static double Mean(double[] x) => x.Length == 0 ? double.NaN : x.Average();
-
-    static double SampleSd(double[] x)
-    {
-        if (x.Length < 2) return double.NaN;
-        var mean = x.Average();
-        return Math.Sqrt(x.Sum(v => (v - mean) * (v - mean)) / (x.Length - 1));
-    }
 }

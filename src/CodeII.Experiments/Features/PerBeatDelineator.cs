@@ -31,7 +31,6 @@ public sealed class PerBeatDelineator
         var peaks = all.SegmentPeaks;
         var fs = record.SamplingRateHz;
         var qrsHalf = (int)Math.Round(0.10 * all.SamplingRateHz);
-        var leads = all.Segments.Length;
 
         var result = new BeatFiducials[peaks.Length];
         var scratch = new double[2 * NeighbourBeats + 1];
@@ -46,7 +45,7 @@ public sealed class PerBeatDelineator
             var to = Math.Min(peaks.Length - 1, b + NeighbourBeats);
             var rr = Enumerable.Range(from, to - from).Select(i => (peaks[i + 1] - peaks[i]) / fs).ToArray();
             var template = Delineator.Delineate(Template(all, members, peaks, rr, scratch));
-            var own = Delineator.Delineate(Template(all, [b], peaks, rr, scratch));
+            var own = Delineator.DelineateQrs(Template(all, [b], peaks, rr, scratch));
             var d = template with { QrsOnset = own.QrsOnset, QrsOffset = own.QrsOffset };
             var r = peaks[b];
             double At(double seconds) => double.IsNaN(seconds) ? double.NaN : r + Math.Round(seconds * fs);
