@@ -74,28 +74,23 @@ public static class EcgPlot
     /// each boundary, the lines of a trace separated by gaps.</summary>
     static IEnumerable<object> MarkTraces(EcgRecord record, EcgSheet sheet, BeatMarks marks)
     {
-        var fs = record.SamplingRateHz;
-        var (peakX, peakY) = (new List<double>(), new List<double>());
-        foreach (var segment in sheet.Segments)
-            foreach (var r in marks.RPeaks)
-                if (EcgSheet.SampleIn(segment, r / fs, fs) is { } k && record.Signals[segment.Lead][segment.FirstSample + k] is var v && !float.IsNaN(v))
-                {
-                    peakX.Add(segment.StartSeconds + k / fs);
-                    peakY.Add(v - segment.Row * EcgSheet.RowSpacingMv);
-                }
-        yield return new { type = "scattergl", mode = "markers", x = peakX, y = peakY, name = "R peaks", marker = new { color = "#7b241c", size = 6 }, hovertemplate = "R peak<extra></extra>" };
-        foreach (var wave in marks.Boundaries().GroupBy(m => m.Wave))
+        var peaks = sheet.RPeaksOn(record, marks).ToArray();
+        yield return new
+        {
+            type = "scattergl", mode = "markers", x = peaks.Select(p => p.SheetSeconds).ToList(),
+            y = peaks.Select(p => p.Millivolts - p.Segment.Row * EcgSheet.RowSpacingMv).ToList(), name = "R peaks",
+            marker = new { color = "#7b241c", size = 6 }, hovertemplate = "R peak<extra></extra>",
+        };
+        foreach (var wave in sheet.BoundariesOn(record, marks).GroupBy(b => b.Mark.Wave))
         {
             var (x, y, text) = (new List<double?>(), new List<double?>(), new List<string?>());
-            foreach (var segment in sheet.Segments)
-                foreach (var mark in wave)
-                    if (EcgSheet.SampleIn(segment, mark.Seconds, fs) is { } k)
-                    {
-                        var (t, baseline) = (segment.StartSeconds + k / fs, -segment.Row * EcgSheet.RowSpacingMv);
-                        x.AddRange([t, t, null]);
-                        y.AddRange([baseline - 0.8, baseline + 0.8, null]);
-                        text.AddRange([$"{mark.Wave} {mark.Point}", $"{mark.Wave} {mark.Point}", null]);
-                    }
+            foreach (var (segment, t, mark) in wave)
+            {
+                var baseline = -segment.Row * EcgSheet.RowSpacingMv;
+                x.AddRange([t, t, null]);
+                y.AddRange([baseline - 0.8, baseline + 0.8, null]);
+                text.AddRange([$"{mark.Wave} {mark.Point}", $"{mark.Wave} {mark.Point}", null]);
+            }
             yield return new { type = "scattergl", mode = "lines", x, y, text, name = $"{wave.Key} boundaries", line = new { color = WaveColours[wave.Key], width = 1 }, hovertemplate = "%{text}<extra></extra>" };
         }
     }

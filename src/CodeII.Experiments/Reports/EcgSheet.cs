@@ -1,4 +1,5 @@
 using CodeII.Experiments.Data;
+using CodeII.Experiments.Features;
 
 namespace CodeII.Experiments.Reports;
 
@@ -55,9 +56,36 @@ public sealed record EcgSheet(IReadOnlyList<EcgSheet.Segment> Segments, int Rows
             : $"{seconds:0.##} s";
     }
 
+    /// <summary>An R peak where a segment shows it: at <see cref="SheetSeconds"/> on the time axis, on the trace's value.</summary>
+    public sealed record PlacedPeak(Segment Segment, double SheetSeconds, float Millivolts);
+
+    /// <summary>A boundary mark where a segment shows it.</summary>
+    public sealed record PlacedBoundary(Segment Segment, double SheetSeconds, BeatMark Mark);
+
+    /// <summary>Every R peak on every segment that shows it, segment by segment; a peak on a gap in the trace is left out.</summary>
+    public IEnumerable<PlacedPeak> RPeaksOn(EcgRecord record, BeatMarks marks)
+    {
+        var fs = record.SamplingRateHz;
+        foreach (var segment in Segments)
+            foreach (var r in marks.RPeaks)
+                if (SampleIn(segment, r / fs, fs) is { } k && record.Signals[segment.Lead][segment.FirstSample + k] is var v && !float.IsNaN(v))
+                    yield return new PlacedPeak(segment, segment.StartSeconds + k / fs, v);
+    }
+
+    /// <summary>Every boundary mark on every segment that shows it, segment by segment.</summary>
+    public IEnumerable<PlacedBoundary> BoundariesOn(EcgRecord record, BeatMarks marks)
+    {
+        var fs = record.SamplingRateHz;
+        var boundaries = marks.Boundaries().ToArray();
+        foreach (var segment in Segments)
+            foreach (var mark in boundaries)
+                if (SampleIn(segment, mark.Seconds, fs) is { } k)
+                    yield return new PlacedBoundary(segment, segment.StartSeconds + k / fs, mark);
+    }
+
     /// <summary>Where a mark at <paramref name="seconds"/> (from the record's first sample) falls on a segment: its
     /// sample within the segment, or null when the segment does not show that moment.</summary>
-    public static int? SampleIn(Segment segment, double seconds, double samplingRateHz)
+    static int? SampleIn(Segment segment, double seconds, double samplingRateHz)
     {
         var k = (int)Math.Round(seconds * samplingRateHz) - segment.FirstSample;
         return k >= 0 && k < segment.SampleCount ? k : null;

@@ -75,19 +75,14 @@ public static class EcgSvg
     /// classes and data attributes say what each one marks.</summary>
     static void AppendMarks(StringBuilder svg, EcgRecord record, EcgSheet sheet, BeatMarks marks)
     {
-        var fs = record.SamplingRateHz;
-        foreach (var segment in sheet.Segments)
+        foreach (var (segment, t, mark) in sheet.BoundariesOn(record, marks))
         {
-            foreach (var mark in marks.Boundaries())
-                if (EcgSheet.SampleIn(segment, mark.Seconds, fs) is { } k)
-                {
-                    var x = XPixels(segment.StartSeconds + k / fs);
-                    svg.Append(Invariant($"""<line class="boundary" data-wave="{mark.Wave}" data-point="{mark.Point}" data-lead="{WebUtility.HtmlEncode(segment.Label)}" x1="{x:0.#}" x2="{x:0.#}" y1="{YPixels(segment.Row, 0.8):0.#}" y2="{YPixels(segment.Row, -0.8):0.#}" stroke="{EcgPlot.WaveColours[mark.Wave]}" stroke-width="1" stroke-opacity="0.8"/>"""));
-                }
-            foreach (var r in marks.RPeaks)
-                if (EcgSheet.SampleIn(segment, r / fs, fs) is { } k && record.Signals[segment.Lead][segment.FirstSample + k] is var v && !float.IsNaN(v))
-                    svg.Append(Invariant($"""<circle class="r-peak" data-lead="{WebUtility.HtmlEncode(segment.Label)}" cx="{XPixels(segment.StartSeconds + k / fs):0.#}" cy="{YPixels(segment.Row, v):0.#}" r="{PixelsPerMm * 0.8:0.#}" fill="#7b241c"/>"""));
+            var x = XPixels(t);
+            svg.Append(Invariant($"""<line class="boundary" data-wave="{mark.Wave}" data-point="{mark.Point}" data-lead="{WebUtility.HtmlEncode(segment.Label)}" x1="{x:0.#}" x2="{x:0.#}" y1="{YPixels(segment.Row, 0.8):0.#}" y2="{YPixels(segment.Row, -0.8):0.#}" stroke="{EcgPlot.WaveColours[mark.Wave]}" stroke-width="1" stroke-opacity="0.8"/>"""));
         }
+        // The dots after every line, so no line is drawn over a dot.
+        foreach (var (segment, t, v) in sheet.RPeaksOn(record, marks))
+            svg.Append(Invariant($"""<circle class="r-peak" data-lead="{WebUtility.HtmlEncode(segment.Label)}" cx="{XPixels(t):0.#}" cy="{YPixels(segment.Row, v):0.#}" r="{PixelsPerMm * 0.8:0.#}" fill="#7b241c"/>"""));
     }
 
     /// <summary>The trace as path commands: per pixel column the samples' minimum and maximum, in time order; a gap
