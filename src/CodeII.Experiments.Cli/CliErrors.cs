@@ -62,6 +62,8 @@ static class CliErrors
         // the null and range variants are our own mistakes, not the user's.
         ArgumentNullException or ArgumentOutOfRangeException => null,
         ArgumentException => Usage,
+        // The scheduler refused or is not there: the machine's setup, said in the message.
+        Cluster.ClusterException => DataOrIo,
         EcgDataException or ModelBundleException or IOException or UnauthorizedAccessException or InvalidDataException or JsonException => DataOrIo,
         _ => null,
     };

@@ -10,6 +10,8 @@ root.Subcommands.Add(CompareCommand.Create());
 root.Subcommands.Add(DataCommand.Create());
 root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(BenchCommand.Create());
+root.Subcommands.Add(ClusterCommand.Status());
+root.Subcommands.Add(ClusterCommand.Task());
 var parse = root.Parse(args);
 // A command line the parser refuses is a usage error (2), like a bad definition; the parser's own default is 1.
 if (parse.Errors.Count > 0) return CliErrors.ParseErrors(parse);

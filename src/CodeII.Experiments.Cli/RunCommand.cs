@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.CommandLine;
+using CodeII.Experiments.Cluster;
 using CodeII.Experiments.Evaluation;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Experiments;
@@ -20,13 +21,40 @@ static class RunCommand
         var cacheOption = new Option<DirectoryInfo>("--cache") { Description = "Feature cache folder (Arrow files)", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("cache", "features")) };
         var noCacheOption = new Option<bool>("--no-cache") { Description = "Extract features afresh and do not write the cache" };
         var threadsOption = new Option<int>("--max-threads") { Description = "Cap on threads for feature extraction and trials (default: all cores)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var executorOption = new Option<string>("--executor") { Description = "Where the stages run: local (this process) or slurm (jobs through sbatch; see the README's \"Running on a cluster\")", DefaultValueFactory = _ => "local" }
+            .AcceptOnlyFromAmong("local", ClusterPlan.SlurmExecutor);
+        var partitionOption = new Option<string>("--partition") { Description = "slurm: the partition to submit to (default: the cluster's default)" };
+        var gpusOption = new Option<int>("--gpus-per-task") { Description = "slurm: GPUs asked for the network's training job (0: none)" };
+        var arrayParallelismOption = new Option<int>("--array-parallelism") { Description = "slurm: how many tasks of a job array run at once (0: as many as the scheduler allows)" };
+        var shardOption = new Option<int>("--shard-size") { Description = "slurm: records per feature-extraction task", DefaultValueFactory = _ => ClusterPlan.DefaultShardSize };
+        var dryRunOption = new Option<bool>("--dry-run") { Description = "slurm: write the run folder and the sbatch scripts (cluster/slurm/) without submitting them" };
+        var waitOption = new Option<bool>("--wait") { Description = "slurm: stay until the run finishes or none of its jobs is queued, printing progress" };
         var command = new Command("run", "Run an experiment definition end to end and write an HTML report")
         {
             definitionArgument, resumeOption, runsOption, threadsOption, cacheOption, noCacheOption,
+            executorOption, partitionOption, gpusOption, arrayParallelismOption, shardOption, dryRunOption, waitOption,
         };
-        command.SetAction((parse, cancellationToken) =>
-            Task.FromResult(CliErrors.Run(AnsiConsole.Console, () => Execute(parse.GetValue(definitionArgument), parse.GetValue(resumeOption), parse.GetValue(runsOption)!,
-                parse.GetValue(threadsOption), parse.GetValue(noCacheOption) ? null : parse.GetValue(cacheOption)!.FullName, cancellationToken))));
+        command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run(AnsiConsole.Console, () =>
+        {
+            var (definition, resume, runs) = (parse.GetValue(definitionArgument), parse.GetValue(resumeOption), parse.GetValue(runsOption)!);
+            var cache = parse.GetValue(noCacheOption) ? null : parse.GetValue(cacheOption)!.FullName;
+            var slurmOnly = new Option[] { partitionOption, gpusOption, arrayParallelismOption, shardOption, dryRunOption, waitOption }
+                .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+            var cluster = parse.GetValue(executorOption) == ClusterPlan.SlurmExecutor
+                || resume is not null && ClusterPlan.IsClusterRun(RunFolder.Open(resume.FullName));
+            if (!cluster && slurmOnly is not null) throw new UsageException($"{slurmOnly.Name} applies to --executor slurm only");
+            if (!cluster) return Execute(definition, resume, runs, parse.GetValue(threadsOption), cache, cancellationToken);
+            return ClusterCommand.Run(AnsiConsole.Console, definition, resume, runs, cache, new ClusterSettings
+            {
+                Command = ClusterCommand.ThisProgram(),
+                CpusPerTask = parse.GetResult(threadsOption) is { Implicit: false } ? parse.GetValue(threadsOption) : 1,
+                Partition = parse.GetValue(partitionOption),
+                GpusPerTask = parse.GetValue(gpusOption),
+                ArrayParallelism = parse.GetValue(arrayParallelismOption),
+                ShardSize = parse.GetValue(shardOption),
+                FeatureCache = cache,
+            }, parse.GetValue(dryRunOption), parse.GetValue(waitOption), cancellationToken);
+        })));
         return command;
     }
 

@@ -22,11 +22,16 @@ public sealed class FeaturesStage : IRunStage
 
     public bool IsComplete(RunContext run) => false;
 
+    /// <summary>The extractors that read records, one per record-based feature set; a run whose every set is learned
+    /// still reads each record's ids, patient and labels, through the metadata-only extractor.</summary>
+    public static IReadOnlyList<IEcgFeatureExtractor> RecordExtractors(ExperimentDefinition definition) =>
+        [.. definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(FeatureSetCatalog.Create).DefaultIfEmpty<IEcgFeatureExtractor>(new MetadataOnlyExtractor())];
+
     public void Run(RunContext run)
     {
         var extractors = run.Definition.FeatureParts.Where(p => p != LearnedFeatures.SetName).Select(FeatureSetCatalog.Create).ToArray();
         var uses = new List<string>();
-        foreach (var extractor in extractors.DefaultIfEmpty<IEcgFeatureExtractor>(new MetadataOnlyExtractor()))
+        foreach (var extractor in RecordExtractors(run.Definition))
         {
             var (table, use) = ExtractOrLoad(run.Definition.Dataset, run.Options, run.Source, extractor, run.Cancellation);
             run.Tables[extractor.Name] = table;

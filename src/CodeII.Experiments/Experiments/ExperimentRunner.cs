@@ -28,6 +28,8 @@ public sealed record RunOptions
     public Action<RunFolder>? RunFolderReady { get; init; }
     /// <summary>Shown the sweep engine before it runs, with the rows it is given.</summary>
     public Action<SweepEngine>? SweepStarting { get; init; }
+    /// <summary>End the session after this stage (a cluster job that runs part of the plan); null runs the whole plan.</summary>
+    public string? StopAfterStage { get; init; }
 }
 
 public sealed record RunResult(RunFolder Folder, string ReportPath, ExperimentMetrics Metrics, RunManifest Manifest)
@@ -54,8 +56,69 @@ public static class ExperimentRunner
         // Held from before the folder has a definition, so a resume of this folder is refused for as long as the run goes on.
         using var folderLock = RunLock.AcquireNew(folder);
         options.RunFolderReady?.Invoke(folder);
-        return Start(definition, definitionText, definitionPath, folder, source, options, started, cancellationToken);
+        return Whole(Start(definition, definitionText, definitionPath, folder, source, options, started, cancellationToken));
     }
+
+    /// <summary>
+    /// A new run folder that holds the definition and the run's start, with no stage run yet: a cluster executor
+    /// makes the folder here and its jobs run the stages (<see cref="ResumeThrough"/>).
+    /// </summary>
+    public static RunFolder Create(ExperimentDefinition definition, string definitionText, string definitionPath, RunOptions options)
+    {
+        if (definition.Transfer is not null) throw new ArgumentException("a transfer definition runs its cells in one session; it cannot be created as a plain run folder");
+        var started = DateTime.UtcNow;
+        var source = Datasets.CreateSource(definition);
+        try
+        {
+            var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
+            using var folderLock = RunLock.AcquireNew(folder);
+            Begin(definition, definitionText, definitionPath, folder, source, options, started);
+            return folder;
+        }
+        finally
+        {
+            (source as IDisposable)?.Dispose();
+        }
+    }
+
+    /// <summary>Continues a run folder through <paramref name="lastStage"/> and stops there, keeping what it made for
+    /// the next session: the stages before it are loaded or run as in any resume.</summary>
+    public static void ResumeThrough(string runFolder, string lastStage, RunOptions options, CancellationToken cancellationToken = default)
+    {
+        var folder = RunFolder.Open(runFolder);
+        var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile));
+        if (!RunPlan.For(definition).Any(s => s.Name == lastStage))
+            throw new ArgumentException($"this run's plan has no stage '{lastStage}' (it has {string.Join(", ", RunPlan.For(definition).Select(s => s.Name))})");
+        ResumeCore(runFolder, options with { StopAfterStage = lastStage }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Sweeps some of a run's streams into a trial log of their own, in a run folder whose stages before the sweep are
+    /// done (a cluster task; many run at once, so this writes nothing else in the folder, not even its event log).
+    /// A log left by an interrupted task is replayed, so its finished trials are not trained again.
+    /// </summary>
+    public static void SweepStreams(string runFolder, IReadOnlySet<string> streams, string trialLog, RunOptions options, CancellationToken cancellationToken = default)
+    {
+        var folder = RunFolder.Open(runFolder);
+        var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile));
+        var events = new RunEvents(folder);
+        using var run = new RunContext
+        {
+            Definition = definition, Options = options, Folder = folder, Source = Datasets.CreateSource(definition), Events = events,
+            Manifest = events.StartingManifest(), Cancellation = cancellationToken,
+        };
+        foreach (var stage in RunPlan.For(definition).TakeWhile(s => s is not SweepStage))
+        {
+            if (stage.IsComplete(run)) stage.Load(run);
+            // These two read their tables from the cache, where the stage that ran before left them.
+            else if (stage is FeaturesStage or EmbeddingsStage) stage.Run(run);
+            else throw new InvalidDataException($"{folder.Path}: the {stage.Name} stage has not run yet, and the sweep needs it");
+        }
+        SweepStage.Sweep(run, streams, trialLog);
+    }
+
+    static RunResult Whole(RunResult? result) =>
+        result ?? throw new InvalidOperationException("the run stopped before its last stage, as asked (RunOptions.StopAfterStage)");
 
     /// <summary>
     /// Runs a definition in a given folder (a transfer run's cell): a finished run there is read back, an interrupted
@@ -71,15 +134,15 @@ public static class ExperimentRunner
         if (File.Exists(resolved) && File.ReadAllText(resolved) != System.Text.Json.JsonSerializer.Serialize(definition, RunFolder.Json) + "\n")
             throw new InvalidDataException($"{folder.Path}: this run folder was made by another definition ({RunFolder.ResolvedDefinitionFile} differs); start a new run");
         if (folder.IsFinished) return Finished(folder);
-        if (!folder.HasStarted) return Start(definition, definitionText, definitionPath, folder, Datasets.CreateSource(definition), options, DateTime.UtcNow, cancellationToken);
+        if (!folder.HasStarted) return Whole(Start(definition, definitionText, definitionPath, folder, Datasets.CreateSource(definition), options, DateTime.UtcNow, cancellationToken));
         var events = new RunEvents(folder);
         events.RepairTornTail();
         // The cell's own writer is its transfer run's, which holds the lock: the transfer run's events name it.
-        return Continue(definition, folder, events, events.StartingManifest(), options, lastWriter: null, cancellationToken);
+        return Whole(Continue(definition, folder, events, events.StartingManifest(), options, lastWriter: null, cancellationToken));
     }
 
     /// <summary>An interrupted run's next session in its own folder, with the manifest it started with.</summary>
-    static RunResult Continue(ExperimentDefinition definition, RunFolder folder, RunEvents events, RunManifest manifest, RunOptions options,
+    static RunResult? Continue(ExperimentDefinition definition, RunFolder folder, RunEvents events, RunManifest manifest, RunOptions options,
         RunWriter? lastWriter, CancellationToken cancellationToken)
     {
         var source = Datasets.CreateSource(definition);
@@ -95,8 +158,19 @@ public static class ExperimentRunner
         JsonConventions.ReadFile<ExperimentMetrics>(folder.FileIn(RunFolder.MetricsFile)),
         folder.ReadManifest());
 
-    static RunResult Start(ExperimentDefinition definition, string definitionText, string definitionPath, RunFolder folder, IEcgSource source,
+    static RunResult? Start(ExperimentDefinition definition, string definitionText, string definitionPath, RunFolder folder, IEcgSource source,
         RunOptions options, DateTime started, CancellationToken cancellationToken)
+    {
+        var (events, manifest) = Begin(definition, definitionText, definitionPath, folder, source, options, started);
+        return Execute(new RunContext
+        {
+            Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
+        });
+    }
+
+    /// <summary>Writes a new run's definition and its starting event, which carries the manifest it starts with.</summary>
+    static (RunEvents Events, RunManifest Manifest) Begin(ExperimentDefinition definition, string definitionText, string definitionPath, RunFolder folder,
+        IEcgSource source, RunOptions options, DateTime started)
     {
         var manifest = NewManifest(definition, definitionText, definitionPath, options, started) with
         {
@@ -108,10 +182,7 @@ public static class ExperimentRunner
         folder.WriteJson(RunFolder.ResolvedDefinitionFile, definition);
         var events = new RunEvents(folder);
         events.Append(new RunEvent { TimeUtc = started, Event = RunEvent.Started, Manifest = manifest });
-        return Execute(new RunContext
-        {
-            Definition = definition, Options = options, Folder = folder, Source = source, Events = events, Manifest = manifest, Cancellation = cancellationToken,
-        });
+        return (events, manifest);
     }
 
     /// <summary>The event that begins a resumed session, saying how the last one ended: cancelled, failed, or its process gone.</summary>
@@ -150,7 +221,10 @@ public static class ExperimentRunner
     /// are there are skipped, the trial log is replayed into the tuners, and a network resumes from its last epoch.
     /// The result equals an uninterrupted run's.
     /// </summary>
-    public static RunResult Resume(string runFolder, RunOptions options, CancellationToken cancellationToken = default)
+    public static RunResult Resume(string runFolder, RunOptions options, CancellationToken cancellationToken = default) =>
+        Whole(ResumeCore(runFolder, options, cancellationToken));
+
+    static RunResult? ResumeCore(string runFolder, RunOptions options, CancellationToken cancellationToken)
     {
         var folder = RunFolder.Open(runFolder);
         if (folder.TransferRun() is { } transferRun)
@@ -173,7 +247,8 @@ public static class ExperimentRunner
         return Continue(definition, folder, events, manifest, options, folderLock.Previous, cancellationToken);
     }
 
-    static RunResult Execute(RunContext run)
+    /// <summary>Runs the plan's stages that are not complete; null when it stopped after <see cref="RunOptions.StopAfterStage"/>.</summary>
+    static RunResult? Execute(RunContext run)
     {
         using (run)
         {
@@ -186,12 +261,19 @@ public static class ExperimentRunner
                     {
                         stage.Load(run);
                         run.Report(stage.Name, 1, 1, "done in an earlier session");
-                        continue;
                     }
-                    run.Events.Append(RunEvent.StageStarted, stage.Name);
-                    run.StageDetail = null;
-                    stage.Run(run);
-                    run.Events.Append(RunEvent.StageDone, stage.Name, run.StageDetail);
+                    else
+                    {
+                        run.Events.Append(RunEvent.StageStarted, stage.Name);
+                        run.StageDetail = null;
+                        stage.Run(run);
+                        run.Events.Append(RunEvent.StageDone, stage.Name, run.StageDetail);
+                    }
+                    if (stage.Name == run.Options.StopAfterStage)
+                    {
+                        run.Events.Append(RunEvent.Stopped, stage.Name);
+                        return null;
+                    }
                 }
                 // The manifest is the run's summary: written once, after everything else.
                 run.Folder.WriteJson(RunFolder.ManifestFile, run.Manifest);

@@ -21,10 +21,16 @@ public sealed class SweepStage : IRunStage
 
     public bool IsComplete(RunContext run) => ModelsStage.Saved(run);
 
-    public void Run(RunContext run)
+    public void Run(RunContext run) => run.Swept = Sweep(run, onlyStreams: null, RunFolder.TrialsFile);
+
+    /// <summary>Sweeps the given streams (every stream when null), replaying the trial log <paramref name="trialLog"/>
+    /// (a path in the run folder) and appending each new trial to it: a cluster task sweeps one stream into a log of its own.</summary>
+    internal static SweepResult Sweep(RunContext run, IReadOnlySet<string>? onlyStreams, string trialLog)
     {
         var definition = run.Definition;
         var (development, developmentSplit) = run.Split!.WithoutTest();
+        var logPath = run.Folder.FileIn(trialLog);
+        if (Path.GetDirectoryName(logPath) is { } logFolder) Directory.CreateDirectory(logFolder);
         var engine = new SweepEngine
         {
             FeatureSets = [.. definition.Features.Select(set => (set, run.FeatureSet(set).Take(development)))],
@@ -34,11 +40,16 @@ public sealed class SweepStage : IRunStage
             Seed = definition.Seed,
             Settings = definition.Sweep,
             MaxThreads = run.Options.MaxThreads,
-            Replay = TrialLog.Read(run.Folder.FileIn(RunFolder.TrialsFile), repairTornTail: true),
+            Replay = TrialLog.Read(logPath, repairTornTail: true),
+            OnlyStreams = onlyStreams,
         };
         run.Options.SweepStarting?.Invoke(engine);
-        run.Swept = engine.Run(trial => run.Folder.AppendJsonLine(RunFolder.TrialsFile, trial), run.Options.Progress, run.Options.SweepStatus, run.Cancellation);
+        return engine.Run(trial => run.Folder.AppendJsonLine(trialLog, trial), run.Options.Progress, run.Options.SweepStatus, run.Cancellation);
     }
+
+    /// <summary>The streams this definition's sweep runs, in order, before any data are read.</summary>
+    public static IReadOnlyList<SweepStream> Streams(ExperimentDefinition definition) =>
+        SweepEngine.PlanStreams(definition.Features, definition.LabelSubsets, definition.Learners, definition.Sweep);
 }
 
 /// <summary>

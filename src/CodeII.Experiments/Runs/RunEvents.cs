@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace CodeII.Experiments.Runs;
 
 /// <summary>What happened to a run, one line of <c>events.jsonl</c> each: started (with the manifest as it began),
-/// resumed, stage_started, stage_done, cancelled, failed, finished.</summary>
+/// resumed, stage_started, stage_done, cancelled, failed, stopped, finished.</summary>
 public sealed record RunEvent
 {
     public const string Started = "started";
@@ -13,6 +13,8 @@ public sealed record RunEvent
     public const string Cancelled = "cancelled";
     public const string Failed = "failed";
     public const string Finished = "finished";
+    /// <summary>A session that ran part of the plan, as asked (a cluster job), and left the rest to the next job.</summary>
+    public const string Stopped = "stopped";
 
     public required DateTime TimeUtc { get; init; }
     public required string Event { get; init; }

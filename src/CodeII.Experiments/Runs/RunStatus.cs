@@ -13,6 +13,7 @@ public sealed record RunStatus(string State, string Description)
     public const string Cancelled = "cancelled";
     public const string Failed = "failed";
     public const string Interrupted = "interrupted";
+    public const string Waiting = "waiting";
 
     public bool IsRunning => State == Running;
 
@@ -46,6 +47,7 @@ public sealed record RunStatus(string State, string Description)
         var last = events.LastOrDefault();
         if (last?.Event == RunEvent.Cancelled) return new(Cancelled, $"cancelled at {Time(last.TimeUtc)}");
         if (last?.Event == RunEvent.Failed) return new(Failed, $"failed: {last.Detail}");
+        if (last?.Event == RunEvent.Stopped) return new(Waiting, $"waiting: its last job ran it through the {last.Stage} stage at {Time(last.TimeUtc)}; the next job continues it");
         var process = writer is null ? "the process that ran it" : $"the process that ran it ({writer})";
         var stage = events.LastOrDefault(e => e.Event is RunEvent.StageStarted or RunEvent.StageDone) is { Event: RunEvent.StageStarted, Stage: { } name }
             ? $" during the {name} stage" : "";

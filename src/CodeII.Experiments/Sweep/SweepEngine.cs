@@ -153,6 +153,8 @@ public sealed record SweepEngine
     public int MaxThreads { get; init; } = Environment.ProcessorCount;
     /// <summary>Trials already logged by an interrupted run of the same definition; they are replayed, not retrained.</summary>
     public IReadOnlyList<TrialRecord> Replay { get; init; } = [];
+    /// <summary>Run these streams only (by name), as one cluster task does; null runs them all.</summary>
+    public IReadOnlySet<string>? OnlyStreams { get; init; }
 
     sealed record SetData(FeatureTable Table, float[][] Rows);
 
@@ -164,24 +166,27 @@ public sealed record SweepEngine
 
     string ModelName(string featureSet, string learner) => NameBySet && learner != BinaryLearnerCatalog.Prior ? $"{featureSet}/{learner}" : learner;
 
-    public IReadOnlyList<LabelSubset> LabelGroups => Settings.Sharing == ConfigurationSharing.PerSubset
-        ? Subsets
-        : [.. Subsets.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal).Select(l => new LabelSubset(l, [l]))];
 
     /// <summary>Every stream, in the order they start: each feature set's labels (or subsets), then the prior per label.</summary>
-    public IReadOnlyList<SweepStream> Streams()
+    public IReadOnlyList<SweepStream> Streams() => PlanStreams([.. FeatureSets.Select(s => s.Name)], Subsets, Learners, Settings);
+
+    /// <summary>The streams a sweep of these feature sets, subsets and learners runs, known before any feature is read
+    /// (a cluster executor makes one task of each).</summary>
+    public static IReadOnlyList<SweepStream> PlanStreams(IReadOnlyList<string> featureSets, IReadOnlyList<LabelSubset> subsets,
+        IReadOnlyList<LearnerBudget> learners, SweepSettings settings)
     {
-        var perSubset = Settings.Sharing == ConfigurationSharing.PerSubset;
-        var tuned = Learners.Where(l => l.Learner != BinaryLearnerCatalog.Prior).ToArray();
+        var perSubset = settings.Sharing == ConfigurationSharing.PerSubset;
+        var groups = perSubset ? subsets : [.. subsets.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal).Select(l => new LabelSubset(l, [l]))];
+        var tuned = learners.Where(l => l.Learner != BinaryLearnerCatalog.Prior).ToArray();
         var streams = new List<SweepStream>();
         // Learner caps can make the budget unreachable; the plan counts what can actually run.
-        var trialsPerStream = (int)Math.Min(Settings.Budget.Trials, tuned.Sum(l => (long)l.Trials));
+        var trialsPerStream = (int)Math.Min(settings.Budget.Trials, tuned.Sum(l => (long)l.Trials));
         if (tuned.Length > 0)
-            foreach (var (set, _) in FeatureSets)
-                foreach (var group in LabelGroups)
+            foreach (var set in featureSets)
+                foreach (var group in groups)
                     streams.Add(new SweepStream($"{set}|{group.Name}", set, perSubset ? group.Name : null, group.Labels, tuned, trialsPerStream));
-        foreach (var label in Subsets.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal))
-            streams.Add(new SweepStream($"{BinaryLearnerCatalog.Prior}|{label}", FeatureSets[0].Name, null, [label], [new LearnerBudget(BinaryLearnerCatalog.Prior, 1)], 1));
+        foreach (var label in subsets.SelectMany(s => s.Labels).Distinct(StringComparer.Ordinal))
+            streams.Add(new SweepStream($"{BinaryLearnerCatalog.Prior}|{label}", featureSets[0], null, [label], [new LearnerBudget(BinaryLearnerCatalog.Prior, 1)], 1));
         return streams;
     }
 
@@ -195,7 +200,7 @@ public sealed record SweepEngine
             if (table.RowCount != Split.PartOfExam.Length)
                 throw new ArgumentException($"feature set '{name}' has {table.RowCount} rows; the split has {Split.PartOfExam.Length}");
         var sets = FeatureSets.ToDictionary(s => s.Name, s => new SetData(s.Table, [.. Enumerable.Range(0, s.Table.RowCount).Select(i => s.Table.Row(i).ToArray())]));
-        var streams = Streams();
+        var streams = Streams().Where(s => OnlyStreams is null || OnlyStreams.Contains(s.Name)).ToArray();
         var replay = Replay.GroupBy(t => t.Stream).ToDictionary(g => g.Key, g => g.OrderBy(t => t.Trial).ToList());
         var clock = Stopwatch.StartNew();
         var workers = Math.Max(1, MaxThreads / Math.Max(1, Settings.ThreadsPerTrial));
@@ -205,7 +210,7 @@ public sealed record SweepEngine
         var gate = new Lock();
         var shared = new ConcurrentDictionary<string, Lazy<LabelFit>>(StringComparer.Ordinal);
         var trials = new List<TrialRecord>();
-        var selected = new IReadOnlyList<SelectedModel>[streams.Count];
+        var selected = new IReadOnlyList<SelectedModel>[streams.Length];
 
         void Finished(int streamIndex, TrialRecord record, bool replayed)
         {
@@ -235,7 +240,7 @@ public sealed record SweepEngine
             progress?.Report(new StageProgress("sweep", snapshot.Done, snapshot.Planned));
         }
 
-        ParallelLoop.For(streams.Count, workers, cancellationToken, s =>
+        ParallelLoop.For(streams.Length, workers, cancellationToken, s =>
         {
             var stream = streams[s];
             var context = new StreamContext(this, sets[stream.FeatureSet], stream, shared, cancellationToken);
