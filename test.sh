@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. The .NET SDK brings everything except Debian's chromium, which the report tests
-# drive headless through Playwright; this script installs it when it is missing.
+# drive headless through Playwright, and Debian's slurm-wlm and munge, which the Slurm tests run a one-node cluster
+# with; this script installs them when they are missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -12,6 +13,9 @@ if ! command -v chromium >/dev/null 2>&1; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
 fi
+
+# The Slurm executor's tests start a private one-node cluster (scripts/slurm-cluster.sh) from Debian's slurm-wlm and munge.
+scripts/slurm-cluster.sh install
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

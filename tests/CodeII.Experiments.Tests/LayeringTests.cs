@@ -13,7 +13,7 @@ public class LayeringTests
     /// <summary>Lowest first. "" is the ground floor of shared plumbing (progress, JSON conventions, atomic files,
     /// parallel loops). Sub-namespaces (Data.Wfdb, Features.Learned) belong to their folder's floor.</summary>
     static readonly string[] Floors =
-        ["", "Labels", "Data", "Preprocessing", "Evaluation", "Features", "Sweep", "Models", "Runs", "Reports", "Experiments"];
+        ["", "Labels", "Data", "Preprocessing", "Evaluation", "Features", "Sweep", "Models", "Runs", "Reports", "Experiments", "Cluster"];
 
     const string Root = "CodeII.Experiments";
 
