@@ -158,7 +158,7 @@ static class ClusterCommand
             {
                 string Count(params string[] states) => kind.Count(u => states.Contains(u.State)) is var n and > 0 ? $"{n}" : "";
                 var failed = kind.Count(u => u.State is not (ClusterStatus.Done or ClusterStatus.Running or ClusterStatus.Pending or ClusterStatus.NotSubmitted));
-                table.AddRow(kind.Key, $"{Count(ClusterStatus.Done)}/{kind.Count()}", Count(ClusterStatus.Running), Count(ClusterStatus.Pending),
+                table.AddRow(kind.Key, $"{kind.Count(u => u.State == ClusterStatus.Done)}/{kind.Count()}", Count(ClusterStatus.Running), Count(ClusterStatus.Pending),
                     failed > 0 ? $"[red]{failed}[/]" : "", Count(ClusterStatus.NotSubmitted));
             }
             console.Write(table);
