@@ -43,6 +43,10 @@ static class RunCommand
             var cluster = parse.GetValue(executorOption) == ClusterPlan.SlurmExecutor
                 || resume is not null && ClusterPlan.IsClusterRun(RunFolder.Open(resume.FullName));
             if (!cluster && slurmOnly is not null) throw new UsageException($"{slurmOnly.Name} applies to --executor slurm only");
+            // A cluster run's settings are its plan's (cluster/plan.json): every job and resume reads the same cut.
+            if (cluster && resume is not null && new Option[] { partitionOption, gpusOption, arrayParallelismOption, shardOption, threadsOption }
+                    .FirstOrDefault(o => parse.GetResult(o) is { Implicit: false }) is { } fixedByPlan)
+                throw new UsageException($"{fixedByPlan.Name}: a cluster run keeps the settings it started with ({ClusterPlan.File} in its folder); resume takes --dry-run and --wait only");
             if (!cluster) return Execute(definition, resume, runs, parse.GetValue(threadsOption), cache, cancellationToken);
             return ClusterCommand.Run(AnsiConsole.Console, definition, resume, runs, cache, new ClusterSettings
             {

@@ -81,7 +81,7 @@ public sealed record ClusterPlan
     /// <summary>The options every task of this plan runs with.</summary>
     public RunOptions RunOptions(IProgress<StageProgress>? progress) => new()
     {
-        RunsRoot = Path.GetDirectoryName(WorkingDirectory) ?? ".", MaxThreads = CpusPerTask, FeatureCacheDirectory = FeatureCache, Progress = progress,
+        MaxThreads = CpusPerTask, FeatureCacheDirectory = FeatureCache, Progress = progress,
     };
 
     // Where each unit leaves its result: a unit is done when its file is there (each is written atomically).

@@ -198,6 +198,25 @@ public class SlurmExecutorTests(SlurmClusterFixture cluster, ITestOutputHelper o
         Assert.Empty(cluster.Client("squeue", "-h").Trim());
         var status = Codeii(dir, "status", run, "--json");
         Assert.All(Units(status.StdOut), u => Assert.Equal(ClusterStatus.NotSubmitted, u.State));
+
+        // A run that trains a network gets a job of its own for it, and only that job asks for GPUs.
+        File.WriteAllText(Path.Combine(dir, "net.yaml"), Definition.Replace("exams: 600", "exams: 120").Replace("features: [basic]",
+            "features: [basic, learned]\npretrain: { model: small, epochs: 1 }"));
+        var withNetwork = Codeii(dir, "run", "net.yaml", "--runs", "runs", "--executor", "slurm", "--dry-run", "--gpus-per-task", "2");
+        Assert.Equal(0, withNetwork.Exit);
+        var networkScripts = Path.Combine(withNetwork.StdOut.TrimEnd().Split('\n')[^1].Trim(), SlurmExecutor.ScriptsFolder);
+        Assert.Contains("#SBATCH --gpus-per-task=2\n", File.ReadAllText(Path.Combine(networkScripts, "network.sbatch")));
+        Assert.Contains(" task network ", File.ReadAllText(Path.Combine(networkScripts, "network.sbatch")));
+        Assert.All(Directory.GetFiles(networkScripts, "*.sbatch").Where(f => !f.EndsWith("network.sbatch")),
+            f => Assert.DoesNotContain("--gpus", File.ReadAllText(f)));
+        // submit.sh chains them in the plan's order.
+        var chain = File.ReadAllText(Path.Combine(networkScripts, "submit.sh"));
+        Assert.True(chain.IndexOf("prepare.sbatch") < chain.IndexOf("network.sbatch") && chain.IndexOf("network.sbatch") < chain.IndexOf("sweep.sbatch"));
+
+        // A resume keeps the plan's settings; asking for others is a usage error.
+        var changed = Codeii(dir, "run", "--resume", run, "--partition", "other", "--dry-run");
+        Assert.Equal(2, changed.Exit);
+        Assert.Contains("keeps the settings it started with", changed.StdErr);
     }
 
     [Fact]
