@@ -1,8 +1,8 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
 using PureHDF;
 using PureHDF.Selections;
-using PureHDF.VOL.Native;
 
 namespace CodeII.Experiments.Data.Code;
 
@@ -29,22 +29,22 @@ public static class CodeLayout
     };
 }
 
-/// <summary>Streams CODE-15% / CODE-II exams from their HDF5 parts, joined to exams.csv by exam_id.</summary>
+/// <summary>
+/// Streams CODE-15% / CODE-II exams from their HDF5 parts, joined to exams.csv by exam_id. PureHDF reads each part's
+/// metadata; the tracings are read straight from the file where the layout allows (see <see cref="ReadPath"/>).
+/// </summary>
 public sealed class CodeHdf5Source : IEcgSource, IDisposable
 {
-    sealed record Part(string Path, NativeFile File, long[] ExamIds);
+    sealed record Part(string Path, long[] ExamIds, TracingsReader Tracings);
     sealed record Metadata(string PatientId, int? Age, Sex Sex, IReadOnlySet<string> Labels);
 
     readonly List<Part> _parts = [];
     readonly (int Part, int Row)[] _index;
     readonly Dictionary<long, Metadata> _metadata;
-    /// <summary>PureHDF handles are not safe for concurrent reads, and decoding is CPU-bound inside PureHDF, so each
-    /// thread opens its own handle on each part rather than queueing on one.</summary>
-    readonly ThreadLocal<Dictionary<int, IH5Dataset>> _threadTracings = new(() => []);
-    readonly System.Collections.Concurrent.ConcurrentBag<NativeFile> _threadFiles = [];
 
     /// <param name="directory">Holds <c>exams.csv</c> and <c>exams_part*.hdf5</c>.</param>
-    public CodeHdf5Source(string directory)
+    /// <param name="reading">Direct where the layout allows (the default), or PureHDF throughout.</param>
+    public CodeHdf5Source(string directory, CodeHdf5Reading reading = CodeHdf5Reading.Direct)
     {
         if (!System.IO.Directory.Exists(directory)) throw new EcgDataException(directory, "(folder)", "folder", "not found");
         Directory = directory;
@@ -53,40 +53,45 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         (_metadata, ClassNames, HasPatientIds) = ReadMetadata(DatasetPaths.Held(directory, Path.Combine(directory, CodeLayout.MetadataFile), "(file)", "label file"));
         var index = new List<(int, int)>();
         var placeOfExam = new Dictionary<long, (string Part, int Row)>();
-        foreach (var path in files)
-        {
-            DatasetPaths.Held(directory, path, "(file)", "HDF5 part");
-            var (file, dims, examIds) = OpenPart(path);
-            if (dims.Length != 3 || dims[2] != CodeLayout.Leads)
-                throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has shape ({string.Join(", ", dims)}); expected (N, samples, 12)");
-            if ((ulong)examIds.Length != dims[0])
-                throw new EcgDataException(path, "(file)", CodeLayout.ExamIdDataset, $"has {examIds.Length} ids for {dims[0]} tracings");
-            for (var r = 0; r < examIds.Length; r++)
-            {
-                var id = examIds[r];
-                if (!_metadata.ContainsKey(id))
-                    throw new EcgDataException(path, $"exam_id {id}", "exam_id", $"has no row in {CodeLayout.MetadataFile}");
-                // One exam read twice would be counted twice in its part of the split and in every test metric.
-                if (!placeOfExam.TryAdd(id, (path, r)))
-                    throw new EcgDataException(path, $"exam_id {id}", "exam_id", placeOfExam[id].Part == path
-                        ? $"appears twice in this part, at {CodeLayout.ExamIdDataset}[{placeOfExam[id].Row}] and [{r}]"
-                        : $"is also in {placeOfExam[id].Part}: an exam belongs to one part only");
-            }
-            _parts.Add(new Part(path, file, examIds));
-            for (var r = 0; r < examIds.Length; r++) index.Add((_parts.Count - 1, r));
-        }
-        _index = index.ToArray();
-        SamplesPerExam = (int)_parts[0].File.Dataset(CodeLayout.TracingsDataset).Space.Dimensions[1];
-    }
-
-    /// <summary>A part's file, the shape of its tracings and its exam ids. PureHDF reports a truncated or foreign file
-    /// with a bare <see cref="Exception"/>, which is located here by the part's path.</summary>
-    static (NativeFile File, ulong[] Dimensions, long[] ExamIds) OpenPart(string path)
-    {
-        NativeFile? file = null;
         try
         {
-            file = H5File.OpenRead(path);
+            foreach (var path in files)
+            {
+                DatasetPaths.Held(directory, path, "(file)", "HDF5 part");
+                var (tracings, examIds) = OpenPart(path, reading);
+                _parts.Add(new Part(path, examIds, tracings));
+                if (tracings.Samples != _parts[0].Tracings.Samples)
+                    throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has {tracings.Samples} samples per exam, {_parts[0].Path} {_parts[0].Tracings.Samples}: the parts of one dataset have one shape");
+                for (var r = 0; r < examIds.Length; r++)
+                {
+                    var id = examIds[r];
+                    if (!_metadata.ContainsKey(id))
+                        throw new EcgDataException(path, $"exam_id {id}", "exam_id", $"has no row in {CodeLayout.MetadataFile}");
+                    // One exam read twice would be counted twice in its part of the split and in every test metric.
+                    if (!placeOfExam.TryAdd(id, (path, r)))
+                        throw new EcgDataException(path, $"exam_id {id}", "exam_id", placeOfExam[id].Part == path
+                            ? $"appears twice in this part, at {CodeLayout.ExamIdDataset}[{placeOfExam[id].Row}] and [{r}]"
+                            : $"is also in {placeOfExam[id].Part}: an exam belongs to one part only");
+                }
+                for (var r = 0; r < examIds.Length; r++) index.Add((_parts.Count - 1, r));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        _index = index.ToArray();
+        SamplesPerExam = _parts[0].Tracings.Samples;
+    }
+
+    /// <summary>A part's tracings reader and exam ids. PureHDF reports a truncated or foreign file with a bare
+    /// <see cref="Exception"/>, which is located here by the part's path.</summary>
+    static (TracingsReader Tracings, long[] ExamIds) OpenPart(string path, CodeHdf5Reading reading)
+    {
+        try
+        {
+            using var file = H5File.OpenRead(path);
             IH5Dataset tracings, ids;
             try
             {
@@ -97,12 +102,18 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
             {
                 throw new EcgDataException(path, "(file)", "datasets", $"expected '{CodeLayout.TracingsDataset}' and '{CodeLayout.ExamIdDataset}': {e.Message}");
             }
-            return (file, tracings.Space.Dimensions, ids.Read<long[]>());
+            var dims = tracings.Space.Dimensions;
+            if (dims.Length != 3 || dims[2] != CodeLayout.Leads)
+                throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has shape ({string.Join(", ", dims)}); expected (N, samples, 12)");
+            if (tracings.Type.Class != H5DataTypeClass.FloatingPoint || tracings.Type.Size != sizeof(float))
+                throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"holds {tracings.Type.Class} values of {tracings.Type.Size} bytes; CODE's tracings are float32");
+            var examIds = ids.Read<long[]>();
+            if ((ulong)examIds.Length != dims[0])
+                throw new EcgDataException(path, "(file)", CodeLayout.ExamIdDataset, $"has {examIds.Length} ids for {dims[0]} tracings");
+            return (TracingsReader.Open(path, tracings, reading), examIds);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not EcgDataException)
         {
-            file?.Dispose();
-            if (e is EcgDataException) throw;
             throw new EcgDataException(path, "(file)", "HDF5", $"cannot be read ({e.Message}): the part is truncated, damaged or not HDF5");
         }
     }
@@ -114,7 +125,17 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     public IReadOnlyList<string> ClassNames { get; }
     /// <summary>False when exams.csv has no patient_id column: each exam is then its own patient.</summary>
     public bool HasPatientIds { get; }
+    /// <summary>The read path does not change a value read, so it stays out of the description a run fingerprints.</summary>
     public string Describe() => $"code-hdf5 {Directory} parts={_parts.Count} exams={Count}";
+
+    /// <summary>How the tracings are read: the direct path and its layout, or PureHDF and why; per part when they
+    /// differ.</summary>
+    public string ReadPath => _parts.Select(p => p.Tracings.Description).Distinct().Count() == 1
+        ? _parts[0].Tracings.Description
+        : string.Join("; ", _parts.Select(p => $"{Path.GetFileName(p.Path)}: {p.Tracings.Description}"));
+
+    /// <summary>Whether every part is read directly.</summary>
+    public bool ReadsDirectly => _parts.All(p => p.Tracings.IsDirect);
 
     /// <summary>Patient and labels of every exam in file order, without reading any signal.</summary>
     public IEnumerable<(string PatientId, IReadOnlySet<string> Labels)> PatientsAndLabels() =>
@@ -127,49 +148,49 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     {
         var (p, row) = _index[index];
         var part = _parts[p];
-        var samples = SamplesPerExam;
-        var buffer = new float[samples * CodeLayout.Leads];
-        var selection = new HyperslabSelection(3, [(ulong)row, 0, 0], [1, (ulong)samples, CodeLayout.Leads]);
-        TracingsForThisThread(p).Read(buffer, fileSelection: selection);
         var examId = part.ExamIds[row];
-        var signals = new float[CodeLayout.Leads][];
-        for (var l = 0; l < CodeLayout.Leads; l++) signals[l] = new float[samples];
-        int first = samples, last = -1;
-        for (var n = 0; n < samples; n++)
-            for (var l = 0; l < CodeLayout.Leads; l++)
+        var samples = SamplesPerExam;
+        var buffer = ArrayPool<float>.Shared.Rent(samples * CodeLayout.Leads);
+        try
+        {
+            var exam = buffer.AsSpan(0, samples * CodeLayout.Leads);
+            part.Tracings.Read(row, $"exam_id {examId}", exam);
+            var signals = new float[CodeLayout.Leads][];
+            for (var l = 0; l < CodeLayout.Leads; l++) signals[l] = new float[samples];
+            int first = samples, last = -1;
+            for (var n = 0; n < samples; n++)
             {
-                var v = buffer[n * CodeLayout.Leads + l];
-                if (!float.IsFinite(v))
-                    throw new EcgDataException(part.Path, $"exam_id {examId}", $"{CodeLayout.TracingsDataset}[{row}, {n}, {l}]", $"{v} is not a finite voltage");
-                signals[l][n] = v;
-                if (v != 0) { first = Math.Min(first, n); last = n; }
+                var sample = exam.Slice(n * CodeLayout.Leads, CodeLayout.Leads);
+                var nonZero = false;
+                for (var l = 0; l < CodeLayout.Leads; l++)
+                {
+                    var v = sample[l];
+                    if (!float.IsFinite(v))
+                        throw new EcgDataException(part.Path, $"exam_id {examId}", $"{CodeLayout.TracingsDataset}[{row}, {n}, {l}]", $"{v} is not a finite voltage");
+                    signals[l][n] = v;
+                    nonZero |= v != 0;
+                }
+                if (nonZero) { if (last < 0) first = n; last = n; }
             }
-        var meta = _metadata[examId];
-        return new EcgRecord
-        {
-            ExamId = examId.ToString(CultureInfo.InvariantCulture),
-            PatientId = meta.PatientId,
-            Age = meta.Age,
-            Sex = meta.Sex,
-            SamplingRateHz = CodeLayout.SamplingRateHz,
-            Leads = StandardLeads.Twelve,
-            Signals = signals,
-            // The recording is what lies between the centred zero padding.
-            RecordedSamples = last < 0 ? new Range(0, 0) : new Range(first, last + 1),
-            Labels = meta.Labels,
-        };
-    }
-
-    IH5Dataset TracingsForThisThread(int part)
-    {
-        var handles = _threadTracings.Value!;
-        if (!handles.TryGetValue(part, out var tracings))
-        {
-            var file = H5File.OpenRead(_parts[part].Path);
-            _threadFiles.Add(file);
-            handles[part] = tracings = file.Dataset(CodeLayout.TracingsDataset);
+            var meta = _metadata[examId];
+            return new EcgRecord
+            {
+                ExamId = examId.ToString(CultureInfo.InvariantCulture),
+                PatientId = meta.PatientId,
+                Age = meta.Age,
+                Sex = meta.Sex,
+                SamplingRateHz = CodeLayout.SamplingRateHz,
+                Leads = StandardLeads.Twelve,
+                Signals = signals,
+                // The recording is what lies between the centred zero padding.
+                RecordedSamples = last < 0 ? new Range(0, 0) : new Range(first, last + 1),
+                Labels = meta.Labels,
+            };
         }
-        return tracings;
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
     }
 
     static (Dictionary<long, Metadata>, IReadOnlyList<string>, bool HasPatientIds) ReadMetadata(string path)
@@ -217,9 +238,7 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
 
     public void Dispose()
     {
-        foreach (var part in _parts) part.File.Dispose();
-        foreach (var file in _threadFiles) file.Dispose();
-        _threadTracings.Dispose();
+        foreach (var part in _parts) part.Tracings.Dispose();
     }
 }
 
