@@ -70,6 +70,7 @@ public class CodeHdf5DirectReadTests
         Assert.False(reference.ReadsDirectly);
         Assert.StartsWith("PureHDF", reference.ReadPath);
         AssertSameExams(reference, direct);
+        Assert.Contains("reading: direct: contiguous little-endian float32, one positional read per exam", CodeII.Experiments.Data.Formats.DatasetInspector.Inspect(dir).Notes);
     }
 
     [Theory]

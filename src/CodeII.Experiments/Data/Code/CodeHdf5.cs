@@ -1,5 +1,8 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using PureHDF;
 using PureHDF.Selections;
@@ -144,34 +147,28 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     public string ExamIdAt(int index) => _parts[_index[index].Part].ExamIds[_index[index].Row].ToString(CultureInfo.InvariantCulture);
     public string FileOf(int index) => _parts[_index[index].Part].Path;
 
+    /// <summary>Exam <paramref name="index"/> as stored, samples × 12 leads row-major, unchecked: what h5py's
+    /// <c>tracings[i]</c> gives. <see cref="Read"/> checks it and splits it into leads.</summary>
+    public void ReadTracings(int index, Span<float> destination)
+    {
+        var (p, row) = _index[index];
+        var exams = SamplesPerExam * CodeLayout.Leads;
+        if (destination.Length < exams) throw new ArgumentException($"an exam holds {exams} values; the destination has room for {destination.Length}", nameof(destination));
+        _parts[p].Tracings.Read(row, $"exam_id {_parts[p].ExamIds[row]}", destination[..exams]);
+    }
+
     public EcgRecord Read(int index)
     {
         var (p, row) = _index[index];
         var part = _parts[p];
         var examId = part.ExamIds[row];
-        var samples = SamplesPerExam;
-        var buffer = ArrayPool<float>.Shared.Rent(samples * CodeLayout.Leads);
+        var buffer = ArrayPool<float>.Shared.Rent(SamplesPerExam * CodeLayout.Leads);
         try
         {
-            var exam = buffer.AsSpan(0, samples * CodeLayout.Leads);
-            part.Tracings.Read(row, $"exam_id {examId}", exam);
-            var signals = new float[CodeLayout.Leads][];
-            for (var l = 0; l < CodeLayout.Leads; l++) signals[l] = new float[samples];
-            int first = samples, last = -1;
-            for (var n = 0; n < samples; n++)
-            {
-                var sample = exam.Slice(n * CodeLayout.Leads, CodeLayout.Leads);
-                var nonZero = false;
-                for (var l = 0; l < CodeLayout.Leads; l++)
-                {
-                    var v = sample[l];
-                    if (!float.IsFinite(v))
-                        throw new EcgDataException(part.Path, $"exam_id {examId}", $"{CodeLayout.TracingsDataset}[{row}, {n}, {l}]", $"{v} is not a finite voltage");
-                    signals[l][n] = v;
-                    nonZero |= v != 0;
-                }
-                if (nonZero) { if (last < 0) first = n; last = n; }
-            }
+            var exam = buffer.AsSpan(0, SamplesPerExam * CodeLayout.Leads);
+            ReadTracings(index, exam);
+            if (IndexOfNonFinite(exam) is var bad and >= 0)
+                throw new EcgDataException(part.Path, $"exam_id {examId}", $"{CodeLayout.TracingsDataset}[{row}, {bad / CodeLayout.Leads}, {bad % CodeLayout.Leads}]", $"{exam[bad]} is not a finite voltage");
             var meta = _metadata[examId];
             return new EcgRecord
             {
@@ -181,9 +178,8 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
                 Sex = meta.Sex,
                 SamplingRateHz = CodeLayout.SamplingRateHz,
                 Leads = StandardLeads.Twelve,
-                Signals = signals,
-                // The recording is what lies between the centred zero padding.
-                RecordedSamples = last < 0 ? new Range(0, 0) : new Range(first, last + 1),
+                Signals = ToLeads(exam, SamplesPerExam),
+                RecordedSamples = Recorded(exam),
                 Labels = meta.Labels,
             };
         }
@@ -191,6 +187,73 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         {
             ArrayPool<float>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>The first infinity or NaN in <paramref name="values"/>, or -1. Reading is as fast as this check, so it
+    /// looks at a vector of exponents at a time: all ones is what makes a float32 infinite or NaN.</summary>
+    static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        const uint exponent = 0x7F80_0000;
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        var mask = new Vector<uint>(exponent);
+        var i = 0;
+        for (; i + Vector<uint>.Count <= bits.Length; i += Vector<uint>.Count)
+            if (Vector.EqualsAny(new Vector<uint>(bits[i..]) & mask, mask)) break;
+        for (; i < bits.Length; i++)
+            if ((bits[i] & exponent) == exponent) return i;
+        return -1;
+    }
+
+    /// <summary>The recording is what lies between the centred zero padding: from the first sample with a non-zero
+    /// value on any lead to the last. Zero is compared bit for bit, with -0 as zero too.</summary>
+    static Range Recorded(ReadOnlySpan<float> exam)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(exam);
+        var first = bits.IndexOfAnyExcept(0u, 0x8000_0000u);
+        return first < 0 ? new Range(0, 0) : new Range(first / CodeLayout.Leads, bits.LastIndexOfAnyExcept(0u, 0x8000_0000u) / CodeLayout.Leads + 1);
+    }
+
+    /// <summary>Samples × 12 leads, row-major, to one array per lead. The twelve leads are held in locals, one store
+    /// each per sample: going through the array of leads for every value costs a load and a bounds check each, and
+    /// this loop is a third of the reading time.</summary>
+    static float[][] ToLeads(ReadOnlySpan<float> exam, int samples)
+    {
+        const int leads = 12;
+        // The stores below are unchecked, so the one check is here.
+        if (exam.Length != samples * leads) throw new ArgumentException($"an exam of {samples} samples holds {samples * leads} values, not {exam.Length}", nameof(exam));
+        var signals = new float[leads][];
+        // Every element is written below, so the runtime need not zero the arrays first.
+        for (var l = 0; l < leads; l++) signals[l] = GC.AllocateUninitializedArray<float>(samples);
+        ref var l0 = ref MemoryMarshal.GetArrayDataReference(signals[0]);
+        ref var l1 = ref MemoryMarshal.GetArrayDataReference(signals[1]);
+        ref var l2 = ref MemoryMarshal.GetArrayDataReference(signals[2]);
+        ref var l3 = ref MemoryMarshal.GetArrayDataReference(signals[3]);
+        ref var l4 = ref MemoryMarshal.GetArrayDataReference(signals[4]);
+        ref var l5 = ref MemoryMarshal.GetArrayDataReference(signals[5]);
+        ref var l6 = ref MemoryMarshal.GetArrayDataReference(signals[6]);
+        ref var l7 = ref MemoryMarshal.GetArrayDataReference(signals[7]);
+        ref var l8 = ref MemoryMarshal.GetArrayDataReference(signals[8]);
+        ref var l9 = ref MemoryMarshal.GetArrayDataReference(signals[9]);
+        ref var l10 = ref MemoryMarshal.GetArrayDataReference(signals[10]);
+        ref var l11 = ref MemoryMarshal.GetArrayDataReference(signals[11]);
+        ref var first = ref MemoryMarshal.GetReference(exam);
+        for (var n = 0; n < samples; n++)
+        {
+            ref var s = ref Unsafe.Add(ref first, n * leads);
+            Unsafe.Add(ref l0, n) = s;
+            Unsafe.Add(ref l1, n) = Unsafe.Add(ref s, 1);
+            Unsafe.Add(ref l2, n) = Unsafe.Add(ref s, 2);
+            Unsafe.Add(ref l3, n) = Unsafe.Add(ref s, 3);
+            Unsafe.Add(ref l4, n) = Unsafe.Add(ref s, 4);
+            Unsafe.Add(ref l5, n) = Unsafe.Add(ref s, 5);
+            Unsafe.Add(ref l6, n) = Unsafe.Add(ref s, 6);
+            Unsafe.Add(ref l7, n) = Unsafe.Add(ref s, 7);
+            Unsafe.Add(ref l8, n) = Unsafe.Add(ref s, 8);
+            Unsafe.Add(ref l9, n) = Unsafe.Add(ref s, 9);
+            Unsafe.Add(ref l10, n) = Unsafe.Add(ref s, 10);
+            Unsafe.Add(ref l11, n) = Unsafe.Add(ref s, 11);
+        }
+        return signals;
     }
 
     static (Dictionary<long, Metadata>, IReadOnlyList<string>, bool HasPatientIds) ReadMetadata(string path)

@@ -51,9 +51,15 @@ public static class PureHdfStorage
         {
             return LocateCore(dataset, out whyNot);
         }
-        catch (Exception e) when (e is MemberAccessException or TargetInvocationException or InvalidCastException or NullReferenceException or ArgumentException)
+        catch (TargetInvocationException e) when (e.InnerException is not null)
         {
-            whyNot = $"PureHDF's internal metadata did not have the expected shape ({e.GetType().Name}: {(e.InnerException ?? e).Message})";
+            // PureHDF itself failed on the file (a damaged chunk index, say): an error in the data, not in the reflection.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+            throw;
+        }
+        catch (Exception e) when (e is MemberAccessException or InvalidCastException or NullReferenceException or ArgumentException)
+        {
+            whyNot = $"PureHDF's internal metadata did not have the expected shape ({e.GetType().Name}: {e.Message})";
             return null;
         }
     }
