@@ -41,23 +41,15 @@ abstract class TracingsReader : IDisposable
     {
         var dims = tracings.Space.Dimensions;
         var (samples, leads) = ((int)dims[1], (int)dims[2]);
-        if (reading == CodeHdf5Reading.PureHdf) return new PureHdfTracings(path, samples, leads, "PureHDF (chosen)");
+        if (reading == CodeHdf5Reading.PureHdf) return new PureHdfTracings(path, samples, leads, "PureHDF (asked for)");
         var storage = PureHdfStorage.Locate(tracings, out var whyNot);
-        string? refused = null;
-        TracingsReader? direct = storage switch
+        if (storage is Hdf5Float32Storage.Chunked refused && ChunkedTracings.Refuses(refused) is { } why) (storage, whyNot) = (null, why);
+        return storage switch
         {
             Hdf5Float32Storage.Contiguous contiguous => new ContiguousTracings(path, contiguous),
-            Hdf5Float32Storage.Chunked chunked when ChunkedTracings.Refuses(chunked) is { } why => Refuse(why),
             Hdf5Float32Storage.Chunked chunked => new ChunkedTracings(path, chunked),
-            _ => Refuse(whyNot),
+            _ => new PureHdfTracings(path, samples, leads, $"PureHDF (the direct reader does not apply: {whyNot})"),
         };
-        return direct ?? new PureHdfTracings(path, samples, leads, $"PureHDF (the direct reader does not apply: {refused})");
-
-        TracingsReader? Refuse(string why)
-        {
-            refused = why;
-            return null;
-        }
     }
 
     /// <summary>"little-endian" or "big-endian", for the descriptions.</summary>
