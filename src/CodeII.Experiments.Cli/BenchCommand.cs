@@ -244,13 +244,17 @@ static class BenchCommand
         return records.Length / clock.Elapsed.TotalSeconds;
     }
 
+    const int PureHdfBenchExams = 4_000;
+
     static Command Data()
     {
         var exams = new Option<int>("--exams") { Description = "Exams in the synthetic CODE-15% file streamed for the memory figure", DefaultValueFactory = _ => 20_000 };
         var wfdbRecords = new Option<int>("--wfdb-records") { Description = "Synthetic 500 Hz, 10 s WFDB records decoded for the WFDB figure", DefaultValueFactory = _ => 2_000 };
         var work = new Option<DirectoryInfo>("--work") { Description = "Scratch folder (kept, so a second run reuses the files)", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "codeii-bench-data")) };
-        var threads = new Option<int>("--max-threads") { Description = "Decoding threads", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var command = new Command("data", "Decode throughput for CODE HDF5 and WFDB, and peak memory while streaming a CODE-15% file") { exams, wfdbRecords, work, threads };
+        var threads = new Option<int>("--max-threads") { Description = "Decoding threads (and h5py reader processes)", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var python = new Option<string>("--python") { Description = "Python with h5py for the peer (Debian: apt-get install python3-h5py)", DefaultValueFactory = _ => "/usr/bin/python3" };
+        var command = new Command("data", "Exams/s reading CODE HDF5 directly, through PureHDF and with h5py; WFDB decoding; peak memory while streaming a CODE-15% file")
+            { exams, wfdbRecords, work, threads, python };
         command.SetAction(parse => CliErrors.Run(AnsiConsole.Console, () =>
         {
             var console = AnsiConsole.Console;
@@ -274,35 +278,104 @@ static class BenchCommand
                 File.WriteAllLines(Path.Combine(wfdbDir, "RECORDS"), Enumerable.Range(0, wfdbCount).Select(generator.ExamIdAt));
             }
 
+            // Every reader is timed on a file just read through, so that it finds it in the page cache (unless the
+            // machine lacks the memory): the figures compare decoding, not the disk.
+            var parts = Directory.GetFiles(codeDir, "*.hdf5").Order(StringComparer.Ordinal).ToArray();
+            void Cache()
+            {
+                foreach (var part in parts) ReadThrough(part);
+            }
+            Cache();
+
             // Forget the writing phase's peak so the figure is the streaming read's alone (Linux: clear_refs 5 resets VmHWM).
             ResetPeakWorkingSet();
-            var (codeRate, codeBytes) = Stream(new CodeHdf5Source(codeDir), maxThreads);
+            console.MarkupLine("[grey]CODE HDF5, direct…[/]");
+            string readPath;
+            double fastRate;
+            long codeBytes;
+            using (var direct = new CodeHdf5Source(codeDir))
+            {
+                readPath = direct.ReadPath;
+                (fastRate, codeBytes) = Stream(direct, maxThreads);
+            }
             var peak = PeakWorkingSetBytes();
+            double fastSlabRate;
+            Cache();
+            using (var direct = new CodeHdf5Source(codeDir)) fastSlabRate = StreamSlabs(direct, maxThreads);
+            console.MarkupLine("[grey]CODE HDF5, through PureHDF…[/]");
+            // PureHDF is the slow path: a share of the file gives its rate without minutes of waiting.
+            var pureHdfExams = Math.Min(n, PureHdfBenchExams);
+            double pureHdfRate;
+            using (var pureHdf = new CodeHdf5Source(codeDir, CodeHdf5Reading.PureHdf)) (pureHdfRate, _) = Stream(pureHdf, maxThreads, pureHdfExams);
+            console.MarkupLine("[grey]CODE HDF5, h5py…[/]");
+            Cache();
+            var (line, problem) = RunPeer(parse.GetValue(python)!, "python3-h5py", [ExtractPeer("h5py_read.py"), maxThreads.ToString(CultureInfo.InvariantCulture), .. parts],
+                new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1" });
+            var (h5pyRate, h5pySlabRate) = (double.NaN, double.NaN);
+            if (line is not null)
+            {
+                var peer = System.Text.Json.JsonDocument.Parse(line).RootElement;
+                (h5pyRate, h5pySlabRate) = (peer.GetProperty("record_exams_per_s").GetDouble(), peer.GetProperty("slab_exams_per_s").GetDouble());
+            }
+            if (problem is not null) console.MarkupLineInterpolated($"[yellow]h5py peer:[/] {problem}");
             var (wfdbRate, _) = Stream(new WfdbFolderSource(Directory.GetFiles(wfdbDir, "*.hea")), maxThreads);
 
-            var table = new Table().AddColumns("measure", "value");
-            table.AddRow("CODE HDF5 decode (400 Hz, 4096 × 12)", $"{codeRate:N0} records/s with {maxThreads} threads");
-            table.AddRow("WFDB format 16 decode (500 Hz, 5000 × 12)", $"{wfdbRate:N0} records/s with {maxThreads} threads");
-            table.AddRow($"peak working set streaming {n:N0} exams ({codeBytes / 1e9:0.0} GB of signal)", $"{peak / 1048576.0:N0} MiB");
+            string Rate(double rate) => double.IsNaN(rate) ? "not measured" : $"{rate:N0} exams/s";
+            string Ratio(double ours, double theirs) => double.IsNaN(theirs) ? "" : $" ({ours / theirs:0.00}× h5py)";
+            console.MarkupLineInterpolated($"direct read path: {readPath}");
+            var table = new Table().AddColumns($"CODE HDF5, 400 Hz, 4096 × 12 ({maxThreads} threads; h5py: {maxThreads} processes)", "exams/s");
+            table.AddRow("record: direct (12 lead arrays, finite check, padding found)", Rate(fastRate) + Ratio(fastRate, h5pyRate));
+            table.AddRow($"record: PureHDF, a handle per thread (the first {pureHdfExams:N0} exams)", Rate(pureHdfRate));
+            table.AddRow("record: h5py tracings[[i]] + numpy doing the same", Rate(h5pyRate));
+            table.AddRow("slab: direct, (4096, 12) as stored", Rate(fastSlabRate) + Ratio(fastSlabRate, h5pySlabRate));
+            table.AddRow("slab: h5py tracings[[i]], bare", Rate(h5pySlabRate));
             console.Write(table);
+            var other = new Table().AddColumns("measure", "value");
+            other.AddRow($"WFDB format 16 decode (500 Hz, 5000 × 12), {maxThreads} threads", $"{wfdbRate:N0} records/s");
+            other.AddRow($"peak working set streaming {n:N0} exams directly ({codeBytes / 1e9:0.0} GB of signal)", $"{peak / 1048576.0:N0} MiB");
+            console.Write(other);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"bench data: exams={n} threads={maxThreads} code_records_per_s={codeRate:F0} wfdb_records_per_s={wfdbRate:F0} peak_working_set_mib={peak / 1048576.0:F0}"));
+                $"bench data: hdf5_fast_per_s={fastRate:F0} hdf5_purehdf_per_s={pureHdfRate:F0} h5py_per_s={(double.IsNaN(h5pyRate) ? "NaN" : h5pyRate.ToString("F0", CultureInfo.InvariantCulture))} wfdb_per_s={wfdbRate:F0} peak_mib={peak / 1048576.0:F0}"));
             return 0;
         }));
         return command;
     }
 
-    /// <summary>Reads every record once, in parallel, keeping none; returns records/s and signal bytes seen.</summary>
-    static (double RecordsPerSecond, long Bytes) Stream(IEcgSource source, int maxThreads)
+    static void ReadThrough(string path)
     {
+        var buffer = new byte[1 << 20];
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        while (file.Read(buffer) > 0) { }
+    }
+
+    /// <summary>Reads the first <paramref name="count"/> records (all by default) once, in parallel, keeping none;
+    /// returns records/s and signal bytes seen. A second of reading first, untimed, lets the runtime's tiered compiler
+    /// put in its final code, as it does early in any real run.</summary>
+    static (double RecordsPerSecond, long Bytes) Stream(IEcgSource source, int maxThreads, int count = int.MaxValue)
+    {
+        count = Math.Min(count, source.Count);
+        var warmUp = Stopwatch.StartNew();
+        for (var i = 0; warmUp.Elapsed < TimeSpan.FromSeconds(1); i++) source.Read(i % count);
         long bytes = 0;
         var clock = Stopwatch.StartNew();
-        Parallel.For(0, source.Count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, () => 0L,
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, () => 0L,
             (i, _, local) => local + source.Read(i).Signals.Sum(s => (long)s.Length * sizeof(float)),
             local => Interlocked.Add(ref bytes, local));
-        var rate = source.Count / clock.Elapsed.TotalSeconds;
-        (source as IDisposable)?.Dispose();
-        return (rate, bytes);
+        return (count / clock.Elapsed.TotalSeconds, bytes);
+    }
+
+    /// <summary>Exams/s reading each exam's slab as stored into a per-thread buffer, nothing more: h5py's
+    /// <c>tracings[i]</c>. Warmed up as <see cref="Stream"/> is.</summary>
+    static double StreamSlabs(CodeHdf5Source source, int maxThreads)
+    {
+        var values = source.SamplesPerExam * CodeLayout.Leads;
+        var warmUp = Stopwatch.StartNew();
+        var buffer = new float[values];
+        for (var i = 0; warmUp.Elapsed < TimeSpan.FromSeconds(1); i++) source.ReadTracings(i % source.Count, buffer);
+        var clock = Stopwatch.StartNew();
+        Parallel.For(0, source.Count, new ParallelOptions { MaxDegreeOfParallelism = maxThreads }, () => new float[values],
+            (i, _, slab) => { source.ReadTracings(i, slab); return slab; }, _ => { });
+        return source.Count / clock.Elapsed.TotalSeconds;
     }
 
     static void ResetPeakWorkingSet()

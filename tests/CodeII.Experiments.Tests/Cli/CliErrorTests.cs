@@ -200,4 +200,20 @@ public class CliErrorTests
         Assert.DoesNotContain("Traceback", stdout + stderr);
         Assert.Contains("not measured", stdout);
     }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Bench_data_with_a_python_that_lacks_h5py_names_the_Debian_package_and_reports_NaN_for_the_peer()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var python = Path.Combine(dir, "python3");
+        File.WriteAllText(python, "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'h5py'\" >&2\nexit 1\n");
+        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var (exit, stdout, stderr) = Codeii(dir, "bench", "data", "--exams", "12", "--wfdb-records", "4", "--work", Path.Combine(dir, "work"), "--python", python);
+        Assert.True(exit == 0, stderr + stdout);
+        Assert.Contains("install the peer with: apt-get install python3-h5py", stdout + stderr);
+        Assert.DoesNotContain("Traceback", stdout + stderr);
+        var last = stdout.Trim().Split('\n')[^1];
+        Assert.Matches(@"^bench data: hdf5_fast_per_s=\d+ hdf5_purehdf_per_s=\d+ h5py_per_s=NaN wfdb_per_s=\d+ peak_mib=\d+$", last);
+    }
 }

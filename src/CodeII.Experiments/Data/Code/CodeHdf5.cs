@@ -1,8 +1,11 @@
+using System.Buffers;
 using System.Globalization;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using PureHDF;
 using PureHDF.Selections;
-using PureHDF.VOL.Native;
 
 namespace CodeII.Experiments.Data.Code;
 
@@ -29,22 +32,22 @@ public static class CodeLayout
     };
 }
 
-/// <summary>Streams CODE-15% / CODE-II exams from their HDF5 parts, joined to exams.csv by exam_id.</summary>
+/// <summary>
+/// Streams CODE-15% / CODE-II exams from their HDF5 parts, joined to exams.csv by exam_id. PureHDF reads each part's
+/// metadata; the tracings are read straight from the file where the layout allows (see <see cref="ReadPath"/>).
+/// </summary>
 public sealed class CodeHdf5Source : IEcgSource, IDisposable
 {
-    sealed record Part(string Path, NativeFile File, long[] ExamIds);
+    sealed record Part(string Path, long[] ExamIds, TracingsReader Tracings);
     sealed record Metadata(string PatientId, int? Age, Sex Sex, IReadOnlySet<string> Labels);
 
     readonly List<Part> _parts = [];
     readonly (int Part, int Row)[] _index;
     readonly Dictionary<long, Metadata> _metadata;
-    /// <summary>PureHDF handles are not safe for concurrent reads, and decoding is CPU-bound inside PureHDF, so each
-    /// thread opens its own handle on each part rather than queueing on one.</summary>
-    readonly ThreadLocal<Dictionary<int, IH5Dataset>> _threadTracings = new(() => []);
-    readonly System.Collections.Concurrent.ConcurrentBag<NativeFile> _threadFiles = [];
 
     /// <param name="directory">Holds <c>exams.csv</c> and <c>exams_part*.hdf5</c>.</param>
-    public CodeHdf5Source(string directory)
+    /// <param name="reading">Direct where the layout allows (the default), or PureHDF throughout.</param>
+    public CodeHdf5Source(string directory, CodeHdf5Reading reading = CodeHdf5Reading.Direct)
     {
         if (!System.IO.Directory.Exists(directory)) throw new EcgDataException(directory, "(folder)", "folder", "not found");
         Directory = directory;
@@ -53,40 +56,45 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
         (_metadata, ClassNames, HasPatientIds) = ReadMetadata(DatasetPaths.Held(directory, Path.Combine(directory, CodeLayout.MetadataFile), "(file)", "label file"));
         var index = new List<(int, int)>();
         var placeOfExam = new Dictionary<long, (string Part, int Row)>();
-        foreach (var path in files)
-        {
-            DatasetPaths.Held(directory, path, "(file)", "HDF5 part");
-            var (file, dims, examIds) = OpenPart(path);
-            if (dims.Length != 3 || dims[2] != CodeLayout.Leads)
-                throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has shape ({string.Join(", ", dims)}); expected (N, samples, 12)");
-            if ((ulong)examIds.Length != dims[0])
-                throw new EcgDataException(path, "(file)", CodeLayout.ExamIdDataset, $"has {examIds.Length} ids for {dims[0]} tracings");
-            for (var r = 0; r < examIds.Length; r++)
-            {
-                var id = examIds[r];
-                if (!_metadata.ContainsKey(id))
-                    throw new EcgDataException(path, $"exam_id {id}", "exam_id", $"has no row in {CodeLayout.MetadataFile}");
-                // One exam read twice would be counted twice in its part of the split and in every test metric.
-                if (!placeOfExam.TryAdd(id, (path, r)))
-                    throw new EcgDataException(path, $"exam_id {id}", "exam_id", placeOfExam[id].Part == path
-                        ? $"appears twice in this part, at {CodeLayout.ExamIdDataset}[{placeOfExam[id].Row}] and [{r}]"
-                        : $"is also in {placeOfExam[id].Part}: an exam belongs to one part only");
-            }
-            _parts.Add(new Part(path, file, examIds));
-            for (var r = 0; r < examIds.Length; r++) index.Add((_parts.Count - 1, r));
-        }
-        _index = index.ToArray();
-        SamplesPerExam = (int)_parts[0].File.Dataset(CodeLayout.TracingsDataset).Space.Dimensions[1];
-    }
-
-    /// <summary>A part's file, the shape of its tracings and its exam ids. PureHDF reports a truncated or foreign file
-    /// with a bare <see cref="Exception"/>, which is located here by the part's path.</summary>
-    static (NativeFile File, ulong[] Dimensions, long[] ExamIds) OpenPart(string path)
-    {
-        NativeFile? file = null;
         try
         {
-            file = H5File.OpenRead(path);
+            foreach (var path in files)
+            {
+                DatasetPaths.Held(directory, path, "(file)", "HDF5 part");
+                var (tracings, examIds) = OpenPart(path, reading);
+                _parts.Add(new Part(path, examIds, tracings));
+                if (tracings.Samples != _parts[0].Tracings.Samples)
+                    throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has {tracings.Samples} samples per exam, {_parts[0].Path} {_parts[0].Tracings.Samples}: the parts of one dataset have one shape");
+                for (var r = 0; r < examIds.Length; r++)
+                {
+                    var id = examIds[r];
+                    if (!_metadata.ContainsKey(id))
+                        throw new EcgDataException(path, $"exam_id {id}", "exam_id", $"has no row in {CodeLayout.MetadataFile}");
+                    // One exam read twice would be counted twice in its part of the split and in every test metric.
+                    if (!placeOfExam.TryAdd(id, (path, r)))
+                        throw new EcgDataException(path, $"exam_id {id}", "exam_id", placeOfExam[id].Part == path
+                            ? $"appears twice in this part, at {CodeLayout.ExamIdDataset}[{placeOfExam[id].Row}] and [{r}]"
+                            : $"is also in {placeOfExam[id].Part}: an exam belongs to one part only");
+                }
+                for (var r = 0; r < examIds.Length; r++) index.Add((_parts.Count - 1, r));
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+        _index = index.ToArray();
+        SamplesPerExam = _parts[0].Tracings.Samples;
+    }
+
+    /// <summary>A part's tracings reader and exam ids. PureHDF reports a truncated or foreign file with a bare
+    /// <see cref="Exception"/>, which is located here by the part's path.</summary>
+    static (TracingsReader Tracings, long[] ExamIds) OpenPart(string path, CodeHdf5Reading reading)
+    {
+        try
+        {
+            using var file = H5File.OpenRead(path);
             IH5Dataset tracings, ids;
             try
             {
@@ -97,12 +105,18 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
             {
                 throw new EcgDataException(path, "(file)", "datasets", $"expected '{CodeLayout.TracingsDataset}' and '{CodeLayout.ExamIdDataset}': {e.Message}");
             }
-            return (file, tracings.Space.Dimensions, ids.Read<long[]>());
+            var dims = tracings.Space.Dimensions;
+            if (dims.Length != 3 || dims[2] != CodeLayout.Leads)
+                throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"has shape ({string.Join(", ", dims)}); expected (N, samples, 12)");
+            if (tracings.Type.Class != H5DataTypeClass.FloatingPoint || tracings.Type.Size != sizeof(float))
+                throw new EcgDataException(path, "(file)", CodeLayout.TracingsDataset, $"holds {tracings.Type.Class} values of {tracings.Type.Size} bytes; CODE's tracings are float32");
+            var examIds = ids.Read<long[]>();
+            if ((ulong)examIds.Length != dims[0])
+                throw new EcgDataException(path, "(file)", CodeLayout.ExamIdDataset, $"has {examIds.Length} ids for {dims[0]} tracings");
+            return (TracingsReader.Open(path, tracings, reading), examIds);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is not EcgDataException)
         {
-            file?.Dispose();
-            if (e is EcgDataException) throw;
             throw new EcgDataException(path, "(file)", "HDF5", $"cannot be read ({e.Message}): the part is truncated, damaged or not HDF5");
         }
     }
@@ -114,7 +128,17 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     public IReadOnlyList<string> ClassNames { get; }
     /// <summary>False when exams.csv has no patient_id column: each exam is then its own patient.</summary>
     public bool HasPatientIds { get; }
+    /// <summary>The read path does not change a value read, so it stays out of the description a run fingerprints.</summary>
     public string Describe() => $"code-hdf5 {Directory} parts={_parts.Count} exams={Count}";
+
+    /// <summary>How the tracings are read: the direct path and its layout, or PureHDF and why; per part when they
+    /// differ.</summary>
+    public string ReadPath => _parts.Select(p => p.Tracings.Description).Distinct().Count() == 1
+        ? _parts[0].Tracings.Description
+        : string.Join("; ", _parts.Select(p => $"{Path.GetFileName(p.Path)}: {p.Tracings.Description}"));
+
+    /// <summary>Whether every part is read directly.</summary>
+    public bool ReadsDirectly => _parts.All(p => p.Tracings.IsDirect);
 
     /// <summary>Patient and labels of every exam in file order, without reading any signal.</summary>
     public IEnumerable<(string PatientId, IReadOnlySet<string> Labels)> PatientsAndLabels() =>
@@ -123,53 +147,113 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
     public string ExamIdAt(int index) => _parts[_index[index].Part].ExamIds[_index[index].Row].ToString(CultureInfo.InvariantCulture);
     public string FileOf(int index) => _parts[_index[index].Part].Path;
 
+    /// <summary>Exam <paramref name="index"/> as stored, samples × 12 leads row-major, unchecked: what h5py's
+    /// <c>tracings[i]</c> gives. <see cref="Read"/> checks it and splits it into leads.</summary>
+    public void ReadTracings(int index, Span<float> destination)
+    {
+        var (p, row) = _index[index];
+        var exams = SamplesPerExam * CodeLayout.Leads;
+        if (destination.Length < exams) throw new ArgumentException($"an exam holds {exams} values; the destination has room for {destination.Length}", nameof(destination));
+        _parts[p].Tracings.Read(row, $"exam_id {_parts[p].ExamIds[row]}", destination[..exams]);
+    }
+
     public EcgRecord Read(int index)
     {
         var (p, row) = _index[index];
         var part = _parts[p];
-        var samples = SamplesPerExam;
-        var buffer = new float[samples * CodeLayout.Leads];
-        var selection = new HyperslabSelection(3, [(ulong)row, 0, 0], [1, (ulong)samples, CodeLayout.Leads]);
-        TracingsForThisThread(p).Read(buffer, fileSelection: selection);
         var examId = part.ExamIds[row];
-        var signals = new float[CodeLayout.Leads][];
-        for (var l = 0; l < CodeLayout.Leads; l++) signals[l] = new float[samples];
-        int first = samples, last = -1;
-        for (var n = 0; n < samples; n++)
-            for (var l = 0; l < CodeLayout.Leads; l++)
-            {
-                var v = buffer[n * CodeLayout.Leads + l];
-                if (!float.IsFinite(v))
-                    throw new EcgDataException(part.Path, $"exam_id {examId}", $"{CodeLayout.TracingsDataset}[{row}, {n}, {l}]", $"{v} is not a finite voltage");
-                signals[l][n] = v;
-                if (v != 0) { first = Math.Min(first, n); last = n; }
-            }
-        var meta = _metadata[examId];
-        return new EcgRecord
+        var buffer = ArrayPool<float>.Shared.Rent(SamplesPerExam * CodeLayout.Leads);
+        try
         {
-            ExamId = examId.ToString(CultureInfo.InvariantCulture),
-            PatientId = meta.PatientId,
-            Age = meta.Age,
-            Sex = meta.Sex,
-            SamplingRateHz = CodeLayout.SamplingRateHz,
-            Leads = StandardLeads.Twelve,
-            Signals = signals,
-            // The recording is what lies between the centred zero padding.
-            RecordedSamples = last < 0 ? new Range(0, 0) : new Range(first, last + 1),
-            Labels = meta.Labels,
-        };
+            var exam = buffer.AsSpan(0, SamplesPerExam * CodeLayout.Leads);
+            ReadTracings(index, exam);
+            if (IndexOfNonFinite(exam) is var bad and >= 0)
+                throw new EcgDataException(part.Path, $"exam_id {examId}", $"{CodeLayout.TracingsDataset}[{row}, {bad / CodeLayout.Leads}, {bad % CodeLayout.Leads}]", $"{exam[bad]} is not a finite voltage");
+            var meta = _metadata[examId];
+            return new EcgRecord
+            {
+                ExamId = examId.ToString(CultureInfo.InvariantCulture),
+                PatientId = meta.PatientId,
+                Age = meta.Age,
+                Sex = meta.Sex,
+                SamplingRateHz = CodeLayout.SamplingRateHz,
+                Leads = StandardLeads.Twelve,
+                Signals = ToLeads(exam, SamplesPerExam),
+                RecordedSamples = Recorded(exam),
+                Labels = meta.Labels,
+            };
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(buffer);
+        }
     }
 
-    IH5Dataset TracingsForThisThread(int part)
+    /// <summary>The first infinity or NaN in <paramref name="values"/>, or -1. Reading is as fast as this check, so it
+    /// looks at a vector of exponents at a time: all ones is what makes a float32 infinite or NaN.</summary>
+    static int IndexOfNonFinite(ReadOnlySpan<float> values)
     {
-        var handles = _threadTracings.Value!;
-        if (!handles.TryGetValue(part, out var tracings))
+        const uint exponent = 0x7F80_0000;
+        var bits = MemoryMarshal.Cast<float, uint>(values);
+        var mask = new Vector<uint>(exponent);
+        var i = 0;
+        for (; i + Vector<uint>.Count <= bits.Length; i += Vector<uint>.Count)
+            if (Vector.EqualsAny(new Vector<uint>(bits[i..]) & mask, mask)) break;
+        for (; i < bits.Length; i++)
+            if ((bits[i] & exponent) == exponent) return i;
+        return -1;
+    }
+
+    /// <summary>The recording is what lies between the centred zero padding: from the first sample with a non-zero
+    /// value on any lead to the last. Zero is compared bit for bit, with -0 as zero too.</summary>
+    static Range Recorded(ReadOnlySpan<float> exam)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(exam);
+        var first = bits.IndexOfAnyExcept(0u, 0x8000_0000u);
+        return first < 0 ? new Range(0, 0) : new Range(first / CodeLayout.Leads, bits.LastIndexOfAnyExcept(0u, 0x8000_0000u) / CodeLayout.Leads + 1);
+    }
+
+    /// <summary>Samples × 12 leads, row-major, to one array per lead. The twelve leads are held in locals, one store
+    /// each per sample: going through the array of leads for every value costs a load and a bounds check each, and
+    /// this loop is a third of the reading time.</summary>
+    static float[][] ToLeads(ReadOnlySpan<float> exam, int samples)
+    {
+        const int leads = 12;
+        // The stores below are unchecked, so the one check is here.
+        if (exam.Length != samples * leads) throw new ArgumentException($"an exam of {samples} samples holds {samples * leads} values, not {exam.Length}", nameof(exam));
+        var signals = new float[leads][];
+        // Every element is written below, so the runtime need not zero the arrays first.
+        for (var l = 0; l < leads; l++) signals[l] = GC.AllocateUninitializedArray<float>(samples);
+        ref var l0 = ref MemoryMarshal.GetArrayDataReference(signals[0]);
+        ref var l1 = ref MemoryMarshal.GetArrayDataReference(signals[1]);
+        ref var l2 = ref MemoryMarshal.GetArrayDataReference(signals[2]);
+        ref var l3 = ref MemoryMarshal.GetArrayDataReference(signals[3]);
+        ref var l4 = ref MemoryMarshal.GetArrayDataReference(signals[4]);
+        ref var l5 = ref MemoryMarshal.GetArrayDataReference(signals[5]);
+        ref var l6 = ref MemoryMarshal.GetArrayDataReference(signals[6]);
+        ref var l7 = ref MemoryMarshal.GetArrayDataReference(signals[7]);
+        ref var l8 = ref MemoryMarshal.GetArrayDataReference(signals[8]);
+        ref var l9 = ref MemoryMarshal.GetArrayDataReference(signals[9]);
+        ref var l10 = ref MemoryMarshal.GetArrayDataReference(signals[10]);
+        ref var l11 = ref MemoryMarshal.GetArrayDataReference(signals[11]);
+        ref var first = ref MemoryMarshal.GetReference(exam);
+        for (var n = 0; n < samples; n++)
         {
-            var file = H5File.OpenRead(_parts[part].Path);
-            _threadFiles.Add(file);
-            handles[part] = tracings = file.Dataset(CodeLayout.TracingsDataset);
+            ref var s = ref Unsafe.Add(ref first, n * leads);
+            Unsafe.Add(ref l0, n) = s;
+            Unsafe.Add(ref l1, n) = Unsafe.Add(ref s, 1);
+            Unsafe.Add(ref l2, n) = Unsafe.Add(ref s, 2);
+            Unsafe.Add(ref l3, n) = Unsafe.Add(ref s, 3);
+            Unsafe.Add(ref l4, n) = Unsafe.Add(ref s, 4);
+            Unsafe.Add(ref l5, n) = Unsafe.Add(ref s, 5);
+            Unsafe.Add(ref l6, n) = Unsafe.Add(ref s, 6);
+            Unsafe.Add(ref l7, n) = Unsafe.Add(ref s, 7);
+            Unsafe.Add(ref l8, n) = Unsafe.Add(ref s, 8);
+            Unsafe.Add(ref l9, n) = Unsafe.Add(ref s, 9);
+            Unsafe.Add(ref l10, n) = Unsafe.Add(ref s, 10);
+            Unsafe.Add(ref l11, n) = Unsafe.Add(ref s, 11);
         }
-        return tracings;
+        return signals;
     }
 
     static (Dictionary<long, Metadata>, IReadOnlyList<string>, bool HasPatientIds) ReadMetadata(string path)
@@ -217,9 +301,7 @@ public sealed class CodeHdf5Source : IEcgSource, IDisposable
 
     public void Dispose()
     {
-        foreach (var part in _parts) part.File.Dispose();
-        foreach (var file in _threadFiles) file.Dispose();
-        _threadTracings.Dispose();
+        foreach (var part in _parts) part.Tracings.Dispose();
     }
 }
 

@@ -91,6 +91,7 @@ public static class DatasetInspector
             SamplingRatesHz = new Dictionary<string, int> { ["400"] = source.Count }, Leads = StandardLeads.Twelve,
             MinDurationSeconds = stored, MaxDurationSeconds = stored, Taxonomy = $"{Code.CodeLayout.MetadataFile} class columns", Labels = labels,
             Notes = [$"duration: the stored length ({source.SamplesPerExam} samples); recordings are zero-padded, centred, inside it",
+                $"reading: {source.ReadPath}",
                 .. source.HasPatientIds ? Array.Empty<string>() : [$"patients: {Code.CodeLayout.MetadataFile} has no patient_id column, so each exam counts as one patient"]],
         };
     }
