@@ -4,6 +4,7 @@ using System.Text.Json;
 using CodeII.Experiments.Cluster;
 using CodeII.Experiments.Experiments;
 using CodeII.Experiments.Runs;
+using CodeII.Experiments.Sweep;
 using Spectre.Console;
 
 namespace CodeII.Experiments.Cli;
@@ -114,7 +115,11 @@ static class ClusterCommand
                     "network" => Done(() => ClusterTasks.TrainNetwork(folder, progress, cancellationToken), "network trained, embeddings written"),
                     _ => $"report: {ClusterTasks.Finish(folder, progress, cancellationToken).ReportPath}",
                 };
-                Console.WriteLine($"{kind}: {done} in {(DateTime.UtcNow - started).TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s");
+                var times = new UnitTimes(kind, parse.GetValue(index), started, DateTime.UtcNow, ProcessMemory.PeakResidentMb(), Environment.MachineName);
+                var record = RunFolder.Open(folder);
+                Directory.CreateDirectory(record.FileIn(Path.Combine(ClusterPlan.Folder, "times")));
+                record.WriteJson(ClusterPlan.UnitTimes(kind, times.Index), times);
+                Console.WriteLine($"{kind}: {done} in {times.Seconds.ToString("0.0", CultureInfo.InvariantCulture)} s, peak {times.PeakResidentMb:F0} MB");
                 return CliErrors.Success;
             })));
             command.Subcommands.Add(sub);

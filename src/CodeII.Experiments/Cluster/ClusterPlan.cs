@@ -88,6 +88,7 @@ public sealed record ClusterPlan
     public static string ShardFile(string featureSet, int shard, string extension) =>
         Path.Combine(Folder, "features", featureSet, $"shard-{shard.ToString("D5", CultureInfo.InvariantCulture)}.{extension}");
     public static string StreamLog(int stream) => Path.Combine(Folder, "sweep", $"stream-{stream.ToString("D4", CultureInfo.InvariantCulture)}.jsonl");
+    public static string UnitTimes(string kind, int index) => Path.Combine(Folder, "times", $"{kind}-{index.ToString("D5", CultureInfo.InvariantCulture)}.json");
     public static string StreamDone(int stream) => Path.Combine(Folder, "sweep", $"stream-{stream.ToString("D4", CultureInfo.InvariantCulture)}.done");
 }
 
@@ -120,4 +121,19 @@ public sealed record ClusterProgress(ClusterPlan Plan, bool[] Shards, bool Prepa
     }
 
     public static IReadOnlyList<int> Missing(bool[] done) => [.. Enumerable.Range(0, done.Length).Where(k => !done[k])];
+}
+
+/// <summary>When a unit's task ran and the most memory its process held: written by the task as it ends, for
+/// <c>codeii bench pipeline --executor slurm</c> and anyone sizing a cluster's jobs.</summary>
+public sealed record UnitTimes(string Kind, int Index, DateTime StartedUtc, DateTime EndedUtc, double PeakResidentMb, string? Host)
+{
+    public double Seconds => (EndedUtc - StartedUtc).TotalSeconds;
+
+    public static IReadOnlyList<UnitTimes> Read(RunFolder folder)
+    {
+        var times = folder.FileIn(Path.Combine(ClusterPlan.Folder, "times"));
+        return Directory.Exists(times)
+            ? [.. Directory.GetFiles(times, "*.json").Order(StringComparer.Ordinal).Select(JsonConventions.ReadFile<UnitTimes>)]
+            : [];
+    }
 }

@@ -162,6 +162,11 @@ public class SlurmExecutorTests(SlurmClusterFixture cluster, ITestOutputHelper o
         Assert.Equal(File.ReadAllBytes(Path.Combine(localRun, "metrics.json")), File.ReadAllBytes(Path.Combine(run, "metrics.json")));
         Assert.Equal(File.ReadAllText(Path.Combine(localRun, "predictions.csv")), File.ReadAllText(Path.Combine(run, "predictions.csv")));
         Assert.Contains("complete", Codeii(dir, "status", run).StdOut);
+        // Every unit that ran to its end left when it ran and its peak memory (the cancelled task could not).
+        var times = UnitTimes.Read(Runs.RunFolder.Open(run));
+        Assert.Equal(["features:0", "features:1", "features:2", "finish:0", "prepare:0", .. Enumerable.Range(0, 6).Select(k => $"sweep:{k}")],
+            times.Select(t => $"{t.Kind}:{t.Index}").Order(StringComparer.Ordinal));
+        Assert.All(times, t => { Assert.True(t.EndedUtc >= t.StartedUtc); Assert.InRange(t.PeakResidentMb, 10, 4096); });
         Assert.Empty(cluster.Client("squeue", "-h").Trim());
     }
 
