@@ -33,6 +33,10 @@ public static class FeatureRowsFile
     const int PrefixBytes = 24;
     static ReadOnlySpan<byte> Magic => "CODEIIFR"u8;
 
+    /// <summary>How long a temporary file of a writer that is not running here must have been left unwritten before it is
+    /// deleted: far longer than a batch of the full network takes on a CPU.</summary>
+    static readonly TimeSpan AbandonedAfter = TimeSpan.FromMinutes(10);
+
     /// <summary>What the rows are; a file whose header differs from what a run expects is not read (a cache miss).</summary>
     public sealed record Header
     {
@@ -104,6 +108,8 @@ public static class FeatureRowsFile
         try
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+            // A writer of this file killed earlier left its rows, up to the size of the whole file, in a temporary file.
+            AtomicFile.DeleteAbandonedTemporaries(path, AbandonedAfter);
             AtomicFile.WriteStream(path, stream =>
             {
                 var json = JsonSerializer.SerializeToUtf8Bytes(header, JsonConventions.Options);

@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using Microsoft.Win32.SafeHandles;
 
 namespace CodeII.Experiments.Features;
 
@@ -50,31 +51,39 @@ public sealed unsafe class MappedFeatureValues : FeatureValues, IDisposable
 {
     readonly MemoryMappedViewAccessor? _view;
     readonly float* _first;
-    readonly string? _deleteOnDispose;
     int _disposed;
 
     /// <param name="offset">Where the floats begin in the file, in bytes (a multiple of 4).</param>
     /// <param name="length">How many floats; the file must hold them all.</param>
-    public MappedFeatureValues(string path, long offset, long length) : this(path, offset, length, deleteOnDispose: false) { }
-
-    MappedFeatureValues(string path, long offset, long length, bool deleteOnDispose)
+    public MappedFeatureValues(string path, long offset, long length)
     {
-        if (offset < 0 || offset % sizeof(float) != 0 || length < 0) throw new ArgumentOutOfRangeException(nameof(offset), $"{path}: {length} floats at byte {offset}");
-        Path = path;
-        Length = length;
-        _deleteOnDispose = deleteOnDispose ? path : null;
-        var bytes = offset + length * sizeof(float);
         // Shared for deleting and writing: a run that replaces a cache file (a rename) or deletes it does not disturb
         // this map, which keeps the file it was made from.
         using var file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        (Path, Length) = (path, length);
+        _view = Map(file, path, offset, length, out _first);
+    }
+
+    MappedFeatureValues(SafeFileHandle file, string path, long length)
+    {
+        (Path, Length) = (path, length);
+        _view = Map(file, path, 0, length, out _first);
+    }
+
+    static MemoryMappedViewAccessor? Map(SafeFileHandle file, string path, long offset, long length, out float* first)
+    {
+        first = null;
+        if (offset < 0 || offset % sizeof(float) != 0 || length < 0) throw new ArgumentOutOfRangeException(nameof(offset), $"{path}: {length} floats at byte {offset}");
+        var bytes = offset + length * sizeof(float);
         if (RandomAccess.GetLength(file) < bytes)
             throw new InvalidDataException($"{path}: the file is {RandomAccess.GetLength(file)} bytes long, short of the {bytes} its {length} floats need");
-        if (length == 0) return; // nothing to map, and an empty map cannot be made
+        if (length == 0) return null; // nothing to map, and an empty map cannot be made
         using var map = MemoryMappedFile.CreateFromFile(file, null, bytes, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
-        _view = map.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.Read);
+        var view = map.CreateViewAccessor(0, bytes, MemoryMappedFileAccess.Read);
         byte* pointer = null;
-        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
-        _first = (float*)(pointer + _view.PointerOffset + offset);
+        view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        first = (float*)(pointer + view.PointerOffset + offset);
+        return view;
     }
 
     public string Path { get; }
@@ -89,47 +98,28 @@ public sealed unsafe class MappedFeatureValues : FeatureValues, IDisposable
     }
 
     /// <summary>
-    /// Values written once, to a new file in <paramref name="folder"/>, and mapped: for a matrix computed from mapped
-    /// ones (a fused feature set). The file is a scratch file, not a cache: it is deleted as soon as it is mapped where
-    /// the system allows (Unix; the map keeps its data until disposed), else when the values are disposed.
+    /// Values written once, to a new file in <paramref name="folder"/>, and mapped: for a matrix computed from mapped ones
+    /// (a fused feature set). The file is scratch, not a cache: on Unix its name is removed before the first value is
+    /// written (the open file and then the map keep its data), so even a killed process leaves nothing behind; elsewhere
+    /// the system deletes it once it is closed and unmapped.
     /// </summary>
     public static MappedFeatureValues WriteScratch(string folder, long length, Action<Stream> write)
     {
         Directory.CreateDirectory(folder);
         var path = System.IO.Path.Combine(folder, $"scratch-{Environment.ProcessId}-{Guid.NewGuid():N}.f32");
-        try
-        {
-            using (var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1 << 20))
-            {
-                write(stream);
-                if (stream.Length != length * sizeof(float))
-                    throw new InvalidOperationException($"{path}: {stream.Length} bytes written for {length} floats");
-            }
-            var values = new MappedFeatureValues(path, 0, length, deleteOnDispose: true);
-            TryDelete(path);
-            return values;
-        }
-        catch
-        {
-            TryDelete(path);
-            throw;
-        }
-    }
-
-    static void TryDelete(string path)
-    {
-        // Windows refuses to delete a mapped file; it is deleted again once unmapped.
+        using var stream = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Delete, bufferSize: 1 << 20, FileOptions.DeleteOnClose);
+        // Windows refuses while the file is open; DeleteOnClose removes it there.
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        write(stream);
+        stream.Flush();
+        if (stream.Length != length * sizeof(float)) throw new InvalidOperationException($"{path}: {stream.Length} bytes written for {length} floats");
+        return new MappedFeatureValues(stream.SafeFileHandle, path, length);
     }
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (_view is not null)
-        {
-            _view.SafeMemoryMappedViewHandle.ReleasePointer();
-            _view.Dispose();
-        }
-        if (_deleteOnDispose is { } path) TryDelete(path);
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || _view is null) return;
+        _view.SafeMemoryMappedViewHandle.ReleasePointer();
+        _view.Dispose();
     }
 }

@@ -186,4 +186,50 @@ public class EmbeddingsOnDiskTests(ITestOutputHelper output) : IDisposable
             unwritable.Manifest.FeatureCache);
         Assert.Equal(expected, Bits(unwritable));
     }
+
+    /// <summary>Temporary files of feature rows files, <c>&lt;key&gt;.f32.&lt;pid&gt;.&lt;guid&gt;.tmp</c>.</summary>
+    static IEnumerable<string> Temporaries(string folder) =>
+        Directory.GetFiles(folder).Where(f => Path.GetFileName(f).Contains(FeatureRowsFile.Extension + ".", StringComparison.Ordinal) && f.EndsWith(".tmp", StringComparison.Ordinal));
+
+    [Fact]
+    public async Task A_run_killed_while_it_writes_the_embeddings_leaves_no_file_under_their_name_and_its_resume_writes_them_whole()
+    {
+        // Long enough an embeddings stage to be caught writing: 1,200 exams, a one-filter unit (1,024 floats per exam).
+        File.WriteAllText(Path.Combine(_root, "killed.yaml"), """
+            name: killed-embeddings
+            dataset: { exams: 1200 }
+            label_subsets: { rhythm: [SB, ST, AF] }
+            features: [learned]
+            pretrain: { model: small, epochs: 1, input_samples: 1024, units: [[1, 1]] }
+            learners: { logistic_regression: { trials: 1 } }
+            evaluation: { bootstrap_replicates: 20, importance: false }
+            """);
+        var cache = Path.Combine(_root, "cache", "features");
+        var (process, stdout, stderr) = CliTests.StartCodeii(_root, "run", "killed.yaml", "--runs", "runs", "--cache", "cache/features");
+        using (process)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            // Killed once the stage has written a fifth of its rows to the temporary file.
+            while (!process.HasExited && clock.Elapsed < TimeSpan.FromMinutes(3)
+                && !(Directory.Exists(cache) && Temporaries(cache).Any(f => new FileInfo(f).Length > 1_000_000)))
+                await Task.Delay(10);
+            // Its output is awaited only once it has ended: awaited in a message built before the check, it would wait for the run.
+            if (process.HasExited) Assert.Fail("the run ended before it could be killed: " + await stdout + await stderr);
+            process.Kill();
+            process.WaitForExit();
+        }
+        Assert.Empty(Directory.GetFiles(cache, $"*{FeatureRowsFile.Extension}"));
+        var abandoned = Assert.Single(Temporaries(cache));
+        // As if killed an hour ago: the resumed run's writer deletes it (its process is gone, and it is not written to).
+        File.SetLastWriteTimeUtc(abandoned, DateTime.UtcNow.AddHours(-1));
+
+        var folder = Directory.GetDirectories(Path.Combine(_root, "runs", "killed-embeddings")).Single();
+        var (exit, printed, errors) = CliTests.Codeii(_root, "run", "--resume", folder, "--cache", "cache/features");
+        Assert.True(exit == 0, errors + printed);
+        var rows = Assert.Single(Directory.GetFiles(cache, $"*{FeatureRowsFile.Extension}"));
+        Assert.False(File.Exists(abandoned));
+        Assert.Empty(Temporaries(cache));
+        Assert.Equal(1200, FeatureRowsFile.ReadHeader(rows).Header.Rows);
+        Assert.Contains($"learned: miss, written to {rows}", RunFolder.Open(folder).ReadManifest().FeatureCache);
+    }
 }

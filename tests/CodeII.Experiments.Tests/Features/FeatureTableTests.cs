@@ -136,11 +136,14 @@ public class FeatureTableTests : IDisposable
         Assert.Null(FeatureRowsFile.TryOpen(cut, header));
         Assert.Equal($"{cut}: not a feature rows file (it does not begin with CODEIIFR)", Assert.Throws<InvalidDataException>(() => FeatureRowsFile.ReadHeader(cut)).Message);
 
-        // The rows fail midway (a run cancelled during inference): nothing under the name, no temporary file left.
+        // While rows are written they are in a temporary file, never under the name (a process killed then leaves no
+        // half file there); when they fail midway (a run cancelled during inference) the temporary file goes too.
         var failed = Path.Combine(_root, "failed" + FeatureRowsFile.Extension);
         Assert.Throws<OperationCanceledException>(() => FeatureRowsFile.Write(failed, header, sink =>
         {
             sink.Write(table.Row(0));
+            Assert.False(File.Exists(failed));
+            Assert.Single(Directory.GetFiles(_root, "failed*.tmp"));
             throw new OperationCanceledException();
         }));
         Assert.False(File.Exists(failed));
