@@ -37,4 +37,39 @@ public static class AtomicFile
         using var stream = File.Create(temporary);
         write(stream);
     });
+
+    /// <summary>
+    /// Deletes the temporary files of <paramref name="path"/> that killed writers left: their process is not running and
+    /// they have not been written to for <paramref name="quiet"/>. For files written over hours (a network's embeddings
+    /// of millions of exams, tens of GB), whose every kill would otherwise leave that much behind. A writer that is alive
+    /// writes more often than that, so its file is kept even when its process is not visible here (another machine or
+    /// container sharing the folder).
+    /// </summary>
+    public static void DeleteAbandonedTemporaries(string path, TimeSpan quiet)
+    {
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        if (!Directory.Exists(folder)) return;
+        var name = Path.GetFileName(path);
+        // Simple matching: Win32 matching reads "*." as "up to the name's last dot", which "<name>.*.tmp" would trip on.
+        foreach (var temporary in Directory.EnumerateFiles(folder, $"{name}.*.tmp", new EnumerationOptions { MatchType = MatchType.Simple }))
+        {
+            var writer = Path.GetFileName(temporary)[(name.Length + 1)..^".tmp".Length].Split('.');
+            if (writer.Length != 2 || !int.TryParse(writer[0], out var pid) || IsRunning(pid)) continue;
+            if (DateTime.UtcNow - File.GetLastWriteTimeUtc(temporary) < quiet) continue;
+            try { File.Delete(temporary); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
+    }
+
+    static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
 }

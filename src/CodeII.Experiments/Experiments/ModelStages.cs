@@ -216,6 +216,9 @@ public sealed class PredictionsStage : IRunStage
 {
     public string Name => "predictions";
 
+    /// <summary>Rows a model scores at a time: a model scores each row on its own, so the chunks change nothing but memory.</summary>
+    const int ScoredRowsPerChunk = 4096;
+
     public bool IsComplete(RunContext run) => File.Exists(run.Folder.FileIn(RunFolder.PredictionsFile));
 
     public void Run(RunContext run)
@@ -229,7 +232,8 @@ public sealed class PredictionsStage : IRunStage
             using var bundle = ModelBundle.Load(run.Folder.FileIn(relative));
             var d = bundle.Description;
             var table = d.ReadsNetworkOutputs ? run.NetworkOutputs! : d.FeatureSet is { } set ? run.FeatureSet(set) : null;
-            float[] Score(int[] indices) => bundle.ScoreFeatures([.. indices.Select(i => table is null ? [] : table.Row(i).ToArray())]);
+            // In chunks: the rows of every validation or test exam at once would be a copy of most of a large table.
+            float[] Score(int[] indices) => [.. indices.Chunk(ScoredRowsPerChunk).SelectMany(chunk => bundle.ScoreFeatures([.. chunk.Select(i => table is null ? [] : table.Row(i).ToArray())]))];
             var validationScores = Score(validation);
             var threshold = BinaryMetrics.BestF1Threshold(validationScores, [.. validation.Select(i => rows.Labels[i].Contains(d.Label))]);
             if (!threshold.Equals(d.Threshold))

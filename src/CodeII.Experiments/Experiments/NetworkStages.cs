@@ -174,9 +174,12 @@ public sealed class PretrainStage : IRunStage
 }
 
 /// <summary>
-/// The network's embeddings (the learned features) and sigmoid outputs for every exam, from the feature cache when this
-/// checkpoint has already been run over these data (the key is the feature cache's plus the checkpoint hash).
-/// Like <see cref="FeaturesStage"/> it always runs, and is a cache hit when its work was done before.
+/// The network's embeddings (the learned features) and sigmoid outputs for every exam, streamed batch by batch to a
+/// feature rows file (<see cref="FeatureRowsFile"/>) as inference computes them and read back through a memory map, so
+/// memory holds one batch of them whatever the number of exams. The file is in the feature cache, keyed by the feature
+/// cache's key plus the checkpoint hash, so a checkpoint already run over these data is a cache hit; with the cache off
+/// (or unwritable) it is the run folder's <see cref="RunFolder.EmbeddingsFile"/>, which a resumed session reads back.
+/// Like <see cref="FeaturesStage"/> the stage always runs.
 /// </summary>
 public sealed class EmbeddingsStage : IRunStage
 {
@@ -186,49 +189,75 @@ public sealed class EmbeddingsStage : IRunStage
 
     public void Run(RunContext run)
     {
-        var (definition, options, source, rows, network, cancellationToken) = (run.Definition, run.Options, run.Source, run.Rows, run.Network!, run.Cancellation);
+        var (definition, options, source, rows, network) = (run.Definition, run.Options, run.Source, run.Rows, run.Network!);
         var width = network.Model.Shape.EmbeddingSize;
-        var embeddingNames = NetworkPretraining.FeatureNames(width);
-        IReadOnlyList<string> names = [.. embeddingNames, .. network.Classes.Select(c => $"{LearnedFeatures.EndToEndModel}_{c}")];
-        var outputNames = names.Skip(width).ToArray();
+        IReadOnlyList<string> names = [.. NetworkPretraining.FeatureNames(width), .. network.Classes.Select(c => $"{LearnedFeatures.EndToEndModel}_{c}")];
+        // Windows give other embeddings than crops of the same network: they key the cache too.
+        var input = definition.Pretrain!.Input.Windowing == InputWindowing.Crop ? "" : $" input {definition.Pretrain.Input.Describe()}";
+        var producer = $"network sha256:{network.CheckpointSha256}{input}";
+        var header = new FeatureRowsFile.Header
+        {
+            Rows = rows.RowCount, FeatureNames = names, Producer = producer, DataFingerprint = rows.DataFingerprint,
+            ExamIdsSha256 = FeatureRowsFile.ExamIdsSha256(rows.ExamIds),
+        };
+        var inRunFolder = run.Folder.FileIn(RunFolder.EmbeddingsFile);
+        MappedFeatureValues values;
         string use;
         if (options.FeatureCacheDirectory is not { } cacheDirectory)
-        {
-            var (e, o) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: NetworkPretraining.InferenceBatch, options.Progress, cancellationToken);
-            (run.Tables[LearnedFeatures.SetName], run.NetworkOutputs, use) = (rows.WithFeatures(embeddingNames, e), rows.WithFeatures(outputNames, o), "off");
-        }
+            (values, use) = ReadOrInfer(run, inRunFolder, header, "off, read back from", "off, written to");
         else
         {
-            var cache = new FeatureCache(cacheDirectory);
-            // Windows give other embeddings than crops of the same network: they key the cache too.
-            var input = definition.Pretrain!.Input.Windowing == InputWindowing.Crop ? "" : $" input {definition.Pretrain.Input.Describe()}";
-            var key = FeatureCache.Key(source, $"network sha256:{network.CheckpointSha256}{input}", names, definition.Dataset.SkipBadRecords, definition.Dataset.Path);
-            FeatureTable both;
-            if (cache.TryLoad(key, names) is { } cached && cached.ExamIds.SequenceEqual(rows.ExamIds))
+            // Earlier versions cached these rows as an Arrow table, <key>.arrow, read into memory whole: such a file is
+            // left unread, and the rows are computed again.
+            var cached = new FeatureCache(cacheDirectory).RowsPathOf(FeatureCache.Key(source, producer, names, definition.Dataset.SkipBadRecords, definition.Dataset.Path));
+            try
             {
-                run.Report(Name, rows.RowCount, rows.RowCount);
-                both = cached;
-                use = $"hit {Path.GetFullPath(cache.PathOf(key))}";
+                (values, use) = ReadOrInfer(run, cached, header, "hit", "miss, written to");
             }
-            else
+            catch (FeatureRowsWriteException e)
             {
-                var (embeddings, outputs) = NetworkPretraining.Infer(network, rows.SourceIndex, batchSize: NetworkPretraining.InferenceBatch, options.Progress, cancellationToken);
-                // Cached together, as one table: the outputs follow the embeddings in each row.
-                both = rows.WithFeatures(embeddingNames, embeddings).Concatenate(rows.WithFeatures(outputNames, outputs));
-                use = cache.TrySave(key, both) is { } unsaved ? $"miss, {unsaved}" : $"miss, written to {Path.GetFullPath(cache.PathOf(key))}";
+                // A full or read-only cache: the rows go to the run folder, which the run writes anyway.
+                run.Options.Progress?.Report(StageProgress.Warning($"{e.Message}; the learned features go to the run folder instead"));
+                (values, use) = ReadOrInfer(run, inRunFolder, header, "read back from", "written to");
+                use = $"miss, not cached ({e.Message}); {use}";
             }
-            var classes = network.Classes.Count;
-            var e = new float[(long)rows.RowCount * width];
-            var o = new float[rows.RowCount * classes];
-            for (var r = 0; r < rows.RowCount; r++)
-            {
-                both.Row(r)[..width].CopyTo(e.AsSpan(r * width, width));
-                both.Row(r)[width..].CopyTo(o.AsSpan(r * classes, classes));
-            }
-            run.Tables[LearnedFeatures.SetName] = rows.WithFeatures(embeddingNames, e);
-            run.NetworkOutputs = rows.WithFeatures(outputNames, o);
         }
+        var both = rows.WithFeatures(names, values);
+        run.Tables[LearnedFeatures.SetName] = both.Columns(0, width);
+        run.NetworkOutputs = both.Columns(width, network.Classes.Count);
         run.Manifest = run.Manifest with { FeatureCache = $"{run.Manifest.FeatureCache}; learned: {use}" };
         PretrainStage.NoteUnwritableInputCache(run);
+    }
+
+    /// <summary>The rows from <paramref name="path"/> when it holds them, else inferred into it (through a temporary file
+    /// and a rename) and mapped; with how they were had, for the manifest.</summary>
+    static (MappedFeatureValues Values, string Use) ReadOrInfer(RunContext run, string path, FeatureRowsFile.Header header, string read, string written)
+    {
+        var rows = run.Rows;
+        if (FeatureRowsFile.TryOpen(path, header) is { } existing)
+        {
+            run.Report("embeddings", rows.RowCount, rows.RowCount);
+            return (existing, $"{read} {Path.GetFullPath(path)}");
+        }
+        var network = run.Network!;
+        var (width, classes) = (network.Model.Shape.EmbeddingSize, network.Classes.Count);
+        FeatureRowsFile.Write(path, header, sink =>
+        {
+            // Each exam's row is its embedding followed by its outputs, one batch of rows at a time.
+            var batch = new float[NetworkPretraining.InferenceBatch * (width + classes)];
+            NetworkPretraining.Infer(network.Model, network.Loader, rows.SourceIndex, NetworkPretraining.InferenceBatch, (_, embeddings, probabilities) =>
+            {
+                var count = embeddings.Length / width;
+                for (var r = 0; r < count; r++)
+                {
+                    embeddings.Slice(r * width, width).CopyTo(batch.AsSpan(r * (width + classes), width));
+                    probabilities.Slice(r * classes, classes).CopyTo(batch.AsSpan(r * (width + classes) + width, classes));
+                }
+                sink.Write(batch.AsSpan(0, count * (width + classes)));
+            }, run.Options.Progress, run.Cancellation);
+        });
+        // Runs sharing a cache may have replaced the file a moment ago: with the same rows, as the key is the same.
+        var values = FeatureRowsFile.TryOpen(path, header) ?? throw new InvalidDataException($"{path}: the rows written a moment ago cannot be read back");
+        return (values, $"{written} {Path.GetFullPath(path)}");
     }
 }

@@ -80,6 +80,10 @@ public sealed class RunContext : IDisposable
 
     public void Dispose()
     {
+        // Mapped values (the learned features, fused sets made from them) are unmapped here, at the run's end, when no
+        // stage reads a row any more.
+        foreach (var values in Tables.Values.Concat(_fused.Values).Append(NetworkOutputs).OfType<FeatureTable>().Select(t => t.Values).Distinct())
+            (values as IDisposable)?.Dispose();
         Network?.Dispose();
         (Source as IDisposable)?.Dispose();
     }

@@ -5,7 +5,8 @@ using CodeII.Experiments.Data;
 namespace CodeII.Experiments.Features;
 
 /// <summary>
-/// Extracted features on disk as Arrow IPC files (readable by pyarrow, pandas, DuckDB and Polars), one per key. The key
+/// Extracted features on disk as Arrow IPC files (readable by pyarrow, pandas, DuckDB and Polars), one per key, and a
+/// network's embeddings and outputs as memory-mapped row files (<see cref="FeatureRowsFile"/>, readable by numpy). The key
 /// covers everything that decides the values: the source's description (dataset parameters and preprocessing), the
 /// dataset files' paths, sizes and modification times, the extractor's name and version, and whether bad records were
 /// skipped. Change any of them and the cache misses.
@@ -44,6 +45,10 @@ public sealed class FeatureCache(string directory)
     }
 
     public string PathOf(string key) => Path.Combine(Directory, key + ".arrow");
+
+    /// <summary>Where rows computed by a network are kept under this key: a <see cref="FeatureRowsFile"/>, read through a
+    /// memory map, not an Arrow table read into memory.</summary>
+    public string RowsPathOf(string key) => Path.Combine(Directory, key + FeatureRowsFile.Extension);
 
     /// <summary>The cached table, or null when absent, unreadable or written for other features.</summary>
     /// <remarks>A record-based table cached before the recording facts were kept is extracted again, so every run can

@@ -45,30 +45,48 @@ public static class FeatureTableFiles
             ["skipped"] = JsonSerializer.Serialize(table.Skipped),
             ["warnings"] = JsonSerializer.Serialize(table.Warnings),
         });
-        var arrays = new List<IArrowArray>
-        {
-            new StringArray.Builder().AppendRange(table.ExamIds).Build(),
-            new StringArray.Builder().AppendRange(table.PatientIds).Build(),
-            new StringArray.Builder().AppendRange(table.Labels.Select(l => string.Join(",", l.Order(StringComparer.Ordinal)))).Build(),
-            new Int32Array.Builder().AppendRange(table.SourceIndex).Build(),
-        };
-        if (hasFacts)
-        {
-            arrays.Add(new FloatArray.Builder().AppendRange(table.SourceRatesHz!).Build());
-            arrays.Add(new FloatArray.Builder().AppendRange(table.SourceSeconds!).Build());
-        }
-        for (var c = 0; c < width; c++)
-        {
-            var column = new FloatArray.Builder();
-            for (var r = 0; r < table.RowCount; r++) column.Append(table.Values[r * width + c]);
-            arrays.Add(column.Build());
-        }
         AtomicFile.WriteStream(path, stream =>
         {
             using var writer = new ArrowFileWriter(stream, schema);
-            writer.WriteRecordBatch(new RecordBatch(schema, arrays, table.RowCount));
+            // Record batches of a bounded size, each built from rows as they are read: a table whose values are mapped
+            // from a file (the learned features) is written without its matrix ever being in memory.
+            var batchRows = Math.Max(1, BatchValues / Math.Max(1, width));
+            for (var start = 0; start == 0 || start < table.RowCount; start += batchRows)
+            {
+                var rows = Enumerable.Range(start, Math.Min(batchRows, table.RowCount - start)).ToArray();
+                writer.WriteRecordBatch(new RecordBatch(schema, Batch(table, rows, hasFacts), rows.Length));
+            }
             writer.WriteEnd();
         });
+    }
+
+    /// <summary>Floats per record batch: 16 MB of them.</summary>
+    const int BatchValues = 1 << 22;
+
+    static List<IArrowArray> Batch(FeatureTable table, int[] rows, bool hasFacts)
+    {
+        var arrays = new List<IArrowArray>
+        {
+            new StringArray.Builder().AppendRange(rows.Select(r => table.ExamIds[r])).Build(),
+            new StringArray.Builder().AppendRange(rows.Select(r => table.PatientIds[r])).Build(),
+            new StringArray.Builder().AppendRange(rows.Select(r => string.Join(",", table.Labels[r].Order(StringComparer.Ordinal)))).Build(),
+            new Int32Array.Builder().AppendRange(rows.Select(r => table.SourceIndex[r])).Build(),
+        };
+        if (hasFacts)
+        {
+            arrays.Add(new FloatArray.Builder().AppendRange(rows.Select(r => table.SourceRatesHz![r])).Build());
+            arrays.Add(new FloatArray.Builder().AppendRange(rows.Select(r => table.SourceSeconds![r])).Build());
+        }
+        var width = table.FeatureNames.Count;
+        var columns = new float[width][];
+        for (var c = 0; c < width; c++) columns[c] = new float[rows.Length];
+        for (var k = 0; k < rows.Length; k++)
+        {
+            var row = table.Row(rows[k]);
+            for (var c = 0; c < width; c++) columns[c][k] = row[c];
+        }
+        arrays.AddRange(columns.Select(column => new FloatArray.Builder().AppendRange(column).Build()));
+        return arrays;
     }
 
     /// <summary>Reads a file written by <see cref="WriteArrow"/>; throws on anything else.</summary>

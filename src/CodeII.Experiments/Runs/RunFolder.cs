@@ -22,6 +22,9 @@ public sealed class RunFolder
     public const string DataSummaryFile = "data.json";
     public const string ModelsFolder = "models";
     public const string ImportanceFile = "importance.json";
+    /// <summary>The network's embeddings and outputs of every exam (a feature rows file) when the feature cache is off or
+    /// cannot be written; with the cache they are in the cache instead.</summary>
+    public const string EmbeddingsFile = "embeddings.f32";
     /// <summary>Marks a run folder as a transfer run's cell: it names the transfer run's folder, relative to the cell,
     /// which holds the lock and the event log of every cell in it.</summary>
     public const string TransferCellFile = "cell.json";

@@ -200,7 +200,9 @@ public static class NetworkPretraining
 
     /// <summary>
     /// Embeddings (row-major, <see cref="ResNetShape.EmbeddingSize"/> per exam) and sigmoid outputs (one per class) for the
-    /// given source indices, in batches, in evaluation mode.
+    /// given source indices, in batches, in evaluation mode, in memory: for a bounded number of exams (a chunk of
+    /// <c>codeii predict</c>, one record). A run's exams go through <see cref="Infer(ResNet1d, EcgBatchLoader, IReadOnlyList{int}, int, InferredRows, IProgress{StageProgress}?, CancellationToken)"/>,
+    /// which hands each batch on instead of holding them all.
     /// </summary>
     public static (float[] Embeddings, float[] Probabilities) Infer(PretrainedNetwork network, IReadOnlyList<int> sourceIndices,
         int batchSize, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default) =>
@@ -210,17 +212,39 @@ public static class NetworkPretraining
     public static (float[] Embeddings, float[] Probabilities) Infer(ResNet1d model, EcgBatchLoader loader, IReadOnlyList<int> sourceIndices,
         int batchSize, IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
     {
-        model.eval();
-        var width = model.Shape.EmbeddingSize;
-        var classes = model.Shape.Classes;
+        var (width, classes) = (model.Shape.EmbeddingSize, model.Shape.Classes);
         var embeddings = new float[(long)sourceIndices.Count * width];
         var probabilities = new float[(long)sourceIndices.Count * classes];
+        Infer(model, loader, sourceIndices, batchSize, (first, e, p) =>
+        {
+            e.CopyTo(embeddings.AsSpan(checked(first * width)));
+            p.CopyTo(probabilities.AsSpan(checked(first * classes)));
+        }, progress, cancellation);
+        return (embeddings, probabilities);
+    }
+
+    /// <summary>Rows of exams as inference computes them: the position of the first among the exams asked for, then the
+    /// rows' embeddings and sigmoid outputs, row-major. The spans are reused for the next rows once this returns.</summary>
+    public delegate void InferredRows(int first, ReadOnlySpan<float> embeddings, ReadOnlySpan<float> probabilities);
+
+    /// <summary>
+    /// Embeddings and sigmoid outputs of the given exams in batches, in evaluation mode, handed to <paramref name="write"/>
+    /// batch by batch in order: memory holds one batch whatever the number of exams, and the caller streams the rows
+    /// where it keeps them (a feature rows file).
+    /// </summary>
+    public static void Infer(ResNet1d model, EcgBatchLoader loader, IReadOnlyList<int> sourceIndices, int batchSize, InferredRows write,
+        IProgress<StageProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        model.eval();
+        var (width, classes) = (model.Shape.EmbeddingSize, model.Shape.Classes);
         using var noGrad = no_grad();
         if (loader.Input.Windowing == InputWindowing.Windows)
         {
-            InferWindows(model, loader, sourceIndices, batchSize, embeddings, probabilities, progress, cancellation);
-            return (embeddings, probabilities);
+            InferWindows(model, loader, sourceIndices, batchSize, write, progress, cancellation);
+            return;
         }
+        var embeddings = new float[checked(batchSize * width)];
+        var probabilities = new float[checked(batchSize * classes)];
         for (var start = 0; start < sourceIndices.Count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -228,21 +252,23 @@ public static class NetworkPretraining
             using var batch = loader.Decode(indices);
             using var scope = NewDisposeScope();
             var (embedding, probability) = model.EmbedAndClassify(batch.SignalTensor(loader.Samples));
-            embedding.data<float>().CopyTo(embeddings, checked(start * width));
-            probability.data<float>().CopyTo(probabilities, checked(start * classes));
+            embedding.data<float>().CopyTo(embeddings);
+            probability.data<float>().CopyTo(probabilities);
+            write(start, embeddings.AsSpan(0, indices.Length * width), probabilities.AsSpan(0, indices.Length * classes));
             progress?.Report(new StageProgress("embeddings", Math.Min(sourceIndices.Count, start + batchSize), sourceIndices.Count));
         }
-        return (embeddings, probabilities);
     }
 
     /// <summary>Each record's windows through the network in batches of <paramref name="batchSize"/> windows, and their
     /// embeddings and outputs aggregated per record by the input's mean or max.</summary>
     static void InferWindows(ResNet1d model, EcgBatchLoader loader, IReadOnlyList<int> sourceIndices, int batchSize,
-        float[] embeddings, float[] probabilities, IProgress<StageProgress>? progress, CancellationToken cancellation)
+        InferredRows write, IProgress<StageProgress>? progress, CancellationToken cancellation)
     {
         var (width, classes, samples) = (model.Shape.EmbeddingSize, model.Shape.Classes, loader.Samples);
         var perExam = EcgBatchLoader.Leads * samples;
         var max = loader.Input.Aggregate == WindowAggregate.Max;
+        var embeddings = new float[checked(batchSize * width)];
+        var probabilities = new float[checked(batchSize * classes)];
         for (var start = 0; start < sourceIndices.Count; start += batchSize)
         {
             cancellation.ThrowIfCancellationRequested();
@@ -262,10 +288,11 @@ public static class NetworkPretraining
             var window = 0;
             for (var r = 0; r < indices.Length; r++)
             {
-                Aggregate(windowEmbeddings, window, counts[r], width, embeddings.AsSpan(checked((start + r) * width), width), max);
-                Aggregate(windowOutputs, window, counts[r], classes, probabilities.AsSpan(checked((start + r) * classes), classes), max);
+                Aggregate(windowEmbeddings, window, counts[r], width, embeddings.AsSpan(r * width, width), max);
+                Aggregate(windowOutputs, window, counts[r], classes, probabilities.AsSpan(r * classes, classes), max);
                 window += counts[r];
             }
+            write(start, embeddings.AsSpan(0, indices.Length * width), probabilities.AsSpan(0, indices.Length * classes));
             progress?.Report(new StageProgress("embeddings", Math.Min(sourceIndices.Count, start + batchSize), sourceIndices.Count));
         }
     }
