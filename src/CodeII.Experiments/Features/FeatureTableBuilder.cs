@@ -110,12 +110,13 @@ public static class FeatureTableBuilder
             SourceIndex = tables[0].SourceIndex, SourceRatesHz = tables[0].SourceRatesHz, SourceSeconds = tables[0].SourceSeconds,
             DataFingerprint = fingerprint, Skipped = skipped, Warnings = tables[0].Warnings,
         };
-        var values = new float[tables.Sum(t => (long)t.Values.Length)];
-        var offset = 0L;
+        var values = new float[tables.Sum(t => t.Values.Length)];
+        var offset = 0;
         foreach (var table in tables)
         {
-            table.Values.CopyTo(values.AsSpan((int)offset));
-            offset += table.Values.Length;
+            // Shards are record-based tables, extracted into memory: one slice each.
+            table.Values.Slice(0, checked((int)table.Values.Length)).CopyTo(values.AsSpan(offset));
+            offset += (int)table.Values.Length;
         }
         return new FeatureTable
         {
