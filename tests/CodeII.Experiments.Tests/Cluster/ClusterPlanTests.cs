@@ -24,7 +24,7 @@ public class ClusterPlanTests
         Assert.Equal(whole.DataFingerprint, combined.DataFingerprint);
         Assert.Equal(whole.ExamIds, combined.ExamIds);
         Assert.Equal(whole.SourceIndex, combined.SourceIndex);
-        Assert.Equal(whole.Values, combined.Values);
+        Assert.Equal(whole.Values.Slice(0, (int)whole.Values.Length).ToArray(), combined.Values.Slice(0, (int)combined.Values.Length).ToArray());
         Assert.Equal(Enumerable.Range(0, 70), combined.SourceIndex);
         // A shard's rows carry their place in the whole source, not in the shard.
         Assert.Equal(Enumerable.Range(50, 20), shards[2].Table.SourceIndex);
