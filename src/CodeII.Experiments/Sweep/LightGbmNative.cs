@@ -133,6 +133,19 @@ public sealed class LightGbmBinaryModel : IDisposable
     /// trained on may serve other fits, so they stay with their views).</summary>
     public void Dispose() => _booster.Dispose();
 
+    /// <summary>
+    /// Frees the boosters, then the binned datasets they were trained and validated on, for models whose sweep is
+    /// over (no fit will use those datasets again) and which are saved: a sweep's selected models. The datasets
+    /// hold each stream's training rows in native memory, which the collector would keep until it next collected
+    /// the oldest generation.
+    /// </summary>
+    public static void DisposeWithTrainingData(IReadOnlyList<LightGbmBinaryModel> models)
+    {
+        // Every booster before any dataset: a booster keeps pointers to the datasets it was built on.
+        foreach (var model in models) model.Dispose();
+        foreach (var dataset in models.SelectMany(m => m._datasets)) dataset?.Dispose();
+    }
+
     /// <summary>The probability of the positive class for each row.</summary>
     public float[] Predict(IReadOnlyList<float[]> rows)
     {
