@@ -89,7 +89,7 @@ static class BenchPipeline
             StreamSeconds = [.. trials.GroupBy(t => t.Stream).Select(g => g.Sum(t => t.DurationSeconds))],
             ImportanceModels = File.Exists(folder.FileIn(RunFolder.ImportanceFile))
                 ? JsonConventions.ReadFile<CodeII.Experiments.Evaluation.FeatureImportance>(folder.FileIn(RunFolder.ImportanceFile)).Models.Count : 0,
-            ValidationShare = new SplitDefinition().Validation,
+            ValidationShare = ExperimentDefinitionLoader.Parse(File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile)).Splits.Validation,
         };
 
         // The machine is shared: what the stages would take with its cores to themselves is estimated from their CPU time.
