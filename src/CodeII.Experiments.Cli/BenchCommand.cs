@@ -19,6 +19,7 @@ static class BenchCommand
         command.Subcommands.Add(Features());
         command.Subcommands.Add(Torch());
         command.Subcommands.Add(SweepBench.Create());
+        command.Subcommands.Add(BenchPipeline.Create());
         return command;
     }
 

@@ -138,6 +138,26 @@ public static partial class ExperimentEvaluator
 /// <summary>Scores each selected model on the test exams with patient-bootstrap intervals.</summary>
 public static partial class ExperimentEvaluator
 {
+    delegate double LabelMetric(ReadOnlySpan<float> scores, ReadOnlySpan<bool> truth);
+
+    /// <summary>A metric of the given exams (a bootstrap resample, or all), their scores and truth gathered into
+    /// buffers from the shared pool rather than new arrays for each of the thousands of resamples.</summary>
+    static double OnExams(float[] scores, bool[] truth, int[] exams, LabelMetric metric)
+    {
+        var pickedScores = System.Buffers.ArrayPool<float>.Shared.Rent(exams.Length);
+        var pickedTruth = System.Buffers.ArrayPool<bool>.Shared.Rent(exams.Length);
+        try
+        {
+            for (var k = 0; k < exams.Length; k++) (pickedScores[k], pickedTruth[k]) = (scores[exams[k]], truth[exams[k]]);
+            return metric(pickedScores.AsSpan(0, exams.Length), pickedTruth.AsSpan(0, exams.Length));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(pickedScores);
+            System.Buffers.ArrayPool<bool>.Shared.Return(pickedTruth);
+        }
+    }
+
     public static ExperimentMetrics Evaluate(IReadOnlyList<ModelPredictions> predictions, IReadOnlyList<LabelSubset> subsets, IReadOnlyList<string> learners,
         IReadOnlyList<string> testPatients, Func<string, bool[]> testTruthOf, int replicates, double confidence, int seed,
         IProgress<StageProgress>? progress = null)
@@ -147,8 +167,6 @@ public static partial class ExperimentEvaluator
         var truth = predictions.Select(s => s.Label).Distinct().ToDictionary(l => l, testTruthOf);
         ModelPredictions Model(string subset, string label, string learner) => ModelFor(predictions, subset, label, learner);
 
-        static (float[] Scores, bool[] Truth) Take(float[] scores, bool[] truth, int[] indices) =>
-            (indices.Select(i => scores[i]).ToArray(), indices.Select(i => truth[i]).ToArray());
 
         // One step per label and learner, then one per subset and learner for the macro averages.
         string LabelKey(string subset, string label) =>
@@ -174,9 +192,9 @@ public static partial class ExperimentEvaluator
                     var metrics = new ModelMetrics
                     {
                         Learner = model.Model,
-                        Auroc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.Auroc(s, t); }),
-                        Auprc = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.AveragePrecision(s, t); }),
-                        F1 = bootstrap.Estimate(n, idx => { var (s, t) = Take(model.TestScores, y, idx); return BinaryMetrics.F1(s, t, model.Threshold); }),
+                        Auroc = bootstrap.Estimate(n, idx => OnExams(model.TestScores, y, idx, BinaryMetrics.Auroc)),
+                        Auprc = bootstrap.Estimate(n, idx => OnExams(model.TestScores, y, idx, BinaryMetrics.AveragePrecision)),
+                        F1 = bootstrap.Estimate(n, idx => OnExams(model.TestScores, y, idx, (s, t) => BinaryMetrics.F1(s, t, model.Threshold))),
                         Threshold = model.Threshold,
                         Confusion = ConfusionMatrix.At(model.TestScores, y, model.Threshold),
                         Calibration = Calibration.Of(model.TestScores, y),
@@ -192,7 +210,7 @@ public static partial class ExperimentEvaluator
 
         double Macro(LabelSubset subset, string learner, int[] idx)
         {
-            var aurocs = subset.Labels.Select(l => { var (s, t) = Take(Model(subset.Name, l, learner).TestScores, truth[l], idx); return BinaryMetrics.Auroc(s, t); }).ToArray();
+            var aurocs = subset.Labels.Select(l => OnExams(Model(subset.Name, l, learner).TestScores, truth[l], idx, BinaryMetrics.Auroc)).ToArray();
             return aurocs.Any(double.IsNaN) ? double.NaN : aurocs.Average();
         }
         var subsetMetrics = subsets.Select(subset =>

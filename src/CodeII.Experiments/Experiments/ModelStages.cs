@@ -125,6 +125,10 @@ public sealed class ModelsStage : IRunStage
         var labels = definition.AllLabels.ToList();
         var ordered = saved.OrderBy(s => labels.IndexOf(s.Label)).ThenBy(s => models.IndexOf(s.Model)).Select(s => s.Relative.Replace('\\', '/')).ToArray();
         folder.WriteJson(Path.Combine(RunFolder.ModelsFolder, IndexFile), new Index(ordered));
+        // From here on the saved bundles are the models (every later stage loads them, as a resumed run does): the
+        // fitted ones, with LightGBM's boosters and binned training rows in native memory, are let go now.
+        LightGbmBinaryModel.DisposeWithTrainingData([.. swept.Selected.Select(m => m.Fitted.Booster).OfType<LightGbmBinaryModel>()]);
+        run.Swept = null;
     }
 
     /// <summary>The pre-trained network's outputs read as the target's labels through SNOMED-CT, with no target training.</summary>

@@ -59,6 +59,7 @@ public sealed class RunContext : IDisposable
     public PretrainedNetwork? Network { get; set; }
     /// <summary>The network's sigmoid outputs per exam (<c>resnet_&lt;class&gt;</c> columns).</summary>
     public FeatureTable? NetworkOutputs { get; set; }
+    /// <summary>The sweep's trials and selected models, until the models stage has saved them (then null: later stages load the bundles).</summary>
     public SweepResult? Swept { get; set; }
     public ExperimentMetrics? Metrics { get; set; }
     /// <summary>What the stage that just ran leaves in its <c>stage_done</c> event, for later sessions to check against.</summary>

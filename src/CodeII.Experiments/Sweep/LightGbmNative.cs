@@ -133,11 +133,23 @@ public sealed class LightGbmBinaryModel : IDisposable
     /// trained on may serve other fits, so they stay with their views).</summary>
     public void Dispose() => _booster.Dispose();
 
+    /// <summary>
+    /// Frees the boosters, then the binned datasets they were trained and validated on, for models whose sweep is
+    /// over (no fit will use those datasets again) and which are saved: a sweep's selected models. The datasets
+    /// hold each stream's training rows in native memory, which the collector would keep until it next collected
+    /// the oldest generation.
+    /// </summary>
+    public static void DisposeWithTrainingData(IReadOnlyList<LightGbmBinaryModel> models)
+    {
+        // Every booster before any dataset: a booster keeps pointers to the datasets it was built on.
+        foreach (var model in models) model.Dispose();
+        foreach (var dataset in models.SelectMany(m => m._datasets)) dataset?.Dispose();
+    }
+
     /// <summary>The probability of the positive class for each row.</summary>
     public float[] Predict(IReadOnlyList<float[]> rows)
     {
-        var probabilities = _booster.Predict(Matrix(rows), rows.Count, _columns, TreesUsed, LightGbmApi.PredictNormal, 1);
-        GC.KeepAlive(_datasets);
+        var probabilities = PredictAs(rows, LightGbmApi.PredictNormal, 1);
         return [.. probabilities.Select(v => (float)v)];
     }
 
@@ -180,18 +192,32 @@ public sealed class LightGbmBinaryModel : IDisposable
         if (trained != _columns) throw new InvalidOperationException($"the booster was trained on {trained} features, not {_columns}");
     }
 
+    /// <summary>
+    /// The rows are copied into one row-major matrix for LightGBM, in a buffer from the shared pool: scoring is called
+    /// for every trial and, by feature importance, for every shuffled column, and a new matrix each time (tens of
+    /// megabytes, on the large-object heap) piled up as garbage by the gigabyte between collections of the oldest
+    /// generation. LightGBM reads the first rows × columns values of the longer pooled buffer.
+    /// </summary>
     double[] PredictAs(IReadOnlyList<float[]> rows, int predictType, int valuesPerRow)
     {
-        var values = _booster.Predict(Matrix(rows), rows.Count, _columns, TreesUsed, predictType, valuesPerRow);
-        GC.KeepAlive(_datasets);
-        return values;
-    }
-
-    float[] Matrix(IReadOnlyList<float[]> rows)
-    {
-        var matrix = new float[rows.Count * _columns];
-        for (var r = 0; r < rows.Count; r++) rows[r].AsSpan().CopyTo(matrix.AsSpan(r * _columns, _columns));
-        return matrix;
+        var matrix = System.Buffers.ArrayPool<float>.Shared.Rent(Math.Max(1, rows.Count * _columns));
+        try
+        {
+            for (var r = 0; r < rows.Count; r++)
+            {
+                var row = matrix.AsSpan(r * _columns, _columns);
+                rows[r].AsSpan().CopyTo(row);
+                // A pooled buffer holds old values: a short row's missing features stay zero, as in a new array.
+                row[rows[r].Length..].Clear();
+            }
+            var values = _booster.Predict(matrix, rows.Count, _columns, TreesUsed, predictType, valuesPerRow);
+            GC.KeepAlive(_datasets);
+            return values;
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<float>.Shared.Return(matrix);
+        }
     }
 
     internal sealed class FeatureRow { public float[] Features { get; set; } = []; }

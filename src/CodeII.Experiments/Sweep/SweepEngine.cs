@@ -318,7 +318,11 @@ public sealed record SweepEngine
                 if (TrialStatus.Complete(record.Status) && (!best.TryGetValue(name, out var incumbent)
                     || record.ValidationScore > incumbent.Record.ValidationScore
                     || double.IsNaN(incumbent.Record.ValidationScore) && !double.IsNaN(record.ValidationScore)))
+                {
+                    if (best.TryGetValue(name, out var replaced)) Release(replaced.Fits);
                     best[name] = (record, fits);
+                }
+                else Release(fits);
             }
 
             // Every learner's best, per label, with its scores: kept from its trial, or refitted (deterministically,
@@ -339,6 +343,18 @@ public sealed record SweepEngine
                 }
             }
             return models;
+        }
+
+        /// <summary>
+        /// Frees the native boosters of fits that will not be selected, as soon as they are out of the running: the
+        /// garbage collector, which sees only their small managed handles, would leave them (tens of megabytes each
+        /// on 100,000 exams) until it next collected the oldest generation. Fits shared between streams (per-subset
+        /// configurations) may be another stream's best, so they are left to the collector.
+        /// </summary>
+        void Release(LabelFit[]? fits)
+        {
+            if (fits is null || Settings.Sharing != ConfigurationSharing.PerLabel) return;
+            foreach (var fit in fits) fit.Model?.Booster?.Dispose();
         }
 
         (TrialRecord, LabelFit[]?) Trial(int index, IBinaryLearner learner, TrialParameters configuration, List<double> quarterScores, int selectedBefore)
@@ -428,6 +444,8 @@ public sealed record SweepEngine
                 ? direct([.. indices.Select(i => data.Rows[i])])
                 : fitted.Model.Transform(View(label, indices)).GetColumn<float>("Probability").ToArray();
             var validationScores = Score(_validation);
+            // A model not kept (a quarter-data rung) is scored and done with.
+            if (!keepModel) fitted.Booster?.Dispose();
             var truth = _validation.Select(i => data.Table.Labels[i].Contains(label)).ToArray();
             var (result, threshold) = LabelResult.FromValidation(label, validationScores, truth, trainRows.Count(i => data.Table.Labels[i].Contains(label)));
             return new LabelFit(result, threshold, [.. validationScores.Select(s => s >= threshold)], fitted.WorkUnits, keepModel ? fitted : null);
