@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using CodeII.Experiments.Experiments;
+using CodeII.Experiments.Cluster;
 using CodeII.Experiments.Runs;
 using CodeII.Experiments.Sweep;
 using Spectre.Console;
@@ -27,7 +28,7 @@ static class BenchPipeline
         var work = new Option<DirectoryInfo>("--work") { Description = "Scratch folder for the dataset (kept and reused), the definition and the run folders", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine(Path.GetTempPath(), "codeii-bench-pipeline")) };
         var threads = new Option<int>("--max-threads") { Description = "Threads for writing the dataset and for the run", DefaultValueFactory = _ => Environment.ProcessorCount };
         var seed = new Option<int>("--seed") { Description = "Seed of the synthetic data and of the experiment", DefaultValueFactory = _ => 42 };
-        var executor = new Option<string>("--executor") { Description = "What runs the pipeline: local (a child codeii run on this machine); slurm is not built yet", DefaultValueFactory = _ => LocalExecutor };
+        var executor = new Option<string>("--executor") { Description = "What runs the pipeline: local (a child codeii run on this machine) or slurm (codeii run --executor slurm on the cluster SLURM_CONF names; scripts/slurm-cluster.sh starts a one-node one)", DefaultValueFactory = _ => LocalExecutor };
         executor.AcceptOnlyFromAmong(LocalExecutor, SlurmExecutor);
         var cores = new Option<string>("--cores-for-extrapolation") { Description = "Comma-separated core counts for the expected times on CODE-15% and CODE-II", DefaultValueFactory = _ => "2,32,256" };
         var command = new Command("pipeline", "Every stage of a run on a synthetic CODE-layout dataset: wall time per stage, peak memory, and the expected time on CODE-15% and CODE-II")
@@ -55,7 +56,7 @@ static class BenchPipeline
         IPipelineExecutor executor = executorName switch
         {
             LocalExecutor => new LocalPipelineExecutor(),
-            _ => throw new UsageException("--executor slurm: the Slurm executor (codeii run --executor slurm) is not built yet; use --executor local"),
+            _ => new SlurmPipelineExecutor(),
         };
 
         var dataset = PipelineBenchmark.DatasetFolder(work, exams, seed);
@@ -78,9 +79,10 @@ static class BenchPipeline
         var folder = RunFolder.Open(executed.RunFolder);
         var events = new RunEvents(folder).Read();
         if (!folder.IsFinished) throw new InvalidDataException($"{folder.Path}: the run did not finish (see its {RunEvents.File})");
-        var stages = StageTimes.Of(events);
-        var seconds = StageTimes.SecondsByStage(events);
-        var total = StageTimes.TotalSeconds(events);
+        // On a cluster the arrays' work happens outside any session's events: their stretches come from the tasks' own times.
+        var stages = StageTimes.Of(events).Concat(executed.ClusterStretches ?? []).ToArray();
+        var seconds = stages.GroupBy(s => s.Stage).ToDictionary(g => g.Key, g => g.Sum(s => s.Seconds), StringComparer.Ordinal);
+        var total = executed.ClusterStretches is null ? StageTimes.TotalSeconds(events) : executed.WallSeconds;
         var usage = PipelineBenchmark.UsageByStage(stages, executed.Samples);
         var trials = TrialLog.Read(folder.FileIn(RunFolder.TrialsFile));
         var measurement = new PipelineMeasurement
@@ -172,7 +174,12 @@ static class BenchPipeline
 
 /// <summary>What an executor leaves for the bench: the run folder (every figure per stage is read from it), and what
 /// only the executor can see of the process: sampled usage, the exact peak and CPU time where it can know them.</summary>
-sealed record ExecutedRun(string RunFolder, IReadOnlyList<UsageSample> Samples, long? PeakResidentBytes, double? CpuSeconds, double WallSeconds);
+sealed record ExecutedRun(string RunFolder, IReadOnlyList<UsageSample> Samples, long? PeakResidentBytes, double? CpuSeconds, double WallSeconds)
+{
+    /// <summary>On a cluster: each job array's span, from its first task's start to its last task's end, as a stretch
+    /// of the stage it does (features, sweep); the prepare and finish jobs' stages are in the event log as usual.</summary>
+    public IReadOnlyList<StageTime>? ClusterStretches { get; init; }
+}
 
 /// <summary>
 /// How the bench's definition is run. The local executor starts <c>codeii run</c> on this machine; a Slurm executor
@@ -229,5 +236,51 @@ sealed class LocalPipelineExecutor : IPipelineExecutor
         // This process starts no other child, so the waited children's peak is the run's.
         var children = ProcessUsage.WaitedChildren();
         return new ExecutedRun(made[0], samples, children?.PeakResidentBytes, children?.CpuSeconds, wall);
+    }
+}
+
+/// <summary>
+/// <c>codeii run --executor slurm --wait</c> on the cluster <c>SLURM_CONF</c> names (scripts/slurm-cluster.sh starts a
+/// one-node one): one CPU per task, so the scheduler fills the nodes with feature shards and sweep streams. The peak
+/// is the largest of any task's own (each task records it); wall time runs from submission to the report.
+/// </summary>
+sealed class SlurmPipelineExecutor : IPipelineExecutor
+{
+    public string Name => BenchPipeline.SlurmExecutor;
+
+    public ExecutedRun Run(string definitionPath, string runsRoot, int maxThreads, CancellationToken cancellationToken)
+    {
+        var host = Environment.ProcessPath ?? "dotnet";
+        var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true };
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchPipeline).Assembly.Location);
+        foreach (var argument in new[] { "run", definitionPath, "--runs", runsRoot, "--no-cache", "--executor", "slurm", "--max-threads", "1", "--wait" })
+            start.ArgumentList.Add(argument);
+        var clock = Stopwatch.StartNew();
+        using var process = Process.Start(start) ?? throw new IOException($"could not start {host}");
+        var lines = new List<string>();
+        while (process.StandardOutput.ReadLine() is { } line)
+        {
+            // Passed on as it comes: each kind's done/total as the jobs progress.
+            Console.WriteLine(line);
+            lines.Add(line);
+            if (cancellationToken.IsCancellationRequested)
+            {
+                process.Kill();
+                throw new OperationCanceledException(cancellationToken);
+            }
+        }
+        process.WaitForExit();
+        var wall = clock.Elapsed.TotalSeconds;
+        if (process.ExitCode != 0) throw new IOException($"codeii run {definitionPath} --executor slurm failed (exit code {process.ExitCode}); its error is above");
+        var report = lines.LastOrDefault(l => l.Trim().Length > 0)?.Trim() ?? "";
+        var folder = RunFolder.Open(Path.GetDirectoryName(report) ?? throw new IOException("codeii run printed no report path"));
+        var units = UnitTimes.Read(folder);
+        IEnumerable<StageTime> Span(string kind, string stage) => units.Where(u => u.Kind == kind) is var ofKind && ofKind.Any()
+            ? [new StageTime(stage, ofKind.Min(u => u.StartedUtc), ofKind.Max(u => u.EndedUtc))] : [];
+        var peak = units.Select(u => u.PeakResidentMb).DefaultIfEmpty(0).Max();
+        return new ExecutedRun(folder.Path, [], (long)(peak * 1048576), null, wall)
+        {
+            ClusterStretches = [.. Span("features", "features"), .. Span("sweep", "sweep")],
+        };
     }
 }
