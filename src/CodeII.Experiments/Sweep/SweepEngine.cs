@@ -347,9 +347,9 @@ public sealed record SweepEngine
 
         /// <summary>
         /// Frees the native boosters of fits that will not be selected, as soon as they are out of the running: the
-        /// garbage collector, which sees only their small managed handles, would leave them (tens of megabytes each
-        /// on 100,000 exams) until it next collected the oldest generation. Fits shared between streams (per-subset
-        /// configurations) may be another stream's best, so they are left to the collector.
+        /// garbage collector, which sees only their small managed handles, would leave them (their trees, scores
+        /// and histograms in native memory) until it next collected the oldest generation. Fits shared between
+        /// streams (per-subset configurations) may be another stream's best, so they are left to the collector.
         /// </summary>
         void Release(LabelFit[]? fits)
         {

@@ -169,6 +169,21 @@ public class CliErrorTests
     }
 
     [Fact]
+    public void Bench_pipeline_refuses_an_executor_not_built_yet_and_bad_core_counts_before_writing_any_data()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        var work = Path.Combine(dir, "work");
+        Assert.Equal("error: --executor slurm: the Slurm executor (codeii run --executor slurm) is not built yet; use --executor local",
+            ErrorLine(Codeii(dir, "bench", "pipeline", "--work", work, "--executor", "slurm"), 2));
+        Assert.Contains("error: Argument 'pbs' not recognized", Codeii(dir, "bench", "pipeline", "--work", work, "--executor", "pbs").StdErr);
+        Assert.Equal("error: --cores-for-extrapolation: '0' is not a positive whole number",
+            ErrorLine(Codeii(dir, "bench", "pipeline", "--work", work, "--cores-for-extrapolation", "2,0"), 2));
+        Assert.Equal("error: --exams must be at least 100: the split needs validation and test patients for every label",
+            ErrorLine(Codeii(dir, "bench", "pipeline", "--work", work, "--exams", "10"), 2));
+        Assert.False(Directory.Exists(work));
+    }
+
+    [Fact]
     public void Features_extract_refuses_max_threads_below_one_as_run_and_predict_do()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
