@@ -59,6 +59,8 @@ static class BenchPipeline
             _ => new SlurmPipelineExecutor(),
         };
 
+        // Before any data are written: a Slurm bench needs a cluster to answer.
+        if (executor is SlurmPipelineExecutor) Cluster.SlurmExecutor.Run("sinfo", ["-h", "-o", "%P %a"]);
         var dataset = PipelineBenchmark.DatasetFolder(work, exams, seed);
         if (PipelineBenchmark.IsComplete(dataset, exams))
             console.MarkupLineInterpolated($"dataset: {dataset} ({exams:N0} exams, written before; reused)");

@@ -123,6 +123,10 @@ public static class SlurmExecutor
     /// <summary>Runs a Slurm client command and returns what it printed; its failure is an error that says what it said.</summary>
     public static string Run(string tool, IReadOnlyList<string> arguments)
     {
+        // Slurm's clients retry a missing configuration file for a minute before they say so.
+        if (Environment.GetEnvironmentVariable("SLURM_CONF") is { Length: > 0 } configuration && !File.Exists(configuration))
+            throw new ClusterException($"SLURM_CONF names {configuration}, which does not exist: point it at the cluster's slurm.conf " +
+                "(scripts/slurm-cluster.sh start <folder> prints the one of a one-node cluster), or unset it to use the system's");
         var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         Process process;

@@ -169,12 +169,19 @@ public class CliErrorTests
     }
 
     [Fact]
-    public void Bench_pipeline_refuses_an_executor_not_built_yet_and_bad_core_counts_before_writing_any_data()
+    public void Bench_pipeline_refuses_a_cluster_that_does_not_answer_and_bad_core_counts_before_writing_any_data()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
         var work = Path.Combine(dir, "work");
-        Assert.Equal("error: --executor slurm: the Slurm executor (codeii run --executor slurm) is not built yet; use --executor local",
-            ErrorLine(Codeii(dir, "bench", "pipeline", "--work", work, "--executor", "slurm"), 2));
+        // No cluster answers (a configuration that does not exist): said before any data are written.
+        var (slurm, _, slurmError) = CliTests.StartCodeii(dir, new Dictionary<string, string?> { ["SLURM_CONF"] = Path.Combine(dir, "no-such-slurm.conf") },
+            ["bench", "pipeline", "--work", work, "--executor", "slurm"]);
+        using (slurm)
+        {
+            Assert.True(slurm.WaitForExit(TimeSpan.FromMinutes(1)));
+            Assert.Equal(1, slurm.ExitCode);
+            Assert.StartsWith($"error: SLURM_CONF names {Path.Combine(dir, "no-such-slurm.conf")}, which does not exist", slurmError.Result);
+        }
         Assert.Contains("error: Argument 'pbs' not recognized", Codeii(dir, "bench", "pipeline", "--work", work, "--executor", "pbs").StdErr);
         Assert.Equal("error: --cores-for-extrapolation: '0' is not a positive whole number",
             ErrorLine(Codeii(dir, "bench", "pipeline", "--work", work, "--cores-for-extrapolation", "2,0"), 2));
