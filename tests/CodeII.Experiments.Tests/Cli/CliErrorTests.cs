@@ -207,15 +207,22 @@ public class CliErrorTests
         Assert.Contains("error: scikit-learn peer:", result.StdErr);
     }
 
+    /// <summary>A Python as a fresh Debian 12 has it: it runs, and the peer's import of <paramref name="module"/> fails.</summary>
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    static string PythonLacking(string dir, string module)
+    {
+        var python = Path.Combine(dir, "python3");
+        File.WriteAllText(python, $"#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named '{module}'\" >&2\nexit 1\n");
+        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return python;
+    }
+
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void Bench_features_with_a_python_that_lacks_numpy_names_the_Debian_package_not_a_traceback()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
-        // A Python as a fresh Debian 12 has it: it runs, and the peer's import fails.
-        var python = Path.Combine(dir, "python3");
-        File.WriteAllText(python, "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'numpy'\" >&2\nexit 1\n");
-        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var python = PythonLacking(dir, "numpy");
         var (exit, stdout, stderr) = Codeii(dir, "bench", "features", "--ecgs", "20", "--python", python);
         Assert.Equal(0, exit);
         Assert.Contains("install the peer with: apt-get install python3-scipy", stdout + stderr);
@@ -228,9 +235,7 @@ public class CliErrorTests
     public void Bench_data_with_a_python_that_lacks_h5py_names_the_Debian_package_and_reports_NaN_for_the_peer()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
-        var python = Path.Combine(dir, "python3");
-        File.WriteAllText(python, "#!/bin/sh\necho 'Traceback (most recent call last):' >&2\necho \"ModuleNotFoundError: No module named 'h5py'\" >&2\nexit 1\n");
-        File.SetUnixFileMode(python, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var python = PythonLacking(dir, "h5py");
         var (exit, stdout, stderr) = Codeii(dir, "bench", "data", "--exams", "12", "--wfdb-records", "4", "--work", Path.Combine(dir, "work"), "--python", python);
         Assert.True(exit == 0, stderr + stdout);
         Assert.Contains("install the peer with: apt-get install python3-h5py", stdout + stderr);
