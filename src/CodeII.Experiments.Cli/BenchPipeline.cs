@@ -93,7 +93,7 @@ static class BenchPipeline
             StreamSeconds = [.. trials.GroupBy(t => t.Stream).Select(g => g.Sum(t => t.DurationSeconds))],
             ImportanceModels = File.Exists(folder.FileIn(RunFolder.ImportanceFile))
                 ? JsonConventions.ReadFile<CodeII.Experiments.Evaluation.FeatureImportance>(folder.FileIn(RunFolder.ImportanceFile)).Models.Count : 0,
-            ValidationShare = ExperimentDefinitionLoader.Parse(File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile)).Splits.Validation,
+            ValidationShare = ExperimentDefinitionLoader.Read(folder).Splits.Validation,
         };
 
         // The machine is shared: what the stages would take with its cores to themselves is estimated from their CPU time.
@@ -193,6 +193,15 @@ interface IPipelineExecutor
 {
     string Name { get; }
     ExecutedRun Run(string definitionPath, string runsRoot, int maxThreads, CancellationToken cancellationToken);
+
+    /// <summary>A start of this same program (<see cref="ClusterCommand.ThisProgram"/>), arguments to follow.</summary>
+    static (string Host, ProcessStartInfo Start) ThisProgram(bool redirectOutput)
+    {
+        var program = ClusterCommand.ThisProgram();
+        var start = new ProcessStartInfo(program[0]) { UseShellExecute = false, RedirectStandardOutput = redirectOutput };
+        foreach (var argument in program.Skip(1)) start.ArgumentList.Add(argument);
+        return (program[0], start);
+    }
 }
 
 /// <summary>
@@ -208,10 +217,8 @@ sealed class LocalPipelineExecutor : IPipelineExecutor
     {
         var experimentRuns = Path.Combine(runsRoot, PipelineBenchmark.ExperimentName);
         var before = Directory.Exists(experimentRuns) ? Directory.GetDirectories(experimentRuns).ToHashSet(StringComparer.Ordinal) : [];
-        var host = Environment.ProcessPath ?? "dotnet";
-        var start = new ProcessStartInfo(host) { UseShellExecute = false };
         // Run as `dotnet codeii.dll` (dotnet run, the tests) or as the apphost `codeii`: the child is started the same way.
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchPipeline).Assembly.Location);
+        var (host, start) = IPipelineExecutor.ThisProgram(redirectOutput: false);
         foreach (var argument in new[] { "run", definitionPath, "--runs", runsRoot, "--no-cache", "--max-threads", maxThreads.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(argument);
 
@@ -252,9 +259,7 @@ sealed class SlurmPipelineExecutor : IPipelineExecutor
 
     public ExecutedRun Run(string definitionPath, string runsRoot, int maxThreads, CancellationToken cancellationToken)
     {
-        var host = Environment.ProcessPath ?? "dotnet";
-        var start = new ProcessStartInfo(host) { UseShellExecute = false, RedirectStandardOutput = true };
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(typeof(BenchPipeline).Assembly.Location);
+        var (host, start) = IPipelineExecutor.ThisProgram(redirectOutput: true);
         foreach (var argument in new[] { "run", definitionPath, "--runs", runsRoot, "--no-cache", "--executor", "slurm", "--max-threads", "1", "--wait" })
             start.ArgumentList.Add(argument);
         var clock = Stopwatch.StartNew();

@@ -17,10 +17,11 @@ public static class ClusterRun
         if (definition.Transfer is not null)
             throw new ArgumentException("the Slurm executor runs single experiments; a transfer definition runs on one machine (codeii run without --executor)");
         if (settings.ShardSize < 1) throw new ArgumentException("the shard size must be at least 1 record");
-        var folder = ExperimentRunner.Create(definition, definitionText, definitionPath, options);
+        // Opened before the folder is made, as for a local run: data that cannot be opened leave no empty run folder.
         var source = Datasets.CreateSource(definition);
-        var records = source.Count;
-        (source as IDisposable)?.Dispose();
+        RunFolder folder;
+        int records;
+        using (source as IDisposable) (folder, records) = (ExperimentRunner.Create(definition, definitionText, definitionPath, source, options), source.Count);
         ClusterPlan.For(definition, records, settings, folder).Write(folder);
         var (jobs, scripts) = SlurmExecutor.Submit(folder, dryRun);
         return new Submission(folder, jobs, scripts);

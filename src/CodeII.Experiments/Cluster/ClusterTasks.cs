@@ -118,7 +118,6 @@ public static class ClusterTasks
     {
         var folder = RunFolder.Open(runFolder);
         if (!ClusterPlan.IsClusterRun(folder)) throw new InvalidDataException($"{folder.Path}: not a cluster run (no {ClusterPlan.File})");
-        var definitionPath = folder.FileIn(RunFolder.DefinitionFile);
-        return (folder, ClusterPlan.Read(folder), ExperimentDefinitionLoader.Parse(File.ReadAllText(definitionPath), definitionPath));
+        return (folder, ClusterPlan.Read(folder), ExperimentDefinitionLoader.Read(folder));
     }
 }

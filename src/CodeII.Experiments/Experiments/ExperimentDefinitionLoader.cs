@@ -31,6 +31,13 @@ public static class ExperimentDefinitionLoader
         return Parse(File.ReadAllText(path), path);
     }
 
+    /// <summary>The definition a run folder keeps (<c>definition.yaml</c>), as its run started with it.</summary>
+    public static ExperimentDefinition Read(Runs.RunFolder folder)
+    {
+        var path = folder.FileIn(Runs.RunFolder.DefinitionFile);
+        return Parse(File.ReadAllText(path), path);
+    }
+
     public static ExperimentDefinition Parse(string yaml, string fileName)
     {
         var stream = new YamlStream();

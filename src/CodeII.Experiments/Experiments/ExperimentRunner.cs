@@ -61,32 +61,24 @@ public static class ExperimentRunner
 
     /// <summary>
     /// A new run folder that holds the definition and the run's start, with no stage run yet: a cluster executor
-    /// makes the folder here and its jobs run the stages (<see cref="ResumeThrough"/>).
+    /// makes the folder here and its jobs run the stages (<see cref="ResumeThrough"/>). The caller opens (and
+    /// disposes) the definition's source, which it needs too: opening CODE-scale data reads every exam's metadata.
     /// </summary>
-    public static RunFolder Create(ExperimentDefinition definition, string definitionText, string definitionPath, RunOptions options)
+    public static RunFolder Create(ExperimentDefinition definition, string definitionText, string definitionPath, IEcgSource source, RunOptions options)
     {
         if (definition.Transfer is not null) throw new ArgumentException("a transfer definition runs its cells in one session; it cannot be created as a plain run folder");
         var started = DateTime.UtcNow;
-        var source = Datasets.CreateSource(definition);
-        try
-        {
-            var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
-            using var folderLock = RunLock.AcquireNew(folder);
-            Begin(definition, definitionText, definitionPath, folder, source, options, started);
-            return folder;
-        }
-        finally
-        {
-            (source as IDisposable)?.Dispose();
-        }
+        var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
+        using var folderLock = RunLock.AcquireNew(folder);
+        Begin(definition, definitionText, definitionPath, folder, source, options, started);
+        return folder;
     }
 
     /// <summary>Continues a run folder through <paramref name="lastStage"/> and stops there, keeping what it made for
     /// the next session: the stages before it are loaded or run as in any resume.</summary>
     public static void ResumeThrough(string runFolder, string lastStage, RunOptions options, CancellationToken cancellationToken = default)
     {
-        var folder = RunFolder.Open(runFolder);
-        var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile));
+        var definition = ExperimentDefinitionLoader.Read(RunFolder.Open(runFolder));
         if (!RunPlan.For(definition).Any(s => s.Name == lastStage))
             throw new ArgumentException($"this run's plan has no stage '{lastStage}' (it has {string.Join(", ", RunPlan.For(definition).Select(s => s.Name))})");
         ResumeCore(runFolder, options with { StopAfterStage = lastStage }, cancellationToken);
@@ -100,7 +92,7 @@ public static class ExperimentRunner
     public static void SweepStreams(string runFolder, IReadOnlySet<string> streams, string trialLog, RunOptions options, CancellationToken cancellationToken = default)
     {
         var folder = RunFolder.Open(runFolder);
-        var definition = ExperimentDefinitionLoader.Parse(File.ReadAllText(folder.FileIn(RunFolder.DefinitionFile)), folder.FileIn(RunFolder.DefinitionFile));
+        var definition = ExperimentDefinitionLoader.Read(folder);
         var events = new RunEvents(folder);
         using var run = new RunContext
         {

@@ -104,20 +104,8 @@ public static class FeatureTableBuilder
         var skipped = tables.SelectMany(t => t.Skipped).ToArray();
         foreach (var record in skipped) combined.AppendData(System.Text.Encoding.UTF8.GetBytes($"skipped:{record.ExamId}"));
         var fingerprint = "sha256:" + Convert.ToHexStringLower(combined.GetHashAndReset());
-        if (tables.Length == 1) return new FeatureTable
-        {
-            FeatureNames = names, ExamIds = tables[0].ExamIds, PatientIds = tables[0].PatientIds, Labels = tables[0].Labels, Values = tables[0].Values,
-            SourceIndex = tables[0].SourceIndex, SourceRatesHz = tables[0].SourceRatesHz, SourceSeconds = tables[0].SourceSeconds,
-            DataFingerprint = fingerprint, Skipped = skipped, Warnings = tables[0].Warnings,
-        };
-        var values = new float[tables.Sum(t => t.Values.Length)];
-        var offset = 0;
-        foreach (var table in tables)
-        {
-            // Shards are record-based tables, extracted into memory: one slice each.
-            table.Values.Slice(0, checked((int)table.Values.Length)).CopyTo(values.AsSpan(offset));
-            offset += (int)table.Values.Length;
-        }
+        // One shard (a one-pass extraction) keeps its values as they are; more are laid end to end.
+        FeatureValues values = tables.Length == 1 ? tables[0].Values : Concatenated(tables);
         return new FeatureTable
         {
             FeatureNames = names,
@@ -132,6 +120,19 @@ public static class FeatureTableBuilder
             Skipped = skipped,
             Warnings = [.. tables.SelectMany(t => t.Warnings)],
         };
+    }
+
+    static float[] Concatenated(IReadOnlyList<FeatureTable> tables)
+    {
+        var values = new float[tables.Sum(t => t.Values.Length)];
+        var offset = 0;
+        foreach (var table in tables)
+        {
+            // Shards are record-based tables, extracted into memory: one slice each.
+            table.Values.Slice(0, checked((int)table.Values.Length)).CopyTo(values.AsSpan(offset));
+            offset += (int)table.Values.Length;
+        }
+        return values;
     }
 
     static byte[] HashRecord(EcgRecord record)

@@ -166,7 +166,6 @@ public sealed record SweepEngine
 
     string ModelName(string featureSet, string learner) => NameBySet && learner != BinaryLearnerCatalog.Prior ? $"{featureSet}/{learner}" : learner;
 
-
     /// <summary>Every stream, in the order they start: each feature set's labels (or subsets), then the prior per label.</summary>
     public IReadOnlyList<SweepStream> Streams() => PlanStreams([.. FeatureSets.Select(s => s.Name)], Subsets, Learners, Settings);
 
