@@ -316,7 +316,8 @@ public class CliTests
         // (The message reads the output only on failure: reading it waits for the process to end.)
         if (process.HasExited) Assert.Fail("the run ended before it could be stopped: " + await stdout);
         using (var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) kill.WaitForExit();
-        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(10)), "codeii did not stop within 10 s of SIGTERM");
+        // 200 trials take minutes; a limit of 60 s tells stopping on SIGTERM from running to the end on a loaded machine.
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), "codeii did not stop within 60 s of SIGTERM");
         var (output, errors) = (await stdout, await stderr);
         Assert.True(process.ExitCode == 130, $"exit {process.ExitCode}: {errors}{output}");
         static string Squeezed(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", "");

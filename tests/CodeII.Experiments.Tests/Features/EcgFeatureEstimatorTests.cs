@@ -37,7 +37,9 @@ public class EcgFeatureEstimatorTests
     {
         var ml = new MLContext(seed: 1);
         var wrong = ml.Data.LoadFromEnumerable(new[] { new { Other = 1f } });
-        Assert.ThrowsAny<Exception>(() => ml.Transforms.ExtractEcgFeatures(new BasicFeatureExtractor()).Fit(wrong));
+        // ML.NET's schema mismatch: an ArgumentOutOfRangeException naming the first signal column it cannot find.
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.ExtractEcgFeatures(new BasicFeatureExtractor()).Fit(wrong));
+        Assert.Contains(nameof(EcgSignalRow.ExamId), error.Message);
     }
 
     [Fact]

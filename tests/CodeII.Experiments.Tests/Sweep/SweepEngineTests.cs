@@ -76,8 +76,12 @@ public class SweepEngineTests
         AssertSameResult(twoWorkers, oneWorker);
         // 3 labels × 6 tuned trials + 3 priors; every stream starts LightGBM at its cheapest corner, 4 trees of 4 leaves.
         Assert.Equal(3 * 6 + 3, twoWorkers.Trials.Count);
-        Assert.All(twoWorkers.Trials.Where(t => t.Trial == 0 && t.Learner == "lightgbm"), t => Assert.Equal((4.0, 4.0), (t.Parameters["iterations"], t.Parameters["leaves"])));
-        Assert.All(twoWorkers.Trials.Where(t => t.Learner == "logistic_regression").GroupBy(t => t.Stream), g => Assert.InRange(g.Count(), 1, 2));
+        var firstLightGbm = twoWorkers.Trials.Where(t => t.Trial == 0 && t.Learner == "lightgbm").ToArray();
+        Assert.Equal(3, firstLightGbm.Length);
+        Assert.All(firstLightGbm, t => Assert.Equal((4.0, 4.0), (t.Parameters["iterations"], t.Parameters["leaves"])));
+        var logisticByStream = twoWorkers.Trials.Where(t => t.Learner == "logistic_regression").GroupBy(t => t.Stream).ToArray();
+        Assert.Equal(3, logisticByStream.Length);
+        Assert.All(logisticByStream, g => Assert.InRange(g.Count(), 1, 2));
         // Each label has a model per learner, chosen as its best validation trial.
         foreach (var model in twoWorkers.Selected.Where(m => m.Learner != "prior"))
             Assert.Equal(twoWorkers.Trials.Where(t => t.Stream == model.Trial.Stream && t.Learner == model.Learner).Max(t => t.ValidationScore), model.Trial.ValidationScore);
@@ -121,6 +125,7 @@ public class SweepEngineTests
         var statuses = new Recorder<SweepStatus>();
         var result = Engine(new SweepSettings { Budget = new SweepBudget { Trials = 50, Work = 60 } }).Run(progress: progress, status: statuses);
         var planned = Engine().Streams().Count;
+        Assert.NotEmpty(statuses.Reports);
         Assert.Equal(statuses.Reports.Count, progress.Reports.Count);
         // Each progress report is its status's counts, and the counts of each stream never run past its plan.
         Assert.All(statuses.Reports.Zip(progress.Reports), pair =>
@@ -188,6 +193,7 @@ public class SweepEngineTests
     {
         var settings = new SweepSettings { Objective = objective, Sharing = ConfigurationSharing.PerSubset, Budget = new SweepBudget { Trials = 3 } };
         var trials = Engine(settings).Run().Trials.Where(t => t.Learner != "prior").ToArray();
+        Assert.NotEmpty(trials);
         // The Challenge score is normalised so that the true classes score 1 and "sinus rhythm only" scores 0; a model
         // that flags many exams wrongly scores below 0 (a heavily regularised trial whose 1dAVb scores are all tied
         // flags every exam), so only its upper bound holds for every trial.
@@ -212,7 +218,9 @@ public class SweepEngineTests
         var skipped = logged.Where(t => t.Status == TrialStatus.OverMemoryLimit).ToArray();
         Assert.NotEmpty(skipped);
         Assert.All(skipped, t => Assert.True(double.IsNaN(t.ValidationScore) && t.Work == 0 && t.Parameters["leaves"] > 20));
-        Assert.All(logged.Where(t => t.Status == TrialStatus.Ok && t.Learner == "lightgbm"), t => Assert.True(t.Parameters["leaves"] <= 21));
+        var fitted = logged.Where(t => t.Status == TrialStatus.Ok && t.Learner == "lightgbm").ToArray();
+        Assert.NotEmpty(fitted);
+        Assert.All(fitted, t => Assert.True(t.Parameters["leaves"] <= 21));
         Assert.All(logged, t => Assert.True(t.PeakRssMb > 0));
     }
 
@@ -255,9 +263,11 @@ public class SweepEngineTests
                 table.FeatureNames.Count), cancellation.Token));
         var returnedAt = clock.Elapsed;
         canceller.Join();
-        Assert.InRange((returnedAt - cancelledAt).TotalSeconds, 0, 2);
+        // Uncancelled, the fit runs for many minutes; the limits are far above a tree's time on a loaded machine and far
+        // below the fit's, so they test that cancellation works, not how fast.
+        Assert.InRange((returnedAt - cancelledAt).TotalSeconds, 0, 30);
         // LightGBM checks the token after every tree, so the fit itself ends too, not only the wait for it.
-        Assert.True(Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(2)), "the cancelled LightGBM fit was still running 2 s after the call returned");
+        Assert.True(Cancellable.WaitForAbandonedFits(TimeSpan.FromSeconds(30)), "the cancelled LightGBM fit was still running 30 s after the call returned");
     }
 
 }

@@ -81,19 +81,18 @@ public class NetworkTrainerTests
     [Fact]
     public void Positive_weights_are_negatives_over_positives_in_the_training_exams()
     {
-        var (loader, train, _) = Data(96);
+        // By hand: of five training exams SB is in three (2/3), ST in two (3/2), AF in none (5, as if one positive).
         var generator = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = 96, Seed = 11, SamplingRateHz = 100, DurationSeconds = 2.56, PaddedLength = 0 });
-        var expected = Classes.Select(c =>
-        {
-            var positives = train.Count(i => generator.Read(i).Labels.Contains(c));
-            return (float)((train.Length - positives) / (double)Math.Max(1, positives));
-        }).ToArray();
-        using var weights = NetworkTrainer.PositiveWeights(loader, train);
-        Assert.Equal(expected, weights.data<float>().ToArray());
-        // From the caller's labels, without decoding, the same weights.
+        HashSet<string>[] handLabels = [["SB"], ["SB", "ST"], [], ["ST"], ["SB"], ["AF"]];
+        using var hand = NetworkTrainer.PositiveWeights(new EcgBatchLoader(generator, Classes, Samples, 1) { Labels = i => handLabels[i] }, [0, 1, 2, 3, 4]);
+        Assert.Equal([2f / 3, 1.5f, 5f], hand.data<float>().ToArray());
+
+        // Counted from decoded batches' targets and from the caller's labels (no decoding): the same weights.
+        var (loader, train, _) = Data(96);
+        using var decoded = NetworkTrainer.PositiveWeights(loader, train);
         using var fromLabels = NetworkTrainer.PositiveWeights(new EcgBatchLoader(generator, Classes, Samples, 1) { Labels = i => generator.Read(i).Labels }, train);
-        Assert.Equal(expected, fromLabels.data<float>().ToArray());
-        Assert.All(expected, w => Assert.True(w > 1, "classes are rarer than half"));
+        Assert.Equal(fromLabels.data<float>().ToArray(), decoded.data<float>().ToArray());
+        Assert.All(decoded.data<float>().ToArray(), w => Assert.True(w > 1, "every class is in fewer than half the synthetic exams"));
     }
 
     [Fact]
