@@ -16,6 +16,21 @@ public partial class ExperimentRunnerTests(SmallExperiment small) : IClassFixtur
     }
 
     [Fact]
+    public void A_complete_trial_log_reads_back_whole_and_unchanged_and_reading_it_for_a_resume_leaves_the_file_alone()
+    {
+        var copy = Path.Combine(RepoPaths.NewTemporaryDirectory(), RunFolder.TrialsFile);
+        File.Copy(small.Result.Folder.FileIn(RunFolder.TrialsFile), copy);
+        var bytes = File.ReadAllBytes(copy);
+        var lines = File.ReadAllLines(copy);
+        Assert.True(lines.Length > 10, $"only {lines.Length} trials logged");
+        var records = CodeII.Experiments.Sweep.TrialLog.Read(copy, repairTornTail: true);
+        // Every line is a record, the last one included, and each serialises back to its own line: nothing rounded.
+        Assert.Equal(lines.Length, records.Count);
+        Assert.Equal(lines, records.Select(r => JsonSerializer.Serialize(r, JsonConventions.Line)));
+        Assert.Equal(bytes, File.ReadAllBytes(copy));
+    }
+
+    [Fact]
     public void Outside_a_git_checkout_the_commit_is_recorded_as_unknown()
     {
         var outside = RepoPaths.NewTemporaryDirectory();
@@ -246,6 +261,13 @@ public class ExperimentCancellationTests
         Assert.InRange(trials.Length, 2, 23);
         Assert.All(trials, line => JsonDocument.Parse(line).Dispose());
         Assert.False(File.Exists(Path.Combine(folder, RunFolder.ReportFile)));
+
+        // A resume after a clean stop (no torn line) retrains none of them: each logged line is still there, byte for
+        // byte (a retrained trial would be logged again with its new duration), and no trial is logged twice.
+        ExperimentRunner.Resume(folder, new RunOptions { RunsRoot = root, MaxThreads = 1 });
+        var after = File.ReadAllLines(Path.Combine(folder, RunFolder.TrialsFile));
+        Assert.Equal(trials, after.Take(trials.Length));
+        Assert.Equal(after.Length, after.Select(l => JsonDocument.Parse(l).RootElement).Select(t => (t.GetProperty("stream").GetString(), t.GetProperty("trial").GetInt32())).Distinct().Count());
     }
 }
 
