@@ -49,9 +49,17 @@ public static class ExperimentRunner
         RunOptions options, CancellationToken cancellationToken = default)
     {
         if (definition.Transfer is not null) return TransferRunner.Run(definition, definitionText, definitionPath, options, cancellationToken);
-        var started = DateTime.UtcNow;
         // Open the data first: a dataset that cannot be opened should not leave an empty run folder behind.
-        var source = Datasets.CreateSource(definition);
+        return Run(definition, definitionText, definitionPath, Datasets.CreateSource(definition), options, cancellationToken);
+    }
+
+    /// <summary>A new run on <paramref name="source"/> instead of the definition's dataset: the leakage tests run a
+    /// definition on its data with the test exams' labels altered. Such a run cannot be resumed (a resume opens the
+    /// definition's dataset, whose fingerprint differs).</summary>
+    internal static RunResult Run(ExperimentDefinition definition, string definitionText, string definitionPath, IEcgSource source,
+        RunOptions options, CancellationToken cancellationToken = default)
+    {
+        var started = DateTime.UtcNow;
         var folder = RunFolder.Create(options.RunsRoot, definition.Name, started);
         // Held from before the folder has a definition, so a resume of this folder is refused for as long as the run goes on.
         using var folderLock = RunLock.AcquireNew(folder);
