@@ -25,17 +25,33 @@ public sealed class EnsembleRuns : IDisposable
 
     public const string WithoutEnsemble = Yaml + "\nsweep: { ensemble: false }\n";
 
+    /// <summary>AF in two subsets that each share one configuration: AF has a model of each learner per subset.</summary>
+    public const string PerSubset = """
+        name: ensembled-per-subset
+        seed: 3
+        dataset: { kind: synthetic, exams: 300 }
+        label_subsets: { pair: [SB, AF], single: [AF] }
+        features: [basic]
+        learners:
+          lightgbm: { trials: 1 }
+          logistic_regression: { trials: 1 }
+        sweep: { share: per_subset }
+        evaluation: { bootstrap_replicates: 50 }
+        """;
+
     public EnsembleRuns()
     {
         Root = RepoPaths.NewTemporaryDirectory();
         With = TestRuns.Run(Yaml, "ensembled.yaml", Root);
         Without = TestRuns.Run(WithoutEnsemble, "ensembled.yaml", Root);
+        Shared = TestRuns.Run(PerSubset, "per-subset.yaml", Root);
         Source = new SyntheticEcgGenerator(ExperimentDefinitionLoader.Parse(Yaml, "ensembled.yaml").Dataset.Synthetic);
     }
 
     public string Root { get; }
     public RunResult With { get; }
     public RunResult Without { get; }
+    public RunResult Shared { get; }
     public IEcgSource Source { get; }
 
     public void Dispose() => Directory.Delete(Root, recursive: true);
@@ -150,6 +166,23 @@ public class EnsembleRunTests(EnsembleRuns runs) : IClassFixture<EnsembleRuns>
         var first = expected.First();
         var index = Enumerable.Range(0, runs.Source.Count).First(i => runs.Source.ExamIdAt(i) == first.Key);
         Assert.Equal(first.Value.Score, bundle.Predict(runs.Source.Read(index)));
+    }
+
+    [Fact]
+    public void With_configurations_shared_by_subsets_each_subset_s_ensemble_combines_that_subset_s_models()
+    {
+        var folder = runs.Shared.Folder;
+        Assert.Equal(["models/ensemble/SB@pair", "models/ensemble/AF@pair", "models/ensemble/AF@single"],
+            ModelsStage.Bundles(folder).Where(b => b.StartsWith("models/ensemble/", StringComparison.Ordinal)));
+        using (var single = ModelBundle.Load(folder.FileIn("models/ensemble/AF@single")))
+            Assert.Equal(["../../basic/lightgbm/AF@single", "../../basic/logistic_regression/AF@single"], single.Description.Ensemble!.Members.Select(m => m.Bundle));
+        var rows = CsvTable.Read(folder.FileIn(RunFolder.PredictionsFile)).Rows.Where(r => r[4] == "ensemble").ToArray();
+        Assert.Equal(["SB|pair", "AF|pair", "AF|single"], rows.Select(r => $"{r[3]}|{r[5]}").Distinct());
+        foreach (var subset in Metrics(runs.Shared).GetProperty("subsets").EnumerateArray())
+        {
+            Assert.Contains("ensemble", subset.GetProperty("macro_auroc").EnumerateObject().Select(p => p.Name));
+            Assert.Contains(subset.GetProperty("ensemble").GetProperty("best_single").GetString(), Members);
+        }
     }
 
     [Fact]
