@@ -55,6 +55,29 @@ public sealed record SubsetMetrics
     public required IReadOnlyList<LabelMetrics> PerLabel { get; init; }
     /// <summary>Which model leads, by how much, and whether the lead is significant.</summary>
     public SubsetSummary? Summary { get; init; }
+    /// <summary>The ensemble against the single model that validation would have picked; null when the run has no ensemble.</summary>
+    public EnsembleComparison? Ensemble { get; init; }
+}
+
+/// <summary>One label's test AUROC of the ensemble minus the best single model's, by paired patient bootstrap, and
+/// DeLong's p-value for the same difference (uncorrected).</summary>
+public sealed record LabelDifference(string Label, Estimate AurocDifference, double DeLongPValue);
+
+/// <summary>
+/// The ensemble against the best single model of a subset, chosen without the test exams: the model (the prior and the
+/// ensemble aside) with the highest validation macro-AUROC, the mean of its labels' validation AUROCs. Differences are
+/// the ensemble minus it on the same test patients' resamples (a paired bootstrap).
+/// </summary>
+public sealed record EnsembleComparison
+{
+    public string Ensemble { get; init; } = ExperimentEvaluator.EnsembleModel;
+    public required string BestSingle { get; init; }
+    public string ChosenBy { get; init; } = "validation macro-AUROC";
+    public required double BestSingleValidationMacroAuroc { get; init; }
+    /// <summary>The ensemble's own validation macro-AUROC: optimistic, as its members were selected on those exams.</summary>
+    public required double EnsembleValidationMacroAuroc { get; init; }
+    public required Estimate MacroAurocDifference { get; init; }
+    public required IReadOnlyList<LabelDifference> PerLabel { get; init; }
 }
 
 /// <summary>The best model's macro-AUROC minus another's, by paired patient bootstrap on the same test patients.</summary>
@@ -97,6 +120,9 @@ public static partial class ExperimentEvaluator
     /// <summary>The trivial baseline every run compares with: the training prevalence as every exam's score.</summary>
     public const string PriorModel = "prior";
 
+    /// <summary>The rank average of a label's selected models (every feature set and learner, the prior aside).</summary>
+    public const string EnsembleModel = "ensemble";
+
     /// <summary>A subset's model for a label: the one configured for that subset when the subset shared a configuration,
     /// otherwise the label's own model, which serves every subset.</summary>
     public static ModelPredictions ModelFor(IReadOnlyList<ModelPredictions> predictions, string subset, string label, string model) =>
@@ -129,6 +155,37 @@ public static partial class ExperimentEvaluator
         {
             Best = best, VersusRunnerUp = runnerUp, VersusPrior = prior, Verdict = verdict,
             DeLong = [.. tests.Select((t, i) => new LabelAurocTest(t.label, t.other, t.c.Difference, t.c.PValue, adjusted[i]))],
+        };
+    }
+
+    /// <summary>The ensemble minus the subset's best single model by validation macro-AUROC (<see cref="EnsembleComparison"/>);
+    /// null when the subset has no ensemble or no other model but the prior.</summary>
+    static EnsembleComparison? CompareEnsemble(LabelSubset subset, IReadOnlyList<string> learners, Func<string, string, ModelPredictions> model,
+        PatientBootstrap bootstrap, int n, Func<string, int[], double> macro, IReadOnlyDictionary<string, bool[]> truth)
+    {
+        if (!learners.Contains(EnsembleModel)) return null;
+        double ValidationMacro(string learner)
+        {
+            var defined = subset.Labels.Select(l => model(l, learner).ValidationAuroc).Where(v => !double.IsNaN(v)).ToArray();
+            return defined.Length == 0 ? double.NaN : defined.Average();
+        }
+        var singles = learners.Where(l => l is not (PriorModel or EnsembleModel)).Select(l => (Learner: l, Validation: ValidationMacro(l)))
+            .OrderByDescending(x => double.IsNaN(x.Validation) ? double.NegativeInfinity : x.Validation).ThenBy(x => x.Learner, StringComparer.Ordinal).ToArray();
+        if (singles.Length == 0) return null;
+        var best = singles[0];
+        return new EnsembleComparison
+        {
+            BestSingle = best.Learner,
+            BestSingleValidationMacroAuroc = best.Validation,
+            EnsembleValidationMacroAuroc = ValidationMacro(EnsembleModel),
+            MacroAurocDifference = bootstrap.Estimate(n, idx => macro(EnsembleModel, idx) - macro(best.Learner, idx)),
+            PerLabel = [.. subset.Labels.Select(label =>
+            {
+                var (ensemble, single, y) = (model(label, EnsembleModel).TestScores, model(label, best.Learner).TestScores, truth[label]);
+                return new LabelDifference(label,
+                    bootstrap.Estimate(n, idx => OnExams(ensemble, y, idx, BinaryMetrics.Auroc) - OnExams(single, y, idx, BinaryMetrics.Auroc)),
+                    DeLong.Compare(ensemble, single, y).PValue);
+            })],
         };
     }
 
@@ -229,6 +286,8 @@ public static partial class ExperimentEvaluator
                 MacroAuroc = macroAuroc,
                 Summary = Summarise(subset, macroAuroc, bootstrap, n, (learner, idx) => Macro(subset, learner, idx),
                     (label, learner) => Model(subset.Name, label, learner).TestScores, truth, confidence),
+                Ensemble = CompareEnsemble(subset, learners, (label, learner) => Model(subset.Name, label, learner), bootstrap, n,
+                    (learner, idx) => Macro(subset, learner, idx), truth),
             };
         }).ToArray();
 

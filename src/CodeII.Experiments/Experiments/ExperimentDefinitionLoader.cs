@@ -115,7 +115,7 @@ public static class ExperimentDefinitionLoader
         static readonly string[] ChallengeTaxonomies = [Data.Challenge.SnomedMapping.ScoredTaxonomyName, "cpsc9"];
         static readonly string[] SplitKeys = ["kind", "train", "validation", "train_share"];
         static readonly string[] LearnerKeys = ["trials", "space"];
-        static readonly string[] SweepKeys = ["tuner", "objective", "share", "trials", "work", "seconds", "early_stopping_rounds", "threads_per_trial", "memory_limit_mb", "halving"];
+        static readonly string[] SweepKeys = ["tuner", "objective", "share", "trials", "work", "seconds", "early_stopping_rounds", "threads_per_trial", "memory_limit_mb", "halving", "ensemble"];
         static readonly string[] Objectives = ["auroc", "auprc", "f1", "challenge"];
         static readonly string[] Sharings = ["per_label", "per_subset"];
         static readonly string[] EvaluationKeys = ["bootstrap_replicates", "confidence", "importance"];
@@ -519,6 +519,7 @@ public static class ExperimentDefinitionLoader
                     "threads_per_trial" => settings with { ThreadsPerTrial = Int(value, key, 1, 1024) },
                     "memory_limit_mb" => settings with { MemoryLimitMb = Double(value, key, 1, 1e9) },
                     "halving" => settings with { Halving = Bool(value, key) },
+                    "ensemble" => settings with { Ensemble = Bool(value, key) },
                     _ => settings,
                 };
                 budget = keyNode.Value switch

@@ -79,7 +79,7 @@ public sealed class ModelsStage : IRunStage
     public void Run(RunContext run)
     {
         var (definition, folder, swept) = (run.Definition, run.Folder, run.Swept!);
-        var saved = new List<(string Relative, string Label, string Model)>();
+        var saved = new List<(string Relative, string Label, string Model, string? Subset)>();
         var firstSet = definition.Features[0];
         var total = swept.Selected.Count + (EndToEnd(run) ? definition.AllLabels.Count : 0);
         foreach (var model in swept.Selected)
@@ -98,7 +98,7 @@ public sealed class ModelsStage : IRunStage
                     ? RunNetwork.Reference(folder, relative, run.Network!, definition.Pretrain!) : null,
             };
             ModelBundle.Save(folder.FileIn(relative), description, model.Fitted, table.FeatureNames.Count);
-            saved.Add((relative, model.Label, model.Learner));
+            saved.Add((relative, model.Label, model.Learner, model.Subset));
             run.Report(Name, saved.Count, total);
         }
         if (EndToEnd(run))
@@ -106,7 +106,7 @@ public sealed class ModelsStage : IRunStage
             {
                 var relative = ModelBundle.RelativeFolder(firstSet, LearnedFeatures.EndToEndModel, label, null);
                 ModelBundle.Save(folder.FileIn(relative), EndToEndDescription(run, label, relative), null, 0);
-                saved.Add((relative, label, LearnedFeatures.EndToEndModel));
+                saved.Add((relative, label, LearnedFeatures.EndToEndModel, null));
                 run.Report(Name, saved.Count, total);
             }
         if (run.Definition.ZeroShot && run.Network is { } source && run.NetworkOutputs is not null)
@@ -117,9 +117,10 @@ public sealed class ModelsStage : IRunStage
             {
                 var relative = ModelBundle.RelativeFolder(firstSet, ZeroShotModel, row.Label, null);
                 ModelBundle.Save(folder.FileIn(relative), ZeroShotDescription(run, row, relative), null, 0);
-                saved.Add((relative, row.Label, ZeroShotModel));
+                saved.Add((relative, row.Label, ZeroShotModel, null));
             }
         }
+        if (definition.Sweep.Ensemble) saved.AddRange(SaveEnsembles(run, saved));
         // Labels in definition order, then models in the order they were swept, as the report lays them out.
         var models = saved.Select(s => s.Model).Distinct().ToList();
         var labels = definition.AllLabels.ToList();
@@ -129,6 +130,64 @@ public sealed class ModelsStage : IRunStage
         // fitted ones, with LightGBM's boosters and binned training rows in native memory, are let go now.
         LightGbmBinaryModel.DisposeWithTrainingData([.. swept.Selected.Select(m => m.Fitted.Booster).OfType<LightGbmBinaryModel>()]);
         run.Swept = null;
+    }
+
+    /// <summary>
+    /// Per label (and per subset, where a subset shared a configuration), the rank average of the saved models of every
+    /// feature set and learner, the network's own outputs included and the prior and zero-shot models aside, when there
+    /// are at least two: <c>models/ensemble/&lt;label&gt;</c>. Each member is loaded back from its bundle and scores the
+    /// validation exams, its reference for ranking; the ensemble's threshold maximises its validation F1, like every
+    /// model's. No weight is fitted, so nothing is tuned on validation beyond that threshold, and no test exam is read.
+    /// </summary>
+    static IEnumerable<(string Relative, string Label, string Model, string? Subset)> SaveEnsembles(RunContext run,
+        IReadOnlyList<(string Relative, string Label, string Model, string? Subset)> saved)
+    {
+        var (rows, split) = (run.Rows, run.Split!);
+        var validation = split.Indices(SplitPart.Validation);
+        var train = split.Indices(SplitPart.Train);
+        var candidates = saved.Where(s => s.Model is not (BinaryLearnerCatalog.Prior or ZeroShotModel)).ToArray();
+        var references = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var ensembles = new List<(string, string, string, string?)>();
+        foreach (var label in run.Definition.AllLabels)
+        {
+            var ofLabel = candidates.Where(c => c.Label == label).ToArray();
+            // A model with a subset's own configuration serves that subset; one without serves every subset.
+            string?[] subsets = ofLabel.Any(c => c.Subset is not null) ? [.. ofLabel.Select(c => c.Subset).OfType<string>().Distinct()] : [null];
+            foreach (var subset in subsets)
+            {
+                var members = ofLabel.GroupBy(c => c.Model).Select(g => g.FirstOrDefault(c => c.Subset == subset) is { Relative: not null } own ? own
+                    : g.FirstOrDefault(c => c.Subset is null)).Where(c => c.Relative is not null).ToArray();
+                if (members.Length < 2) continue;
+                var relative = ModelBundle.RelativeFolder("", ExperimentEvaluator.EnsembleModel, label, subset);
+                var ensembleFolder = run.Folder.FileIn(relative);
+                var parts = members.Select(m =>
+                {
+                    if (!references.TryGetValue(m.Relative, out var reference))
+                    {
+                        using var bundle = ModelBundle.Load(run.Folder.FileIn(m.Relative));
+                        references[m.Relative] = reference = PredictionsStage.Score(run, bundle, validation);
+                    }
+                    return (Member: m, Scores: reference);
+                }).ToArray();
+                var ensemble = new EnsembleDescription
+                {
+                    Members = [.. parts.Select(p => new EnsembleMember
+                    {
+                        Bundle = Path.GetRelativePath(ensembleFolder, run.Folder.FileIn(p.Member.Relative)).Replace('\\', '/'),
+                        Model = p.Member.Model,
+                        ValidationScores = [.. p.Scores.Order()],
+                    })],
+                };
+                var scores = RankAverage.Scores([.. ensemble.Members.Select(m => m.ValidationScores)], [.. parts.Select(p => p.Scores)]);
+                var (result, threshold) = LabelResult.FromValidation(label, scores, [.. validation.Select(i => rows.Labels[i].Contains(label))], train.Count(i => rows.Labels[i].Contains(label)));
+                var description = Describe(run, ExperimentEvaluator.EnsembleModel, label, subset, threshold, EnsembleDescription.RankAverageMethod,
+                    new Dictionary<string, double> { ["members"] = members.Length }, 0, result.ValidationAuroc) with { Ensemble = ensemble };
+                ModelBundle.Save(ensembleFolder, description, null, 0);
+                ensembles.Add((relative, label, ExperimentEvaluator.EnsembleModel, subset));
+                run.Report("models", saved.Count + ensembles.Count, saved.Count + ensembles.Count);
+            }
+        }
+        return ensembles;
     }
 
     /// <summary>The pre-trained network's outputs read as the target's labels through SNOMED-CT, with no target training.</summary>
@@ -231,21 +290,36 @@ public sealed class PredictionsStage : IRunStage
         var (validation, test) = (split.Indices(SplitPart.Validation), split.Indices(SplitPart.Test));
         var bundles = ModelsStage.Bundles(run.Folder);
         var scored = new List<ScoredModel>();
+        var memberScores = new Dictionary<(string Folder, bool Validation), float[]>();
         foreach (var relative in bundles)
         {
             using var bundle = ModelBundle.Load(run.Folder.FileIn(relative));
             var d = bundle.Description;
-            var table = d.ReadsNetworkOutputs ? run.NetworkOutputs! : d.FeatureSet is { } set ? run.FeatureSet(set) : null;
-            // In chunks: the rows of every validation or test exam at once would be a copy of most of a large table.
-            float[] Score(int[] indices) => [.. indices.Chunk(ScoredRowsPerChunk).SelectMany(chunk => bundle.ScoreFeatures([.. chunk.Select(i => table is null ? [] : table.Row(i).ToArray())]))];
+            // An ensemble ranks its members' scores, which were scored before it (it is listed after them).
+            float[] Score(int[] indices) => bundle.IsEnsemble
+                ? bundle.CombineMembers([.. bundle.Members.Select(m => memberScores[(Path.GetFullPath(m.Folder), indices == validation)])])
+                : PredictionsStage.Score(run, bundle, indices);
             var validationScores = Score(validation);
             var threshold = BinaryMetrics.BestF1Threshold(validationScores, [.. validation.Select(i => rows.Labels[i].Contains(d.Label))]);
             if (!threshold.Equals(d.Threshold))
                 throw new InvalidOperationException($"{bundle.Folder}: the saved model scores the validation exams differently from the model the sweep selected (threshold {threshold:R}, not {d.Threshold:R})");
-            scored.Add(new ScoredModel(d.Model, d.Label, d.Subset, d.Threshold, validationScores, Score(test)));
+            var testScores = Score(test);
+            memberScores[(Path.GetFullPath(bundle.Folder), true)] = validationScores;
+            memberScores[(Path.GetFullPath(bundle.Folder), false)] = testScores;
+            scored.Add(new ScoredModel(d.Model, d.Label, d.Subset, d.Threshold, validationScores, testScores));
             run.Report(Name, scored.Count, bundles.Count);
         }
         run.Folder.WriteText(RunFolder.PredictionsFile, PredictionsFile.Write(scored, rows.ExamIds, rows.PatientIds, rows.Labels, validation, test));
+    }
+
+    /// <summary>A bundle's scores of some exams of the run, from the table it reads (the network's outputs, a feature
+    /// set, or none for the prior); not for an ensemble, which combines its members' scores.</summary>
+    internal static float[] Score(RunContext run, ModelBundle bundle, int[] indices)
+    {
+        var d = bundle.Description;
+        var table = d.ReadsNetworkOutputs ? run.NetworkOutputs! : d.FeatureSet is { } set ? run.FeatureSet(set) : null;
+        // In chunks: the rows of every validation or test exam at once would be a copy of most of a large table.
+        return [.. indices.Chunk(ScoredRowsPerChunk).SelectMany(chunk => bundle.ScoreFeatures([.. chunk.Select(i => table is null ? [] : table.Row(i).ToArray())]))];
     }
 }
 

@@ -102,6 +102,8 @@ public static class TransferPlan
         var slash = model.IndexOf('/');
         var (featureSet, learner) = slash < 0 ? (cell.Definition.Features[0], model) : (model[..slash], model[(slash + 1)..]);
         var source = cell.Source?.Name ?? "";
+        // The ensemble is in each cell's own report; the matrix compares the ways of transferring, one model each.
+        if (model == ExperimentEvaluator.EnsembleModel) return null;
         if (cell.Arm == TransferCell.ScratchArm)
             return learner == LearnedFeatures.EndToEndModel ? ("", TransferEvaluator.ScratchMode)
                 : learner == BinaryLearnerCatalog.Prior ? ("", BinaryLearnerCatalog.Prior)

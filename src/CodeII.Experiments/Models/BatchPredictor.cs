@@ -33,10 +33,15 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
         CancellationToken cancellationToken = default)
     {
         var skipped = new List<SkippedRecord>();
+        // An ensemble scores what its members score: a member also asked for on its own is scored once, under its
+        // folder; the others are scored for the ensemble only and give no rows of their own.
+        var scoring = new Dictionary<string, ModelBundle>(StringComparer.Ordinal);
+        foreach (var bundle in bundles.Where(b => !b.IsEnsemble)) scoring.TryAdd(Path.GetFullPath(bundle.Folder), bundle);
+        foreach (var member in bundles.SelectMany(b => b.Members)) scoring.TryAdd(Path.GetFullPath(member.Folder), member);
         // Bundles read their inputs through their own preprocessing; those sharing one read each record once.
-        var inputs = bundles.GroupBy(b => b.Description.Preprocessing.Describe()).Select(g => new InputGroup(source, g.ToArray(), _missingLeads)).ToArray();
+        var inputs = scoring.Values.GroupBy(b => b.Description.Preprocessing.Describe()).Select(g => new InputGroup(source, g.ToArray(), _missingLeads)).ToArray();
         var networks = new Dictionary<string, ResNet1d>(StringComparer.Ordinal);
-        foreach (var bundle in bundles)
+        foreach (var bundle in scoring.Values)
             if (bundle.Description.Network is { } n && !networks.ContainsKey(n.Sha256)) networks[n.Sha256] = bundle.Network(maxThreads);
 
         for (var start = 0; start < source.Count; start += ChunkSize)
@@ -47,7 +52,8 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
             // the models that need the network, and the others still score it.
             var unreadable = new ConcurrentDictionary<int, string>();
             var failures = inputs.Select(input => input.Compute(start, count, maxThreads, unreadable, networks, cancellationToken)).ToArray();
-            var scores = inputs.SelectMany(input => input.Score(count, unreadable)).ToArray();
+            var scored = inputs.SelectMany(input => input.Score(count, unreadable)).ToDictionary(s => Path.GetFullPath(s.Bundle.Folder), s => s.Scores, StringComparer.Ordinal);
+            var scores = bundles.Select(b => (Bundle: b, Scores: b.IsEnsemble ? Combined(b, scored, count) : scored[Path.GetFullPath(b.Folder)])).ToArray();
             var rows = new List<Prediction>();
             for (var k = 0; k < count; k++)
             {
@@ -61,12 +67,28 @@ public sealed class BatchPredictor(IReadOnlyList<ModelBundle> bundles, int maxTh
                     if (values[k] is { } score)
                         rows.Add(new Prediction(examId, bundle.Description.Label, ModelName(bundle.Description), score, score >= bundle.Description.Threshold));
                 foreach (var failure in failures.SelectMany(f => f).Where(f => f.Index == k))
-                    skipped.Add(new SkippedRecord(start + k, examId, $"{failure.Reason} (not scored by {string.Join(", ", failure.Models)})"));
+                {
+                    // The models asked for that go without a score: those that need what failed, and the ensembles of them.
+                    var models = bundles.Where(b => b.IsEnsemble ? b.Members.Any(m => failure.Models.Contains(ModelName(m.Description))) : failure.Models.Contains(ModelName(b.Description)))
+                        .Select(b => ModelName(b.Description)).Distinct();
+                    skipped.Add(new SkippedRecord(start + k, examId, $"{failure.Reason} (not scored by {string.Join(", ", models)})"));
+                }
             }
             write(rows);
             progress?.Report(new StageProgress("predict", start + count, source.Count));
         }
         return skipped;
+    }
+
+    /// <summary>An ensemble's scores of the chunk from its members'; null where a member has none.</summary>
+    static float?[] Combined(ModelBundle ensemble, IReadOnlyDictionary<string, float?[]> scored, int count)
+    {
+        var members = ensemble.Members.Select(m => scored[Path.GetFullPath(m.Folder)]).ToArray();
+        var complete = Enumerable.Range(0, count).Where(k => members.All(m => m[k] is not null)).ToArray();
+        var values = ensemble.CombineMembers([.. members.Select(m => complete.Select(k => m[k]!.Value).ToArray())]);
+        var scores = new float?[count];
+        for (var r = 0; r < complete.Length; r++) scores[complete[r]] = values[r];
+        return scores;
     }
 
     static string SafeExamId(IEcgSource source, int index)

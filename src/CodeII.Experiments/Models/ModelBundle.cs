@@ -70,6 +70,9 @@ public sealed record BundleDescription
     public bool ReadsNetworkOutputs => NetworkOutput is not null || NetworkOutputs is not null;
     /// <summary>For <c>prior</c>: the score every exam gets (the training prevalence as ML.NET's prior computes it).</summary>
     public double? ConstantScore { get; init; }
+    /// <summary>For <c>ensemble</c>: the member bundles and the validation scores their scores are ranked against
+    /// (<see cref="RankAverage"/>).</summary>
+    public EnsembleDescription? Ensemble { get; init; }
     /// <summary>The file holding the fitted learner: <c>model.zip</c> (ML.NET, <c>ml.Model.Save</c>) or <c>booster.txt</c>
     /// (LightGBM's own model format); null when the score needs no learner file.</summary>
     public string? ModelFile { get; init; }
@@ -96,14 +99,15 @@ public sealed class ModelBundle : IDisposable
     public const string LightGbmModelFile = "booster.txt";
 
     readonly MLContext _ml = new(seed: 0);
-    readonly Func<IReadOnlyList<float[]>, float[]> _score;
+    readonly Func<IReadOnlyList<float[]>, float[]>? _score;
     readonly LightGbmBinaryModel? _booster;
     readonly ITransformer? _learner;
+    readonly float[][] _memberReferences = [];
     ResNet1d? _network;
     IEcgFeatureExtractor? _extractor;
     EcgPreprocessor? _preprocessor;
 
-    ModelBundle(string folder, BundleDescription description, Func<IReadOnlyList<float[]>, float[]> score, LightGbmBinaryModel? booster, ITransformer? learner)
+    ModelBundle(string folder, BundleDescription description, Func<IReadOnlyList<float[]>, float[]>? score, LightGbmBinaryModel? booster, ITransformer? learner)
     {
         Folder = folder;
         Description = description;
@@ -112,8 +116,18 @@ public sealed class ModelBundle : IDisposable
         _learner = learner;
     }
 
+    /// <summary>An ensemble: its members, loaded, and their validation scores to rank against.</summary>
+    ModelBundle(string folder, BundleDescription description, IReadOnlyList<ModelBundle> members) : this(folder, description, null, null, null)
+    {
+        Members = members;
+        _memberReferences = [.. description.Ensemble!.Members.Select(m => m.ValidationScores)];
+    }
+
     public string Folder { get; }
     public BundleDescription Description { get; }
+    /// <summary>An ensemble's member bundles, in its order (owned by it); empty for any other model.</summary>
+    public IReadOnlyList<ModelBundle> Members { get; } = [];
+    public bool IsEnsemble => Description.Ensemble is not null;
 
     /// <summary>The folder of a model inside a run folder: <c>models/&lt;feature set&gt;/&lt;learner&gt;/&lt;label&gt;</c>
     /// (<c>models/prior/&lt;label&gt;</c>, <c>models/resnet/&lt;label&gt;</c>); a configuration shared by a subset adds
@@ -122,7 +136,7 @@ public sealed class ModelBundle : IDisposable
     {
         var parts = new List<string> { "models" };
         var learner = model.Contains('/') ? model[(model.LastIndexOf('/') + 1)..] : model;
-        if (learner is not (BinaryLearnerCatalog.Prior or LearnedFeatures.EndToEndModel)) parts.Add(featureSet);
+        if (learner is not (BinaryLearnerCatalog.Prior or LearnedFeatures.EndToEndModel or Evaluation.ExperimentEvaluator.EnsembleModel)) parts.Add(featureSet);
         parts.Add(learner);
         parts.Add(subset is null ? label : $"{label}@{subset}");
         return Path.Combine([.. parts.Select(SafeName)]);
@@ -190,6 +204,8 @@ public sealed class ModelBundle : IDisposable
         var ml = new MLContext(seed: 0);
         switch (description)
         {
+            case { Ensemble: { } ensemble }:
+                return new ModelBundle(folder, description, LoadMembers(folder, ensemble));
             case { ModelFile: LightGbmModelFile }:
                 LightGbmBinaryModel booster;
                 try { booster = LightGbmBinaryModel.Load(ml, File.ReadAllText(File_(LightGbmModelFile)), width); }
@@ -217,6 +233,39 @@ public sealed class ModelBundle : IDisposable
                 throw new ModelBundleException(folder, $"{DescriptionFile} names no model file, constant score or network output");
         }
     }
+
+    /// <summary>An ensemble's members, each a bundle of the same run (its folder under the run's <c>models/</c>), none an
+    /// ensemble itself; a path that leaves <c>models/</c> is refused before the file system is asked.</summary>
+    static ModelBundle[] LoadMembers(string folder, EnsembleDescription ensemble)
+    {
+        if (ensemble.Method != EnsembleDescription.RankAverageMethod)
+            throw new ModelBundleException(folder, $"ensemble.method '{ensemble.Method}' is unknown; this version of codeii reads '{EnsembleDescription.RankAverageMethod}'");
+        if (ensemble.Members.Count == 0) throw new ModelBundleException(folder, "ensemble.members is empty");
+        var models = new DirectoryInfo(Path.GetFullPath(folder));
+        while (models is not null && models.Name != RunFolderModels) models = models.Parent;
+        var members = new List<ModelBundle>();
+        try
+        {
+            foreach (var member in ensemble.Members)
+            {
+                var path = Path.IsPathRooted(member.Bundle) ? null : Path.GetFullPath(Path.Combine(folder, member.Bundle));
+                if (models is null || path is null || !path.StartsWith(models.FullName + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+                    throw new ModelBundleException(folder, $"ensemble member '{member.Bundle}' must name a bundle in the models/ folder that holds the ensemble (e.g. ../../handcrafted/lightgbm/AF)");
+                if (member.ValidationScores.Length == 0) throw new ModelBundleException(folder, $"ensemble member '{member.Bundle}' has no validation scores to rank against");
+                var loaded = Load(path);
+                members.Add(loaded);
+                if (loaded.IsEnsemble) throw new ModelBundleException(folder, $"ensemble member '{member.Bundle}' is an ensemble itself");
+            }
+        }
+        catch
+        {
+            foreach (var m in members) m.Dispose();
+            throw;
+        }
+        return [.. members];
+    }
+
+    const string RunFolderModels = "models";
 
     /// <summary>Refuses a bundle whose features this library would compute differently.</summary>
     static void CheckFeatureSet(string folder, BundleDescription description)
@@ -277,11 +326,18 @@ public sealed class ModelBundle : IDisposable
     }
 
     /// <summary>Scores rows of the bundle's features (for <c>resnet</c>, rows of the network's outputs; for <c>prior</c>, any rows).</summary>
-    public float[] ScoreFeatures(IReadOnlyList<float[]> rows) => _score(rows);
+    public float[] ScoreFeatures(IReadOnlyList<float[]> rows) => _score is { } score ? score(rows)
+        : throw new InvalidOperationException($"{Folder}: an ensemble scores its members' scores (CombineMembers), not feature rows");
+
+    /// <summary>An ensemble's scores of some exams from its members' scores of them (<c>memberScores[m][i]</c>, members in
+    /// <see cref="Members"/>' order).</summary>
+    public float[] CombineMembers(IReadOnlyList<float[]> memberScores) => IsEnsemble ? RankAverage.Scores(_memberReferences, memberScores)
+        : throw new InvalidOperationException($"{Folder}: not an ensemble");
 
     /// <summary>This bundle's probability for one record, with the bundle's own preprocessing and features.</summary>
     public float Predict(EcgRecord record)
     {
+        if (IsEnsemble) return CombineMembers([.. Members.Select(m => new[] { m.Predict(record) })])[0];
         _preprocessor ??= new EcgPreprocessor(Description.Preprocessing);
         var prepared = Description.Preprocessing.IsIdentity ? record : _preprocessor.Apply(record);
         if (Description.ReadsNetworkOutputs)
@@ -291,11 +347,11 @@ public sealed class ModelBundle : IDisposable
             var (_, outputs) = NetworkPretraining.Infer(network, loader, [0], batchSize: 1);
             return Description.OutputScore(outputs);
         }
-        if (Description.FeatureSet is null) return _score([[]])[0];
+        if (Description.FeatureSet is null) return ScoreFeatures([[]])[0];
         var extractor = Extractor();
         var features = new float[extractor.FeatureNames.Count];
         extractor.Extract(record, features);
-        return _score([features])[0];
+        return ScoreFeatures([features])[0];
     }
 
     /// <summary>The bundle's feature extractor, rebuilt from the catalogue (and the checkpoint for learned features),
@@ -357,6 +413,7 @@ public sealed class ModelBundle : IDisposable
 
     public void Dispose()
     {
+        foreach (var member in Members) member.Dispose();
         _network?.Dispose();
         _booster?.Dispose();
     }

@@ -397,6 +397,7 @@ public static partial class HtmlReport
                 [.. new[] { summary.VersusRunnerUp, summary.VersusPrior }.OfType<ModelComparison>().Select(c => new TableRow([c.Model, TableCell.Number(Format(subset.MacroAuroc[c.Model])),
                     new TableCell(Format(c.Difference), "number", new Dictionary<string, string> { ["model"] = c.Model, ["difference"] = c.Difference.Value.ToString("R", CultureInfo.InvariantCulture) })]))])
                 { HtmlClass = "summary", Sortable = false });
+            RenderEnsemble(page, subset, model.Metrics.Confidence);
             var others = summary.DeLong.Select(t => t.Model).Distinct().ToArray();
             if (others.Length == 0) continue;
             var labels = summary.DeLong.Select(t => t.Label).Distinct().ToArray();
@@ -410,6 +411,27 @@ public static partial class HtmlReport
                     return TableCell.Number($"{(test.Difference >= 0 ? "+" : "")}{Format(test.Difference)}, p {p}");
                 })]))]) { HtmlClass = "delong" });
         }
+    }
+
+    /// <summary>The ensemble against the single model validation picks: test AUROCs and the paired differences, macro and per label.</summary>
+    static void RenderEnsemble(ReportPage page, SubsetMetrics subset, double confidence)
+    {
+        if (subset.Ensemble is not { } e) return;
+        string Auroc(string label, string learner) => Format(subset.PerLabel.First(l => l.Label == label).Models.First(m => m.Learner == learner).Auroc);
+        TableCell Difference(string label, Estimate d) =>
+            new(Format(d), "number", new Dictionary<string, string> { ["ensemble-label"] = label, ["difference"] = d.Value.ToString("R", CultureInfo.InvariantCulture) });
+        static string P(double p) => double.IsNaN(p) ? "n/a" : p < 0.001 ? "< 0.001" : p.ToString("0.000", CultureInfo.InvariantCulture);
+        page.Append($"<p class=\"meta ensemble\" data-subset=\"{E(subset.Name)}\"><em>{E(e.Ensemble)}</em> is, per label, the rank average of the selected model of every feature set and learner (the prior aside): ")
+            .Append($"no weight is fitted, and its F1 threshold is tuned on validation like the others'. The best single model is chosen by {E(e.ChosenBy)}, not by test: ")
+            .Append($"<strong>{E(e.BestSingle)}</strong> ({Format(e.BestSingleValidationMacroAuroc)}; the ensemble's own, {Format(e.EnsembleValidationMacroAuroc)}, is optimistic, as its members were selected on those exams). ")
+            .Append($"Differences are {E(e.Ensemble)} minus {E(e.BestSingle)} on the same test patients' bootstrap resamples ({confidence:P0} intervals); DeLong's p-values are not corrected.</p>\n");
+        page.Table(new ReportTable($"{subset.Name}-ensemble", $"The ensemble against the best single model by validation ({e.BestSingle}), test AUROC, label subset {subset.Name}",
+            ["label", $"{e.Ensemble} AUROC", $"{e.BestSingle} AUROC", $"{e.Ensemble} minus {e.BestSingle} (paired bootstrap)", "DeLong p"],
+            [
+                new TableRow(["macro", TableCell.Number(Format(subset.MacroAuroc[e.Ensemble])), TableCell.Number(Format(subset.MacroAuroc[e.BestSingle])), Difference("*", e.MacroAurocDifference), ""]),
+                .. e.PerLabel.Select(l => new TableRow([l.Label, TableCell.Number(Auroc(l.Label, e.Ensemble)), TableCell.Number(Auroc(l.Label, e.BestSingle)),
+                    Difference(l.Label, l.AurocDifference), TableCell.Number(P(l.DeLongPValue))])),
+            ]) { HtmlClass = "ensemble", Sortable = false });
     }
 
     static string E(string s) => WebUtility.HtmlEncode(s);

@@ -60,4 +60,7 @@ public sealed record SweepSettings
     /// <summary>Successive halving: a costly trial first trains on a quarter of the training rows and stops there
     /// unless it ranks in the best third of the learner's quarter-data trials in its stream.</summary>
     public bool Halving { get; init; }
+    /// <summary>Per label, the rank average of the selected models of every feature set and learner (the prior aside),
+    /// saved and evaluated as the model <c>ensemble</c>; needs at least two such models.</summary>
+    public bool Ensemble { get; init; } = true;
 }

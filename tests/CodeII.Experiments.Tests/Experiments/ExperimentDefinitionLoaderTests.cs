@@ -64,11 +64,12 @@ public class ExperimentDefinitionLoaderTests
               threads_per_trial: 2
               memory_limit_mb: 4096
               halving: true
+              ensemble: false
             """, "s.yaml");
         var s = d.Sweep;
         Assert.Equal(("tpe", CodeII.Experiments.Sweep.SweepObjective.Challenge, CodeII.Experiments.Sweep.ConfigurationSharing.PerSubset), (s.Tuner, s.Objective, s.Sharing));
         Assert.Equal((40, (double?)5000, (double?)600), (s.Budget.Trials, s.Budget.Work, s.Budget.Seconds));
-        Assert.Equal((0, 2, (double?)4096, true), (s.EarlyStoppingRounds, s.ThreadsPerTrial, s.MemoryLimitMb, s.Halving));
+        Assert.Equal((0, 2, (double?)4096, true, false), (s.EarlyStoppingRounds, s.ThreadsPerTrial, s.MemoryLimitMb, s.Halving, s.Ensemble));
         var lightGbm = d.Learners[0];
         Assert.Equal(20, lightGbm.Trials);
         Assert.Equal(int.MaxValue, d.Learners[1].Trials);
@@ -94,6 +95,9 @@ public class ExperimentDefinitionLoaderTests
         Assert.Equal(0.6, d.Splits.Train);
         Assert.Equal(1000, d.Evaluation.BootstrapReplicates);
         Assert.Equal(["lightgbm", "logistic_regression"], d.Learners.Select(l => l.Learner));
+        Assert.True(d.Sweep.Ensemble);
+        var ensemble = Assert.Throws<ExperimentDefinitionException>(() => ExperimentDefinitionLoader.Parse("sweep:\n  ensemble: maybe\n", "e.yaml"));
+        Assert.Contains("sweep.ensemble", ensemble.Message);
     }
 
     [Fact]

@@ -88,9 +88,9 @@ public partial class ExperimentRunnerTests(SmallExperiment small) : IClassFixtur
     {
         var lines = File.ReadAllLines(small.Result.Folder.FileIn(RunFolder.PredictionsFile));
         Assert.Equal("exam_id,patient_id,split,label,model,subset,score,threshold,decision,truth", lines[0]);
-        // Validation and test exams, 6 labels, 3 models (LightGBM, logistic regression, prior).
+        // Validation and test exams, 6 labels, 4 models (LightGBM, logistic regression, prior, ensemble).
         var validation = File.ReadAllLines(small.Result.Folder.FileIn(RunFolder.SplitFile)).Count(l => l.EndsWith(",validation"));
-        Assert.Equal((small.Result.Metrics.TestExams + validation) * 6 * 3, lines.Length - 1);
+        Assert.Equal((small.Result.Metrics.TestExams + validation) * 6 * 4, lines.Length - 1);
     }
 
     [Fact]

@@ -26,8 +26,8 @@ public class DataFramesTests(SmallExperiment small) : IClassFixture<SmallExperim
             .SelectMany(l => l.GetProperty("models").EnumerateArray().Select(m => (
                 Subset: s.GetProperty("name").GetString(), Label: l.GetProperty("label").GetString(), Model: m.GetProperty("learner").GetString(),
                 Auroc: m.GetProperty("auroc").GetProperty("value").GetDouble(), F1Lower: m.GetProperty("f1").GetProperty("lower").GetDouble())))).ToArray();
-        // 6 labels in code6 and 3 in rhythm, each with LightGBM, logistic regression and the prior.
-        Assert.Equal(9 * 3, expected.Length);
+        // 6 labels in code6 and 3 in rhythm, each with LightGBM, logistic regression, the prior and the ensemble.
+        Assert.Equal(9 * 4, expected.Length);
         Assert.Equal(expected.Length, frame.Rows.Count);
         for (var r = 0; r < expected.Length; r++)
             Assert.Equal(expected[r], ((string)frame["subset"][r], (string)frame["label"][r], (string)frame["model"][r], (double)frame["auroc"][r], (double)frame["f1_lower"][r]));

@@ -45,6 +45,37 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
         QuickstartReportTests.AssertReviewable(tour);
     }
 
+    [Fact]
+    public async Task The_ensemble_s_paired_difference_is_shown_under_its_column_header_as_metrics_json_has_it()
+    {
+        var report = small.Result.ReportPath;
+        using var metrics = JsonDocument.Parse(File.ReadAllText(small.Result.Folder.FileIn(RunFolder.MetricsFile)));
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.Launch(playwright);
+        var (page, errors, _) = await HeadlessChromium.Open(browser, 1280);
+        await page.GotoAsync(new Uri(report).AbsoluteUri);
+        var subsets = metrics.RootElement.GetProperty("subsets").EnumerateArray().ToArray();
+        Assert.Equal(2, subsets.Length);
+        foreach (var subset in subsets)
+        {
+            var comparison = subset.GetProperty("ensemble");
+            var best = comparison.GetProperty("best_single").GetString()!;
+            Assert.NotEqual("ensemble", best);
+            // Each row's first cell, and its cell in the column whose header names the paired difference, as the page shows them.
+            var rows = await page.EvaluateAsync<string[][]>("""
+                ([table, header]) => {
+                  const t = document.querySelector(`table[data-table='${table}']`);
+                  const column = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim()).indexOf(header);
+                  return [...t.querySelectorAll('tbody tr')].map(tr => [tr.cells[0].textContent.trim(), column < 0 ? '(no such column)' : tr.cells[column].textContent.trim()]);
+                }
+                """, new[] { $"{subset.GetProperty("name").GetString()}-ensemble", $"ensemble minus {best} (paired bootstrap)" });
+            var expected = new[] { new[] { "macro", Shown(comparison.GetProperty("macro_auroc_difference")) } }
+                .Concat(comparison.GetProperty("per_label").EnumerateArray().Select(l => new[] { l.GetProperty("label").GetString()!, Shown(l.GetProperty("auroc_difference")) }));
+            Assert.Equal(expected, rows);
+        }
+        Assert.Empty(errors);
+    }
+
     /// <summary>Every metric cell a report of this metrics.json must show: (subset, label, learner, metric, text).</summary>
     internal static List<(string, string, string, string, string)> ExpectedCells(string metricsFile)
     {
