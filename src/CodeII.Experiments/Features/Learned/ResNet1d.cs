@@ -163,6 +163,9 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
 
     public ResNetShape Shape { get; }
 
+    // Taken once: loading weights copies into these same tensors, as the optimizer, which holds them too, relies on.
+    readonly Parameter[] _parameters;
+
     // The base constructor is the first native call: libtorch is loaded (with its allocator setting) before it.
     /// <summary>Initial weights are drawn after seeding libtorch's global generator with <paramref name="seed"/>.</summary>
     public ResNet1d(ResNetShape shape, int seed = 0) : base(Loaded(nameof(ResNet1d)))
@@ -182,6 +185,7 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
         }
         head = nn.Linear(shape.EmbeddingSize, shape.Classes);
         RegisterComponents();
+        _parameters = parameters().ToArray();
     }
 
     static string Loaded(string name)
@@ -211,5 +215,16 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
 
     public Tensor Probabilities(Tensor x) => forward(x).sigmoid();
 
-    public long ParameterCount() => parameters().Sum(p => p.numel());
+    public long ParameterCount() => _parameters.Sum(p => p.numel());
+
+    /// <summary>
+    /// Drops the gradients before a training step, so that backward writes fresh ones instead of adding to zeroed
+    /// tensors (PyTorch's zero_grad(set_to_none=True)): no fill of every gradient per step and no accumulation, and one
+    /// native call per parameter, where TorchSharp's zero_grad fetches and zeroes each gradient (and the module's
+    /// walks the module tree by name).
+    /// </summary>
+    public void ClearGradients()
+    {
+        foreach (var p in _parameters) p.grad = null;
+    }
 }
