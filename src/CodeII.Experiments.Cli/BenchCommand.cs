@@ -136,7 +136,9 @@ static class BenchCommand
     }
 
     /// <summary>The same steps as the peer script: forward, BCE with logits, backward and Adam; then forward alone in
-    /// evaluation mode without gradients. Every step runs in a dispose scope, as the trainer's do.</summary>
+    /// evaluation mode without gradients. Each step is the product's: in a dispose scope, gradients cleared by
+    /// <see cref="CodeII.Experiments.Features.Learned.ResNet1d.ClearGradients"/> as the trainer does, inference in
+    /// libtorch's inference mode as the trainer's validation and the embeddings stage do.</summary>
     static TorchRate MeasureTorchSharp(CodeII.Experiments.Features.Learned.ResNetShape shape, int threads, int trainBatch, int inferBatch, int iterations)
     {
         CodeII.Experiments.Features.Learned.TorchRuntime.EnsureLoaded(threads);
@@ -147,7 +149,7 @@ static class BenchCommand
         void TrainStep()
         {
             using var scope = TorchSharp.torch.NewDisposeScope();
-            optimizer.zero_grad();
+            model.ClearGradients();
             TorchSharp.torch.nn.functional.binary_cross_entropy_with_logits(model.forward(x), y).backward();
             optimizer.step();
         }
@@ -157,7 +159,7 @@ static class BenchCommand
 
         model.eval();
         using var xi = TorchSharp.torch.randn(inferBatch, shape.Leads, shape.InputSamples);
-        using var noGrad = TorchSharp.torch.no_grad();
+        using var inference = TorchSharp.torch.inference_mode();
         void InferStep()
         {
             using var scope = TorchSharp.torch.NewDisposeScope();

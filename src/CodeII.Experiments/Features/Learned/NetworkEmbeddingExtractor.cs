@@ -46,7 +46,7 @@ public sealed class NetworkEmbeddingExtractor : IEcgFeatureExtractor
         var exam = new float[EcgBatchLoader.Leads * _samples];
         EcgBatchLoader.Place(_input.Apply(record), exam, _samples, "network input");
         using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
+        using var inference = inference_mode();
         _model.Embed(EcgBatch.ToTensor(exam, 1, _samples)).data<float>().CopyTo(destination);
     }
 }

@@ -237,7 +237,8 @@ public static class NetworkPretraining
     {
         model.eval();
         var (width, classes) = (model.Shape.EmbeddingSize, model.Shape.Classes);
-        using var noGrad = no_grad();
+        // Inference mode rather than no_grad: its tensors carry no version counters or autograd metadata.
+        using var inference = inference_mode();
         if (loader.Input.Windowing == InputWindowing.Windows)
         {
             InferWindows(model, loader, sourceIndices, batchSize, write, progress, cancellation);

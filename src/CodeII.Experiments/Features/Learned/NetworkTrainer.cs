@@ -163,7 +163,7 @@ public sealed class NetworkTrainer(TrainingOptions options)
             {
                 var x = data.SignalTensor(loader.Samples);
                 var y = tensor(data.Targets, [data.Count, loader.Classes.Count]);
-                optimizer.zero_grad();
+                model.ClearGradients();
                 var loss = nn.functional.binary_cross_entropy_with_logits(model.forward(x), y, pos_weights: positiveWeight);
                 loss.backward();
                 optimizer.step();
@@ -199,7 +199,8 @@ public sealed class NetworkTrainer(TrainingOptions options)
         var scores = new float[indices.Count * classes];
         var targets = new float[indices.Count * classes];
         var at = 0;
-        using var noGrad = no_grad();
+        // Inference mode rather than no_grad: its tensors carry no version counters or autograd metadata.
+        using var inference = inference_mode();
         foreach (var data in Synchronously(loader.Batches(indices, Options.BatchSize * 2, cancellation)))
         {
             using (data)

@@ -81,30 +81,32 @@ public sealed record ResNetShape
 /// <summary>
 /// Convolution padded as the variant's: TensorFlow-style "same" for the Keras model (⌈L / stride⌉ long for any kernel,
 /// the extra sample of an odd total padded on the right), or the PyTorch port's equal padding on both sides.
+/// Equal padding is left to the convolution itself, which reads zeros at the edges without a padded copy of its input
+/// (and, in training, without the copy's backward pass); only an unequal split pads first.
 /// </summary>
 sealed class PaddedConv1d : nn.Module<Tensor, Tensor>
 {
     readonly Conv1d conv;
-    readonly long[] _padding;
+    /// <summary>The explicit padding before the convolution; null when the convolution pads by itself.</summary>
+    readonly long[]? _padding;
 
     public PaddedConv1d(long inChannels, long outChannels, int kernel, int stride, int inputLength, ResNetVariant variant) : base(nameof(PaddedConv1d))
     {
+        long left, right;
         if (variant == ResNetVariant.PyTorch)
-        {
-            var each = ResNetShape.SymmetricPadding(kernel, stride);
-            _padding = [each, each];
-        }
+            left = right = ResNetShape.SymmetricPadding(kernel, stride);
         else
         {
             var output = (inputLength + stride - 1) / stride;
             var total = Math.Max(0, (output - 1) * stride + kernel - inputLength);
-            _padding = [total / 2, total - total / 2];
+            (left, right) = (total / 2, total - total / 2);
         }
-        conv = nn.Conv1d(inChannels, outChannels, kernel, stride: stride, bias: false);
+        if (left != right) _padding = [left, right];
+        conv = nn.Conv1d(inChannels, outChannels, kernel, stride: stride, padding: left == right ? left : 0, bias: false);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => conv.forward(_padding[0] == 0 && _padding[1] == 0 ? x : nn.functional.pad(x, _padding));
+    public override Tensor forward(Tensor x) => conv.forward(_padding is null ? x : nn.functional.pad(x, _padding));
 }
 
 /// <summary>
@@ -139,9 +141,11 @@ sealed class ResidualBlock : nn.Module<(Tensor X, Tensor Skip), (Tensor X, Tenso
         var skip = input.Skip;
         if (pool is not null) skip = pool.forward(skip);
         if (widen is not null) skip = widen.forward(skip);
-        var x = dropout1.forward(nn.functional.relu(bn1.forward(conv1.forward(input.X))));
+        // ReLU in place on the batch norm's fresh output: nothing else holds it, and the norm's backward pass needs only
+        // its input, so this saves an activation-sized allocation per ReLU.
+        var x = dropout1.forward(bn1.forward(conv1.forward(input.X)).relu_());
         var sum = conv2.forward(x) + skip;
-        return (dropout2.forward(nn.functional.relu(bn2.forward(sum))), sum);
+        return (dropout2.forward(bn2.forward(sum).relu_()), sum);
     }
 }
 
@@ -158,6 +162,9 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
     readonly Linear head;
 
     public ResNetShape Shape { get; }
+
+    // Taken once: loading weights copies into these same tensors, as the optimizer, which holds them too, relies on.
+    readonly Parameter[] _parameters;
 
     // The base constructor is the first native call: libtorch is loaded (with its allocator setting) before it.
     /// <summary>Initial weights are drawn after seeding libtorch's global generator with <paramref name="seed"/>.</summary>
@@ -178,6 +185,7 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
         }
         head = nn.Linear(shape.EmbeddingSize, shape.Classes);
         RegisterComponents();
+        _parameters = parameters().ToArray();
     }
 
     static string Loaded(string name)
@@ -190,7 +198,7 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
     public Tensor Embed(Tensor x)
     {
         x = bn1.forward(conv1.forward(x));
-        if (Shape.Variant == ResNetVariant.Keras) x = nn.functional.relu(x);
+        if (Shape.Variant == ResNetVariant.Keras) x = x.relu_();
         var state = (x, x);
         foreach (var block in blocks) state = block.forward(state);
         return state.Item1.flatten(1);
@@ -207,5 +215,16 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
 
     public Tensor Probabilities(Tensor x) => forward(x).sigmoid();
 
-    public long ParameterCount() => parameters().Sum(p => p.numel());
+    public long ParameterCount() => _parameters.Sum(p => p.numel());
+
+    /// <summary>
+    /// Drops the gradients before a training step, so that backward writes fresh ones instead of adding to zeroed
+    /// tensors (PyTorch's zero_grad(set_to_none=True)): no fill of every gradient per step and no accumulation, and one
+    /// native call per parameter, where TorchSharp's zero_grad fetches and zeroes each gradient (and the module's
+    /// walks the module tree by name).
+    /// </summary>
+    public void ClearGradients()
+    {
+        foreach (var p in _parameters) p.grad = null;
+    }
 }
