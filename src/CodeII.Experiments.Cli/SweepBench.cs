@@ -46,26 +46,27 @@ static class SweepBench
         var labels = new Option<string>("--labels") { Description = "One-vs-rest labels to tune, comma-separated", DefaultValueFactory = _ => "1dAVb,RBBB,LBBB" };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per label: --seed, --seed + 1, …; each changes the patient split and every search's seed", DefaultValueFactory = _ => 3 };
         var seed = new Option<int>("--seed") { Description = "The first seed; the synthetic exams are always generated with it", DefaultValueFactory = _ => 7 };
-        var trials = new Option<int>("--trials") { Description = "Trials of each peer (Optuna's n_trials, scikit-learn's n_iter)", DefaultValueFactory = _ => 40 };
+        var trials = new Option<int>("--trials") { Description = "Trials of each peer (Optuna's n_trials, scikit-learn's n_iter)", DefaultValueFactory = _ => 30 };
         var peers = new Option<string[]>("--peers") { Description = $"Python peers ({string.Join(", ", Peers.Select(p => p.Name))})", DefaultValueFactory = _ => ["optuna-hgb", "optuna-xgb"], AllowMultipleArgumentsPerToken = true };
         var tuners = new Option<string[]>("--tuners") { Description = $"Our tuners to compare ({string.Join(", ", TunerCatalog.Names)})", DefaultValueFactory = _ => [TunerCatalog.Blend, TunerCatalog.Cfo], AllowMultipleArgumentsPerToken = true };
+        var parallel = new Option<int>("--parallel") { Description = "Searches run at once, each on one thread: the peers side by side, then ours side by side", DefaultValueFactory = _ => 2 };
         var share = new Option<double>("--budget-share") { Description = "Our budget as a share of the longest peer's wall time in the cell", DefaultValueFactory = _ => 0.5 };
         var python = new Option<string>("--python") { Description = "Debian's Python with the peers (apt-get install python3-optuna python3-xgboost python3-sklearn)", DefaultValueFactory = _ => "/usr/bin/python3" };
         var cache = new Option<DirectoryInfo>("--cache") { Description = "Feature cache folder", DefaultValueFactory = _ => new DirectoryInfo(Path.Combine("cache", "features")) };
         var command = new Command("sweep", "Best validation AUROC against time, and the test AUROC of each search's choice: our tuners (LightGBM) vs Optuna's TPE (HistGradientBoosting, XGBoost) over labels × seeds")
         {
-            exams, labels, seeds, seed, trials, peers, tuners, share, python, cache,
+            exams, labels, seeds, seed, trials, peers, tuners, share, parallel, python, cache,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(CliErrors.Run(AnsiConsole.Console, () => Run(parse.GetValue(exams),
             [.. parse.GetValue(labels)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)], parse.GetValue(seeds), parse.GetValue(seed),
-            parse.GetValue(trials), parse.GetValue(peers)!, parse.GetValue(tuners)!, parse.GetValue(share), parse.GetValue(python)!, parse.GetValue(cache)!.FullName, cancellationToken))));
+            parse.GetValue(trials), parse.GetValue(peers)!, parse.GetValue(tuners)!, parse.GetValue(share), parse.GetValue(parallel), parse.GetValue(python)!, parse.GetValue(cache)!.FullName, cancellationToken))));
         return command;
     }
 
     /// <summary>One label and seed: every peer's curve and every tuner's.</summary>
     sealed record Cell(string Label, int Seed, IReadOnlyList<SearchCurve> Peers, IReadOnlyList<SearchCurve> Ours);
 
-    static int Run(int exams, string[] labels, int seeds, int firstSeed, int trials, string[] peerNames, string[] tuners, double budgetShare, string python,
+    static int Run(int exams, string[] labels, int seeds, int firstSeed, int trials, string[] peerNames, string[] tuners, double budgetShare, int parallel, string python,
         string cacheDirectory, CancellationToken cancellationToken)
     {
         var console = AnsiConsole.Console;
@@ -77,7 +78,7 @@ static class SweepBench
         if (peerNames.FirstOrDefault(p => Peers.All(k => k.Name != p)) is { } unknownPeer)
             throw new UsageException($"--peers: unknown peer '{unknownPeer}' (known: {string.Join(", ", Peers.Select(p => p.Name))})");
         if (peerNames.Length == 0) throw new UsageException("--peers names no peer");
-        if (seeds < 1 || trials < 1 || !(budgetShare > 0)) throw new UsageException("--seeds and --trials must be at least 1 and --budget-share above 0");
+        if (seeds < 1 || trials < 1 || parallel < 1 || !(budgetShare > 0)) throw new UsageException("--seeds, --trials and --parallel must be at least 1 and --budget-share above 0");
         var peers = peerNames.Distinct().Select(n => Peers.Single(p => p.Name == n)).ToArray();
 
         var source = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = exams, Seed = firstSeed });
@@ -89,7 +90,7 @@ static class SweepBench
                 return FeatureTableBuilder.Extract(source, extractor, Environment.ProcessorCount,
                     new ProgressCallback(p => task.Value = p.Done), cancellationToken);
             }));
-        console.MarkupLineInterpolated($"{table.RowCount:N0} exams × {table.FeatureNames.Count} features; {labels.Length} labels × {seeds} seeds; peers: {string.Join(", ", peers.Select(p => p.Title))}, {trials} trials each; ours: {string.Join(", ", tuners)} with LightGBM, budget {budgetShare:P0} of the longest peer's wall time; one thread each");
+        console.MarkupLineInterpolated($"{table.RowCount:N0} exams × {table.FeatureNames.Count} features; {labels.Length} labels × {seeds} seeds; peers: {string.Join(", ", peers.Select(p => p.Title))}, {trials} trials each; ours: {string.Join(", ", tuners)} with LightGBM, budget {budgetShare:P0} of the longest peer's wall time; one thread each, {parallel} at once");
 
         var grid = new List<Cell>();
         var clock = Stopwatch.StartNew();
@@ -103,7 +104,7 @@ static class SweepBench
                 cancellationToken.ThrowIfCancellationRequested();
                 var cellNumber = grid.Count + 1;
                 string Prefix() => $"[{cellNumber}/{cellCount}, {clock.Elapsed:h\\:mm\\:ss}] {label}, seed {seed}";
-                var cell = RunCell(console, Prefix, table, split, label, seed, trials, peers, tuners, budgetShare, python, cancellationToken);
+                var cell = RunCell(console, Prefix, table, split, label, seed, trials, peers, tuners, budgetShare, parallel, python, cancellationToken);
                 if (cell is null) return CliErrors.DataOrIo;
                 grid.Add(cell);
                 WriteCell(console, cell);
@@ -114,14 +115,19 @@ static class SweepBench
     }
 
     static Cell? RunCell(IAnsiConsole console, Func<string> prefix, FeatureTable table, PatientSplit split, string label, int seed, int trials, Peer[] peers,
-        string[] tuners, double budgetShare, string python, CancellationToken cancellationToken)
+        string[] tuners, double budgetShare, int parallel, string python, CancellationToken cancellationToken)
     {
         var train = split.Indices(SplitPart.Train);
         var validation = split.Indices(SplitPart.Validation);
         var test = split.Indices(SplitPart.Test);
         var (development, developmentSplit) = split.WithoutTest();
         bool Positive(int i) => table.Labels[i].Contains(label);
-        console.MarkupLineInterpolated($"{prefix()}: {train.Count(Positive)} positives in {train.Length:N0} training rows, {validation.Count(Positive)} in {validation.Length:N0} validation rows, {test.Count(Positive)} in {test.Length:N0} test rows");
+        var gate = new Lock();
+        void Say(FormattableString line)
+        {
+            lock (gate) console.MarkupLineInterpolated(line);
+        }
+        Say($"{prefix()}: {train.Count(Positive)} positives in {train.Length:N0} training rows, {validation.Count(Positive)} in {validation.Length:N0} validation rows, {test.Count(Positive)} in {test.Length:N0} test rows");
 
         // The peers see exactly these rows: training, validation, then test (scored once, by each peer's choice).
         var matrix = Path.Combine(Path.GetTempPath(), $"codeii-bench-sweep-{Environment.ProcessId}-{seed}-{label}.f32");
@@ -130,40 +136,45 @@ static class SweepBench
             foreach (var i in train.Concat(validation).Concat(test)) file.Write(MemoryMarshal.AsBytes(table.Row(i)));
             foreach (var i in train.Concat(validation).Concat(test)) file.Write(BitConverter.GetBytes(Positive(i) ? 1f : 0f));
         }
-        var peerCurves = new List<SearchCurve>();
+        (SearchCurve? Curve, string? Problem)[] peerRuns;
         try
         {
-            foreach (var peer in peers)
+            peerRuns = InParallel(peers.Length, parallel, cancellationToken, p =>
             {
-                console.MarkupLineInterpolated($"{prefix()}: {peer.Title}, {trials} trials …");
+                var peer = peers[p];
+                Say($"{prefix()}: {peer.Title}, {trials} trials …");
                 var (line, problem) = BenchCommand.RunPeer(python, string.Join(' ', peer.Packages),
                     [BenchCommand.ExtractPeer(peer.Script), matrix, $"{train.Length}", $"{validation.Length}", $"{test.Length}", $"{table.FeatureNames.Count}", $"{trials}", $"{seed}", .. peer.Arguments],
                     new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1", ["MKL_NUM_THREADS"] = "1" }, PackageOfModule);
-                if (line is null)
-                {
-                    CliErrors.Line($"{peer.Title} peer: {problem}");
-                    return null;
-                }
+                if (line is null) return ((SearchCurve?)null, $"{peer.Title} peer: {problem}");
+                File.WriteAllText(Path.Combine(Path.GetTempPath(), $"codeii-bench-sweep-{label}-{seed}-{peer.Name}.json"), line + "\n");
                 var curve = PeerOutput.Parse(peer.Key, line);
-                peerCurves.Add(curve);
-                console.MarkupLineInterpolated($"{prefix()}: {peer.Title}: best {curve.Best:F4} after {curve.WallSeconds:F1} s ({curve.Trials} trials), test {curve.TestAuroc:F4}");
-            }
+                Say($"{prefix()}: {peer.Title}: best {curve.Best:F4} after {curve.WallSeconds:F1} s ({curve.Trials} trials), test {curve.TestAuroc:F4}");
+                return (curve, null);
+            });
         }
         finally
         {
             File.Delete(matrix);
         }
+        if (peerRuns.FirstOrDefault(r => r.Problem is not null).Problem is { } failed)
+        {
+            CliErrors.Line(failed);
+            return null;
+        }
+        var peerCurves = peerRuns.Select(r => r.Curve!).ToArray();
 
         var budget = budgetShare * peerCurves.Max(c => c.WallSeconds);
-        var ours = new List<SearchCurve>();
         var testRows = test.Select(i => table.Row(i).ToArray()).ToArray();
         var testTruth = test.Select(Positive).ToArray();
-        foreach (var tuner in tuners)
+        var developmentTable = table.Take(development);
+        var ours = InParallel(tuners.Length, parallel, cancellationToken, t =>
         {
-            console.MarkupLineInterpolated($"{prefix()}: ours, {tuner} + LightGBM, budget {budget:F1} s …");
+            var tuner = tuners[t];
+            Say($"{prefix()}: ours, {tuner} + LightGBM, budget {budget:F1} s …");
             var engine = new SweepEngine
             {
-                FeatureSets = [("handcrafted", table.Take(development))],
+                FeatureSets = [("handcrafted", developmentTable)],
                 Split = developmentSplit,
                 Subsets = [new LabelSubset(label, [label])],
                 Learners = [new LearnerBudget(BinaryLearnerCatalog.LightGbm)],
@@ -189,10 +200,18 @@ static class SweepBench
             var testScores = chosen.ScoreRows is { } direct ? direct(testRows)
                 : throw new InvalidOperationException("LightGBM's fitted model scores rows directly");
             var curve = SearchCurve.FromTrials(tuner, times, aurocs, wall, BinaryMetrics.Auroc(testScores, testTruth));
-            ours.Add(curve);
-            console.MarkupLineInterpolated($"{prefix()}: {tuner}: best {curve.Best:F4} in {curve.Trials} trials, test {curve.TestAuroc:F4}; {string.Join("; ", peerCurves.Select(p => $"{p.Method}'s best at {Shares.Percent(curve.ShareToReach(p))} of its time"))}");
-        }
+            Say($"{prefix()}: {tuner}: best {curve.Best:F4} in {curve.Trials} trials, test {curve.TestAuroc:F4}; {string.Join("; ", peerCurves.Select(p => $"{p.Method}'s best at {Shares.Percent(curve.ShareToReach(p))} of its time"))}");
+            return curve;
+        });
         return new Cell(label, seed, peerCurves, ours);
+    }
+
+    /// <summary>Runs <paramref name="count"/> searches, at most <paramref name="parallel"/> at once, in their order.</summary>
+    static T[] InParallel<T>(int count, int parallel, CancellationToken cancellationToken, Func<int, T> work)
+    {
+        var results = new T[count];
+        Parallel.For(0, count, new ParallelOptions { MaxDegreeOfParallelism = parallel, CancellationToken = cancellationToken }, i => results[i] = work(i));
+        return results;
     }
 
     static void WriteCell(IAnsiConsole console, Cell cell)
