@@ -80,6 +80,8 @@ static class SweepBench
         if (peerNames.Length == 0) throw new UsageException("--peers names no peer");
         if (seeds < 1 || trials < 1 || parallel < 1 || !(budgetShare > 0)) throw new UsageException("--seeds, --trials and --parallel must be at least 1 and --budget-share above 0");
         var peers = peerNames.Distinct().Select(n => Peers.Single(p => p.Name == n)).ToArray();
+        // Extracted once: peers sharing a script run side by side, and a script being rewritten cannot be started.
+        var scripts = peers.Select(p => p.Script).Distinct().ToDictionary(s => s, BenchCommand.ExtractPeer);
 
         var source = new SyntheticEcgGenerator(new SyntheticEcgOptions { Exams = exams, Seed = firstSeed });
         var extractor = new HandcraftedFeatureExtractor();
@@ -104,7 +106,7 @@ static class SweepBench
                 cancellationToken.ThrowIfCancellationRequested();
                 var cellNumber = grid.Count + 1;
                 string Prefix() => $"[{cellNumber}/{cellCount}, {clock.Elapsed:h\\:mm\\:ss}] {label}, seed {seed}";
-                var cell = RunCell(console, Prefix, table, split, label, seed, trials, peers, tuners, budgetShare, parallel, python, cancellationToken);
+                var cell = RunCell(console, Prefix, table, split, label, seed, trials, peers, scripts, tuners, budgetShare, parallel, python, cancellationToken);
                 if (cell is null) return CliErrors.DataOrIo;
                 grid.Add(cell);
                 WriteCell(console, cell);
@@ -115,7 +117,7 @@ static class SweepBench
     }
 
     static Cell? RunCell(IAnsiConsole console, Func<string> prefix, FeatureTable table, PatientSplit split, string label, int seed, int trials, Peer[] peers,
-        string[] tuners, double budgetShare, int parallel, string python, CancellationToken cancellationToken)
+        IReadOnlyDictionary<string, string> scripts, string[] tuners, double budgetShare, int parallel, string python, CancellationToken cancellationToken)
     {
         var train = split.Indices(SplitPart.Train);
         var validation = split.Indices(SplitPart.Validation);
@@ -144,7 +146,7 @@ static class SweepBench
                 var peer = peers[p];
                 Say($"{prefix()}: {peer.Title}, {trials} trials …");
                 var (line, problem) = BenchCommand.RunPeer(python, string.Join(' ', peer.Packages),
-                    [BenchCommand.ExtractPeer(peer.Script), matrix, $"{train.Length}", $"{validation.Length}", $"{test.Length}", $"{table.FeatureNames.Count}", $"{trials}", $"{seed}", .. peer.Arguments],
+                    [scripts[peer.Script], matrix, $"{train.Length}", $"{validation.Length}", $"{test.Length}", $"{table.FeatureNames.Count}", $"{trials}", $"{seed}", .. peer.Arguments],
                     new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1", ["MKL_NUM_THREADS"] = "1" }, PackageOfModule);
                 if (line is null) return ((SearchCurve?)null, $"{peer.Title} peer: {problem}");
                 File.WriteAllText(Path.Combine(Path.GetTempPath(), $"codeii-bench-sweep-{label}-{seed}-{peer.Name}.json"), line + "\n");
