@@ -109,21 +109,23 @@ public class SweepRaceTests
         return path;
     }
 
+    [FactNeedingPython("optuna", "python3-optuna", "sklearn", "python3-sklearn")]
+    public void The_Optuna_HistGradientBoosting_peer_scores_validation_rows_in_the_search_and_test_rows_once_with_its_choice() => OptunaPeer("hgb");
+
     [FactNeedingPython("optuna", "python3-optuna", "xgboost", "python3-xgboost", "sklearn", "python3-sklearn")]
-    public void The_Optuna_peer_scores_validation_rows_in_the_search_and_test_rows_once_with_its_choice()
+    public void The_Optuna_XGBoost_peer_scores_validation_rows_in_the_search_and_test_rows_once_with_its_choice() => OptunaPeer("xgb");
+
+    static void OptunaPeer(string model)
     {
         var dir = RepoPaths.NewTemporaryDirectory();
         var matrix = Matrix(dir, train: 240, validation: 80, test: 80, features: 3);
         var script = Path.Combine(RepoPaths.Root, "src", "CodeII.Experiments.Cli", "Peers", "optuna_sweep.py");
-        foreach (var model in new[] { "hgb", "xgb" })
-        {
-            var line = PythonPeer.Run(script, matrix, "240", "80", "80", "3", "3", "1", model).Trim().Split('\n')[^1];
-            var curve = PeerOutput.Parse(model, line);
-            Assert.Equal(3, curve.Trials);
-            Assert.All(curve.BestSoFar, v => Assert.Equal(1.0, v));
-            Assert.Equal(0.0, curve.TestAuroc);
-            Assert.True(curve.Seconds.Zip(curve.Seconds.Skip(1)).All(p => p.First <= p.Second) && curve.Seconds[^1] <= curve.WallSeconds);
-            Assert.Equal($"optuna-tpe-{model}", JsonDocument.Parse(line).RootElement.GetProperty("peer").GetString());
-        }
+        var line = PythonPeer.Run(script, matrix, "240", "80", "80", "3", "3", "1", model).Trim().Split('\n')[^1];
+        var curve = PeerOutput.Parse(model, line);
+        Assert.Equal(3, curve.Trials);
+        Assert.All(curve.BestSoFar, v => Assert.Equal(1.0, v));
+        Assert.Equal(0.0, curve.TestAuroc);
+        Assert.True(curve.Seconds.Zip(curve.Seconds.Skip(1)).All(p => p.First <= p.Second) && curve.Seconds[^1] <= curve.WallSeconds);
+        Assert.Equal($"optuna-tpe-{model}", JsonDocument.Parse(line).RootElement.GetProperty("peer").GetString());
     }
 }
