@@ -148,11 +148,11 @@ static class SweepBench
                 var (line, problem) = BenchCommand.RunPeer(python, string.Join(' ', peer.Packages),
                     [scripts[peer.Script], matrix, $"{train.Length}", $"{validation.Length}", $"{test.Length}", $"{table.FeatureNames.Count}", $"{trials}", $"{seed}", .. peer.Arguments],
                     new Dictionary<string, string> { ["OMP_NUM_THREADS"] = "1", ["OPENBLAS_NUM_THREADS"] = "1", ["MKL_NUM_THREADS"] = "1" }, PackageOfModule);
-                if (line is null) return ((SearchCurve?)null, $"{peer.Title} peer: {problem}");
+                if (line is null) return (Curve: (SearchCurve?)null, Problem: (string?)$"{peer.Title} peer: {problem}");
                 File.WriteAllText(Path.Combine(Path.GetTempPath(), $"codeii-bench-sweep-{label}-{seed}-{peer.Name}.json"), line + "\n");
                 var curve = PeerOutput.Parse(peer.Key, line);
                 Say($"{prefix()}: {peer.Title}: best {curve.Best:F4} after {curve.WallSeconds:F1} s ({curve.Trials} trials), test {curve.TestAuroc:F4}");
-                return (curve, null);
+                return (Curve: (SearchCurve?)curve, Problem: (string?)null);
             });
         }
         finally
