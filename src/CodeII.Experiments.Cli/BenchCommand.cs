@@ -209,8 +209,10 @@ static class BenchCommand
     }
 
     /// <summary>Runs a peer and returns its last output line, or why it could not run: a Python module that is missing is
-    /// named with the Debian package that brings it, never left as a traceback.</summary>
-    internal static (string? LastLine, string? Problem) RunPeer(string python, string debianPackage, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment)
+    /// named with the Debian package that brings it (<paramref name="packageOfModule"/>'s, when it names the missing
+    /// module; else <paramref name="debianPackage"/>), never left as a traceback.</summary>
+    internal static (string? LastLine, string? Problem) RunPeer(string python, string debianPackage, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment,
+        IReadOnlyDictionary<string, string>? packageOfModule = null)
     {
         try
         {
@@ -224,13 +226,20 @@ static class BenchCommand
             var stderr = stderrTask.Result;
             var last = stderr.Trim().Split('\n')[^1];
             return process.ExitCode == 0 ? (stdout.Trim().Split('\n')[^1], null)
-                : last.Contains("ModuleNotFoundError", StringComparison.Ordinal) ? (null, $"{python} lacks a module ({last}); install the peer with: apt-get install {debianPackage}")
+                : last.Contains("ModuleNotFoundError", StringComparison.Ordinal) ? (null, $"{python} lacks a module ({last}); install the peer with: apt-get install {PackageOf(last, packageOfModule) ?? debianPackage}")
                 : (null, $"{python} failed: {last}");
         }
         catch (System.ComponentModel.Win32Exception)
         {
             return (null, $"no {python}: install the peer with: apt-get install {debianPackage}");
         }
+    }
+
+    /// <summary>The Debian package of the module a "ModuleNotFoundError: No module named 'x.y'" line names, if known.</summary>
+    internal static string? PackageOf(string error, IReadOnlyDictionary<string, string>? packageOfModule)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(error, "No module named '([^'.]+)");
+        return match.Success && packageOfModule is not null && packageOfModule.TryGetValue(match.Groups[1].Value, out var package) ? package : null;
     }
 
     /// <summary>

@@ -38,12 +38,16 @@ static class PythonPeer
     }
 }
 
-/// <summary>A fact that needs a Python module as its peer: skipped, naming the Debian package to install, when
-/// Debian's Python lacks it.</summary>
+/// <summary>A fact that needs Python modules as its peer: skipped, naming the Debian packages to install, when
+/// Debian's Python lacks any of them. Arguments come in pairs: a module, then the Debian package that brings it.</summary>
 sealed class FactNeedingPythonAttribute : FactAttribute
 {
-    public FactNeedingPythonAttribute(string module, string debianPackage)
+    public FactNeedingPythonAttribute(string module, string debianPackage, params string[] moreModulesAndPackages)
     {
-        if (!PythonPeer.Has(module)) Skip = $"needs {PythonPeer.Python} with {module}, the test's peer: apt-get install {debianPackage}";
+        if (moreModulesAndPackages.Length % 2 != 0) throw new ArgumentException("modules and Debian packages come in pairs", nameof(moreModulesAndPackages));
+        var pairs = moreModulesAndPackages.Chunk(2).Select(p => (Module: p[0], Package: p[1])).Prepend((Module: module, Package: debianPackage));
+        var missing = pairs.Where(p => !PythonPeer.Has(p.Module)).ToArray();
+        if (missing.Length > 0)
+            Skip = $"needs {PythonPeer.Python} with {string.Join(", ", missing.Select(p => p.Module))}, the test's peer: apt-get install {string.Join(' ', missing.Select(p => p.Package))}";
     }
 }

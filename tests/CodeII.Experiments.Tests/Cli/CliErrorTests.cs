@@ -202,9 +202,24 @@ public class CliErrorTests
     public void Bench_sweep_without_its_python_peer_fails_with_an_error_line_on_standard_error()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
-        var result = Codeii(dir, "bench", "sweep", "--exams", "300", "--trials", "2", "--python", "no/such/python", "--cache", "cache");
-        Assert.Equal("error: scikit-learn peer: no no/such/python: install the peer with: apt-get install python3-sklearn", ErrorLine(result, 1));
-        Assert.Contains("error: scikit-learn peer:", result.StdErr);
+        var result = Codeii(dir, "bench", "sweep", "--exams", "100", "--trials", "2", "--python", "no/such/python", "--cache", "cache");
+        Assert.Equal("error: Optuna TPE + HistGradientBoosting peer: no no/such/python: install the peer with: apt-get install python3-optuna python3-sklearn", ErrorLine(result, 1));
+        Assert.Contains("error: Optuna TPE + HistGradientBoosting peer:", result.StdErr);
+        var sklearn = Codeii(dir, "bench", "sweep", "--exams", "100", "--peers", "sklearn", "--python", "no/such/python", "--cache", "cache");
+        Assert.Equal("error: scikit-learn RandomizedSearchCV + HistGradientBoosting peer: no no/such/python: install the peer with: apt-get install python3-sklearn", ErrorLine(sklearn, 1));
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Bench_sweep_with_a_python_that_lacks_optuna_or_xgboost_names_that_Debian_package_not_a_traceback()
+    {
+        var dir = RepoPaths.NewTemporaryDirectory();
+        foreach (var (module, peer, package) in new[] { ("optuna", "optuna-hgb", "python3-optuna"), ("xgboost", "optuna-xgb", "python3-xgboost") })
+        {
+            var result = Codeii(dir, "bench", "sweep", "--exams", "100", "--labels", "RBBB", "--seeds", "1", "--peers", peer, "--python", PythonLacking(dir, module), "--cache", "cache");
+            Assert.EndsWith($"lacks a module (ModuleNotFoundError: No module named '{module}'); install the peer with: apt-get install {package}", ErrorLine(result, 1));
+            Assert.DoesNotContain("Traceback", result.StdOut + result.StdErr);
+        }
     }
 
     /// <summary>A Python as a fresh Debian 12 has it: it runs, and the peer's import of <paramref name="module"/> fails.</summary>
