@@ -47,7 +47,7 @@ public static class SlurmExecutor
         foreach (var (kind, indices, path) in scripts) AtomicFile.WriteText(path, Script(folder, plan, kind, indices));
         var chain = folder.FileIn(Path.Combine(ScriptsFolder, "submit.sh"));
         AtomicFile.WriteText(chain, SubmitScript(scripts.Select(s => s.Kind).ToArray()));
-        foreach (var path in scripts.Select(s => s.Path).Append(chain)) File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
+        if (!OperatingSystem.IsWindows()) foreach (var path in scripts.Select(s => s.Path).Append(chain)) File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         if (dryRun) return ([], [.. scripts.Select(s => s.Path), chain]);
 
         var submitted = new List<SubmittedJob>();

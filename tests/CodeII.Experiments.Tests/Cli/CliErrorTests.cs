@@ -169,7 +169,7 @@ public class CliErrorTests
     }
 
     [Fact]
-    public void Bench_pipeline_refuses_a_cluster_that_does_not_answer_and_bad_core_counts_before_writing_any_data()
+    public async Task Bench_pipeline_refuses_a_cluster_that_does_not_answer_and_bad_core_counts_before_writing_any_data()
     {
         var dir = RepoPaths.NewTemporaryDirectory();
         var work = Path.Combine(dir, "work");
@@ -180,7 +180,7 @@ public class CliErrorTests
         {
             Assert.True(slurm.WaitForExit(TimeSpan.FromMinutes(1)));
             Assert.Equal(1, slurm.ExitCode);
-            Assert.StartsWith($"error: SLURM_CONF names {Path.Combine(dir, "no-such-slurm.conf")}, which does not exist", slurmError.Result);
+            Assert.StartsWith($"error: SLURM_CONF names {Path.Combine(dir, "no-such-slurm.conf")}, which does not exist", await slurmError);
         }
         Assert.Contains("error: Argument 'pbs' not recognized", Codeii(dir, "bench", "pipeline", "--work", work, "--executor", "pbs").StdErr);
         Assert.Equal("error: --cores-for-extrapolation: '0' is not a positive whole number",

@@ -164,7 +164,7 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
     public ResNetShape Shape { get; }
 
     // Taken once: loading weights copies into these same tensors, as the optimizer, which holds them too, relies on.
-    readonly Parameter[] _parameters;
+    readonly Parameter[] _trainable;
 
     // The base constructor is the first native call: libtorch is loaded (with its allocator setting) before it.
     /// <summary>Initial weights are drawn after seeding libtorch's global generator with <paramref name="seed"/>.</summary>
@@ -185,7 +185,7 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
         }
         head = nn.Linear(shape.EmbeddingSize, shape.Classes);
         RegisterComponents();
-        _parameters = parameters().ToArray();
+        _trainable = parameters().ToArray();
     }
 
     static string Loaded(string name)
@@ -215,7 +215,7 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
 
     public Tensor Probabilities(Tensor x) => forward(x).sigmoid();
 
-    public long ParameterCount() => _parameters.Sum(p => p.numel());
+    public long ParameterCount() => _trainable.Sum(p => p.numel());
 
     /// <summary>
     /// Drops the gradients before a training step, so that backward writes fresh ones instead of adding to zeroed
@@ -225,6 +225,6 @@ public sealed class ResNet1d : nn.Module<Tensor, Tensor>
     /// </summary>
     public void ClearGradients()
     {
-        foreach (var p in _parameters) p.grad = null;
+        foreach (var p in _trainable) p.grad = null;
     }
 }
