@@ -98,8 +98,8 @@ public static class BinaryLearnerCatalog
 /// <summary>Search spaces of the tree learners; the low-cost corner is 4 trees of 4 leaves, as in FLAML.</summary>
 static class TreeSpaces
 {
-    public static Tuning.NumericParameter Trees(int max) => new("iterations", 4, max, Log: true, Integer: true, LowCost: 4);
-    public static readonly Tuning.NumericParameter Leaves = new("leaves", 4, 256, Log: true, Integer: true, LowCost: 4);
+    public static Tuning.NumericParameter Trees(int max) => new("iterations", 4, max, Log: true, Integer: true, LowCost: 4) { ScalesCost = true };
+    public static readonly Tuning.NumericParameter Leaves = new("leaves", 4, 256, Log: true, Integer: true, LowCost: 4) { ScalesCost = true };
     public static readonly Tuning.NumericParameter LearningRate = new("learning_rate", 0.01, 1, Log: true, LowCost: 0.1);
     public static readonly Tuning.NumericParameter MinExamplesPerLeaf = new("min_examples_per_leaf", 2, 100, Log: true, Integer: true, LowCost: 20);
 
@@ -292,7 +292,7 @@ public sealed class LinearSvmLearner : IBinaryLearner
 {
     public string Name => BinaryLearnerCatalog.LinearSvm;
     public Tuning.SearchSpace Space { get; } = new([
-        new Tuning.NumericParameter("iterations", 1, 100, Log: true, Integer: true, LowCost: 1),
+        new Tuning.NumericParameter("iterations", 1, 100, Log: true, Integer: true, LowCost: 1) { ScalesCost = true },
         new Tuning.NumericParameter("lambda", 1e-6, 1, Log: true, LowCost: 1e-3),
     ]);
     public TrialParameters Default { get; } = new() { ["iterations"] = 10, ["lambda"] = 1e-3 };

@@ -212,6 +212,45 @@ public class TunerTests
     }
 
     [Fact]
+    public void A_global_proposal_is_bounded_by_the_cost_of_its_whole_configuration_not_option_by_option()
+    {
+        // Cost ∝ trees × leaves; the regulariser costs nothing. Best local point: 4 trees of 4 leaves (cost 16).
+        // With a margin of 0.15 unit steps, the bound is 16 × (256 × 64)^0.15 = 16 × 4.2871 = 68.59 (by hand:
+        // ln 16,384 = 9.7041, × 0.15 = 1.4556, e^1.4556 = 4.2871).
+        var space = new SearchSpace([
+            new NumericParameter("iterations", 4, 1024, Log: true, LowCost: 4) { ScalesCost = true },
+            new NumericParameter("leaves", 4, 256, Log: true, LowCost: 4) { ScalesCost = true },
+            new NumericParameter("l2", 1e-3, 10, Log: true, LowCost: 1e-3),
+        ]);
+        var tuner = new BlendTuner(space, seed: 1);
+        double[] Bounded(TrialParameters proposal, TrialParameters best)
+        {
+            var unit = space.ToUnit(proposal);
+            tuner.BoundCost(unit, space.ToUnit(best), 0.15);
+            var p = space.FromUnit(unit);
+            return [p["iterations"], p["leaves"], p["l2"]];
+        }
+        var cheapest = new TrialParameters { ["iterations"] = 4, ["leaves"] = 4, ["l2"] = 1e-3 };
+
+        // 4 trees of 13 leaves (cost 52) is inside the bound, though leaves rose by 0.28 unit steps, nearly twice the
+        // margin a per-option bound allowed; the regulariser is not bounded at all.
+        Assert.Equal([4, 13, 5], Bounded(new() { ["iterations"] = 4, ["leaves"] = 13, ["l2"] = 5 }, cheapest), new ToleranceComparer(1e-9));
+        // 4 trees of 256 leaves (cost 1,024) is pulled back to the bound: 68.59 / 4 = 17.15 leaves.
+        Assert.Equal([4, 17.1484, 1e-3], Bounded(new() { ["iterations"] = 4, ["leaves"] = 256, ["l2"] = 1e-3 }, cheapest), new ToleranceComparer(1e-4));
+        // Both raised by the same factor (64 × 64 = 4,096 each way): each keeps its share, √4.2871 = 2.0705 × 4 = 8.282.
+        Assert.Equal([8.2821, 8.2821, 1e-3], Bounded(new() { ["iterations"] = 256, ["leaves"] = 256, ["l2"] = 1e-3 }, cheapest), new ToleranceComparer(1e-4));
+        // Fewer trees pay for more leaves: from 1,024 trees of 4 leaves (cost 4,096), 4 trees of 256 (cost 1,024) is cheaper and kept.
+        Assert.Equal([4, 256, 1e-3], Bounded(new() { ["iterations"] = 4, ["leaves"] = 256, ["l2"] = 1e-3 },
+            new() { ["iterations"] = 1024, ["leaves"] = 4, ["l2"] = 1e-3 }), new ToleranceComparer(1e-9));
+    }
+
+    sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>
+    {
+        public bool Equals(double x, double y) => Math.Abs(x - y) <= tolerance * Math.Max(1, Math.Abs(y));
+        public int GetHashCode(double value) => 0;
+    }
+
+    [Fact]
     public void When_its_only_local_search_converges_the_blend_restarts_it_at_a_random_point_not_at_the_cheap_corner()
     {
         // Flat everywhere: the local search at x = 0 never moves and its steps (at most 0.1) shrink until it

@@ -19,6 +19,15 @@ public abstract record Parameter(string Name)
 
 public sealed record NumericParameter(string Name, double Min, double Max, bool Log = false, bool Integer = false, double? LowCost = null) : Parameter(Name)
 {
+    /// <summary>Whether a trial's cost grows in proportion to this option's value (trees, leaves, passes), so that
+    /// the blend's cost bound counts it; set by the learner that knows, since a low-cost end at the minimum alone
+    /// does not say so (a regulariser's cheap end is its minimum too, and it costs nothing to raise).</summary>
+    public bool ScalesCost { get; init; }
+
+    /// <summary>How much the logarithm of the cost grows per unit step: ln(Max/Min) on a log scale, where a unit step
+    /// multiplies the value by the same factor everywhere; 1 otherwise.</summary>
+    public double LogCostPerUnit => Log && Min > 0 && Max > Min ? Math.Log(Max / Min) : 1;
+
     public override double LowCostUnit => ToUnit(LowCost ?? Min);
 
     public override double FromUnit(double unit)

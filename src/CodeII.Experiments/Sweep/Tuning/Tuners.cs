@@ -197,8 +197,12 @@ public sealed class CfoTuner : ITuner
 /// strong split can make every cheap neighbour score alike) is left without giving up the cheap search's progress.
 /// Each local proposal comes from the local search improving fastest per unit of cost: its last improvement divided
 /// by the cost spent from the result before it until now, which decays while a search spends without improving.
-/// Global proposals are cost-bounded: on options whose cheap end is their minimum (trees, leaves) they may go only a
-/// widening margin beyond the best local point, so early ones stay cheap and the bound opens as the search goes on.
+/// Global proposals are cost-bounded as whole configurations: the logarithm of their cost (the sum over the options
+/// that scale it, trees and leaves, of each one's log-value) may exceed the best local point's only by a margin that
+/// widens with every global proposal, so early ones stay cheap and the bound opens as the search goes on. A proposal
+/// over the bound has its raised options pulled back towards the best point in proportion. Bounding each option alone
+/// (as before) kept cheap configurations of another shape out of reach: a few trees of many leaves costs what many
+/// trees of a few leaves do, yet needed as many global proposals as raising both (run A of docs/benchmarks.md, LBBB).
 /// A local search that has converged ends; the last one left restarts at a random point instead.
 /// </summary>
 public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3, double marginPerGlobal = 0.15, int maximumLocalSearches = 4) : ITuner
@@ -237,7 +241,8 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
     readonly List<LocalSearch> _locals = [new(new CfoTuner(space, seed, restartOnConvergence: false))];
     readonly TpeTuner _global = new(space, seed + 7919, startAtLowCost: false); // the first local search starts there
     double _globalCostSinceImprovement;
-    readonly bool[] _costDimension = [.. space.Parameters.Select(p => p is NumericParameter n && p.LowCostUnit == 0 && n.Max > n.Min)];
+    // Per option, how much its unit step adds to the log of the cost; 0 for options that do not scale it.
+    readonly double[] _logCostPerUnit = [.. space.Parameters.Select(p => p is NumericParameter { ScalesCost: true } n && n.Max > n.Min ? n.LogCostPerUnit : 0)];
     int _proposals;
     int _localResultsWithoutImprovement;
     int _globalProposals;
@@ -262,11 +267,29 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
         }
         _proposer = null;
         var unit = space.ToUnit(_global.Propose());
-        var bound = Best().Search.IncumbentUnit;
-        var margin = marginPerGlobal * ++_globalProposals;
-        for (var i = 0; i < unit.Length; i++)
-            if (_costDimension[i]) unit[i] = Math.Min(unit[i], bound[i] + margin);
+        BoundCost(unit, Best().Search.IncumbentUnit, marginPerGlobal * ++_globalProposals);
         return space.FromUnit(unit);
+    }
+
+    /// <summary>
+    /// Pulls the raised cost options of <paramref name="unit"/> back towards <paramref name="best"/> until the log
+    /// of its cost exceeds the best point's by at most <paramref name="margin"/> unit steps of every cost option at
+    /// once (the most that raising each option by the margin would add). Options below the best point's count in
+    /// the proposal's favour: fewer trees pay for more leaves.
+    /// </summary>
+    internal void BoundCost(double[] unit, IReadOnlyList<double> best, double margin)
+    {
+        double allowed = 0, raised = 0, lowered = 0;
+        for (var i = 0; i < unit.Length; i++)
+        {
+            allowed += margin * _logCostPerUnit[i];
+            var change = (unit[i] - best[i]) * _logCostPerUnit[i];
+            if (change > 0) raised += change; else lowered += change;
+        }
+        if (raised + lowered <= allowed) return;
+        var keep = (allowed - lowered) / raised;
+        for (var i = 0; i < unit.Length; i++)
+            if (_logCostPerUnit[i] > 0 && unit[i] > best[i]) unit[i] = best[i] + keep * (unit[i] - best[i]);
     }
 
     public void Update(TrialParameters configuration, double loss, double cost)
