@@ -226,7 +226,7 @@ public class TunerTests
         double[] Bounded(TrialParameters proposal, TrialParameters best)
         {
             var unit = space.ToUnit(proposal);
-            tuner.BoundCost(unit, space.ToUnit(best), 0.15);
+            tuner.BoundCost(unit, space.ToUnit(best), 0.15 * Math.Log(256 * 64));
             var p = space.FromUnit(unit);
             return [p["iterations"], p["leaves"], p["l2"]];
         }
@@ -242,6 +242,38 @@ public class TunerTests
         // Fewer trees pay for more leaves: from 1,024 trees of 4 leaves (cost 4,096), 4 trees of 256 (cost 1,024) is cheaper and kept.
         Assert.Equal([4, 256, 1e-3], Bounded(new() { ["iterations"] = 4, ["leaves"] = 256, ["l2"] = 1e-3 },
             new() { ["iterations"] = 1024, ["leaves"] = 4, ["l2"] = 1e-3 }), new ToleranceComparer(1e-9));
+    }
+
+    [Fact]
+    public void A_global_proposal_costs_at_most_a_quarter_of_the_work_spent_so_far()
+    {
+        var space = new SearchSpace([
+            new NumericParameter("iterations", 4, 1024, Log: true, LowCost: 4) { ScalesCost = true },
+            new NumericParameter("leaves", 4, 256, Log: true, LowCost: 4) { ScalesCost = true },
+        ]);
+        var tuner = new BlendTuner(space, seed: 1);
+        // Three results whose work is 0.1 × trees × leaves: 1.6 + 6.4 + 6.4 = 14.4 spent; the best is 8 trees of 8 leaves.
+        foreach (var (trees, leaves, loss) in new[] { (4.0, 4.0, 0.3), (16.0, 4.0, 0.2), (8.0, 8.0, 0.1) })
+            tuner.Update(new() { ["iterations"] = trees, ["leaves"] = leaves }, loss, 0.1 * trees * leaves);
+        var best = space.ToUnit(new() { ["iterations"] = 8, ["leaves"] = 8 });
+        // The margin of a first global proposal would allow 16,384^0.15 = 4.29 times the best point's cost (25.7 trees ×
+        // leaves); a quarter of the work spent allows 3.6, or 36 trees × leaves at 0.1 each, which is below the best
+        // point's 64: the bound is ln(36 / 64) = −0.575.
+        Assert.Equal(Math.Log(36.0 / 64), tuner.AllowedLogCostExcess(best, 1), 9);
+        // 4 trees of 64 leaves (cost 25.6) keeps its 4 trees and gets 36 / 4 = 9 leaves; 64 trees of 64 leaves gets
+        // the best point's own 8 and 8, as no raise fits.
+        double[] Bounded(double trees, double leaves)
+        {
+            var unit = space.ToUnit(new() { ["iterations"] = trees, ["leaves"] = leaves });
+            tuner.BoundCost(unit, best, tuner.AllowedLogCostExcess(best, 1));
+            var p = space.FromUnit(unit);
+            return [p["iterations"], p["leaves"]];
+        }
+        Assert.Equal([4, 9], Bounded(4, 64), new ToleranceComparer(1e-9));
+        Assert.Equal([8, 8], Bounded(64, 64), new ToleranceComparer(1e-9));
+        // With nothing spent yet only the margin bounds: at the second global proposal, 0.30 unit steps of each option.
+        var fresh = new BlendTuner(space, seed: 1);
+        Assert.Equal(0.15 * 2 * Math.Log(256 * 64), fresh.AllowedLogCostExcess(space.ToUnit(new() { ["iterations"] = 4, ["leaves"] = 4 }), 2), 9);
     }
 
     sealed class ToleranceComparer(double tolerance) : IEqualityComparer<double>

@@ -199,13 +199,17 @@ public sealed class CfoTuner : ITuner
 /// by the cost spent from the result before it until now, which decays while a search spends without improving.
 /// Global proposals are cost-bounded as whole configurations: the logarithm of their cost (the sum over the options
 /// that scale it, trees and leaves, of each one's log-value) may exceed the best local point's only by a margin that
-/// widens with every global proposal, so early ones stay cheap and the bound opens as the search goes on. A proposal
-/// over the bound has its raised options pulled back towards the best point in proportion. Bounding each option alone
-/// (as before) kept cheap configurations of another shape out of reach: a few trees of many leaves costs what many
-/// trees of a few leaves do, yet needed as many global proposals as raising both (run A of docs/benchmarks.md, LBBB).
+/// widens with every global proposal, so early ones stay cheap and the bound opens as the search goes on; and their
+/// estimated cost may not exceed a quarter of all the work spent so far, so one global trial never costs more than the
+/// cheap path has (without it, the widening margin let the fourth global proposal of a stalled search cost 100 times
+/// the best point: 650 trees of 27 leaves, run B of docs/benchmarks.md). A proposal over the bound has its raised
+/// options pulled back towards the best point in proportion. Bounding each option alone (as before) kept cheap
+/// configurations of another shape out of reach: a few trees of many leaves costs what many trees of a few leaves do,
+/// yet needed as many global proposals as raising both (run A, LBBB).
 /// A local search that has converged ends; the last one left restarts at a random point instead.
 /// </summary>
-public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3, double marginPerGlobal = 0.15, int maximumLocalSearches = 4) : ITuner
+public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3, double marginPerGlobal = 0.15, int maximumLocalSearches = 4,
+    double globalShareOfSpent = 0.25) : ITuner
 {
     /// <summary>One local search and how fast it has been improving per unit of cost.</summary>
     sealed class LocalSearch(CfoTuner search)
@@ -243,6 +247,10 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
     double _globalCostSinceImprovement;
     // Per option, how much its unit step adds to the log of the cost; 0 for options that do not scale it.
     readonly double[] _logCostPerUnit = [.. space.Parameters.Select(p => p is NumericParameter { ScalesCost: true } n && n.Max > n.Min ? n.LogCostPerUnit : 0)];
+    double _spent;
+    // Each result's cost over e^(its log-cost): the cost of one unit of trees × leaves, which rows, feature fraction
+    // and early stopping vary; its median turns a configuration's log-cost into an estimated cost.
+    readonly List<double> _costPerCostUnit = [];
     int _proposals;
     int _localResultsWithoutImprovement;
     int _globalProposals;
@@ -267,27 +275,49 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
         }
         _proposer = null;
         var unit = space.ToUnit(_global.Propose());
-        BoundCost(unit, Best().Search.IncumbentUnit, marginPerGlobal * ++_globalProposals);
+        var best = Best().Search.IncumbentUnit;
+        BoundCost(unit, best, AllowedLogCostExcess(best, ++_globalProposals));
         return space.FromUnit(unit);
+    }
+
+    double LogCost(IReadOnlyList<double> unit)
+    {
+        double logCost = 0;
+        for (var i = 0; i < unit.Count; i++) logCost += unit[i] * _logCostPerUnit[i];
+        return logCost;
+    }
+
+    /// <summary>
+    /// How far the log of a global proposal's cost may exceed the best point's: the widening margin (every cost option
+    /// raised by <c>marginPerGlobal</c> unit steps per global proposal so far), and no further than an estimated cost
+    /// of <c>globalShareOfSpent</c> of the work spent so far.
+    /// </summary>
+    internal double AllowedLogCostExcess(IReadOnlyList<double> best, int globalProposal)
+    {
+        var allowed = marginPerGlobal * globalProposal * _logCostPerUnit.Sum();
+        if (_costPerCostUnit.Count == 0 || _spent <= 0) return allowed;
+        var ratios = _costPerCostUnit.Order().ToArray();
+        var median = ratios.Length % 2 == 1 ? ratios[ratios.Length / 2] : (ratios[ratios.Length / 2 - 1] + ratios[ratios.Length / 2]) / 2;
+        var bestCost = median * Math.Exp(LogCost(best));
+        return Math.Min(allowed, Math.Log(globalShareOfSpent * _spent / bestCost));
     }
 
     /// <summary>
     /// Pulls the raised cost options of <paramref name="unit"/> back towards <paramref name="best"/> until the log
-    /// of its cost exceeds the best point's by at most <paramref name="margin"/> unit steps of every cost option at
-    /// once (the most that raising each option by the margin would add). Options below the best point's count in
-    /// the proposal's favour: fewer trees pay for more leaves.
+    /// of its cost exceeds the best point's by at most <paramref name="allowed"/>, or to the best point's values when
+    /// even they are over. Options below the best point's count in the proposal's favour: fewer trees pay for more
+    /// leaves.
     /// </summary>
-    internal void BoundCost(double[] unit, IReadOnlyList<double> best, double margin)
+    internal void BoundCost(double[] unit, IReadOnlyList<double> best, double allowed)
     {
-        double allowed = 0, raised = 0, lowered = 0;
+        double raised = 0, lowered = 0;
         for (var i = 0; i < unit.Length; i++)
         {
-            allowed += margin * _logCostPerUnit[i];
             var change = (unit[i] - best[i]) * _logCostPerUnit[i];
             if (change > 0) raised += change; else lowered += change;
         }
         if (raised + lowered <= allowed) return;
-        var keep = (allowed - lowered) / raised;
+        var keep = Math.Clamp((allowed - lowered) / raised, 0, 1);
         for (var i = 0; i < unit.Length; i++)
             if (_logCostPerUnit[i] > 0 && unit[i] > best[i]) unit[i] = best[i] + keep * (unit[i] - best[i]);
     }
@@ -295,6 +325,11 @@ public sealed class BlendTuner(SearchSpace space, int seed, int globalEvery = 3,
     public void Update(TrialParameters configuration, double loss, double cost)
     {
         if (double.IsNaN(loss)) loss = double.PositiveInfinity;
+        if (cost > 0 && double.IsFinite(cost))
+        {
+            _spent += cost;
+            _costPerCostUnit.Add(cost / Math.Exp(LogCost(space.ToUnit(configuration))));
+        }
         _global.Update(configuration, loss, cost);
         var bestBefore = _bestLoss;
         _bestLoss = Math.Min(_bestLoss, loss);
