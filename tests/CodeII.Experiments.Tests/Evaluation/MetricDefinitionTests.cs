@@ -62,16 +62,7 @@ public class MetricDefinitionTests
         {
             var (scores, truth) = RandomCase(rng);
             if (!truth.Any(t => t)) continue;
-            double F1ByCounting(float threshold)
-            {
-                int tp = 0, fp = 0, fn = 0;
-                for (var i = 0; i < scores.Length; i++)
-                {
-                    if (scores[i] >= threshold) { if (truth[i]) tp++; else fp++; }
-                    else if (truth[i]) fn++;
-                }
-                return 2.0 * tp / (2 * tp + fp + fn);
-            }
+            double F1ByCounting(float threshold) => F1ByCountingAt([.. scores.Select(v => (double)v)], truth, threshold);
             foreach (var threshold in scores.Distinct())
                 Assert.Equal(F1ByCounting(threshold), BinaryMetrics.F1(scores, truth, threshold), 12);
             var best = scores.Distinct().Max(F1ByCounting);
@@ -81,6 +72,18 @@ public class MetricDefinitionTests
             checkedCases++;
         }
         Assert.True(checkedCases >= 30, $"only {checkedCases} random cases had positives");
+    }
+
+    /// <summary>F1 of the rule "positive at or above the threshold", from the confusion counts.</summary>
+    internal static double F1ByCountingAt(IReadOnlyList<double> scores, IReadOnlyList<bool> truth, double threshold)
+    {
+        int tp = 0, fp = 0, fn = 0;
+        for (var i = 0; i < scores.Count; i++)
+        {
+            if (scores[i] >= threshold) { if (truth[i]) tp++; else fp++; }
+            else if (truth[i]) fn++;
+        }
+        return 2.0 * tp / (2 * tp + fp + fn);
     }
 
     static (float[] Scores, bool[] Truth) RandomCase(Random rng)

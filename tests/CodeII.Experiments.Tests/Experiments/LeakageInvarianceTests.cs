@@ -99,15 +99,8 @@ public partial class ExperimentRunnerTests
             var truth = model.Select(r => r[Col("truth")] == "1").ToArray();
             var threshold = double.Parse(model.First()[Col("threshold")], System.Globalization.CultureInfo.InvariantCulture);
             if (!truth.Any(t => t)) continue;
-            // F1 at each observed score, counted here; the chosen threshold is one of them and reaches the best F1.
-            double F1At(double t)
-            {
-                int tp = 0, fp = 0, fn = 0;
-                for (var i = 0; i < scores.Length; i++)
-                    if (scores[i] >= t) { if (truth[i]) tp++; else fp++; }
-                    else if (truth[i]) fn++;
-                return 2.0 * tp / (2 * tp + fp + fn);
-            }
+            // F1 at each observed score, counted in the test; the chosen threshold is one of them and reaches the best F1.
+            double F1At(double t) => Tests.Evaluation.MetricDefinitionTests.F1ByCountingAt(scores, truth, t);
             var best = scores.Distinct().Max(F1At);
             Assert.Contains(threshold, scores);
             Assert.Equal(best, F1At(threshold), 12);

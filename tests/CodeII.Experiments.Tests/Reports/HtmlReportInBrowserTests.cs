@@ -76,6 +76,52 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
         Assert.Empty(errors);
     }
 
+    [Fact]
+    public async Task Every_metric_is_shown_under_the_column_header_that_names_it()
+    {
+        // The cells' data attributes say which metric each holds, but a reviewer reads the column header: a value put
+        // under the wrong header keeps its attributes. So each table is read as on screen, headers and row texts only.
+        using var metrics = JsonDocument.Parse(File.ReadAllText(small.Result.Folder.FileIn(RunFolder.MetricsFile)));
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await HeadlessChromium.Launch(playwright);
+        var (page, errors, _) = await HeadlessChromium.Open(browser, 1280);
+        await page.GotoAsync(new Uri(small.Result.ReportPath).AbsoluteUri);
+        async Task<Dictionary<string, string>[]> Rows(string table) => [.. (await page.EvaluateAsync<string[][]>("""
+            table => {
+              const t = document.querySelector(`table[data-table='${table}']`);
+              if (!t) return [];
+              const headers = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
+              return [...t.querySelectorAll('tbody tr')].map(tr => [...tr.cells].flatMap((td, i) => [headers[i], td.textContent.trim()]));
+            }
+            """, table)).Select(row => Enumerable.Range(0, row.Length / 2).ToDictionary(i => row[2 * i], i => row[2 * i + 1]))];
+
+        var checkedCells = 0;
+        foreach (var subset in metrics.RootElement.GetProperty("subsets").EnumerateArray())
+        {
+            var name = subset.GetProperty("name").GetString()!;
+            var macro = await Rows($"{name}-macro");
+            Assert.Equal(subset.GetProperty("macro_auroc").EnumerateObject().Count(), macro.Length);
+            foreach (var model in subset.GetProperty("macro_auroc").EnumerateObject())
+            {
+                Assert.Equal(Shown(model.Value), Assert.Single(macro, r => r["model"].TrimEnd('★', ' ') == model.Name)["macro AUROC"]);
+                checkedCells++;
+            }
+            var perLabel = await Rows($"{name}-metrics");
+            foreach (var label in subset.GetProperty("per_label").EnumerateArray())
+                foreach (var model in label.GetProperty("models").EnumerateArray())
+                {
+                    var row = Assert.Single(perLabel, r => r["label"] == label.GetProperty("label").GetString() && r["model"] == model.GetProperty("learner").GetString());
+                    foreach (var (header, metric) in new[] { ("AUROC", "auroc"), ("AUPRC", "auprc"), ("F1", "f1") })
+                    {
+                        Assert.Equal(Shown(model.GetProperty(metric)), row[header]);
+                        checkedCells++;
+                    }
+                }
+        }
+        Assert.True(checkedCells > 40, $"{checkedCells} cells checked");
+        Assert.Empty(errors);
+    }
+
     /// <summary>Every metric cell a report of this metrics.json must show: (subset, label, learner, metric, text).</summary>
     internal static List<(string, string, string, string, string)> ExpectedCells(string metricsFile)
     {
