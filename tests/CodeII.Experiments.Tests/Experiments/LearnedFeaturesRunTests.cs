@@ -53,7 +53,8 @@ public class LearnedFeaturesRunTests : IDisposable
     public void A_frozen_encoder_from_another_dataset_gives_the_learned_features_and_no_end_to_end_model_when_labels_differ()
     {
         var run = Run(Transfer("frozen"));
-        Assert.Equal(["basic/logistic_regression", "learned/logistic_regression", "basic+learned/logistic_regression", "prior"],
+        // The ensemble rank-averages the three selected models (the prior aside).
+        Assert.Equal(["basic/logistic_regression", "learned/logistic_regression", "basic+learned/logistic_regression", "prior", "ensemble"],
             run.Metrics.Subsets[0].MacroAuroc.Keys);
         var network = run.Manifest.Network!;
         Assert.Contains("exams=200", network.TrainedOn);
@@ -91,7 +92,7 @@ public class LearnedFeaturesRunTests : IDisposable
             Assert.Equal(reports[^1].Total, reports.Max(r => r.Done));
         }
         Assert.Contains(recorder.Reports, r => r.Stage == "pretrain" && r.Detail!.StartsWith("epoch 2/2 · loss ") && r.Detail.Contains("val AUROC") && r.Detail.EndsWith("ECGs/s"));
-        Assert.Equal(["basic/logistic_regression", "learned/logistic_regression", "basic+learned/logistic_regression", "prior", "resnet"], models);
+        Assert.Equal(["basic/logistic_regression", "learned/logistic_regression", "basic+learned/logistic_regression", "prior", "resnet", "ensemble"], models);
 
         var network = first.Manifest.Network!;
         Assert.Equal(2, network.EpochsTrained);
