@@ -62,13 +62,9 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
             var best = comparison.GetProperty("best_single").GetString()!;
             Assert.NotEqual("ensemble", best);
             // Each row's first cell, and its cell in the column whose header names the paired difference, as the page shows them.
-            var rows = await page.EvaluateAsync<string[][]>("""
-                ([table, header]) => {
-                  const t = document.querySelector(`table[data-table='${table}']`);
-                  const column = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim()).indexOf(header);
-                  return [...t.querySelectorAll('tbody tr')].map(tr => [tr.cells[0].textContent.trim(), column < 0 ? '(no such column)' : tr.cells[column].textContent.trim()]);
-                }
-                """, new[] { $"{subset.GetProperty("name").GetString()}-ensemble", $"ensemble minus {best} (paired bootstrap)" });
+            var (headers, cells) = await TableAsShown(page, $"{subset.GetProperty("name").GetString()}-ensemble");
+            var column = Array.IndexOf(headers, $"ensemble minus {best} (paired bootstrap)");
+            var rows = cells.Select(row => new[] { row[0], column < 0 ? "(no such column)" : row[column] });
             var expected = new[] { new[] { "macro", Shown(comparison.GetProperty("macro_auroc_difference")) } }
                 .Concat(comparison.GetProperty("per_label").EnumerateArray().Select(l => new[] { l.GetProperty("label").GetString()!, Shown(l.GetProperty("auroc_difference")) }));
             Assert.Equal(expected, rows);
@@ -86,14 +82,11 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
         await using var browser = await HeadlessChromium.Launch(playwright);
         var (page, errors, _) = await HeadlessChromium.Open(browser, 1280);
         await page.GotoAsync(new Uri(small.Result.ReportPath).AbsoluteUri);
-        async Task<Dictionary<string, string>[]> Rows(string table) => [.. (await page.EvaluateAsync<string[][]>("""
-            table => {
-              const t = document.querySelector(`table[data-table='${table}']`);
-              if (!t) return [];
-              const headers = [...t.querySelectorAll('thead th')].map(th => th.textContent.trim());
-              return [...t.querySelectorAll('tbody tr')].map(tr => [...tr.cells].flatMap((td, i) => [headers[i], td.textContent.trim()]));
-            }
-            """, table)).Select(row => Enumerable.Range(0, row.Length / 2).ToDictionary(i => row[2 * i], i => row[2 * i + 1]))];
+        async Task<Dictionary<string, string>[]> Rows(string table)
+        {
+            var (headers, cells) = await TableAsShown(page, table);
+            return [.. cells.Select(row => row.Select((text, i) => (Header: headers[i], Text: text)).ToDictionary(c => c.Header, c => c.Text))];
+        }
 
         var checkedCells = 0;
         foreach (var subset in metrics.RootElement.GetProperty("subsets").EnumerateArray())
@@ -120,6 +113,20 @@ public class HtmlReportInBrowserTests(SmallExperiment small) : IClassFixture<Sma
         }
         Assert.True(checkedCells > 40, $"{checkedCells} cells checked");
         Assert.Empty(errors);
+    }
+
+    /// <summary>A report table as the page shows it: its header texts and each body row's cell texts (none if absent).</summary>
+    static async Task<(string[] Headers, string[][] Rows)> TableAsShown(Microsoft.Playwright.IPage page, string table)
+    {
+        var shown = await page.EvaluateAsync<string[][]>("""
+            table => {
+              const t = document.querySelector(`table[data-table='${table}']`);
+              if (!t) return [[]];
+              const text = cells => [...cells].map(c => c.textContent.trim());
+              return [text(t.querySelectorAll('thead th')), ...[...t.querySelectorAll('tbody tr')].map(tr => text(tr.cells))];
+            }
+            """, table);
+        return (shown[0], shown[1..]);
     }
 
     /// <summary>Every metric cell a report of this metrics.json must show: (subset, label, learner, metric, text).</summary>
