@@ -114,12 +114,15 @@ static class TreeSpaces
         return options;
     }
 
-    /// <summary>A tree's cost is one pass over the (sampled) rows and features, plus its histograms: leaves × features × 255 bins.</summary>
-    public static double Work(double trees, double leaves, double featureFraction, int rows, int features) =>
-        BinaryLearnerCatalog.Passes(trees * featureFraction, rows, features) + trees * leaves * features * 255 / 1e6;
+    /// <summary>ML.NET's FastTree and FastForest bin features into 255 bins, as LightGBM does by default.</summary>
+    public const int DefaultBins = 255;
+
+    /// <summary>A tree's cost is one pass over the (sampled) rows and features, plus its histograms: leaves × features × bins.</summary>
+    public static double Work(double trees, double leaves, double featureFraction, int rows, int features, int bins = DefaultBins) =>
+        BinaryLearnerCatalog.Passes(trees * featureFraction, rows, features) + trees * leaves * features * bins / 1e6;
 
     /// <summary>The learner's copy of the data (float), its binned copy, and histograms per leaf.</summary>
-    public static double Bytes(double leaves, int rows, int features) => 5.0 * rows * features + leaves * features * 255 * 24;
+    public static double Bytes(double leaves, int rows, int features, int bins = DefaultBins) => 5.0 * rows * features + leaves * features * bins * 24;
 }
 
 /// <summary>Gradient-boosted trees; handles missing values natively, so no imputation. GOSS (gradient-based one-side
@@ -140,9 +143,11 @@ public sealed class LightGbmLearner : IBinaryLearner
     public TrialParameters Default { get; } = new() { ["iterations"] = 100, ["leaves"] = 15, ["learning_rate"] = 0.1, ["min_examples_per_leaf"] = 10 };
 
     public double EstimatedWork(TrialParameters p, int rows, int features) => TreeSpaces.Work(
-        BinaryLearnerCatalog.Int(p, "iterations", 100), BinaryLearnerCatalog.Int(p, "leaves", 15), SampledFraction(p), rows, features);
+        BinaryLearnerCatalog.Int(p, "iterations", 100), BinaryLearnerCatalog.Int(p, "leaves", 15), SampledFraction(p), rows, features, Bins);
 
-    double IBinaryLearner.EstimatedBytes(TrialParameters p, int rows, int features) => TreeSpaces.Bytes(BinaryLearnerCatalog.Int(p, "leaves", 15), rows, features);
+    double IBinaryLearner.EstimatedBytes(TrialParameters p, int rows, int features) => TreeSpaces.Bytes(BinaryLearnerCatalog.Int(p, "leaves", 15), rows, features, Bins);
+
+    static int Bins => new LightGbmOptions().MaxBin;
 
     /// <summary>The share of row × feature cells a tree reads: the feature fraction, times GOSS's row sample.</summary>
     static double SampledFraction(TrialParameters p) => BinaryLearnerCatalog.Real(p, "feature_fraction", 1) *
@@ -177,7 +182,7 @@ public sealed class LightGbmLearner : IBinaryLearner
     {
         var model = new LightGbmBinaryEstimator(ml, Options(parameters, settings), settings.EarlyStoppingRounds > 0 ? validation : null, settings.Cancellation)
             .FitModel(train);
-        return new FittedModel(model.Transformer, TreeSpaces.Work(model.TreesGrown, BinaryLearnerCatalog.Int(parameters, "leaves", 15), SampledFraction(parameters), rows, features))
+        return new FittedModel(model.Transformer, TreeSpaces.Work(model.TreesGrown, BinaryLearnerCatalog.Int(parameters, "leaves", 15), SampledFraction(parameters), rows, features, Bins))
         {
             ScoreRows = model.Predict,
             Booster = model,
