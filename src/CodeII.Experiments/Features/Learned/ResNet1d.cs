@@ -118,7 +118,7 @@ sealed class ResidualBlock : nn.Module<(Tensor X, Tensor Skip), (Tensor X, Tenso
 {
     readonly PaddedConv1d conv1, conv2;
     readonly BatchNorm1d bn1, bn2;
-    readonly Dropout dropout1, dropout2;
+    readonly SplitMixDropout dropout1, dropout2;
     readonly MaxPool1d? pool;
     readonly Conv1d? widen;
 
@@ -126,10 +126,10 @@ sealed class ResidualBlock : nn.Module<(Tensor X, Tensor Skip), (Tensor X, Tenso
     {
         conv1 = new PaddedConv1d(inFilters, outFilters, kernel, 1, inputLength, variant);
         bn1 = nn.BatchNorm1d(outFilters);
-        dropout1 = nn.Dropout(dropout);
+        dropout1 = new SplitMixDropout(dropout);
         conv2 = new PaddedConv1d(outFilters, outFilters, kernel, downsample, inputLength, variant);
         bn2 = nn.BatchNorm1d(outFilters);
-        dropout2 = nn.Dropout(dropout);
+        dropout2 = new SplitMixDropout(dropout);
         // Ceiling for "same" padding's ⌈L / d⌉; the PyTorch port's lengths divide evenly.
         if (downsample > 1) pool = nn.MaxPool1d(downsample, downsample, ceil_mode: variant == ResNetVariant.Keras);
         if (inFilters != outFilters) widen = nn.Conv1d(inFilters, outFilters, 1, bias: false);
