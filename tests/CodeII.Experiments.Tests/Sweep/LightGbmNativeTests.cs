@@ -72,6 +72,28 @@ public class LightGbmNativeTests
     }
 
     [Fact]
+    public void A_feature_is_split_at_no_more_thresholds_than_its_bins_allow_and_each_bin_count_keeps_its_own_dataset()
+    {
+        // A feature with 1,000 distinct values and labels that change every few rows, so deep boosting wants a split
+        // between almost every pair of neighbours. LightGBM can only split between bins: at most max_bin − 1
+        // distinct thresholds, whatever the trees want (LightGBM's documented meaning of max_bin).
+        var ml = new MLContext(1);
+        var train = View(ml, Enumerable.Range(0, 1000).Select(i => (new[] { i / 1000f }, i * 7919 % 13 < 6)), 1);
+        var options = new LightGbmOptions { Iterations = 100, Leaves = 31, LearningRate = 0.3, MinExamplesPerLeaf = 1 };
+        static int Thresholds(LightGbmBinaryModel model) => model.ToModelString().Split('\n')
+            .Where(line => line.StartsWith("threshold=", StringComparison.Ordinal))
+            .SelectMany(line => line["threshold=".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries)).Distinct().Count();
+
+        var coarse = new LightGbmBinaryEstimator(ml, options).FitModel(train);
+        Assert.Equal(63, options.MaxBin);
+        Assert.InRange(Thresholds(coarse), 40, 62);
+        // The same view then serves 255 bins (its own dataset, not the 63-bin one) and 63 again (the first dataset).
+        var fine = new LightGbmBinaryEstimator(ml, options with { MaxBin = 255 }).FitModel(train);
+        Assert.InRange(Thresholds(fine), 100, 254);
+        Assert.Equal(coarse.ToModelString(), new LightGbmBinaryEstimator(ml, options).FitModel(train).ToModelString());
+    }
+
+    [Fact]
     public void The_ML_NET_transformer_scores_what_the_batch_prediction_does_and_adds_score_probability_and_label()
     {
         var ml = new MLContext(1);
