@@ -24,8 +24,7 @@ public class SplitMixDropoutTests
     {
         using var scope = NewDisposeScope();
         manual_seed(11);
-        using var dropout = new SplitMixDropout(p);
-        dropout.train();
+        using var dropout = Training(p);
         var x = arange(1, N + 1, ScalarType.Float32);
         var input = x.data<float>().ToArray();
         var output = dropout.forward(x).data<float>().ToArray();
@@ -48,8 +47,7 @@ public class SplitMixDropoutTests
     {
         using var scope = NewDisposeScope();
         manual_seed(12);
-        using var dropout = new SplitMixDropout(0.5);
-        dropout.train();
+        using var dropout = Training(0.5);
         var x = ones(N);
         var first = Kept(dropout.forward(x));
         var second = Kept(dropout.forward(x));
@@ -66,8 +64,7 @@ public class SplitMixDropoutTests
     public void The_same_libtorch_seed_gives_the_same_masks_and_evaluation_passes_the_input_through()
     {
         using var scope = NewDisposeScope();
-        using var dropout = new SplitMixDropout(0.2);
-        dropout.train();
+        using var dropout = Training(0.2);
         var x = ones(10_000);
         manual_seed(5);
         var a = Kept(dropout.forward(x));
@@ -87,8 +84,7 @@ public class SplitMixDropoutTests
     {
         using var scope = NewDisposeScope();
         manual_seed(13);
-        using var dropout = new SplitMixDropout(0.3);
-        dropout.train();
+        using var dropout = Training(0.3);
         // Inputs kept away from zero, so a zero output means a dropped element.
         var x = (rand(4, 6, 250) + 1).requires_grad_();
         var weights = randn(4, 6, 250);
@@ -113,6 +109,13 @@ public class SplitMixDropoutTests
         none.train();
         var y = randn(1000);
         Assert.Equal(y.data<float>().ToArray(), none.forward(y).data<float>().ToArray());
+    }
+
+    static SplitMixDropout Training(double probability)
+    {
+        var dropout = new SplitMixDropout(probability);
+        dropout.train();
+        return dropout;
     }
 
     static bool[] Kept(Tensor output) => output.data<float>().ToArray().Select(v => v != 0).ToArray();
