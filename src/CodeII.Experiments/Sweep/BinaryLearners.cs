@@ -147,7 +147,7 @@ public sealed class LightGbmLearner : IBinaryLearner
 
     double IBinaryLearner.EstimatedBytes(TrialParameters p, int rows, int features) => TreeSpaces.Bytes(BinaryLearnerCatalog.Int(p, "leaves", 15), rows, features, Bins);
 
-    static int Bins => new LightGbmOptions().MaxBin;
+    const int Bins = LightGbmOptions.DefaultMaxBin;
 
     /// <summary>The share of row × feature cells a tree reads: the feature fraction, times GOSS's row sample.</summary>
     static double SampledFraction(TrialParameters p) => BinaryLearnerCatalog.Real(p, "feature_fraction", 1) *

@@ -30,7 +30,9 @@ public sealed record LightGbmOptions
     /// AUROC unchanged within the seeds' spread (docs/benchmarks.md, run F). 15 bins lost accuracy on 1dAVb, whose
     /// signal is a threshold on one interval.
     /// </summary>
-    public int MaxBin { get; init; } = 63;
+    public int MaxBin { get; init; } = DefaultMaxBin;
+
+    public const int DefaultMaxBin = 63;
 
     internal string BoosterParameters()
     {
