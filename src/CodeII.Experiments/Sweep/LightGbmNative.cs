@@ -25,10 +25,10 @@ public sealed record LightGbmOptions
     /// <summary>
     /// Histogram bins per feature. 63, not LightGBM's 255: on the sweep's training sets (thousands of rows), a tree's
     /// time goes mostly to work per bin (building, subtracting and scanning each leaf's histograms of features ×
-    /// bins), not per row, so a third of a fit of 30 leaves or more. Over 18 label × seed cells of
-    /// <c>codeii bench sweep</c> the tuner reached Optuna's best in about half the time, with the chosen models' test
-    /// AUROC unchanged within the seeds' spread (docs/benchmarks.md, run F). 15 bins lost accuracy on 1dAVb, whose
-    /// signal is a threshold on one interval.
+    /// bins), not per row, and 63 bins take a third to two-fifths of the time of a fit of 30 leaves or more. Over 18
+    /// label × seed cells of <c>codeii bench sweep</c> the tuner reached Optuna's best in about half the time, with the
+    /// chosen models' test AUROC unchanged within the seeds' spread; 15 bins lost accuracy on 1dAVb, whose signal is a
+    /// threshold on one interval (docs/benchmarks.md, "Why run E missed on LBBB", and runs F and G).
     /// </summary>
     public int MaxBin { get; init; } = DefaultMaxBin;
 
