@@ -276,7 +276,7 @@ sealed class PreparedMatrix
     readonly Dictionary<int, LightGbmDataset> _validation = [];
 
     // Pre-filtering of features is off because it depends on min_data_in_leaf, which the sweep tunes: one dataset
-    // serves every configuration.
+    // per bin count serves every configuration.
     static string DatasetParameters(int maxBin, int threads) => $"max_bin={maxBin} min_data_in_bin=3 feature_pre_filter=false verbosity=-1 num_threads={threads}";
 
     public static PreparedMatrix Of(IDataView view) => Prepared.GetValue(view, Read);

@@ -53,7 +53,7 @@ public sealed class SplitMixDropout : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Writes 1 / (1 − p) or 0 to every element, from the SplitMix64 stream that starts at <paramref name="key"/>.</summary>
-    public void FillMask(Span<float> mask, ulong key)
+    void FillMask(Span<float> mask, ulong key)
     {
         var state = key;
         var i = 0;
