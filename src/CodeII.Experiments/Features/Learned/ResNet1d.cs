@@ -116,15 +116,16 @@ sealed class PaddedConv1d : nn.Module<Tensor, Tensor>
     /// This convolution followed by <paramref name="norm"/>. In evaluation the norm is a fixed affine map per channel,
     /// (y − mean) · γ / √(var + ε) + β, so it is folded into the filters and a bias: one convolution and no pass of the
     /// norm over the activations, and the same numbers up to float rounding. In training the norm uses the batch's
-    /// statistics and runs as itself.
+    /// statistics and runs as itself. The fold is redone on every pass (a few operations on the filters, not the
+    /// activations), so weights loaded or trained between passes are always the ones used.
     /// </summary>
     public Tensor ForwardThroughNorm(Tensor x, BatchNorm1d norm)
     {
-        if (norm.training || norm.weight is null || norm.bias is null || norm.running_mean is null || norm.running_var is null)
-            return norm.forward(forward(x));
-        var scale = norm.weight * (norm.running_var + norm.eps).rsqrt();
+        if (norm.training) return norm.forward(forward(x));
+        // The network's norms are all affine and track running statistics (nn.BatchNorm1d's defaults).
+        var scale = norm.weight! * (norm.running_var! + norm.eps).rsqrt();
         var filters = conv.weight! * scale.unsqueeze(-1).unsqueeze(-1);
-        var bias = norm.bias - norm.running_mean * scale;
+        var bias = norm.bias! - norm.running_mean! * scale;
         return nn.functional.conv1d(Padded(x), filters, bias, _stride, _ownPadding);
     }
 }

@@ -105,8 +105,7 @@ public class SplitMixDropoutTests
         Assert.Throws<ArgumentOutOfRangeException>(() => new SplitMixDropout(1.0));
         Assert.Throws<ArgumentOutOfRangeException>(() => new SplitMixDropout(-0.1));
         using var scope = NewDisposeScope();
-        using var none = new SplitMixDropout(0);
-        none.train();
+        using var none = Training(0);
         var y = randn(1000);
         Assert.Equal(y.data<float>().ToArray(), none.forward(y).data<float>().ToArray());
     }
